@@ -1,0 +1,63 @@
+//! The engine seam: what an inference engine implements so the harness can
+//! benchmark it. Engines only load and run; the harness owns the clock,
+//! warmup, the measured loop, statistics and reports.
+
+use crate::error::Result;
+use crate::model::{ModelFile, ModelFormat};
+use crate::tensor::{ShapeOverrides, TensorSpec};
+
+/// An inference engine (tract, ONNX Runtime, TFLite, ...).
+pub trait Engine: Send + Sync {
+    /// Short name used on the command line and in reports (`tract`).
+    fn name(&self) -> &'static str;
+
+    /// Version of the engine library as the library itself reports it, or
+    /// the reason it cannot be used on this machine.
+    fn version(&self) -> Result<String>;
+
+    /// Model formats the engine can load.
+    fn formats(&self) -> &'static [ModelFormat];
+
+    /// Loads and prepares a model so that it is ready to run. Everything
+    /// that happens once per model (parsing, optimisation, allocation)
+    /// belongs here: the harness reports it as init time.
+    fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>>;
+}
+
+/// Options that apply when loading a model.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Shapes for inputs whose dimensions the model leaves open.
+    pub input_shapes: ShapeOverrides,
+}
+
+/// A model loaded into an engine, ready to run.
+///
+/// Every input has a fixed shape once loaded. Output shapes may only be known
+/// after a run.
+pub trait Session {
+    /// The model's inputs, in model order.
+    fn inputs(&self) -> &[TensorSpec];
+
+    /// The model's outputs, in model order.
+    fn outputs(&self) -> &[TensorSpec];
+
+    /// Sets input `index` from raw little-endian bytes of exactly the
+    /// input's byte size.
+    fn set_input(&mut self, index: usize, bytes: &[u8]) -> Result<()>;
+
+    /// Runs one inference on the current inputs. This is what the harness times.
+    fn run(&mut self) -> Result<()>;
+
+    /// Output `index` of the last run.
+    fn output(&self, index: usize) -> Result<OutputTensor<'_>>;
+}
+
+/// One output of a run: its actual shape and raw bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputTensor<'a> {
+    /// Actual dimensions.
+    pub shape: Vec<usize>,
+    /// Raw little-endian element bytes, row-major.
+    pub bytes: &'a [u8],
+}

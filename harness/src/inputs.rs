@@ -1,0 +1,250 @@
+//! Where input tensors come from: seeded random data (TYPE1) or a raw
+//! dataset file (TYPE2).
+//!
+//! # Dataset layout
+//!
+//! A dataset is the concatenation of samples with no header. Each sample is
+//! the raw bytes of every model input, in the model's input order, each
+//! input's elements in row-major order and little-endian, exactly
+//! `sum(input byte sizes)` bytes. For a single-input model this is the
+//! contract's "preprocessed input tensors of all samples concatenated".
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use rand::{Rng, RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{Error, Result, file_name};
+use crate::tensor::{DType, TensorSpec};
+
+/// Byte size of every input, in model order. Inputs must have fixed shapes.
+pub fn input_sizes(inputs: &[TensorSpec]) -> Result<Vec<usize>> {
+    inputs
+        .iter()
+        .map(|spec| {
+            spec.byte_size().ok_or_else(|| {
+                Error::input(format!("input '{}' has no fixed shape; give it with --input-shape", spec.name))
+            })
+        })
+        .collect()
+}
+
+/// Seeded random bytes for one input, reproducible for a given seed, input
+/// index and vlab version.
+///
+/// Values by type: floats uniform in [-1, 1); 8- and 16-bit integers over
+/// their full range; 32- and 64-bit integers in [0, 100) (they are usually
+/// indices or sizes, which full-range values would only break); bools 0 or 1.
+pub fn random_input(spec: &TensorSpec, index: usize, seed: u64) -> Result<Vec<u8>> {
+    let size = input_sizes(std::slice::from_ref(spec))?[0];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(index as u64);
+    let count = size / spec.dtype.size();
+    let mut bytes = Vec::with_capacity(size);
+    match spec.dtype {
+        DType::Int8 | DType::Uint8 | DType::Int16 | DType::Uint16 => {
+            bytes.resize(size, 0);
+            rng.fill_bytes(&mut bytes);
+        }
+        DType::Bool => bytes.extend((0..count).map(|_| u8::from(rng.random::<bool>()))),
+        DType::Float32 => {
+            for _ in 0..count {
+                bytes.extend_from_slice(&rng.random_range(-1.0f32..1.0).to_le_bytes());
+            }
+        }
+        DType::Float64 => {
+            for _ in 0..count {
+                bytes.extend_from_slice(&rng.random_range(-1.0f64..1.0).to_le_bytes());
+            }
+        }
+        DType::Int32 | DType::Uint32 => {
+            for _ in 0..count {
+                bytes.extend_from_slice(&rng.random_range(0u32..100).to_le_bytes());
+            }
+        }
+        DType::Int64 | DType::Uint64 => {
+            for _ in 0..count {
+                bytes.extend_from_slice(&rng.random_range(0u64..100).to_le_bytes());
+            }
+        }
+    }
+    Ok(bytes)
+}
+
+/// Random bytes for every input of a model.
+pub fn random_inputs(inputs: &[TensorSpec], seed: u64) -> Result<Vec<Vec<u8>>> {
+    inputs.iter().enumerate().map(|(i, spec)| random_input(spec, i, seed)).collect()
+}
+
+/// A TYPE2 dataset file, read one sample at a time.
+pub struct Dataset {
+    path: PathBuf,
+    reader: BufReader<File>,
+    specs: Vec<TensorSpec>,
+    sizes: Vec<usize>,
+    samples: usize,
+    next: usize,
+}
+
+impl Dataset {
+    /// Opens a dataset for a model's inputs and checks that its size is a
+    /// whole number of samples.
+    pub fn open(path: &Path, inputs: &[TensorSpec]) -> Result<Self> {
+        let sizes = input_sizes(inputs)?;
+        let sample_size: usize = sizes.iter().sum();
+        if path.is_dir() {
+            return Err(Error::file(path, "is a directory, expected a dataset file"));
+        }
+        let file = File::open(path).map_err(|e| Error::io(path, &e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, &e))?.len();
+        let samples = check_dataset_len(len, sample_size, inputs).map_err(|p| Error::file(path, p))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            reader: BufReader::new(file),
+            specs: inputs.to_vec(),
+            sizes,
+            samples,
+            next: 0,
+        })
+    }
+
+    /// A fresh reader over the same file, positioned at the first sample.
+    pub fn reopen(&self) -> Result<Self> {
+        Self::open(&self.path, &self.specs)
+    }
+
+    /// Number of samples in the file.
+    pub fn samples(&self) -> usize {
+        self.samples
+    }
+
+    /// The dataset's file name.
+    pub fn file_name(&self) -> String {
+        file_name(&self.path)
+    }
+
+    /// Reads the next sample into `buffers` (one buffer per input, resized
+    /// as needed). Returns `false` after the last sample.
+    pub fn read_next(&mut self, buffers: &mut Vec<Vec<u8>>) -> Result<bool> {
+        if self.next == self.samples {
+            return Ok(false);
+        }
+        buffers.resize_with(self.sizes.len(), Vec::new);
+        for ((buf, &size), spec) in buffers.iter_mut().zip(&self.sizes).zip(&self.specs) {
+            buf.resize(size, 0);
+            self.reader.read_exact(buf).map_err(|e| Error::io(&self.path, &e))?;
+            if spec.dtype == DType::Bool && buf.iter().any(|&b| b > 1) {
+                return Err(Error::file(
+                    &self.path,
+                    format!("sample {}: bool input '{}' holds a byte other than 0 or 1", self.next, spec.name),
+                ));
+            }
+        }
+        self.next += 1;
+        Ok(true)
+    }
+}
+
+fn check_dataset_len(len: u64, sample_size: usize, inputs: &[TensorSpec]) -> std::result::Result<usize, String> {
+    let layout = inputs
+        .iter()
+        .map(|s| format!("{} {} {}", s.name, s.dtype, crate::tensor::format_shape(&s.shape)))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    if len == 0 {
+        return Err(format!("the dataset is empty; one sample is {sample_size} bytes ({layout})"));
+    }
+    if sample_size == 0 {
+        return Err("the model's inputs are empty tensors, so a dataset cannot be split into samples".to_owned());
+    }
+    let sample = sample_size as u64;
+    if len % sample != 0 {
+        return Err(format!(
+            "size {len} bytes is not a multiple of the sample size {sample_size} bytes ({layout}); \
+             {} whole samples and {} bytes left over",
+            len / sample,
+            len % sample
+        ));
+    }
+    usize::try_from(len / sample).map_err(|_| "the dataset has too many samples for this machine".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(dtype: DType, shape: &[usize]) -> TensorSpec {
+        TensorSpec {
+            name: "x".into(),
+            dtype,
+            shape: shape.iter().copied().map(Some).collect(),
+            quantization: None,
+        }
+    }
+
+    #[test]
+    fn random_inputs_are_reproducible_and_seed_dependent() {
+        let s = spec(DType::Float32, &[1, 10]);
+        assert_eq!(random_input(&s, 0, 7).unwrap(), random_input(&s, 0, 7).unwrap());
+        assert_ne!(random_input(&s, 0, 7).unwrap(), random_input(&s, 0, 8).unwrap());
+        assert_ne!(random_input(&s, 0, 7).unwrap(), random_input(&s, 1, 7).unwrap());
+    }
+
+    #[test]
+    fn random_values_respect_type_ranges() {
+        for dtype in [
+            DType::Float32,
+            DType::Float64,
+            DType::Int8,
+            DType::Uint8,
+            DType::Int16,
+            DType::Uint16,
+            DType::Int32,
+            DType::Uint32,
+            DType::Int64,
+            DType::Uint64,
+            DType::Bool,
+        ] {
+            let bytes = random_input(&spec(dtype, &[3, 50]), 0, 1).unwrap();
+            assert_eq!(bytes.len(), 150 * dtype.size(), "{dtype}");
+        }
+        let floats = random_input(&spec(DType::Float32, &[1000]), 0, 1).unwrap();
+        assert!(floats.chunks(4).all(|c| {
+            let v = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            (-1.0..1.0).contains(&v)
+        }));
+        let bools = random_input(&spec(DType::Bool, &[1000]), 0, 1).unwrap();
+        assert!(bools.iter().all(|&b| b <= 1) && bools.contains(&0) && bools.contains(&1));
+        let ints = random_input(&spec(DType::Int64, &[1000]), 0, 1).unwrap();
+        assert!(ints.chunks(8).all(|c| i64::from_le_bytes(c.try_into().unwrap()) < 100));
+    }
+
+    #[test]
+    fn dataset_length_must_be_whole_samples() {
+        let inputs = [spec(DType::Int8, &[10])];
+        assert_eq!(check_dataset_len(30, 10, &inputs), Ok(3));
+        let err = check_dataset_len(25, 10, &inputs).unwrap_err();
+        assert!(err.contains("not a multiple of the sample size 10"), "{err}");
+        assert!(check_dataset_len(0, 10, &inputs).unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn dataset_reads_samples_in_order() {
+        let dir = std::env::temp_dir().join(format!("vlab-dataset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("d.bin");
+        std::fs::write(&path, [1u8, 2, 3, 4, 5, 6]).unwrap();
+        let inputs = [spec(DType::Uint8, &[2]), TensorSpec { name: "y".into(), ..spec(DType::Uint8, &[1]) }];
+        let mut ds = Dataset::open(&path, &inputs).unwrap();
+        assert_eq!(ds.samples(), 2);
+        let mut bufs = Vec::new();
+        assert!(ds.read_next(&mut bufs).unwrap());
+        assert_eq!(bufs, vec![vec![1, 2], vec![3]]);
+        assert!(ds.read_next(&mut bufs).unwrap());
+        assert_eq!(bufs, vec![vec![4, 5], vec![6]]);
+        assert!(!ds.read_next(&mut bufs).unwrap());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

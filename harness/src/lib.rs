@@ -1,0 +1,38 @@
+//! vlab-harness: the library at the centre of vlab.
+//!
+//! It defines the engine seam ([`Engine`], [`Session`]), owns the clock, the
+//! warmup and the measured loop ([`measure`]), computes statistics
+//! ([`Statistics`]) and writes the pipeline's artifacts ([`OutputDir`]).
+//! Engines live in `vlab-runtimes`; transports and boards in `vlab-bridge`.
+//!
+//! ```no_run
+//! # fn demo(engine: &dyn vlab_harness::Engine) -> vlab_harness::Result<()> {
+//! use vlab_harness::{BenchmarkSpec, benchmark_to_dir};
+//! let spec = BenchmarkSpec::random("models/keyword_spotting.tflite", 100);
+//! let reports = benchmark_to_dir(engine, &spec, "vlab-out".as_ref())?;
+//! println!("median {} s", reports.contract.inference_latency.median);
+//! # Ok(()) }
+//! ```
+
+pub mod artifacts;
+pub mod engine;
+pub mod error;
+pub mod host;
+pub mod inputs;
+pub mod measure;
+pub mod memory;
+pub mod model;
+pub mod report;
+mod run;
+pub mod stats;
+pub mod tensor;
+
+pub use artifacts::OutputDir;
+pub use engine::{Engine, LoadOptions, OutputTensor, Session};
+pub use error::{Error, ErrorKind, Result};
+pub use measure::{BenchmarkSpec, BenchmarkType, Observer, Phase, Workload, measure};
+pub use model::{ModelFile, ModelFormat};
+pub use report::{ContractReport, Reports, VlabReport};
+pub use run::{benchmark_to_dir, run_benchmark};
+pub use stats::Statistics;
+pub use tensor::{DType, Quantization, ShapeOverrides, TensorSpec};

@@ -1,0 +1,370 @@
+//! The measured run: load, first inference, warmup, timed inferences.
+//!
+//! This follows TFLite's `benchmark_model` and ONNX Runtime's `perf_test`:
+//! init time (load and prepare) is timed once, then the first inference on
+//! its own, then the warmup runs, then every timed inference with the
+//! monotonic clock ([`std::time::Instant`]). Only [`Session::run`] lies
+//! between the two clock reads of a timed inference; setting inputs and
+//! reading outputs happen outside them.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use cpu_time::ProcessTime;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Engine, LoadOptions, Session};
+use crate::error::{Error, Result};
+use crate::inputs::{Dataset, input_sizes, random_inputs};
+use crate::memory::ProcessMemory;
+use crate::model::ModelFile;
+use crate::tensor::TensorSpec;
+
+/// The contract's benchmark types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum BenchmarkType {
+    /// Random input data.
+    #[serde(rename = "TYPE1")]
+    Type1,
+    /// The user's dataset, one inference per sample.
+    #[serde(rename = "TYPE2")]
+    Type2,
+}
+
+impl BenchmarkType {
+    /// The contract's spelling (`TYPE1`, `TYPE2`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BenchmarkType::Type1 => "TYPE1",
+            BenchmarkType::Type2 => "TYPE2",
+        }
+    }
+}
+
+/// Where the inputs of the timed inferences come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Workload {
+    /// TYPE1: the same seeded random inputs for `iterations` inferences.
+    Random {
+        /// Seed of the input generator.
+        seed: u64,
+        /// Number of timed inferences.
+        iterations: usize,
+    },
+    /// TYPE2: one timed inference per sample of a dataset file.
+    Dataset {
+        /// The dataset file; see [`crate::inputs`] for its layout.
+        path: PathBuf,
+    },
+}
+
+/// What to benchmark and how.
+#[derive(Debug, Clone)]
+pub struct BenchmarkSpec {
+    /// The model file.
+    pub model: PathBuf,
+    /// Untimed inferences after the first one and before the timed ones.
+    pub warmup: usize,
+    /// Inputs of the timed inferences.
+    pub workload: Workload,
+    /// Options passed to the engine's loader.
+    pub load: LoadOptions,
+}
+
+impl BenchmarkSpec {
+    /// A TYPE1 benchmark of `model` with `iterations` timed inferences,
+    /// 5 warmup runs and seed 0.
+    pub fn random(model: impl Into<PathBuf>, iterations: usize) -> Self {
+        Self {
+            model: model.into(),
+            warmup: 5,
+            workload: Workload::Random { seed: 0, iterations },
+            load: LoadOptions::default(),
+        }
+    }
+
+    /// A TYPE2 benchmark of `model` over the samples of `dataset`, with 5 warmup runs.
+    pub fn dataset(model: impl Into<PathBuf>, dataset: impl Into<PathBuf>) -> Self {
+        Self {
+            model: model.into(),
+            warmup: 5,
+            workload: Workload::Dataset { path: dataset.into() },
+            load: LoadOptions::default(),
+        }
+    }
+
+    /// The benchmark type this spec runs.
+    pub fn benchmark_type(&self) -> BenchmarkType {
+        match self.workload {
+            Workload::Random { .. } => BenchmarkType::Type1,
+            Workload::Dataset { .. } => BenchmarkType::Type2,
+        }
+    }
+
+    /// Checks the spec before anything is loaded.
+    pub fn validate(&self) -> Result<()> {
+        if let Workload::Random { iterations: 0, .. } = self.workload {
+            return Err(Error::input("--iterations must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// The phases of a run, for progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Loading and preparing the model.
+    Load,
+    /// Warmup inferences.
+    Warmup,
+    /// Timed inferences.
+    Measure,
+}
+
+/// Watches a run's progress. Called outside the timed region.
+pub trait Observer {
+    /// A phase starts with `steps` steps to go.
+    fn phase(&mut self, _phase: Phase, _steps: usize) {}
+    /// One step of the current phase is done.
+    fn step(&mut self) {}
+}
+
+/// An observer that ignores everything.
+impl Observer for () {}
+
+/// Information about a TYPE2 dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DatasetInfo {
+    /// The dataset's file name.
+    pub file_name: String,
+    /// Number of samples, which is the number of timed inferences.
+    pub samples: usize,
+}
+
+/// Everything measured in one run, before it becomes a report.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// Engine name.
+    pub engine: String,
+    /// Engine version as the engine reports it.
+    pub engine_version: String,
+    /// TYPE1 or TYPE2.
+    pub benchmark_type: BenchmarkType,
+    /// Seed of the random inputs (TYPE1).
+    pub seed: Option<u64>,
+    /// The dataset (TYPE2).
+    pub dataset: Option<DatasetInfo>,
+    /// Warmup runs requested.
+    pub warmup: usize,
+    /// Model inputs as loaded.
+    pub inputs: Vec<TensorSpec>,
+    /// Model outputs, with the shapes observed on the first inference.
+    pub outputs: Vec<TensorSpec>,
+    /// Load and prepare time.
+    pub init_ns: u64,
+    /// The first inference.
+    pub first_inference_ns: u64,
+    /// Each warmup inference.
+    pub warmup_ns: Vec<u64>,
+    /// Each timed inference, in order.
+    pub samples_ns: Vec<u64>,
+    /// Wall time of the whole timed loop, including work between inferences.
+    pub measured_wall_ns: u64,
+    /// Process CPU time over the timed loop, if the OS reports it.
+    pub measured_cpu_ns: Option<u64>,
+    /// Resident memory just before loading the model.
+    pub rss_before_load: Option<u64>,
+    /// Resident memory just after loading the model.
+    pub rss_after_load: Option<u64>,
+    /// Peak resident memory of the process at the end of the run.
+    pub peak_rss: Option<u64>,
+    /// Bytes written to the raw output (TYPE2).
+    pub raw_output_bytes: u64,
+}
+
+/// Loads the model into `engine` and measures it as `spec` says. TYPE2
+/// outputs are written to `raw_output`, every sample's outputs in model
+/// order, samples in dataset order.
+pub fn measure(
+    engine: &dyn Engine,
+    model: &ModelFile,
+    spec: &BenchmarkSpec,
+    observer: &mut dyn Observer,
+    raw_output: &mut dyn Write,
+) -> Result<Measurement> {
+    spec.validate()?;
+    if !engine.formats().contains(&model.format()) {
+        return Err(model.error(format!("engine {} cannot load {} models", engine.name(), model.format())));
+    }
+    let engine_version = engine.version()?;
+
+    observer.phase(Phase::Load, 1);
+    let before_load = ProcessMemory::current();
+    let start = Instant::now();
+    let mut session = engine.load(model, &spec.load)?;
+    let init_ns = elapsed_ns(start);
+    let after_load = ProcessMemory::current();
+    observer.step();
+
+    let inputs = session.inputs().to_vec();
+    input_sizes(&inputs)?;
+    let mut source = InputSource::open(&spec.workload, &inputs)?;
+    let mut buffers = Vec::new();
+    source.first(&mut buffers)?;
+    set_inputs(session.as_mut(), &buffers)?;
+
+    let first_inference_ns = timed_run(session.as_mut())?;
+    let outputs = observed_outputs(session.as_ref())?;
+
+    observer.phase(Phase::Warmup, spec.warmup);
+    let mut warmup_ns = Vec::with_capacity(spec.warmup);
+    for _ in 0..spec.warmup {
+        warmup_ns.push(timed_run(session.as_mut())?);
+        observer.step();
+    }
+
+    let count = source.count();
+    observer.phase(Phase::Measure, count);
+    let mut samples_ns = Vec::with_capacity(count);
+    let mut raw_output_bytes = 0u64;
+    let cpu_start = ProcessTime::try_now().ok();
+    let wall_start = Instant::now();
+    match &mut source {
+        InputSource::Random { iterations, .. } => {
+            for _ in 0..*iterations {
+                samples_ns.push(timed_run(session.as_mut())?);
+                observer.step();
+            }
+        }
+        InputSource::Dataset(dataset) => {
+            while dataset.read_next(&mut buffers)? {
+                set_inputs(session.as_mut(), &buffers)?;
+                samples_ns.push(timed_run(session.as_mut())?);
+                raw_output_bytes += write_outputs(session.as_ref(), raw_output)?;
+                observer.step();
+            }
+        }
+    }
+    let measured_wall_ns = elapsed_ns(wall_start);
+    let measured_cpu_ns = cpu_start
+        .and_then(|c| c.try_elapsed().ok())
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+
+    Ok(Measurement {
+        engine: engine.name().to_owned(),
+        engine_version,
+        benchmark_type: spec.benchmark_type(),
+        seed: source.seed(),
+        dataset: source.dataset_info(),
+        warmup: spec.warmup,
+        inputs,
+        outputs,
+        init_ns,
+        first_inference_ns,
+        warmup_ns,
+        samples_ns,
+        measured_wall_ns,
+        measured_cpu_ns,
+        rss_before_load: before_load.rss,
+        rss_after_load: after_load.rss,
+        peak_rss: ProcessMemory::current().peak_rss,
+        raw_output_bytes,
+    })
+}
+
+/// Inputs of the run, ready to be handed to the session.
+enum InputSource {
+    Random { seed: u64, iterations: usize, inputs: Vec<TensorSpec> },
+    Dataset(Dataset),
+}
+
+impl InputSource {
+    fn open(workload: &Workload, inputs: &[TensorSpec]) -> Result<Self> {
+        Ok(match workload {
+            Workload::Random { seed, iterations } => {
+                Self::Random { seed: *seed, iterations: *iterations, inputs: inputs.to_vec() }
+            }
+            Workload::Dataset { path } => Self::Dataset(Dataset::open(path, inputs)?),
+        })
+    }
+
+    /// Fills `buffers` with the inputs of the first and warmup inferences:
+    /// the random inputs, or the dataset's first sample (which the timed
+    /// loop then reads again from the start).
+    fn first(&mut self, buffers: &mut Vec<Vec<u8>>) -> Result<()> {
+        match self {
+            Self::Random { seed, inputs, .. } => {
+                *buffers = random_inputs(inputs, *seed)?;
+                Ok(())
+            }
+            Self::Dataset(dataset) => {
+                let mut probe = dataset.reopen()?;
+                probe.read_next(buffers)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn count(&self) -> usize {
+        match self {
+            Self::Random { iterations, .. } => *iterations,
+            Self::Dataset(dataset) => dataset.samples(),
+        }
+    }
+
+    fn seed(&self) -> Option<u64> {
+        match self {
+            Self::Random { seed, .. } => Some(*seed),
+            Self::Dataset(_) => None,
+        }
+    }
+
+    fn dataset_info(&self) -> Option<DatasetInfo> {
+        match self {
+            Self::Random { .. } => None,
+            Self::Dataset(d) => Some(DatasetInfo { file_name: d.file_name(), samples: d.samples() }),
+        }
+    }
+}
+
+fn set_inputs(session: &mut dyn Session, buffers: &[Vec<u8>]) -> Result<()> {
+    buffers.iter().enumerate().try_for_each(|(i, bytes)| session.set_input(i, bytes))
+}
+
+/// One inference between two reads of the monotonic clock.
+#[inline]
+fn timed_run(session: &mut dyn Session) -> Result<u64> {
+    let start = Instant::now();
+    session.run()?;
+    Ok(elapsed_ns(start))
+}
+
+fn elapsed_ns(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The declared outputs with the shapes and sizes the first run produced.
+fn observed_outputs(session: &dyn Session) -> Result<Vec<TensorSpec>> {
+    session
+        .outputs()
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let out = session.output(i)?;
+            Ok(TensorSpec { shape: out.shape.iter().copied().map(Some).collect(), ..spec.clone() })
+        })
+        .collect()
+}
+
+fn write_outputs(session: &dyn Session, sink: &mut dyn Write) -> Result<u64> {
+    let mut written = 0u64;
+    for i in 0..session.outputs().len() {
+        let out = session.output(i)?;
+        sink.write_all(out.bytes)
+            .map_err(|e| Error::runtime(format!("cannot write raw_output.bin: {e}")))?;
+        written += out.bytes.len() as u64;
+    }
+    Ok(written)
+}

@@ -1,0 +1,257 @@
+//! `vlab-report.json`: vlab's own complete record of a run. Its JSON Schema
+//! is generated from these types (`vlab schema`) and committed as
+//! `docs/vlab-report.schema.json`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::{Error, Result};
+use crate::host::{HostInfo, temperature_celsius};
+use crate::measure::{BenchmarkType, DatasetInfo, Measurement};
+use crate::model::{ModelFile, ModelFormat};
+use crate::stats::Statistics;
+use crate::tensor::TensorSpec;
+
+/// Identifier of this report layout, stored in the `schema` field.
+pub const REPORT_SCHEMA: &str = "vlab-report/1";
+
+/// vlab's full report of one benchmark run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VlabReport {
+    /// Report layout identifier, `vlab-report/1`.
+    pub schema: String,
+    /// Version of vlab that produced the report.
+    pub vlab_version: String,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When the run ended (RFC 3339, UTC).
+    pub finished_at: String,
+    /// The contract's spelling of `finished_at` (`YY-MM-DD hh:mm:ss`, UTC).
+    pub finished_at_contract: String,
+    /// What ran the model.
+    pub target: TargetInfo,
+    /// The machine vlab ran on.
+    pub host: HostInfo,
+    /// The inference engine.
+    pub engine: EngineInfo,
+    /// The model file.
+    pub model: ModelInfo,
+    /// How the benchmark was run.
+    pub benchmark: BenchmarkInfo,
+    /// Model inputs, in model order.
+    pub inputs: Vec<TensorSpec>,
+    /// Model outputs, in model order, with the shapes of the first inference.
+    pub outputs: Vec<TensorSpec>,
+    /// Every measured duration.
+    pub timing: TimingInfo,
+    /// Memory use.
+    pub memory: MemoryInfo,
+    /// Process CPU time over the timed loop as a percentage of all cores'
+    /// capacity over the same wall time.
+    pub cpu_load_percent: Option<f64>,
+    /// The raw output file (TYPE2).
+    pub raw_output: Option<RawOutputInfo>,
+}
+
+/// The target that ran the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetInfo {
+    /// Target name (`host` for the machine vlab runs on).
+    pub name: String,
+    /// Unique target id, if the target has one.
+    pub id: Option<String>,
+    /// RAM available to the target, bytes.
+    pub ram_bytes: Option<u64>,
+    /// Flash available to the target, bytes (MCUs).
+    pub flash_bytes: Option<u64>,
+    /// Flash used by firmware and model, bytes (MCUs).
+    pub flash_used_bytes: Option<u64>,
+    /// Warmest thermal zone at the end of the run, degrees Celsius.
+    pub temperature_celsius: Option<f64>,
+}
+
+impl TargetInfo {
+    /// The machine vlab runs on, as a target.
+    pub fn host(host: &HostInfo) -> Self {
+        Self {
+            name: "host".to_owned(),
+            id: None,
+            ram_bytes: host.ram_bytes,
+            flash_bytes: None,
+            flash_used_bytes: None,
+            temperature_celsius: temperature_celsius(),
+        }
+    }
+}
+
+/// The inference engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EngineInfo {
+    /// Engine name (`tract`).
+    pub name: String,
+    /// Version the engine library reports.
+    pub version: String,
+}
+
+/// The model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ModelInfo {
+    /// File name without directories.
+    pub file_name: String,
+    /// Format detected from the content.
+    pub format: ModelFormat,
+    /// File size in bytes.
+    pub size_bytes: u64,
+    /// Lowercase hex SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// How the benchmark was run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BenchmarkInfo {
+    /// `TYPE1` (random inputs) or `TYPE2` (dataset).
+    #[serde(rename = "type")]
+    pub benchmark_type: BenchmarkType,
+    /// Seed of the random inputs (TYPE1).
+    pub seed: Option<u64>,
+    /// The dataset (TYPE2).
+    pub dataset: Option<DatasetInfo>,
+    /// Warmup inferences after the first one.
+    pub warmup: usize,
+    /// Timed inferences.
+    pub iterations: usize,
+}
+
+/// Every measured duration, in nanoseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TimingInfo {
+    /// Load and prepare the model.
+    pub init_ns: u64,
+    /// The first inference.
+    pub first_inference_ns: u64,
+    /// Mean of the warmup inferences, if any ran.
+    pub warmup_mean_ns: Option<f64>,
+    /// Each warmup inference.
+    pub warmup_ns: Vec<u64>,
+    /// Each timed inference, in order.
+    pub samples_ns: Vec<u64>,
+    /// Statistics of `samples_ns`.
+    pub statistics: Statistics,
+    /// Inferences per second at the mean latency.
+    pub throughput_per_second: f64,
+    /// Wall time of the whole timed loop.
+    pub measured_wall_ns: u64,
+}
+
+/// Memory use of the process running the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MemoryInfo {
+    /// Peak resident set size (`VmHWM`), bytes.
+    pub peak_rss_bytes: Option<u64>,
+    /// Resident memory added by loading the model, bytes.
+    pub model_rss_bytes: Option<u64>,
+}
+
+/// The raw output file of a TYPE2 run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RawOutputInfo {
+    /// File name in the output folder.
+    pub file_name: String,
+    /// Size in bytes: output bytes per sample times samples.
+    pub bytes: u64,
+}
+
+impl VlabReport {
+    /// Builds the report of a finished measurement.
+    pub fn new(
+        m: &Measurement,
+        model: &ModelFile,
+        target: TargetInfo,
+        started: OffsetDateTime,
+        finished: OffsetDateTime,
+    ) -> Result<Self> {
+        let statistics = Statistics::from_samples(&m.samples_ns)
+            .ok_or_else(|| Error::runtime("the run produced no timed inferences"))?;
+        let host = HostInfo::current();
+        let cpu_load_percent = m.measured_cpu_ns.filter(|_| m.measured_wall_ns > 0).map(|cpu| {
+            cpu as f64 / (m.measured_wall_ns as f64 * host.cores as f64) * 100.0
+        });
+        let warmup_mean_ns = (!m.warmup_ns.is_empty())
+            .then(|| m.warmup_ns.iter().map(|&n| n as f64).sum::<f64>() / m.warmup_ns.len() as f64);
+        Ok(Self {
+            schema: REPORT_SCHEMA.to_owned(),
+            vlab_version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at: rfc3339(started),
+            finished_at: rfc3339(finished),
+            finished_at_contract: contract_date(finished),
+            target,
+            host,
+            engine: EngineInfo { name: m.engine.clone(), version: m.engine_version.clone() },
+            model: ModelInfo {
+                file_name: model.file_name(),
+                format: model.format(),
+                size_bytes: model.bytes().len() as u64,
+                sha256: model.sha256().to_owned(),
+            },
+            benchmark: BenchmarkInfo {
+                benchmark_type: m.benchmark_type,
+                seed: m.seed,
+                dataset: m.dataset.clone(),
+                warmup: m.warmup,
+                iterations: m.samples_ns.len(),
+            },
+            inputs: m.inputs.clone(),
+            outputs: m.outputs.clone(),
+            timing: TimingInfo {
+                init_ns: m.init_ns,
+                first_inference_ns: m.first_inference_ns,
+                warmup_mean_ns,
+                warmup_ns: m.warmup_ns.clone(),
+                samples_ns: m.samples_ns.clone(),
+                throughput_per_second: statistics.throughput_per_second(),
+                statistics,
+                measured_wall_ns: m.measured_wall_ns,
+            },
+            memory: MemoryInfo {
+                peak_rss_bytes: m.peak_rss,
+                model_rss_bytes: m.rss_after_load.zip(m.rss_before_load).map(|(a, b)| a.saturating_sub(b)),
+            },
+            cpu_load_percent,
+            raw_output: (m.benchmark_type == BenchmarkType::Type2).then(|| RawOutputInfo {
+                file_name: crate::artifacts::RAW_OUTPUT.to_owned(),
+                bytes: m.raw_output_bytes,
+            }),
+        })
+    }
+
+    /// The JSON Schema of this report, pretty-printed.
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(VlabReport);
+        serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The contract's date format, `YY-MM-DD hh:mm:ss`.
+pub(crate) fn contract_date(t: OffsetDateTime) -> String {
+    let fmt = time::macros::format_description!(
+        "[year repr:last_two]-[month]-[day] [hour]:[minute]:[second]"
+    );
+    t.format(&fmt).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_date_has_two_digit_year() {
+        let t = time::macros::datetime!(2026-11-22 04:05:06 UTC);
+        assert_eq!(contract_date(t), "26-11-22 04:05:06");
+    }
+}

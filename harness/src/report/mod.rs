@@ -1,0 +1,22 @@
+//! The reports a run produces: the pipeline's `report.json` and vlab's own
+//! `vlab-report.json`, plus the human summary shared by `user.log` and the
+//! terminal.
+
+mod contract;
+mod full;
+mod summary;
+
+pub use contract::{ContractReport, Latency};
+pub use full::{
+    BenchmarkInfo, EngineInfo, MemoryInfo, ModelInfo, REPORT_SCHEMA, TargetInfo, TimingInfo, VlabReport,
+};
+pub use summary::summary_lines;
+
+/// Both reports of one run.
+#[derive(Debug, Clone)]
+pub struct Reports {
+    /// The pipeline contract's `report.json`.
+    pub contract: ContractReport,
+    /// vlab's full `vlab-report.json`.
+    pub full: VlabReport,
+}
