@@ -38,11 +38,18 @@ impl OutputDir {
     /// looks like a success) and starts empty `user.log` and `error.log`.
     pub fn prepare(path: &Path) -> Result<Self> {
         let unwritable = |e: &std::io::Error| {
-            Error::input(format!("output folder {}: not writable: {}", path.display(), describe_io(e)))
+            Error::input(format!(
+                "output folder {}: not writable: {}",
+                path.display(),
+                describe_io(e)
+            ))
         };
         std::fs::create_dir_all(path).map_err(|e| unwritable(&e))?;
         if !path.is_dir() {
-            return Err(Error::input(format!("output folder {}: exists and is not a folder", path.display())));
+            return Err(Error::input(format!(
+                "output folder {}: exists and is not a folder",
+                path.display()
+            )));
         }
         for name in [USER_LOG, ERROR_LOG] {
             File::create(path.join(name)).map_err(|e| unwritable(&e))?;
@@ -54,7 +61,9 @@ impl OutputDir {
                 Err(e) => return Err(unwritable(&e)),
             }
         }
-        Ok(Self { path: path.to_path_buf() })
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
     }
 
     /// The folder.
@@ -82,8 +91,11 @@ impl OutputDir {
     pub fn write_success(&self, reports: &Reports) -> Result<()> {
         self.write_json(VLAB_REPORT, &reports.full)?;
         if reports.full.raw_output.is_some() {
-            std::fs::rename(self.path.join(RAW_OUTPUT_PARTIAL), self.path.join(RAW_OUTPUT))
-                .map_err(|e| self.write_error(RAW_OUTPUT, &e))?;
+            std::fs::rename(
+                self.path.join(RAW_OUTPUT_PARTIAL),
+                self.path.join(RAW_OUTPUT),
+            )
+            .map_err(|e| self.write_error(RAW_OUTPUT, &e))?;
         }
         for line in summary_lines(&reports.full) {
             self.log(&line)?;
@@ -95,10 +107,15 @@ impl OutputDir {
     /// Records a failure in `error.log` and `user.log`. Writing is best
     /// effort: the caller reports the original error either way.
     pub fn write_failure(&self, err: &Error) {
-        let _ = std::fs::write(self.path.join(ERROR_LOG), format!("error: {}\n", err.message()));
+        let _ = std::fs::write(
+            self.path.join(ERROR_LOG),
+            format!("error: {}\n", err.message()),
+        );
         let _ = self.log(&format!("benchmark failed: {}", err.message()));
         if self.path.join(RAW_OUTPUT_PARTIAL).exists() {
-            let _ = self.log(&format!("outputs written before the failure are kept in {RAW_OUTPUT_PARTIAL}"));
+            let _ = self.log(&format!(
+                "outputs written before the failure are kept in {RAW_OUTPUT_PARTIAL}"
+            ));
         }
     }
 
@@ -111,7 +128,11 @@ impl OutputDir {
     }
 
     fn write_error(&self, name: &str, e: &std::io::Error) -> Error {
-        Error::runtime(format!("cannot write {}: {}", self.path.join(name).display(), describe_io(e)))
+        Error::runtime(format!(
+            "cannot write {}: {}",
+            self.path.join(name).display(),
+            describe_io(e)
+        ))
     }
 }
 
@@ -137,7 +158,11 @@ mod tests {
         out.write_failure(&Error::input("model.onnx: the file is empty"));
         let log = std::fs::read_to_string(dir.join(ERROR_LOG)).unwrap();
         assert_eq!(log, "error: model.onnx: the file is empty\n");
-        assert!(std::fs::read_to_string(dir.join(USER_LOG)).unwrap().contains("benchmark failed"));
+        assert!(
+            std::fs::read_to_string(dir.join(USER_LOG))
+                .unwrap()
+                .contains("benchmark failed")
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -35,12 +35,18 @@ pub struct Error {
 impl Error {
     /// A problem with the user's request or input files.
     pub fn input(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Input, message: message.into() }
+        Self {
+            kind: ErrorKind::Input,
+            message: message.into(),
+        }
     }
 
     /// A failure while carrying out a valid request.
     pub fn runtime(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Runtime, message: message.into() }
+        Self {
+            kind: ErrorKind::Runtime,
+            message: message.into(),
+        }
     }
 
     /// A problem with a specific input file.
@@ -71,7 +77,10 @@ impl Error {
 
     /// Prefixes the message with context, keeping the kind.
     pub fn context(self, context: impl std::fmt::Display) -> Self {
-        Self { kind: self.kind, message: format!("{context}: {}", self.message) }
+        Self {
+            kind: self.kind,
+            message: format!("{context}: {}", self.message),
+        }
     }
 }
 

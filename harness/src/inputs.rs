@@ -25,7 +25,10 @@ pub fn input_sizes(inputs: &[TensorSpec]) -> Result<Vec<usize>> {
         .iter()
         .map(|spec| {
             spec.byte_size().ok_or_else(|| {
-                Error::input(format!("input '{}' has no fixed shape; give it with --input-shape", spec.name))
+                Error::input(format!(
+                    "input '{}' has no fixed shape; give it with --input-shape",
+                    spec.name
+                ))
             })
         })
         .collect()
@@ -75,7 +78,11 @@ pub fn random_input(spec: &TensorSpec, index: usize, seed: u64) -> Result<Vec<u8
 
 /// Random bytes for every input of a model.
 pub fn random_inputs(inputs: &[TensorSpec], seed: u64) -> Result<Vec<Vec<u8>>> {
-    inputs.iter().enumerate().map(|(i, spec)| random_input(spec, i, seed)).collect()
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| random_input(spec, i, seed))
+        .collect()
 }
 
 /// A TYPE2 dataset file, read one sample at a time.
@@ -99,7 +106,8 @@ impl Dataset {
         }
         let file = File::open(path).map_err(|e| Error::io(path, &e))?;
         let len = file.metadata().map_err(|e| Error::io(path, &e))?.len();
-        let samples = check_dataset_len(len, sample_size, inputs).map_err(|p| Error::file(path, p))?;
+        let samples =
+            check_dataset_len(len, sample_size, inputs).map_err(|p| Error::file(path, p))?;
         Ok(Self {
             path: path.to_path_buf(),
             reader: BufReader::new(file),
@@ -134,11 +142,16 @@ impl Dataset {
         buffers.resize_with(self.sizes.len(), Vec::new);
         for ((buf, &size), spec) in buffers.iter_mut().zip(&self.sizes).zip(&self.specs) {
             buf.resize(size, 0);
-            self.reader.read_exact(buf).map_err(|e| Error::io(&self.path, &e))?;
+            self.reader
+                .read_exact(buf)
+                .map_err(|e| Error::io(&self.path, &e))?;
             if spec.dtype == DType::Bool && buf.iter().any(|&b| b > 1) {
                 return Err(Error::file(
                     &self.path,
-                    format!("sample {}: bool input '{}' holds a byte other than 0 or 1", self.next, spec.name),
+                    format!(
+                        "sample {}: bool input '{}' holds a byte other than 0 or 1",
+                        self.next, spec.name
+                    ),
                 ));
             }
         }
@@ -147,20 +160,36 @@ impl Dataset {
     }
 }
 
-fn check_dataset_len(len: u64, sample_size: usize, inputs: &[TensorSpec]) -> std::result::Result<usize, String> {
+fn check_dataset_len(
+    len: u64,
+    sample_size: usize,
+    inputs: &[TensorSpec],
+) -> std::result::Result<usize, String> {
     let layout = inputs
         .iter()
-        .map(|s| format!("{} {} {}", s.name, s.dtype, crate::tensor::format_shape(&s.shape)))
+        .map(|s| {
+            format!(
+                "{} {} {}",
+                s.name,
+                s.dtype,
+                crate::tensor::format_shape(&s.shape)
+            )
+        })
         .collect::<Vec<_>>()
         .join(" + ");
     if len == 0 {
-        return Err(format!("the dataset is empty; one sample is {sample_size} bytes ({layout})"));
+        return Err(format!(
+            "the dataset is empty; one sample is {sample_size} bytes ({layout})"
+        ));
     }
     if sample_size == 0 {
-        return Err("the model's inputs are empty tensors, so a dataset cannot be split into samples".to_owned());
+        return Err(
+            "the model's inputs are empty tensors, so a dataset cannot be split into samples"
+                .to_owned(),
+        );
     }
     let sample = sample_size as u64;
-    if len % sample != 0 {
+    if !len.is_multiple_of(sample) {
         return Err(format!(
             "size {len} bytes is not a multiple of the sample size {sample_size} bytes ({layout}); \
              {} whole samples and {} bytes left over",
@@ -168,7 +197,8 @@ fn check_dataset_len(len: u64, sample_size: usize, inputs: &[TensorSpec]) -> std
             len % sample
         ));
     }
-    usize::try_from(len / sample).map_err(|_| "the dataset has too many samples for this machine".to_owned())
+    usize::try_from(len / sample)
+        .map_err(|_| "the dataset has too many samples for this machine".to_owned())
 }
 
 #[cfg(test)]
@@ -187,9 +217,18 @@ mod tests {
     #[test]
     fn random_inputs_are_reproducible_and_seed_dependent() {
         let s = spec(DType::Float32, &[1, 10]);
-        assert_eq!(random_input(&s, 0, 7).unwrap(), random_input(&s, 0, 7).unwrap());
-        assert_ne!(random_input(&s, 0, 7).unwrap(), random_input(&s, 0, 8).unwrap());
-        assert_ne!(random_input(&s, 0, 7).unwrap(), random_input(&s, 1, 7).unwrap());
+        assert_eq!(
+            random_input(&s, 0, 7).unwrap(),
+            random_input(&s, 0, 7).unwrap()
+        );
+        assert_ne!(
+            random_input(&s, 0, 7).unwrap(),
+            random_input(&s, 0, 8).unwrap()
+        );
+        assert_ne!(
+            random_input(&s, 0, 7).unwrap(),
+            random_input(&s, 1, 7).unwrap()
+        );
     }
 
     #[test]
@@ -218,7 +257,10 @@ mod tests {
         let bools = random_input(&spec(DType::Bool, &[1000]), 0, 1).unwrap();
         assert!(bools.iter().all(|&b| b <= 1) && bools.contains(&0) && bools.contains(&1));
         let ints = random_input(&spec(DType::Int64, &[1000]), 0, 1).unwrap();
-        assert!(ints.chunks(8).all(|c| i64::from_le_bytes(c.try_into().unwrap()) < 100));
+        assert!(
+            ints.chunks(8)
+                .all(|c| i64::from_le_bytes(c.try_into().unwrap()) < 100)
+        );
     }
 
     #[test]
@@ -226,8 +268,15 @@ mod tests {
         let inputs = [spec(DType::Int8, &[10])];
         assert_eq!(check_dataset_len(30, 10, &inputs), Ok(3));
         let err = check_dataset_len(25, 10, &inputs).unwrap_err();
-        assert!(err.contains("not a multiple of the sample size 10"), "{err}");
-        assert!(check_dataset_len(0, 10, &inputs).unwrap_err().contains("empty"));
+        assert!(
+            err.contains("not a multiple of the sample size 10"),
+            "{err}"
+        );
+        assert!(
+            check_dataset_len(0, 10, &inputs)
+                .unwrap_err()
+                .contains("empty")
+        );
     }
 
     #[test]
@@ -236,7 +285,13 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("d.bin");
         std::fs::write(&path, [1u8, 2, 3, 4, 5, 6]).unwrap();
-        let inputs = [spec(DType::Uint8, &[2]), TensorSpec { name: "y".into(), ..spec(DType::Uint8, &[1]) }];
+        let inputs = [
+            spec(DType::Uint8, &[2]),
+            TensorSpec {
+                name: "y".into(),
+                ..spec(DType::Uint8, &[1])
+            },
+        ];
         let mut ds = Dataset::open(&path, &inputs).unwrap();
         assert_eq!(ds.samples(), 2);
         let mut bufs = Vec::new();

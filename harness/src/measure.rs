@@ -80,7 +80,10 @@ impl BenchmarkSpec {
         Self {
             model: model.into(),
             warmup: 5,
-            workload: Workload::Random { seed: 0, iterations },
+            workload: Workload::Random {
+                seed: 0,
+                iterations,
+            },
             load: LoadOptions::default(),
         }
     }
@@ -90,7 +93,9 @@ impl BenchmarkSpec {
         Self {
             model: model.into(),
             warmup: 5,
-            workload: Workload::Dataset { path: dataset.into() },
+            workload: Workload::Dataset {
+                path: dataset.into(),
+            },
             load: LoadOptions::default(),
         }
     }
@@ -196,7 +201,11 @@ pub fn measure(
 ) -> Result<Measurement> {
     spec.validate()?;
     if !engine.formats().contains(&model.format()) {
-        return Err(model.error(format!("engine {} cannot load {} models", engine.name(), model.format())));
+        return Err(model.error(format!(
+            "engine {} cannot load {} models",
+            engine.name(),
+            model.format()
+        )));
     }
     let engine_version = engine.version()?;
 
@@ -276,16 +285,22 @@ pub fn measure(
 
 /// Inputs of the run, ready to be handed to the session.
 enum InputSource {
-    Random { seed: u64, iterations: usize, inputs: Vec<TensorSpec> },
+    Random {
+        seed: u64,
+        iterations: usize,
+        inputs: Vec<TensorSpec>,
+    },
     Dataset(Dataset),
 }
 
 impl InputSource {
     fn open(workload: &Workload, inputs: &[TensorSpec]) -> Result<Self> {
         Ok(match workload {
-            Workload::Random { seed, iterations } => {
-                Self::Random { seed: *seed, iterations: *iterations, inputs: inputs.to_vec() }
-            }
+            Workload::Random { seed, iterations } => Self::Random {
+                seed: *seed,
+                iterations: *iterations,
+                inputs: inputs.to_vec(),
+            },
             Workload::Dataset { path } => Self::Dataset(Dataset::open(path, inputs)?),
         })
     }
@@ -324,13 +339,19 @@ impl InputSource {
     fn dataset_info(&self) -> Option<DatasetInfo> {
         match self {
             Self::Random { .. } => None,
-            Self::Dataset(d) => Some(DatasetInfo { file_name: d.file_name(), samples: d.samples() }),
+            Self::Dataset(d) => Some(DatasetInfo {
+                file_name: d.file_name(),
+                samples: d.samples(),
+            }),
         }
     }
 }
 
 fn set_inputs(session: &mut dyn Session, buffers: &[Vec<u8>]) -> Result<()> {
-    buffers.iter().enumerate().try_for_each(|(i, bytes)| session.set_input(i, bytes))
+    buffers
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, bytes)| session.set_input(i, bytes))
 }
 
 /// One inference between two reads of the monotonic clock.
@@ -353,7 +374,10 @@ fn observed_outputs(session: &dyn Session) -> Result<Vec<TensorSpec>> {
         .enumerate()
         .map(|(i, spec)| {
             let out = session.output(i)?;
-            Ok(TensorSpec { shape: out.shape.iter().copied().map(Some).collect(), ..spec.clone() })
+            Ok(TensorSpec {
+                shape: out.shape.iter().copied().map(Some).collect(),
+                ..spec.clone()
+            })
         })
         .collect()
 }

@@ -13,7 +13,10 @@ impl ProcessMemory {
     /// Reads `/proc/self/status`; fields are `None` where it is unavailable.
     pub fn current() -> Self {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        Self { rss: kib_field(&status, "VmRSS:"), peak_rss: kib_field(&status, "VmHWM:") }
+        Self {
+            rss: kib_field(&status, "VmRSS:"),
+            peak_rss: kib_field(&status, "VmHWM:"),
+        }
     }
 }
 

@@ -51,7 +51,12 @@ impl ModelFile {
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Self> {
         let format = detect_format(&bytes).map_err(|problem| Error::file(path, problem))?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        Ok(Self { path: path.to_path_buf(), bytes, format, sha256 })
+        Ok(Self {
+            path: path.to_path_buf(),
+            bytes,
+            format,
+            sha256,
+        })
     }
 
     /// The path the model was read from.
@@ -113,7 +118,9 @@ fn check_tflite_root(bytes: &[u8]) -> std::result::Result<(), String> {
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
         .unwrap_or(usize::MAX);
     if bytes.len() < 16 || root + 4 > bytes.len() {
-        return Err("truncated TFLite file: the flatbuffer root lies past the end of the file".to_owned());
+        return Err(
+            "truncated TFLite file: the flatbuffer root lies past the end of the file".to_owned(),
+        );
     }
     Ok(())
 }
@@ -155,7 +162,11 @@ fn scan_onnx(bytes: &[u8]) -> std::result::Result<(), OnnxScan> {
             _ => return Err(OnnxScan::NotOnnx),
         }
     }
-    if has_graph { Ok(()) } else { Err(OnnxScan::NoGraph) }
+    if has_graph {
+        Ok(())
+    } else {
+        Err(OnnxScan::NoGraph)
+    }
 }
 
 fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {

@@ -28,11 +28,20 @@ pub fn run_benchmark(
 }
 
 /// [`run_benchmark`] into a folder created as needed, with no progress display.
-pub fn benchmark_to_dir(engine: &dyn Engine, spec: &BenchmarkSpec, dir: &std::path::Path) -> Result<Reports> {
+pub fn benchmark_to_dir(
+    engine: &dyn Engine,
+    spec: &BenchmarkSpec,
+    dir: &std::path::Path,
+) -> Result<Reports> {
     run_benchmark(engine, spec, &OutputDir::prepare(dir)?, &mut ())
 }
 
-fn run(engine: &dyn Engine, spec: &BenchmarkSpec, out: &OutputDir, observer: &mut dyn Observer) -> Result<Reports> {
+fn run(
+    engine: &dyn Engine,
+    spec: &BenchmarkSpec,
+    out: &OutputDir,
+    observer: &mut dyn Observer,
+) -> Result<Reports> {
     let started = OffsetDateTime::now_utc();
     spec.validate()?;
     let model = ModelFile::read(&spec.model)?;
@@ -48,13 +57,23 @@ fn run(engine: &dyn Engine, spec: &BenchmarkSpec, out: &OutputDir, observer: &mu
         Workload::Dataset { .. } => {
             let mut raw = out.raw_output_writer()?;
             let m = measure(engine, &model, spec, observer, &mut raw)?;
-            raw.flush().map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
+            raw.flush()
+                .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
             m
         }
     };
     let target = TargetInfo::host(&HostInfo::current());
-    let full = VlabReport::new(&measurement, &model, target, started, OffsetDateTime::now_utc())?;
-    let reports = Reports { contract: ContractReport::from_full(&full), full };
+    let full = VlabReport::new(
+        &measurement,
+        &model,
+        target,
+        started,
+        OffsetDateTime::now_utc(),
+    )?;
+    let reports = Reports {
+        contract: ContractReport::from_full(&full),
+        full,
+    };
     out.write_success(&reports)?;
     Ok(reports)
 }

@@ -42,7 +42,11 @@ impl Statistics {
         sorted.sort_unstable();
         let n = sorted.len() as f64;
         let mean = sorted.iter().map(|&s| s as f64).sum::<f64>() / n;
-        let var = sorted.iter().map(|&s| (s as f64 - mean).powi(2)).sum::<f64>() / n;
+        let var = sorted
+            .iter()
+            .map(|&s| (s as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
         Some(Self {
             count: sorted.len(),
             mean,
@@ -58,7 +62,11 @@ impl Statistics {
 
     /// Inferences per second at the mean latency.
     pub fn throughput_per_second(&self) -> f64 {
-        if self.mean > 0.0 { 1e9 / self.mean } else { 0.0 }
+        if self.mean > 0.0 {
+            1e9 / self.mean
+        } else {
+            0.0
+        }
     }
 
     /// The same statistics with every duration divided by `divisor`
@@ -114,7 +122,10 @@ mod tests {
     #[test]
     fn single_sample_and_empty() {
         let s = Statistics::from_samples(&[42]).unwrap();
-        assert_eq!((s.min, s.median, s.p99, s.max, s.std), (42.0, 42.0, 42.0, 42.0, 0.0));
+        assert_eq!(
+            (s.min, s.median, s.p99, s.max, s.std),
+            (42.0, 42.0, 42.0, 42.0, 0.0)
+        );
         assert!(Statistics::from_samples(&[]).is_none());
     }
 

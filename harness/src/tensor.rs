@@ -102,9 +102,9 @@ impl TensorSpec {
 
     /// Number of bytes of one tensor of this spec, if its shape is fixed.
     pub fn byte_size(&self) -> Option<usize> {
-        self.shape
-            .iter()
-            .try_fold(self.dtype.size(), |acc, d| d.and_then(|d| acc.checked_mul(d)))
+        self.shape.iter().try_fold(self.dtype.size(), |acc, d| {
+            d.and_then(|d| acc.checked_mul(d))
+        })
     }
 }
 
@@ -136,7 +136,9 @@ impl ShapeOverrides {
                 ))
             })?;
             if name.is_empty() {
-                return Err(Error::input(format!("--input-shape {arg}: the input name is empty")));
+                return Err(Error::input(format!(
+                    "--input-shape {arg}: the input name is empty"
+                )));
             }
             let dims = if dims.is_empty() {
                 Vec::new()
@@ -152,7 +154,9 @@ impl ShapeOverrides {
                     .collect::<Result<Vec<_>>>()?
             };
             if map.insert(name.to_owned(), dims).is_some() {
-                return Err(Error::input(format!("--input-shape: input '{name}' given twice")));
+                return Err(Error::input(format!(
+                    "--input-shape: input '{name}' given twice"
+                )));
             }
         }
         Ok(Self(map))
@@ -240,9 +244,15 @@ mod tests {
 
     #[test]
     fn dynamic_dimension_without_override_names_the_input() {
-        let err = ShapeOverrides::default().resolve("audio", Some(&[Some(1), None])).unwrap_err();
+        let err = ShapeOverrides::default()
+            .resolve("audio", Some(&[Some(1), None]))
+            .unwrap_err();
         assert!(err.message().contains("'audio'"), "{}", err.message());
-        assert!(err.message().contains("--input-shape audio:1xN"), "{}", err.message());
+        assert!(
+            err.message().contains("--input-shape audio:1xN"),
+            "{}",
+            err.message()
+        );
     }
 
     #[test]
@@ -262,7 +272,10 @@ mod tests {
             quantization: None,
         };
         assert_eq!(spec.byte_size(), Some(24));
-        let dynamic = TensorSpec { shape: vec![None, Some(3)], ..spec };
+        let dynamic = TensorSpec {
+            shape: vec![None, Some(3)],
+            ..spec
+        };
         assert_eq!(dynamic.byte_size(), None);
     }
 }

@@ -62,7 +62,16 @@ pub struct Latency {
 impl From<&Statistics> for Latency {
     fn from(ns: &Statistics) -> Self {
         let s = ns.scaled(1e9);
-        Self { mean: s.mean, std: s.std, min: s.min, max: s.max, median: s.median, p90: s.p90, p95: s.p95, p99: s.p99 }
+        Self {
+            mean: s.mean,
+            std: s.std,
+            min: s.min,
+            max: s.max,
+            median: s.median,
+            p90: s.p90,
+            p95: s.p95,
+            p99: s.p99,
+        }
     }
 }
 

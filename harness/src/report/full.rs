@@ -175,9 +175,10 @@ impl VlabReport {
         let statistics = Statistics::from_samples(&m.samples_ns)
             .ok_or_else(|| Error::runtime("the run produced no timed inferences"))?;
         let host = HostInfo::current();
-        let cpu_load_percent = m.measured_cpu_ns.filter(|_| m.measured_wall_ns > 0).map(|cpu| {
-            cpu as f64 / (m.measured_wall_ns as f64 * host.cores as f64) * 100.0
-        });
+        let cpu_load_percent = m
+            .measured_cpu_ns
+            .filter(|_| m.measured_wall_ns > 0)
+            .map(|cpu| cpu as f64 / (m.measured_wall_ns as f64 * host.cores as f64) * 100.0);
         let warmup_mean_ns = (!m.warmup_ns.is_empty())
             .then(|| m.warmup_ns.iter().map(|&n| n as f64).sum::<f64>() / m.warmup_ns.len() as f64);
         Ok(Self {
@@ -188,7 +189,10 @@ impl VlabReport {
             finished_at_contract: contract_date(finished),
             target,
             host,
-            engine: EngineInfo { name: m.engine.clone(), version: m.engine_version.clone() },
+            engine: EngineInfo {
+                name: m.engine.clone(),
+                version: m.engine_version.clone(),
+            },
             model: ModelInfo {
                 file_name: model.file_name(),
                 format: model.format(),
@@ -216,7 +220,10 @@ impl VlabReport {
             },
             memory: MemoryInfo {
                 peak_rss_bytes: m.peak_rss,
-                model_rss_bytes: m.rss_after_load.zip(m.rss_before_load).map(|(a, b)| a.saturating_sub(b)),
+                model_rss_bytes: m
+                    .rss_after_load
+                    .zip(m.rss_before_load)
+                    .map(|(a, b)| a.saturating_sub(b)),
             },
             cpu_load_percent,
             raw_output: (m.benchmark_type == BenchmarkType::Type2).then(|| RawOutputInfo {

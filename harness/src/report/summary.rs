@@ -37,19 +37,33 @@ pub fn summary_lines(r: &VlabReport) -> Vec<String> {
             r.model.size_bytes,
             &r.model.sha256[..r.model.sha256.len().min(12)]
         ),
-        format!("engine   {} {} on {}", r.engine.name, r.engine.version, r.target.name),
+        format!(
+            "engine   {} {} on {}",
+            r.engine.name, r.engine.version, r.target.name
+        ),
     ];
     for i in &r.inputs {
-        lines.push(format!("input    {} {} {}", i.name, i.dtype, format_shape(&i.shape)));
+        lines.push(format!(
+            "input    {} {} {}",
+            i.name,
+            i.dtype,
+            format_shape(&i.shape)
+        ));
     }
     for o in &r.outputs {
-        lines.push(format!("output   {} {} {}", o.name, o.dtype, format_shape(&o.shape)));
+        lines.push(format!(
+            "output   {} {} {}",
+            o.name,
+            o.dtype,
+            format_shape(&o.shape)
+        ));
     }
     lines.push(format!(
         "init     {}   first inference {}   warmup mean {} ({} runs)",
         format_duration_ns(t.init_ns as f64),
         format_duration_ns(t.first_inference_ns as f64),
-        t.warmup_mean_ns.map_or_else(|| "n/a".to_owned(), format_duration_ns),
+        t.warmup_mean_ns
+            .map_or_else(|| "n/a".to_owned(), format_duration_ns),
         t.warmup_ns.len()
     ));
     lines.push(format!(
@@ -76,7 +90,8 @@ pub fn summary_lines(r: &VlabReport) -> Vec<String> {
         "memory   peak RSS {}   added by model {}   CPU load {}",
         format_bytes(r.memory.peak_rss_bytes),
         format_bytes(r.memory.model_rss_bytes),
-        r.cpu_load_percent.map_or_else(|| "n/a".to_owned(), |c| format!("{c:.1}%"))
+        r.cpu_load_percent
+            .map_or_else(|| "n/a".to_owned(), |c| format!("{c:.1}%"))
     ));
     lines
 }

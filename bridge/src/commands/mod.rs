@@ -1,0 +1,4 @@
+//! One module per `vlab` subcommand.
+
+pub mod bench;
+pub mod schema;
