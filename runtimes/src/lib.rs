@@ -33,7 +33,9 @@ mod tests {
     #[test]
     fn finds_registered_engines_and_rejects_others() {
         assert_eq!(engine("tract").unwrap().name(), "tract");
-        let Err(err) = engine("tensorrt") else { panic!("tensorrt is not an engine") };
+        let Err(err) = engine("tensorrt") else {
+            panic!("tensorrt is not an engine")
+        };
         assert!(err.message().contains("unknown engine 'tensorrt'"));
         assert_eq!(err.exit_code(), 2);
     }

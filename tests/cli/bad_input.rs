@@ -1,0 +1,232 @@
+//! Bad input: a one-line message naming the file and the problem, exit code 2
+//! for usage and input errors, error.log written, no panic, and no
+//! report.json that looks like a success.
+
+use std::path::Path;
+
+use crate::support::{model, vlab};
+
+/// Runs `vlab bench --out out args...`, expects exit code `code`, and checks
+/// the failure artifacts. Returns the message.
+fn bench_fails(out: &Path, args: &[&str], code: i32) -> String {
+    let mut all = vec!["bench", "--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let output = vlab(&all);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(code), "vlab {all:?}: {stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "vlab {all:?} panicked: {stderr}"
+    );
+    let message = stderr.trim_end();
+    assert_eq!(
+        message.lines().count(),
+        1,
+        "one-line message, got: {message}"
+    );
+    assert!(message.starts_with("error: "), "{message}");
+    let error_log = std::fs::read_to_string(out.join("error.log")).expect("error.log written");
+    assert_eq!(error_log.trim_end(), message, "error.log holds the message");
+    assert!(
+        !out.join("report.json").exists(),
+        "no report.json after a failure"
+    );
+    assert!(
+        !out.join("vlab-report.json").exists(),
+        "no vlab-report.json after a failure"
+    );
+    message.to_owned()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn missing_model() {
+    let out = tempfile::tempdir().unwrap();
+    let msg = bench_fails(out.path(), &["--model", "no/such/model.tflite"], 2);
+    assert!(
+        msg.contains("no/such/model.tflite") && msg.contains("no such file"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn empty_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.onnx");
+    std::fs::write(&empty, b"").unwrap();
+    let msg = bench_fails(&dir.path().join("out"), &["--model", path(&empty)], 2);
+    assert!(msg.contains("empty.onnx") && msg.contains("empty"), "{msg}");
+}
+
+#[test]
+fn garbage_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("model.tflite");
+    std::fs::write(&garbage, b"this is a text file, not a model\n".repeat(20)).unwrap();
+    let msg = bench_fails(&dir.path().join("out"), &["--model", path(&garbage)], 2);
+    assert!(
+        msg.contains("model.tflite") && msg.contains("not a model"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn truncated_models() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, keep) in [
+        ("light_squeezenet.onnx", 5000),
+        ("keyword_spotting.tflite", 20000),
+        ("tiny_cnn.tflite", 100),
+    ] {
+        let bytes = std::fs::read(model(name)).unwrap();
+        let truncated = dir.path().join(format!("truncated-{name}"));
+        std::fs::write(&truncated, &bytes[..keep]).unwrap();
+        let msg = bench_fails(&dir.path().join("out"), &["--model", path(&truncated)], 2);
+        assert!(msg.contains(&format!("truncated-{name}")), "{msg}");
+    }
+}
+
+#[test]
+fn model_the_engine_cannot_run_names_the_operator() {
+    let out = tempfile::tempdir().unwrap();
+    let m = model("image_classification.tflite");
+    let msg = bench_fails(out.path(), &["--model", path(&m)], 2);
+    assert!(
+        msg.contains("image_classification.tflite") && msg.contains("operator ADD"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn model_that_crashes_the_engine_is_an_error_not_a_panic() {
+    let out = tempfile::tempdir().unwrap();
+    let m = model("anomaly_detection.tflite");
+    let msg = bench_fails(out.path(), &["--model", path(&m)], 2);
+    assert!(
+        msg.contains("anomaly_detection.tflite") && msg.contains("tract cannot run it"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn dataset_not_a_multiple_of_the_input_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = dir.path().join("short.bin");
+    std::fs::write(&dataset, vec![0u8; 2000 + 7]).unwrap();
+    let m = model("keyword_spotting.tflite");
+    let msg = bench_fails(
+        &dir.path().join("out"),
+        &["--model", path(&m), "--dataset", path(&dataset)],
+        2,
+    );
+    assert!(
+        msg.contains("short.bin") && msg.contains("not a multiple of the sample size 2000"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model("keyword_spotting.tflite");
+    let msg = bench_fails(
+        &dir.path().join("out"),
+        &["--model", path(&m), "--dataset", "nowhere.bin"],
+        2,
+    );
+    assert!(
+        msg.contains("nowhere.bin") && msg.contains("no such file"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn zero_iterations() {
+    let out = tempfile::tempdir().unwrap();
+    let m = model("tiny_cnn.tflite");
+    let msg = bench_fails(out.path(), &["--model", path(&m), "--iterations", "0"], 2);
+    assert!(msg.contains("--iterations"), "{msg}");
+}
+
+#[test]
+fn dynamic_shape_without_input_shape_names_the_input() {
+    let out = tempfile::tempdir().unwrap();
+    let m = model("silero_vad.onnx");
+    let msg = bench_fails(out.path(), &["--model", path(&m)], 2);
+    assert!(
+        msg.contains("input 'input'") && msg.contains("--input-shape input:"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn input_shape_for_an_unknown_input() {
+    let out = tempfile::tempdir().unwrap();
+    let m = model("tiny_cnn.tflite");
+    let msg = bench_fails(
+        out.path(),
+        &["--model", path(&m), "--input-shape", "image:1x8x8x1"],
+        2,
+    );
+    assert!(msg.contains("no input 'image'"), "{msg}");
+}
+
+#[test]
+fn unknown_engine() {
+    let out = tempfile::tempdir().unwrap();
+    let m = model("tiny_cnn.tflite");
+    let msg = bench_fails(
+        out.path(),
+        &["--model", path(&m), "--engine", "tensorrt"],
+        2,
+    );
+    assert!(msg.contains("unknown engine 'tensorrt'"), "{msg}");
+}
+
+#[test]
+fn output_folder_not_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let out = file.join("out");
+    let m = model("tiny_cnn.tflite");
+    let output = vlab(&["bench", "--out", path(&out), "--model", path(&m)]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a-file/out") && stderr.contains("not writable"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failure_removes_the_previous_runs_report() {
+    let out = tempfile::tempdir().unwrap();
+    let m = model("tiny_cnn.tflite");
+    crate::support::bench_ok(out.path(), &["--model", path(&m), "--iterations", "2"]);
+    assert!(out.path().join("report.json").exists());
+    bench_fails(out.path(), &["--model", "missing.tflite"], 2);
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    let output = vlab(&["bench", "--model", "m.onnx", "--iterations", "many"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = vlab(&[
+        "bench",
+        "--model",
+        "m.onnx",
+        "--iterations",
+        "3",
+        "--dataset",
+        "d.bin",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "--iterations and --dataset conflict"
+    );
+}

@@ -1,0 +1,60 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A fetched model; fails with instructions when models/fetch.sh has not run.
+pub fn model(name: &str) -> PathBuf {
+    let path = root().join("models").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run models/fetch.sh first",
+        path.display()
+    );
+    path
+}
+
+/// A file of the MLPerf Tiny reference data in ../shared, if present.
+pub fn mlperf(name: &str) -> Option<PathBuf> {
+    let path = root().join("../shared/mlperf-tiny").join(name);
+    path.is_file().then_some(path)
+}
+
+/// Runs `vlab` with `args` and returns its output.
+pub fn vlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vlab"))
+        .args(args)
+        .output()
+        .expect("vlab runs")
+}
+
+/// Runs `vlab bench` with `args` plus `--out out`, expecting success.
+pub fn bench_ok(out: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["bench", "--out", out.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    let output = vlab(&all);
+    assert!(
+        output.status.success(),
+        "vlab {all:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Reads a JSON artifact.
+pub fn json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Little-endian f32 bytes of `values`.
+pub fn f32_bytes(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
+    values.into_iter().flat_map(f32::to_le_bytes).collect()
+}
