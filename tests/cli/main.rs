@@ -1,6 +1,9 @@
 //! End-to-end tests: the real `vlab` binary on the real models that
 //! `models/fetch.sh` downloads.
 
+// A failed unwrap in a test helper is a test failure, which is the point.
+#![allow(clippy::unwrap_used)]
+
 mod bad_input;
 mod bench;
 mod support;
