@@ -14,7 +14,7 @@ use vlab_harness::{
     Session, ShapeOverrides, TensorSpec,
 };
 
-mod tflite_boundary;
+pub mod tflite_boundary;
 
 /// Version of the tract crates this engine is built with; a test checks it
 /// against Cargo.lock.

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what vlab's build, tests and quick start need on a fresh Debian
+# machine that has Rust (rustup): the Rust components, Python's pip for
+# models/fetch.sh, and the reference models. Safe to re-run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need_apt=()
+command -v python3 >/dev/null || need_apt+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
+command -v sha256sum >/dev/null || need_apt+=(coreutils)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    echo "setup: installing ${need_apt[*]} with apt-get"
+    sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}"
+fi
+
+if command -v rustup >/dev/null; then
+    rustup component add clippy rustfmt >/dev/null 2>&1 || true
+fi
+
+models/fetch.sh

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs vlab's whole test suite after setting up what is missing: formatting,
+# clippy with warnings as errors, then every unit, doc and end-to-end test.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/setup.sh
+echo "test: cargo fmt --check"
+cargo fmt --all -- --check
+echo "test: cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "test: cargo test"
+cargo test --workspace
