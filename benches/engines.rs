@@ -21,8 +21,12 @@ use vlab_harness::{Engine, LoadOptions};
 use vlab_runtimes::tract::Tract;
 
 /// Models tract can run, with `--input-shape`-free inputs.
-const MODELS: [&str; 4] =
-    ["keyword_spotting.tflite", "tflite_micro_speech.tflite", "tiny_cnn.tflite", "light_squeezenet.onnx"];
+const MODELS: [&str; 4] = [
+    "keyword_spotting.tflite",
+    "tflite_micro_speech.tflite",
+    "tiny_cnn.tflite",
+    "light_squeezenet.onnx",
+];
 
 fn engines(c: &mut Criterion) {
     for name in MODELS {
@@ -34,7 +38,9 @@ fn engines(c: &mut Criterion) {
             session.set_input(ix, bytes).unwrap();
         }
         let (mut state, values) = bare_tract(&model, &inputs);
-        group.bench_function("bare_tract_loop", |b| b.iter(|| state.run(black_box(values.clone())).unwrap()));
+        group.bench_function("bare_tract_loop", |b| {
+            b.iter(|| state.run(black_box(values.clone())).unwrap())
+        });
         group.bench_function("vlab_session_run", |b| b.iter(|| session.run().unwrap()));
         // What the harness's measured loop does per inference: two clock reads
         // around the run and one stored sample.

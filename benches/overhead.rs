@@ -21,8 +21,13 @@ use vlab_harness::{BenchmarkSpec, Engine, LoadOptions, Statistics, Workload, mea
 use vlab_runtimes::tract::Tract;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let name = args.first().map_or("keyword_spotting.tflite", String::as_str);
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let name = args
+        .first()
+        .map_or("keyword_spotting.tflite", String::as_str);
     let rounds: usize = args.get(1).map_or(30, |a| a.parse().unwrap());
     let per_round: usize = args.get(2).map_or(20, |a| a.parse().unwrap());
     let model = model(name);
@@ -32,7 +37,10 @@ fn main() {
     let (mut state, values) = bare_tract(&model, &inputs);
     let spec = BenchmarkSpec {
         warmup: 2,
-        workload: Workload::Random { seed: 0, iterations: per_round },
+        workload: Workload::Random {
+            seed: 0,
+            iterations: per_round,
+        },
         ..BenchmarkSpec::random(model.path(), per_round)
     };
 
@@ -46,11 +54,29 @@ fn main() {
             state.run(values.clone()).unwrap();
             bare.push(start.elapsed().as_nanos() as u64);
         }
-        harness.extend(measure(&Tract, &model, &spec, &mut (), &mut sink()).unwrap().samples_ns);
+        harness.extend(
+            measure(&Tract, &model, &spec, &mut (), &mut sink())
+                .unwrap()
+                .samples_ns,
+        );
     }
-    let (b, h) = (Statistics::from_samples(&bare).unwrap(), Statistics::from_samples(&harness).unwrap());
+    let (b, h) = (
+        Statistics::from_samples(&bare).unwrap(),
+        Statistics::from_samples(&harness).unwrap(),
+    );
     println!("model {name}: {rounds} rounds of {per_round} inferences each way");
-    println!("bare tract loop  median {:.3} ms  mean {:.3} ms", b.median / 1e6, b.mean / 1e6);
-    println!("vlab measure()   median {:.3} ms  mean {:.3} ms", h.median / 1e6, h.mean / 1e6);
-    println!("harness overhead on the median: {:+.2}%", (h.median / b.median - 1.0) * 100.0);
+    println!(
+        "bare tract loop  median {:.3} ms  mean {:.3} ms",
+        b.median / 1e6,
+        b.mean / 1e6
+    );
+    println!(
+        "vlab measure()   median {:.3} ms  mean {:.3} ms",
+        h.median / 1e6,
+        h.mean / 1e6
+    );
+    println!(
+        "harness overhead on the median: {:+.2}%",
+        (h.median / b.median - 1.0) * 100.0
+    );
 }

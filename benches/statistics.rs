@@ -15,7 +15,9 @@ fn statistics(c: &mut Criterion) {
     let mut group = c.benchmark_group("statistics");
     for n in [1_000usize, 100_000, 1_000_000] {
         // Latency-like samples: a base with deterministic jitter.
-        let samples: Vec<u64> = (0..n as u64).map(|i| 12_000_000 + (i * 7919) % 250_000).collect();
+        let samples: Vec<u64> = (0..n as u64)
+            .map(|i| 12_000_000 + (i * 7919) % 250_000)
+            .collect();
         group.bench_with_input(BenchmarkId::from_parameter(n), &samples, |b, s| {
             b.iter(|| Statistics::from_samples(black_box(s)))
         });
