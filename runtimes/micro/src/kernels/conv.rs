@@ -1,0 +1,293 @@
+//! CONV_2D and DEPTHWISE_CONV_2D, float32 and int8 (per-channel or
+//! per-tensor quantised weights, int32 bias), following TFLite's
+//! `reference_ops::Conv`, `reference_integer_ops::ConvPerChannel` and their
+//! depthwise counterparts.
+
+use crate::error::Error;
+use crate::kernels::{Input, Output, PrepareCtx, Range, clamp_f32, f32_at, i32_at, nhwc, put_f32};
+use crate::model::ElemType;
+use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+
+/// Geometry and quantisation of a convolution.
+#[derive(Clone, Copy, Debug)]
+pub struct ConvParams {
+    stride: (usize, usize),
+    dilation: (usize, usize),
+    pad: (usize, usize),
+    depth_multiplier: usize,
+    act: Range,
+    input_offset: i32,
+    output_offset: i32,
+}
+
+/// Output size and leading padding of one spatial axis, as TFLite computes them.
+pub fn out_size_and_pad(
+    same: bool,
+    input: usize,
+    filter: usize,
+    stride: usize,
+    dilation: usize,
+) -> (usize, usize) {
+    let effective = (filter.saturating_sub(1)) * dilation + 1;
+    let out = if same {
+        input.div_ceil(stride)
+    } else {
+        (input + stride).saturating_sub(effective) / stride
+    };
+    let total = ((out.max(1) - 1) * stride + effective).saturating_sub(input);
+    (out, total / 2)
+}
+
+/// Checks a (depthwise) convolution and computes its parameters.
+pub fn prepare(ctx: &PrepareCtx<'_, '_>, depthwise: bool) -> Result<ConvParams, Error> {
+    let (input, filter, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+    ctx.constant(1)?;
+    let o = ctx.options()?;
+    let same = match o.u8(0, 0)? {
+        0 => true,
+        1 => false,
+        _ => return Err(ctx.unsupported("padding other than SAME or VALID")),
+    };
+    let stride = (o.i32(2, 1)?, o.i32(1, 1)?);
+    let (mult, act_field, dil_h, dil_w) = if depthwise {
+        (o.i32(3, 1)?, 4, 6, 5)
+    } else {
+        (1, 3, 5, 4)
+    };
+    let dilation = (o.i32(dil_h, 1)?, o.i32(dil_w, 1)?);
+    let positive = |v: i32| usize::try_from(v).ok().filter(|&v| v > 0);
+    let (Some(sh), Some(sw), Some(dh), Some(dw)) = (
+        positive(stride.0),
+        positive(stride.1),
+        positive(dilation.0),
+        positive(dilation.1),
+    ) else {
+        return Err(ctx.invalid("stride and dilation must be positive"));
+    };
+    let (Some(i), Some(f), Some(oshape)) = (nhwc(&input), nhwc(&filter), nhwc(&out)) else {
+        return Err(ctx.invalid("input, filter and output must be 4-D"));
+    };
+    let (oh, pad_h) = out_size_and_pad(same, i[1], f[1], sh, dh);
+    let (ow, pad_w) = out_size_and_pad(same, i[2], f[2], sw, dw);
+    if oshape[0] != i[0] || oshape[1] != oh || oshape[2] != ow {
+        return Err(ctx.invalid("output shape does not match the convolution"));
+    }
+    let depth_multiplier = if depthwise {
+        let m = positive(mult).ok_or(ctx.invalid("depth multiplier must be positive"))?;
+        if f[0] != 1 || f[3] != oshape[3] || i[3] * m != oshape[3] {
+            return Err(ctx.invalid("depthwise filter shape does not match input and output"));
+        }
+        m
+    } else {
+        if f[0] != oshape[3] || f[3] == 0 || i[3] % f[3] != 0 || oshape[3] % (i[3] / f[3]) != 0 {
+            return Err(ctx.invalid("filter shape does not match input and output channels"));
+        }
+        1
+    };
+    if let Some(bias) = ctx.inputs.get(2).copied().flatten() {
+        ctx.constant(2)?;
+        let want = if input.dtype == ElemType::F32 {
+            ElemType::F32
+        } else {
+            ElemType::I32
+        };
+        if bias.dtype != want || bias.shape.elements() != oshape[3] {
+            return Err(ctx.unsupported(
+                "bias must be float32 (float model) or int32 (int8 model), one per channel",
+            ));
+        }
+    }
+    let (input_offset, output_offset) = match (input.dtype, filter.dtype, out.dtype) {
+        (ElemType::F32, ElemType::F32, ElemType::F32) => (0, 0),
+        (ElemType::I8, ElemType::I8, ElemType::I8) => {
+            let (iq, oq) = (input.quant, out.quant);
+            let (Some(iq), Some(oq), Some(fq)) = (iq, oq, filter.quant) else {
+                return Err(ctx.invalid("int8 convolution without quantisation parameters"));
+            };
+            if fq.zero_point != 0 {
+                return Err(ctx.unsupported("int8 weights with a non-zero zero point"));
+            }
+            (-iq.zero_point, oq.zero_point)
+        }
+        _ => {
+            return Err(ctx.unsupported("types other than all float32 or all int8 (hybrid models)"));
+        }
+    };
+    Ok(ConvParams {
+        stride: (sh, sw),
+        dilation: (dh, dw),
+        pad: (pad_h, pad_w),
+        depth_multiplier,
+        act: ctx.activation(o.u8(act_field, 0)?)?,
+        input_offset,
+        output_offset,
+    })
+}
+
+/// The per-channel requantisation of an int8 convolution.
+fn channel_multiplier(
+    input: &Input<'_>,
+    filter: &Input<'_>,
+    out: &Output<'_>,
+    c: usize,
+) -> (i32, i32) {
+    let (is, os) = (
+        input.info.quant.map_or(0.0, |q| q.scale),
+        out.info.quant.map_or(1.0, |q| q.scale),
+    );
+    let scale = f64::from(is) * f64::from(filter.info.channel_scale(c)) / f64::from(os);
+    quantize_multiplier(scale)
+}
+
+/// CONV_2D.
+pub fn eval_conv(
+    p: &ConvParams,
+    input: Input<'_>,
+    filter: Input<'_>,
+    bias: Option<Input<'_>>,
+    out: Output<'_>,
+) -> Result<(), Error> {
+    let (Some([batches, ih, iw, ic]), Some([oc, fh, fw, fic]), Some([_, oh, ow, _])) =
+        (nhwc(&input.info), nhwc(&filter.info), nhwc(&out.info))
+    else {
+        return Err(Error::Usage("convolution shapes"));
+    };
+    let filters_per_group = oc / (ic / fic);
+    let float = input.info.dtype == ElemType::F32;
+    for c in 0..oc {
+        let group = c / filters_per_group;
+        let (mult, shift) = if float {
+            (0, 0)
+        } else {
+            channel_multiplier(&input, &filter, &out, c)
+        };
+        let fbase = c * fh * fw * fic;
+        for b in 0..batches {
+            for oy in 0..oh {
+                let iy0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+                for ox in 0..ow {
+                    let ix0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+                    let o = ((b * oh + oy) * ow + ox) * oc + c;
+                    let mut acc_i = 0i32;
+                    let mut acc_f = 0f32;
+                    for fy in 0..fh {
+                        let iy = iy0 + (fy * p.dilation.0) as isize;
+                        if iy < 0 || iy >= ih as isize {
+                            continue;
+                        }
+                        for fx in 0..fw {
+                            let ix = ix0 + (fx * p.dilation.1) as isize;
+                            if ix < 0 || ix >= iw as isize {
+                                continue;
+                            }
+                            let ibase =
+                                ((b * ih + iy as usize) * iw + ix as usize) * ic + group * fic;
+                            let fb = fbase + (fy * fw + fx) * fic;
+                            if float {
+                                for k in 0..fic {
+                                    acc_f +=
+                                        f32_at(input.data, ibase + k) * f32_at(filter.data, fb + k);
+                                }
+                            } else {
+                                let xs = &input.data[ibase..ibase + fic];
+                                let ws = &filter.data[fb..fb + fic];
+                                for (&x, &w) in xs.iter().zip(ws) {
+                                    acc_i +=
+                                        i32::from(w as i8) * (i32::from(x as i8) + p.input_offset);
+                                }
+                            }
+                        }
+                    }
+                    if float {
+                        let bias = bias.map_or(0.0, |b| f32_at(b.data, c));
+                        put_f32(out.data, o, clamp_f32(acc_f + bias, p.act.float));
+                    } else {
+                        acc_i += bias.map_or(0, |b| i32_at(b.data, c));
+                        let v =
+                            multiply_by_quantized_multiplier(acc_i, mult, shift) + p.output_offset;
+                        out.data[o] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// DEPTHWISE_CONV_2D.
+pub fn eval_depthwise(
+    p: &ConvParams,
+    input: Input<'_>,
+    filter: Input<'_>,
+    bias: Option<Input<'_>>,
+    out: Output<'_>,
+) -> Result<(), Error> {
+    let (Some([batches, ih, iw, ic]), Some([_, fh, fw, oc]), Some([_, oh, ow, _])) =
+        (nhwc(&input.info), nhwc(&filter.info), nhwc(&out.info))
+    else {
+        return Err(Error::Usage("depthwise shapes"));
+    };
+    let float = input.info.dtype == ElemType::F32;
+    for c in 0..oc {
+        let in_c = c / p.depth_multiplier;
+        let (mult, shift) = if float {
+            (0, 0)
+        } else {
+            channel_multiplier(&input, &filter, &out, c)
+        };
+        for b in 0..batches {
+            for oy in 0..oh {
+                let iy0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+                for ox in 0..ow {
+                    let ix0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+                    let mut acc_i = 0i32;
+                    let mut acc_f = 0f32;
+                    for fy in 0..fh {
+                        let iy = iy0 + (fy * p.dilation.0) as isize;
+                        if iy < 0 || iy >= ih as isize {
+                            continue;
+                        }
+                        for fx in 0..fw {
+                            let ix = ix0 + (fx * p.dilation.1) as isize;
+                            if ix < 0 || ix >= iw as isize {
+                                continue;
+                            }
+                            let i = ((b * ih + iy as usize) * iw + ix as usize) * ic + in_c;
+                            let f = (fy * fw + fx) * oc + c;
+                            if float {
+                                acc_f += f32_at(input.data, i) * f32_at(filter.data, f);
+                            } else {
+                                acc_i += i32::from(filter.data[f] as i8)
+                                    * (i32::from(input.data[i] as i8) + p.input_offset);
+                            }
+                        }
+                    }
+                    let o = ((b * oh + oy) * ow + ox) * oc + c;
+                    if float {
+                        let bias = bias.map_or(0.0, |b| f32_at(b.data, c));
+                        put_f32(out.data, o, clamp_f32(acc_f + bias, p.act.float));
+                    } else {
+                        acc_i += bias.map_or(0, |b| i32_at(b.data, c));
+                        let v =
+                            multiply_by_quantized_multiplier(acc_i, mult, shift) + p.output_offset;
+                        out.data[o] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_matches_tflite() {
+        assert_eq!(out_size_and_pad(true, 49, 10, 2, 1), (25, 4));
+        assert_eq!(out_size_and_pad(false, 49, 10, 2, 1), (20, 0));
+        assert_eq!(out_size_and_pad(true, 32, 3, 1, 1), (32, 1));
+        assert_eq!(out_size_and_pad(true, 8, 3, 1, 2), (8, 2));
+    }
+}

@@ -1,0 +1,246 @@
+//! Element-wise operators: ADD and MUL with broadcasting, RELU, RELU6,
+//! LOGISTIC and TANH, following TFLite Micro's reference kernels.
+
+use crate::error::Error;
+use crate::kernels::{Input, Output, PrepareCtx, Range, clamp_f32, f32_at, put_f32};
+use crate::model::{ElemType, MAX_RANK, Shape};
+use crate::opcode::Opcode;
+use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier, quantize_value};
+
+/// Quantised requantisation of one ADD or MUL operand.
+#[derive(Clone, Copy, Debug, Default)]
+struct Operand {
+    offset: i32,
+    multiplier: i32,
+    shift: i32,
+}
+
+/// A prepared ADD or MUL.
+#[derive(Clone, Copy, Debug)]
+pub struct BinaryParams {
+    mul: bool,
+    act: Range,
+    a: Operand,
+    b: Operand,
+    out: Operand,
+    left_shift: i32,
+}
+
+/// Checks an ADD or MUL.
+pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
+    let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+    if a.dtype != out.dtype
+        || b.dtype != out.dtype
+        || !matches!(out.dtype, ElemType::F32 | ElemType::I8)
+    {
+        return Err(ctx.unsupported("types other than all float32 or all int8"));
+    }
+    if broadcast_strides(&a.shape, &out.shape).is_none()
+        || broadcast_strides(&b.shape, &out.shape).is_none()
+    {
+        return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+    }
+    let mul = ctx.op.opcode == Opcode::MUL;
+    let act = ctx.activation(ctx.op.options()?.map_or(Ok(0), |o| o.u8(0, 0))?)?;
+    let mut p = BinaryParams {
+        mul,
+        act,
+        a: Operand::default(),
+        b: Operand::default(),
+        out: Operand::default(),
+        left_shift: 0,
+    };
+    if out.dtype == ElemType::I8 {
+        let (Some(qa), Some(qb), Some(qo)) = (a.quant, b.quant, out.quant) else {
+            return Err(ctx.invalid("int8 operands without quantisation parameters"));
+        };
+        p.a.offset = -qa.zero_point;
+        p.b.offset = -qb.zero_point;
+        p.out.offset = qo.zero_point;
+        if mul {
+            let (m, s) = quantize_multiplier(
+                f64::from(qa.scale) * f64::from(qb.scale) / f64::from(qo.scale),
+            );
+            p.out.multiplier = m;
+            p.out.shift = s;
+        } else {
+            p.left_shift = 20;
+            let twice_max = 2.0 * f64::from(qa.scale.max(qb.scale));
+            (p.a.multiplier, p.a.shift) = quantize_multiplier(f64::from(qa.scale) / twice_max);
+            (p.b.multiplier, p.b.shift) = quantize_multiplier(f64::from(qb.scale) / twice_max);
+            (p.out.multiplier, p.out.shift) = quantize_multiplier(
+                twice_max / (f64::from(1i32 << p.left_shift) * f64::from(qo.scale)),
+            );
+        }
+    }
+    Ok(p)
+}
+
+/// Element strides of `input` when broadcast to `out` (0 along broadcast axes).
+fn broadcast_strides(input: &Shape, out: &Shape) -> Option<[usize; MAX_RANK]> {
+    let (ir, or) = (input.rank(), out.rank());
+    if ir > or {
+        return None;
+    }
+    let mut strides = [0usize; MAX_RANK];
+    let mut stride = 1;
+    for k in (0..or).rev() {
+        let d = if k + ir >= or {
+            input.dims()[k + ir - or]
+        } else {
+            1
+        };
+        let o = out.dims()[k];
+        if d == o {
+            strides[k] = if d == 1 { 0 } else { stride };
+        } else if d != 1 {
+            return None;
+        }
+        stride *= d;
+    }
+    Some(strides)
+}
+
+/// Calls `f(output index, a index, b index)` for every output element.
+fn for_each_broadcast(a: &Shape, b: &Shape, out: &Shape, mut f: impl FnMut(usize, usize, usize)) {
+    if a == out && b == out {
+        (0..out.elements()).for_each(|i| f(i, i, i));
+        return;
+    }
+    let (Some(sa), Some(sb)) = (broadcast_strides(a, out), broadcast_strides(b, out)) else {
+        return;
+    };
+    let dims = out.dims();
+    let mut index = [0usize; MAX_RANK];
+    let (mut ia, mut ib) = (0usize, 0usize);
+    for o in 0..out.elements() {
+        f(o, ia, ib);
+        for k in (0..dims.len()).rev() {
+            index[k] += 1;
+            ia += sa[k];
+            ib += sb[k];
+            if index[k] < dims[k] {
+                break;
+            }
+            ia -= sa[k] * dims[k];
+            ib -= sb[k] * dims[k];
+            index[k] = 0;
+        }
+    }
+}
+
+/// ADD or MUL.
+pub fn eval_binary(
+    p: &BinaryParams,
+    a: Input<'_>,
+    b: Input<'_>,
+    out: Output<'_>,
+) -> Result<(), Error> {
+    let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+    if out.info.dtype == ElemType::F32 {
+        for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+            let (x, y) = (f32_at(a.data, i), f32_at(b.data, j));
+            put_f32(
+                out.data,
+                o,
+                clamp_f32(if p.mul { x * y } else { x + y }, p.act.float),
+            );
+        });
+        return Ok(());
+    }
+    for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+        let x = i32::from(a.data[i] as i8) + p.a.offset;
+        let y = i32::from(b.data[j] as i8) + p.b.offset;
+        let v = if p.mul {
+            multiply_by_quantized_multiplier(x * y, p.out.multiplier, p.out.shift)
+        } else {
+            let sx = multiply_by_quantized_multiplier(
+                x * (1 << p.left_shift),
+                p.a.multiplier,
+                p.a.shift,
+            );
+            let sy = multiply_by_quantized_multiplier(
+                y * (1 << p.left_shift),
+                p.b.multiplier,
+                p.b.shift,
+            );
+            multiply_by_quantized_multiplier(sx + sy, p.out.multiplier, p.out.shift)
+        };
+        out.data[o] = (v + p.out.offset).clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+    });
+    Ok(())
+}
+
+/// A prepared RELU, RELU6, LOGISTIC or TANH.
+#[derive(Clone, Copy, Debug)]
+pub struct UnaryParams {
+    op: Opcode,
+    bounds: (i32, i32),
+    requantize: Option<(i32, i32, i32, i32)>,
+}
+
+/// Checks a RELU, RELU6, LOGISTIC or TANH.
+pub fn prepare_unary(ctx: &PrepareCtx<'_, '_>) -> Result<UnaryParams, Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output);
+    let op = ctx.op.opcode;
+    if input.dtype != out.dtype || input.shape.elements() != out.shape.elements() {
+        return Err(ctx.invalid("output must match the input's type and size"));
+    }
+    match (input.dtype, op) {
+        (ElemType::F32, _) => Ok(UnaryParams {
+            op,
+            bounds: (0, 0),
+            requantize: None,
+        }),
+        (ElemType::I8, Opcode::RELU | Opcode::RELU6) => {
+            let (Some(qi), Some(qo)) = (input.quant, out.quant) else {
+                return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+            };
+            if op == Opcode::RELU6 {
+                let six = quantize_value(6.0, qi.scale, qi.zero_point).clamp(-128, 127);
+                return Ok(UnaryParams {
+                    op,
+                    bounds: (qi.zero_point, six),
+                    requantize: None,
+                });
+            }
+            let (m, s) = quantize_multiplier(f64::from(qi.scale) / f64::from(qo.scale));
+            let min = quantize_value(0.0, qo.scale, qo.zero_point).max(-128);
+            Ok(UnaryParams {
+                op,
+                bounds: (min, 127),
+                requantize: Some((qi.zero_point, qo.zero_point, m, s)),
+            })
+        }
+        _ => Err(ctx.unsupported("int8 LOGISTIC and TANH")),
+    }
+}
+
+/// RELU, RELU6, LOGISTIC or TANH.
+pub fn eval_unary(p: &UnaryParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+    let n = input.info.shape.elements();
+    if input.info.dtype == ElemType::F32 {
+        for i in 0..n {
+            let x = f32_at(input.data, i);
+            let y = match p.op {
+                Opcode::RELU => x.max(0.0),
+                Opcode::RELU6 => x.max(0.0).min(6.0),
+                Opcode::LOGISTIC => 1.0 / (1.0 + libm::expf(-x)),
+                _ => libm::tanhf(x),
+            };
+            put_f32(out.data, i, y);
+        }
+        return Ok(());
+    }
+    for i in 0..n {
+        let x = i32::from(input.data[i] as i8);
+        let y = match p.requantize {
+            Some((in_zp, out_zp, m, s)) => {
+                out_zp + multiply_by_quantized_multiplier(x - in_zp, m, s)
+            }
+            None => x,
+        };
+        out.data[i] = y.clamp(p.bounds.0, p.bounds.1) as i8 as u8;
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! FULLY_CONNECTED, float32 and int8 (per-tensor or per-channel weights),
+//! following TFLite's `reference_ops::FullyConnected` and
+//! `reference_integer_ops::FullyConnected`.
+
+use crate::error::Error;
+use crate::kernels::{Input, Output, PrepareCtx, Range, clamp_f32, f32_at, i32_at, put_f32};
+use crate::model::ElemType;
+use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+
+/// Quantisation and activation of a fully connected layer.
+#[derive(Clone, Copy, Debug)]
+pub struct FcParams {
+    act: Range,
+    input_offset: i32,
+    filter_offset: i32,
+    output_offset: i32,
+    per_channel: bool,
+}
+
+/// Checks a fully connected layer.
+pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<FcParams, Error> {
+    let (input, filter, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+    ctx.constant(1)?;
+    let o = ctx.options()?;
+    if o.u8(1, 0)? != 0 {
+        return Err(ctx.unsupported("shuffled weights format"));
+    }
+    let f = filter.shape.dims();
+    if f.len() != 2 || f[1] == 0 || input.shape.elements() % f[1] != 0 {
+        return Err(ctx.invalid("weights must be 2-D and divide the input"));
+    }
+    let batches = input.shape.elements() / f[1];
+    if out.shape.elements() != batches * f[0] {
+        return Err(ctx.invalid("output size does not match batches x units"));
+    }
+    if let Some(bias) = ctx.inputs.get(2).copied().flatten() {
+        ctx.constant(2)?;
+        let want = if input.dtype == ElemType::F32 {
+            ElemType::F32
+        } else {
+            ElemType::I32
+        };
+        if bias.dtype != want || bias.shape.elements() != f[0] {
+            return Err(ctx.unsupported(
+                "bias must be float32 (float model) or int32 (int8 model), one per unit",
+            ));
+        }
+    }
+    let (input_offset, filter_offset, output_offset) = match (input.dtype, filter.dtype, out.dtype)
+    {
+        (ElemType::F32, ElemType::F32, ElemType::F32) => (0, 0, 0),
+        (ElemType::I8, ElemType::I8, ElemType::I8) => {
+            let (Some(iq), Some(fq), Some(oq)) = (input.quant, filter.quant, out.quant) else {
+                return Err(ctx.invalid("int8 layer without quantisation parameters"));
+            };
+            (-iq.zero_point, -fq.zero_point, oq.zero_point)
+        }
+        _ => {
+            return Err(ctx.unsupported("types other than all float32 or all int8 (hybrid models)"));
+        }
+    };
+    Ok(FcParams {
+        act: ctx.activation(o.u8(0, 0)?)?,
+        input_offset,
+        filter_offset,
+        output_offset,
+        per_channel: filter.channel_scales.is_some(),
+    })
+}
+
+/// FULLY_CONNECTED.
+pub fn eval(
+    p: &FcParams,
+    input: Input<'_>,
+    filter: Input<'_>,
+    bias: Option<Input<'_>>,
+    out: Output<'_>,
+) -> Result<(), Error> {
+    let f = filter.info.shape.dims();
+    let (units, depth) = (f[0], f[1]);
+    let batches = input.info.shape.elements() / depth;
+    if input.info.dtype == ElemType::F32 {
+        for b in 0..batches {
+            for u in 0..units {
+                let mut total = 0f32;
+                for d in 0..depth {
+                    total += f32_at(input.data, b * depth + d) * f32_at(filter.data, u * depth + d);
+                }
+                let bias = bias.map_or(0.0, |b| f32_at(b.data, u));
+                put_f32(
+                    out.data,
+                    b * units + u,
+                    clamp_f32(total + bias, p.act.float),
+                );
+            }
+        }
+        return Ok(());
+    }
+    let (is, os) = (
+        input.info.quant.map_or(0.0, |q| q.scale),
+        out.info.quant.map_or(1.0, |q| q.scale),
+    );
+    let multiplier = |u: usize| {
+        quantize_multiplier(f64::from(is) * f64::from(filter.info.channel_scale(u)) / f64::from(os))
+    };
+    let per_tensor = multiplier(0);
+    for u in 0..units {
+        let (mult, shift) = if p.per_channel {
+            multiplier(u)
+        } else {
+            per_tensor
+        };
+        let ws = &filter.data[u * depth..(u + 1) * depth];
+        let bias = bias.map_or(0, |b| i32_at(b.data, u));
+        for b in 0..batches {
+            let xs = &input.data[b * depth..(b + 1) * depth];
+            let mut acc = 0i32;
+            for (&x, &w) in xs.iter().zip(ws) {
+                acc +=
+                    (i32::from(w as i8) + p.filter_offset) * (i32::from(x as i8) + p.input_offset);
+            }
+            let v = multiply_by_quantized_multiplier(acc + bias, mult, shift) + p.output_offset;
+            out.data[b * units + u] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! AVERAGE_POOL_2D and MAX_POOL_2D, float32 and int8, following TFLite's
+//! reference pooling kernels.
+
+use crate::error::Error;
+use crate::kernels::conv::out_size_and_pad;
+use crate::kernels::{Input, Output, PrepareCtx, Range, clamp_f32, f32_at, nhwc, put_f32};
+use crate::model::ElemType;
+use crate::opcode::Opcode;
+
+/// Window geometry of a pooling layer.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolParams {
+    average: bool,
+    filter: (usize, usize),
+    stride: (usize, usize),
+    pad: (usize, usize),
+    act: Range,
+}
+
+/// Checks a pooling layer.
+pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<PoolParams, Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output);
+    let o = ctx.options()?;
+    let same = match o.u8(0, 0)? {
+        0 => true,
+        1 => false,
+        _ => return Err(ctx.unsupported("padding other than SAME or VALID")),
+    };
+    let dim = |v: i32| usize::try_from(v).ok().filter(|&v| v > 0);
+    let (Some(sw), Some(sh), Some(fw), Some(fh)) = (
+        dim(o.i32(1, 1)?),
+        dim(o.i32(2, 1)?),
+        dim(o.i32(3, 1)?),
+        dim(o.i32(4, 1)?),
+    ) else {
+        return Err(ctx.invalid("stride and filter size must be positive"));
+    };
+    let (Some(i), Some(os)) = (nhwc(&input), nhwc(&out)) else {
+        return Err(ctx.invalid("input and output must be 4-D"));
+    };
+    let (oh, pad_h) = out_size_and_pad(same, i[1], fh, sh, 1);
+    let (ow, pad_w) = out_size_and_pad(same, i[2], fw, sw, 1);
+    if os != [i[0], oh, ow, i[3]] {
+        return Err(ctx.invalid("output shape does not match the pooling"));
+    }
+    if input.dtype != out.dtype || !matches!(input.dtype, ElemType::F32 | ElemType::I8) {
+        return Err(ctx.unsupported("types other than float32 or int8"));
+    }
+    if input.dtype == ElemType::I8
+        && input.quant.map(|q| (q.scale, q.zero_point))
+            != out.quant.map(|q| (q.scale, q.zero_point))
+    {
+        return Err(ctx.unsupported("int8 pooling that changes quantisation"));
+    }
+    Ok(PoolParams {
+        average: ctx.op.opcode == Opcode::AVERAGE_POOL_2D,
+        filter: (fh, fw),
+        stride: (sh, sw),
+        pad: (pad_h, pad_w),
+        act: ctx.activation(o.u8(5, 0)?)?,
+    })
+}
+
+/// AVERAGE_POOL_2D or MAX_POOL_2D.
+pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+    let (Some([batches, ih, iw, depth]), Some([_, oh, ow, _])) =
+        (nhwc(&input.info), nhwc(&out.info))
+    else {
+        return Err(Error::Usage("pooling shapes"));
+    };
+    let float = input.info.dtype == ElemType::F32;
+    for b in 0..batches {
+        for oy in 0..oh {
+            let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+            let fy0 = (-y0).max(0) as usize;
+            let fy1 = (ih as isize - y0).clamp(0, p.filter.0 as isize) as usize;
+            for ox in 0..ow {
+                let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+                let fx0 = (-x0).max(0) as usize;
+                let fx1 = (iw as isize - x0).clamp(0, p.filter.1 as isize) as usize;
+                let count = (fy1.saturating_sub(fy0) * fx1.saturating_sub(fx0)) as i32;
+                if count == 0 {
+                    return Err(Error::Usage("pooling window outside the input"));
+                }
+                for c in 0..depth {
+                    let at = |fy: usize, fx: usize| {
+                        let y = (y0 + fy as isize) as usize;
+                        let x = (x0 + fx as isize) as usize;
+                        ((b * ih + y) * iw + x) * depth + c
+                    };
+                    let o = ((b * oh + oy) * ow + ox) * depth + c;
+                    let window = (fy0..fy1).flat_map(|fy| (fx0..fx1).map(move |fx| (fy, fx)));
+                    if float {
+                        let v = if p.average {
+                            window
+                                .map(|(fy, fx)| f32_at(input.data, at(fy, fx)))
+                                .sum::<f32>()
+                                / count as f32
+                        } else {
+                            window
+                                .map(|(fy, fx)| f32_at(input.data, at(fy, fx)))
+                                .fold(f32::MIN, f32::max)
+                        };
+                        put_f32(out.data, o, clamp_f32(v, p.act.float));
+                    } else {
+                        let values = window.map(|(fy, fx)| i32::from(input.data[at(fy, fx)] as i8));
+                        let v = if p.average {
+                            let acc: i32 = values.sum();
+                            if acc > 0 {
+                                (acc + count / 2) / count
+                            } else {
+                                (acc - count / 2) / count
+                            }
+                        } else {
+                            values.fold(-128, i32::max)
+                        };
+                        out.data[o] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,417 @@
+//! Operators that move data without arithmetic on it: RESHAPE, SHAPE,
+//! STRIDED_SLICE, PACK, CONCATENATION, PAD; and MEAN (float32).
+
+use crate::error::Error;
+use crate::kernels::{Input, Output, PrepareCtx, f32_at, i32_at, put_f32};
+use crate::model::{ElemType, Shape, TensorInfo};
+
+/// Checks a RESHAPE: same type and element count.
+pub fn prepare_reshape(ctx: &PrepareCtx<'_, '_>) -> Result<(), Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output);
+    if input.dtype != out.dtype || input.shape.elements() != out.shape.elements() {
+        return Err(ctx.invalid("output must have the input's type and element count"));
+    }
+    Ok(())
+}
+
+/// Checks a SHAPE.
+pub fn prepare_shape(ctx: &PrepareCtx<'_, '_>) -> Result<(), Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output);
+    if !matches!(out.dtype, ElemType::I32 | ElemType::I64)
+        || out.shape.elements() != input.shape.rank()
+    {
+        return Err(
+            ctx.invalid("output must be int32 or int64 with one element per input dimension")
+        );
+    }
+    Ok(())
+}
+
+/// SHAPE.
+pub fn eval_shape(input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+    for (i, &d) in input.info.shape.dims().iter().enumerate() {
+        match out.info.dtype {
+            ElemType::I64 => out.data[8 * i..8 * i + 8].copy_from_slice(&(d as i64).to_le_bytes()),
+            _ => out.data[4 * i..4 * i + 4].copy_from_slice(&(d as i32).to_le_bytes()),
+        }
+    }
+    Ok(())
+}
+
+/// Rank every slicing and padding operator works in, as TFLite Micro does.
+const RANK: usize = 5;
+
+/// Dimensions padded on the left to [`RANK`].
+fn dims5(shape: &Shape) -> Option<[usize; RANK]> {
+    let d = shape.dims();
+    let mut out = [1usize; RANK];
+    out.get_mut(RANK.checked_sub(d.len())?..)?
+        .copy_from_slice(d);
+    Some(out)
+}
+
+/// Row-major strides of 5-D dimensions.
+fn strides5(d: &[usize; RANK]) -> [usize; RANK] {
+    let mut s = [1usize; RANK];
+    for k in (0..RANK - 1).rev() {
+        s[k] = s[k + 1] * d[k + 1];
+    }
+    s
+}
+
+/// A prepared STRIDED_SLICE: per-axis start, stop and stride in 5-D.
+#[derive(Clone, Copy, Debug)]
+pub struct SliceParams {
+    start: [i64; RANK],
+    stop: [i64; RANK],
+    stride: [i64; RANK],
+}
+
+/// Checks a STRIDED_SLICE and resolves its constant begin, end and strides.
+pub fn prepare_strided_slice(ctx: &PrepareCtx<'_, '_>) -> Result<SliceParams, Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output);
+    let o = ctx.options()?;
+    let (begin_mask, end_mask, ellipsis, new_axis, shrink) = (
+        o.i32(0, 0)?,
+        o.i32(1, 0)?,
+        o.i32(2, 0)?,
+        o.i32(3, 0)?,
+        o.i32(4, 0)?,
+    );
+    if ellipsis != 0 || new_axis != 0 || o.u8(5, 0)? != 0 {
+        return Err(ctx.unsupported("ellipsis, new-axis masks or offset"));
+    }
+    let rank = input.shape.rank();
+    let indices = |i: usize| -> Result<&[u8], Error> {
+        let t = ctx.input(i)?;
+        if t.dtype != ElemType::I32 || t.shape.elements() != rank {
+            return Err(
+                ctx.invalid("begin, end and strides must be int32 with one value per input axis")
+            );
+        }
+        ctx.constant(i)
+    };
+    let (begin, end, strides) = (indices(1)?, indices(2)?, indices(3)?);
+    if input.dtype != out.dtype || rank > RANK {
+        return Err(ctx.unsupported("rank above 5 or an output type other than the input's"));
+    }
+    let dims = dims5(&input.shape).ok_or(ctx.unsupported("rank above 5"))?;
+    let pad = RANK - rank;
+    let mut p = SliceParams {
+        start: [0; RANK],
+        stop: [1; RANK],
+        stride: [1; RANK],
+    };
+    let mut elements = 1usize;
+    for axis in 0..rank {
+        let size = dims[pad + axis] as i64;
+        let stride = i64::from(i32_at(strides, axis));
+        if stride == 0 {
+            return Err(ctx.invalid("a stride of zero"));
+        }
+        let bit = 1 << axis;
+        let mut start = if begin_mask & bit != 0 {
+            if stride > 0 { 0 } else { size - 1 }
+        } else {
+            i64::from(i32_at(begin, axis))
+        };
+        if start < 0 {
+            start += size;
+        }
+        start = if stride > 0 {
+            start.clamp(0, size)
+        } else {
+            start.clamp(-1, size - 1)
+        };
+        let stop = if shrink & bit != 0 {
+            start + 1
+        } else {
+            let mut stop = if end_mask & bit != 0 {
+                if stride > 0 { size } else { -1 }
+            } else {
+                i64::from(i32_at(end, axis))
+            };
+            if stop < 0 && end_mask & bit == 0 {
+                stop += size;
+            }
+            if stride > 0 {
+                stop.clamp(0, size)
+            } else {
+                stop.clamp(-1, size - 1)
+            }
+        };
+        elements *= slice_len(start, stop, stride) as usize;
+        p.start[pad + axis] = start;
+        p.stop[pad + axis] = stop;
+        p.stride[pad + axis] = stride;
+    }
+    if elements != out.shape.elements() {
+        return Err(ctx.invalid("output size does not match the slice"));
+    }
+    Ok(p)
+}
+
+/// Number of indices from `start` towards `stop` (exclusive) by `step`.
+fn slice_len(start: i64, stop: i64, step: i64) -> u64 {
+    let (span, step) = if step > 0 {
+        (stop - start, step)
+    } else {
+        (start - stop, -step)
+    };
+    (span.max(0) as u64).div_ceil(step as u64)
+}
+
+/// STRIDED_SLICE.
+pub fn eval_strided_slice(p: &SliceParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+    let dims = dims5(&input.info.shape).ok_or(Error::Usage("slice rank"))?;
+    let strides = strides5(&dims);
+    let elem = input.info.dtype.size();
+    let mut written = 0;
+    let range = |k: usize| {
+        let (start, stop, step) = (p.start[k], p.stop[k], p.stride[k]);
+        (0..slice_len(start, stop, step) as i64).map(move |i| (start + i * step) as usize)
+    };
+    for a in range(0) {
+        for b in range(1) {
+            for c in range(2) {
+                for d in range(3) {
+                    for e in range(4) {
+                        let src =
+                            (a * strides[0] + b * strides[1] + c * strides[2] + d * strides[3] + e)
+                                * elem;
+                        out.data[written..written + elem]
+                            .copy_from_slice(&input.data[src..src + elem]);
+                        written += elem;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A prepared PACK or CONCATENATION: inputs joined along `axis`.
+#[derive(Clone, Copy, Debug)]
+pub struct PackParams {
+    axis: usize,
+}
+
+fn same_quant(a: &TensorInfo<'_>, b: &TensorInfo<'_>) -> bool {
+    a.quant.map(|q| (q.scale, q.zero_point)) == b.quant.map(|q| (q.scale, q.zero_point))
+}
+
+/// Checks a PACK (`concat` false) or CONCATENATION (`concat` true).
+pub fn prepare_pack(ctx: &PrepareCtx<'_, '_>, concat: bool) -> Result<PackParams, Error> {
+    let out = ctx.output;
+    let o = ctx.options()?;
+    let (axis, act) = if concat {
+        (o.i32(0, 0)?, o.u8(1, 0)?)
+    } else {
+        (o.i32(1, 0)?, 0)
+    };
+    if act != 0 {
+        return Err(ctx.unsupported("fused activation on CONCATENATION"));
+    }
+    let first = ctx.input(0)?;
+    let rank = if concat {
+        first.shape.rank()
+    } else {
+        first.shape.rank() + 1
+    };
+    let axis = if axis < 0 { axis + rank as i32 } else { axis };
+    let axis = usize::try_from(axis)
+        .ok()
+        .filter(|&a| a < rank)
+        .ok_or(ctx.invalid("axis out of range"))?;
+    let mut along = 0;
+    for i in 0..ctx.inputs.len() {
+        let t = ctx.input(i)?;
+        if t.dtype != out.dtype || !same_quant(&t, &out) || t.shape.rank() != first.shape.rank() {
+            return Err(
+                ctx.unsupported("inputs whose type, rank or quantisation differ from the output's")
+            );
+        }
+        let matches = (0..first.shape.rank())
+            .all(|k| (concat && k == axis) || t.shape.dim(k) == first.shape.dim(k));
+        if !matches {
+            return Err(ctx.invalid("input shapes differ outside the joined axis"));
+        }
+        along += if concat { t.shape.dim(axis) } else { 1 };
+    }
+    let expected = first.shape.elements() / first.shape.dim(axis).max(1) * along;
+    let expected = if concat {
+        expected
+    } else {
+        first.shape.elements() * ctx.inputs.len()
+    };
+    if out.shape.elements() != expected {
+        return Err(ctx.invalid("output size does not match the joined inputs"));
+    }
+    Ok(PackParams { axis })
+}
+
+/// PACK or CONCATENATION.
+pub fn eval_pack(
+    p: &PackParams,
+    inputs: &[Option<Input<'_>>],
+    out: Output<'_>,
+) -> Result<(), Error> {
+    let elem = out.info.dtype.size();
+    let outer: usize = out.info.shape.dims()[..p.axis].iter().product();
+    let mut written = 0;
+    for o in 0..outer {
+        for input in inputs.iter().flatten() {
+            let dims = input.info.shape.dims();
+            let chunk = dims[p.axis..].iter().product::<usize>() * elem;
+            out.data[written..written + chunk]
+                .copy_from_slice(&input.data[o * chunk..(o + 1) * chunk]);
+            written += chunk;
+        }
+    }
+    Ok(())
+}
+
+/// A prepared PAD: leading padding per axis in 5-D, and the fill byte pattern.
+#[derive(Clone, Copy, Debug)]
+pub struct PadParams {
+    before: [usize; RANK],
+    fill: [u8; 4],
+}
+
+/// Checks a PAD with constant paddings.
+pub fn prepare_pad(ctx: &PrepareCtx<'_, '_>) -> Result<PadParams, Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output);
+    let paddings = ctx.input(1)?;
+    let rank = input.shape.rank();
+    if paddings.dtype != ElemType::I32
+        || paddings.shape.elements() != 2 * rank
+        || rank > RANK
+        || out.dtype != input.dtype
+    {
+        return Err(ctx.unsupported("paddings other than constant int32 [rank, 2] up to rank 5"));
+    }
+    let pads = ctx.constant(1)?;
+    let mut before = [0usize; RANK];
+    for axis in 0..rank {
+        let (lo, hi) = (i32_at(pads, 2 * axis), i32_at(pads, 2 * axis + 1));
+        let (Ok(lo), Ok(hi)) = (usize::try_from(lo), usize::try_from(hi)) else {
+            return Err(ctx.invalid("negative padding"));
+        };
+        if out.shape.dim(axis) != input.shape.dim(axis) + lo + hi {
+            return Err(ctx.invalid("output shape does not match the paddings"));
+        }
+        before[RANK - rank + axis] = lo;
+    }
+    let fill = match out.dtype {
+        ElemType::I8 => [out.quant.map_or(0, |q| q.zero_point) as i8 as u8, 0, 0, 0],
+        ElemType::F32 => [0; 4],
+        _ => return Err(ctx.unsupported("types other than float32 or int8")),
+    };
+    Ok(PadParams { before, fill })
+}
+
+/// PAD.
+pub fn eval_pad(p: &PadParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+    let (Some(id), Some(od)) = (dims5(&input.info.shape), dims5(&out.info.shape)) else {
+        return Err(Error::Usage("pad rank"));
+    };
+    let (is, elem) = (strides5(&id), out.info.dtype.size());
+    let mut index = [0usize; RANK];
+    for o in 0..out.info.shape.elements() {
+        let inside = (0..RANK).all(|k| index[k] >= p.before[k] && index[k] < p.before[k] + id[k]);
+        let dst = &mut out.data[o * elem..(o + 1) * elem];
+        if inside {
+            let src: usize = (0..RANK)
+                .map(|k| (index[k] - p.before[k]) * is[k])
+                .sum::<usize>()
+                * elem;
+            dst.copy_from_slice(&input.data[src..src + elem]);
+        } else {
+            dst.copy_from_slice(&p.fill[..elem]);
+        }
+        for k in (0..RANK).rev() {
+            index[k] += 1;
+            if index[k] < od[k] {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
+    Ok(())
+}
+
+/// A prepared MEAN: which of the 5-D axes are reduced.
+#[derive(Clone, Copy, Debug)]
+pub struct MeanParams {
+    reduced: [bool; RANK],
+}
+
+/// Checks a float32 MEAN over constant axes.
+pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output);
+    if input.dtype != ElemType::F32 || out.dtype != ElemType::F32 {
+        return Err(ctx.unsupported("int8 MEAN"));
+    }
+    let axes = ctx.input(1)?;
+    let rank = input.shape.rank();
+    if axes.dtype != ElemType::I32 || rank > RANK {
+        return Err(ctx.unsupported("axes other than constant int32, or rank above 5"));
+    }
+    let data = ctx.constant(1)?;
+    let mut reduced = [false; RANK];
+    let mut kept = 1;
+    for i in 0..axes.shape.elements() {
+        let a = i32_at(data, i);
+        let a = if a < 0 { a + rank as i32 } else { a };
+        let a = usize::try_from(a)
+            .ok()
+            .filter(|&a| a < rank)
+            .ok_or(ctx.invalid("axis out of range"))?;
+        reduced[RANK - rank + a] = true;
+    }
+    for axis in 0..rank {
+        if !reduced[RANK - rank + axis] {
+            kept *= input.shape.dim(axis);
+        }
+    }
+    if out.shape.elements() != kept {
+        return Err(ctx.invalid("output size does not match the reduction"));
+    }
+    Ok(MeanParams { reduced })
+}
+
+/// MEAN (float32): sums in input order, then divides by the reduced count.
+pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+    let d = dims5(&input.info.shape).ok_or(Error::Usage("mean rank"))?;
+    let mut kept = [1usize; RANK];
+    for k in 0..RANK {
+        if !p.reduced[k] {
+            kept[k] = d[k];
+        }
+    }
+    let ks = strides5(&kept);
+    let n_out = out.info.shape.elements();
+    for o in 0..n_out {
+        put_f32(out.data, o, 0.0);
+    }
+    let count: usize = (0..RANK).filter(|&k| p.reduced[k]).map(|k| d[k]).product();
+    let mut index = [0usize; RANK];
+    for i in 0..input.info.shape.elements() {
+        let o: usize = (0..RANK)
+            .filter(|&k| !p.reduced[k])
+            .map(|k| index[k] * ks[k])
+            .sum();
+        put_f32(out.data, o, f32_at(out.data, o) + f32_at(input.data, i));
+        for k in (0..RANK).rev() {
+            index[k] += 1;
+            if index[k] < d[k] {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
+    for o in 0..n_out {
+        put_f32(out.data, o, f32_at(out.data, o) / count.max(1) as f32);
+    }
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! Engine `micro`: vlab's own no_std TFLite interpreter (vlab-micro) running
+//! on the host, computing exactly what it computes on a microcontroller.
+
+use vlab_harness::{
+    DType, Engine, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor, Quantization, Result,
+    Session, TensorSpec,
+};
+use vlab_micro::model::{ElemType, TensorInfo};
+use vlab_micro::{Interpreter, Model, arena_bytes_required};
+
+/// The micro engine.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Micro;
+
+self_cell::self_cell!(
+    /// The model's bytes and the interpreter that borrows them.
+    struct Loaded {
+        owner: Vec<u8>,
+        #[covariant]
+        dependent: MicroInterpreter,
+    }
+);
+
+type MicroInterpreter<'m> = Interpreter<'m, Vec<u8>>;
+
+impl Engine for Micro {
+    fn name(&self) -> &'static str {
+        "micro"
+    }
+
+    fn version(&self) -> Result<String> {
+        Ok(format!("vlab-micro {}", vlab_micro::VERSION))
+    }
+
+    fn formats(&self) -> &'static [ModelFormat] {
+        &[ModelFormat::Tflite]
+    }
+
+    fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
+        let fail = |e: vlab_micro::Error| model.error(format!("micro cannot run this model: {e}"));
+        let loaded = Loaded::try_new(model.bytes().to_vec(), |bytes| {
+            let parsed = Model::parse(bytes)?;
+            let arena = vec![0u8; arena_bytes_required(&parsed)?];
+            Interpreter::new(parsed, arena)
+        })
+        .map_err(fail)?;
+        let interpreter = loaded.borrow_dependent();
+        let inputs = (0..interpreter.model().inputs().count())
+            .map(|i| {
+                interpreter
+                    .input_info(i)
+                    .map_err(fail)
+                    .and_then(|t| spec(model, &t))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let outputs = (0..interpreter.model().outputs().count())
+            .map(|i| {
+                interpreter
+                    .output_info(i)
+                    .map_err(fail)
+                    .and_then(|t| spec(model, &t))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let shapes = &options.input_shapes;
+        shapes.check_names(inputs.iter().map(|s| s.name.as_str()))?;
+        for input in &inputs {
+            shapes.resolve(&input.name, Some(&input.shape))?;
+        }
+        Ok(Box::new(MicroSession {
+            loaded,
+            inputs,
+            outputs,
+        }))
+    }
+}
+
+fn spec(model: &ModelFile, t: &TensorInfo<'_>) -> Result<TensorSpec> {
+    let dtype = match t.dtype {
+        ElemType::F32 => DType::Float32,
+        ElemType::I8 => DType::Int8,
+        ElemType::U8 => DType::Uint8,
+        ElemType::I16 => DType::Int16,
+        ElemType::I32 => DType::Int32,
+        ElemType::I64 => DType::Int64,
+        ElemType::Bool => DType::Bool,
+    };
+    if t.name.is_empty() {
+        return Err(model.error("a graph input or output has no name"));
+    }
+    Ok(TensorSpec {
+        name: t.name.to_owned(),
+        dtype,
+        shape: t.shape.dims().iter().copied().map(Some).collect(),
+        quantization: t.quant.map(|q| Quantization {
+            scale: q.scale,
+            zero_point: q.zero_point,
+        }),
+    })
+}
+
+struct MicroSession {
+    loaded: Loaded,
+    inputs: Vec<TensorSpec>,
+    outputs: Vec<TensorSpec>,
+}
+
+impl Session for MicroSession {
+    fn inputs(&self) -> &[TensorSpec] {
+        &self.inputs
+    }
+
+    fn outputs(&self) -> &[TensorSpec] {
+        &self.outputs
+    }
+
+    fn set_input(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
+        self.loaded.with_dependent_mut(|_, interpreter| {
+            let dest = interpreter
+                .input_mut(index)
+                .map_err(|e| Error::runtime(format!("micro: {e}")))?;
+            if dest.len() != bytes.len() {
+                return Err(Error::runtime(format!(
+                    "micro: input {index} takes {} bytes, got {}",
+                    dest.len(),
+                    bytes.len()
+                )));
+            }
+            dest.copy_from_slice(bytes);
+            Ok(())
+        })
+    }
+
+    fn run(&mut self) -> Result<()> {
+        self.loaded
+            .with_dependent_mut(|_, interpreter| interpreter.invoke(&mut ()))
+            .map_err(|e| Error::runtime(format!("micro inference failed: {e}")))
+    }
+
+    fn output(&self, index: usize) -> Result<OutputTensor<'_>> {
+        let spec = self
+            .outputs
+            .get(index)
+            .ok_or_else(|| Error::runtime(format!("micro: no output {index}")))?;
+        let bytes = self
+            .loaded
+            .borrow_dependent()
+            .output(index)
+            .map_err(|e| Error::runtime(format!("micro: {e}")))?;
+        Ok(OutputTensor {
+            shape: spec.shape.iter().map(|d| d.unwrap_or(0)).collect(),
+            bytes,
+        })
+    }
+}
