@@ -6,4 +6,5 @@
 
 mod bad_input;
 mod bench;
+mod goldens;
 mod support;

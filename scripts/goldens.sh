@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Regenerates tests/goldens/ with the pinned TFLite Micro Python interpreter,
+# installed from PyPI into .venv/goldens.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+venv=.venv/goldens
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check --pre "tflite-micro==0.dev20261023182759" "numpy<3"
+"$venv/bin/python" scripts/goldens.py
