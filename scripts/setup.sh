@@ -16,8 +16,11 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
     "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}"
 fi
 
+# Microcontroller targets vlab-micro is built for in the tests.
+THUMB_TARGETS=(thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf)
 if command -v rustup >/dev/null; then
     rustup component add clippy rustfmt >/dev/null 2>&1 || true
+    rustup target add "${THUMB_TARGETS[@]}" >/dev/null
 fi
 
 models/fetch.sh

@@ -9,5 +9,9 @@ echo "test: cargo fmt --check"
 cargo fmt --all -- --check
 echo "test: cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
+    echo "test: vlab-micro builds for $target"
+    cargo build --quiet --release -p vlab-micro --target "$target"
+done
 echo "test: cargo test"
 cargo test --workspace

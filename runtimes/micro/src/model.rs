@@ -339,19 +339,19 @@ impl<'a> Model<'a> {
             }
         };
         let (mut quant, mut channel_scales) = (None, None);
-        if let Some(q) = t.table(4)? {
-            if let (Some(scales), Some(zps)) = (q.vector(2, 4)?, q.vector(3, 8)?) {
-                if !scales.is_empty() && scales.len() == zps.len() {
-                    let zero_point = i32::try_from(zps.i64(0)?)
-                        .map_err(|_| Error::Malformed("zero point out of range"))?;
-                    quant = Some(QParams {
-                        scale: scales.f32(0)?,
-                        zero_point,
-                    });
-                    if scales.len() > 1 {
-                        channel_scales = Some(scales);
-                    }
-                }
+        if let Some(q) = t.table(4)?
+            && let (Some(scales), Some(zps)) = (q.vector(2, 4)?, q.vector(3, 8)?)
+            && !scales.is_empty()
+            && scales.len() == zps.len()
+        {
+            let zero_point = i32::try_from(zps.i64(0)?)
+                .map_err(|_| Error::Malformed("zero point out of range"))?;
+            quant = Some(QParams {
+                scale: scales.f32(0)?,
+                zero_point,
+            });
+            if scales.len() > 1 {
+                channel_scales = Some(scales);
             }
         }
         Ok(TensorInfo {

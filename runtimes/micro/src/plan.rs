@@ -40,10 +40,10 @@ pub fn plan(model: &Model<'_>) -> Result<Plan, Error> {
     for i in 0..n_ops {
         let op = model.operator(i)?;
         for slot in 0..op.input_count() {
-            if let Some(t) = op.input(slot) {
-                if model.tensor(t)?.data.is_none() {
-                    touch(&mut life, t, i as u32);
-                }
+            if let Some(t) = op.input(slot)
+                && model.tensor(t)?.data.is_none()
+            {
+                touch(&mut life, t, i as u32);
             }
         }
         for slot in 0..op.output_count() {

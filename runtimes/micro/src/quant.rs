@@ -75,17 +75,17 @@ impl<const I: i32> Fixed<I> {
     }
 
     /// Sum (gemmlowp adds int32 raws without saturation).
-    pub fn add(self, o: Self) -> Self {
+    pub fn plus(self, o: Self) -> Self {
         Fixed(self.0.wrapping_add(o.0))
     }
 
     /// Difference.
-    pub fn sub(self, o: Self) -> Self {
+    pub fn minus(self, o: Self) -> Self {
         Fixed(self.0.wrapping_sub(o.0))
     }
 
     /// Product with a number of `J` integer bits, giving `I + J` integer bits.
-    pub fn mul<const J: i32, const K: i32>(self, o: Fixed<J>) -> Fixed<K> {
+    pub fn times<const J: i32, const K: i32>(self, o: Fixed<J>) -> Fixed<K> {
         debug_assert_eq!(K, I + J);
         Fixed(saturating_rounding_doubling_high_mul(self.0, o.0))
     }
@@ -118,15 +118,15 @@ pub fn saturating_rounding_multiply_by_pot(x: i32, exponent: i32) -> i32 {
 fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: Fixed<0>) -> Fixed<0> {
     let constant_term = Fixed::<0>(1895147668);
     let constant_1_over_3 = Fixed::<0>(715827883);
-    let x = a.add(Fixed::<0>::pot(-3));
-    let x2: Fixed<0> = x.mul(x);
-    let x3: Fixed<0> = x2.mul(x);
-    let x4: Fixed<0> = x2.mul(x2);
+    let x = a.plus(Fixed::<0>::pot(-3));
+    let x2: Fixed<0> = x.times(x);
+    let x3: Fixed<0> = x2.times(x);
+    let x4: Fixed<0> = x2.times(x2);
     let x4_over_4 = Fixed::<0>(saturating_rounding_multiply_by_pot(x4.0, -2));
-    let inner: Fixed<0> = x4_over_4.add(x3).mul(constant_1_over_3);
-    let poly = Fixed::<0>(saturating_rounding_multiply_by_pot(inner.add(x2).0, -1));
-    let scaled: Fixed<0> = constant_term.mul(x.add(poly));
-    constant_term.add(scaled)
+    let inner: Fixed<0> = x4_over_4.plus(x3).times(constant_1_over_3);
+    let poly = Fixed::<0>(saturating_rounding_multiply_by_pot(inner.plus(x2).0, -1));
+    let scaled: Fixed<0> = constant_term.times(x.plus(poly));
+    constant_term.plus(scaled)
 }
 
 /// gemmlowp's `exp_on_negative_values` for an input with `I` integer bits.
@@ -134,11 +134,11 @@ pub fn exp_on_negative_values<const I: i32>(a: Fixed<I>) -> Fixed<0> {
     let fractional_bits = 31 - I;
     let one_quarter = Fixed::<I>::pot(-2);
     let mask = one_quarter.0 - 1;
-    let a_mod_quarter_minus_one_quarter = Fixed::<I>(a.0 & mask).sub(one_quarter);
+    let a_mod_quarter_minus_one_quarter = Fixed::<I>(a.0 & mask).minus(one_quarter);
     let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(
         a_mod_quarter_minus_one_quarter.rescale::<0>(),
     );
-    let remainder = a_mod_quarter_minus_one_quarter.sub(a).0;
+    let remainder = a_mod_quarter_minus_one_quarter.minus(a).0;
     const BARREL: [(i32, i32); 7] = [
         (-2, 1672461947),
         (-1, 1302514674),
@@ -152,7 +152,7 @@ pub fn exp_on_negative_values<const I: i32>(a: Fixed<I>) -> Fixed<0> {
         if I > exponent {
             let shift = fractional_bits + exponent;
             if remainder & (1 << shift) != 0 {
-                result = result.mul(Fixed::<0>(multiplier));
+                result = result.times(Fixed::<0>(multiplier));
             }
         }
     }
@@ -177,12 +177,12 @@ pub fn one_over_one_plus_x_for_x_in_0_1(a: Fixed<0>) -> Fixed<0> {
     let half_denominator = Fixed::<0>(rounding_half_sum(a.0, Fixed::<0>::one().0));
     let constant_48_over_17 = Fixed::<2>(1515870810);
     let constant_neg_32_over_17 = Fixed::<2>(-1010580540);
-    let mut x: Fixed<2> = constant_48_over_17.add(half_denominator.mul(constant_neg_32_over_17));
+    let mut x: Fixed<2> = constant_48_over_17.plus(half_denominator.times(constant_neg_32_over_17));
     for _ in 0..3 {
-        let half_denominator_times_x: Fixed<2> = half_denominator.mul(x);
-        let one_minus = Fixed::<2>::one().sub(half_denominator_times_x);
-        let product: Fixed<4> = x.mul(one_minus);
-        x = x.add(product.rescale::<2>());
+        let half_denominator_times_x: Fixed<2> = half_denominator.times(x);
+        let one_minus = Fixed::<2>::one().minus(half_denominator_times_x);
+        let product: Fixed<4> = x.times(one_minus);
+        x = x.plus(product.rescale::<2>());
     }
     // ExactMulByPot<-1> keeps the raw value with one integer bit less.
     Fixed::<1>(x.0).rescale::<0>()

@@ -224,6 +224,8 @@ pub fn eval_unary(p: &UnaryParams, input: Input<'_>, out: Output<'_>) -> Result<
             let x = f32_at(input.data, i);
             let y = match p.op {
                 Opcode::RELU => x.max(0.0),
+                // max then min, not clamp: NaN becomes 0 as in TFLite.
+                #[allow(clippy::manual_clamp)]
                 Opcode::RELU6 => x.max(0.0).min(6.0),
                 Opcode::LOGISTIC => 1.0 / (1.0 + libm::expf(-x)),
                 _ => libm::tanhf(x),

@@ -115,7 +115,7 @@ pub fn eval(p: &SoftmaxParams, input: Input<'_>, out: Output<'_>) -> Result<(), 
         for &x in row {
             let diff = i32::from(x as i8) - max;
             if diff >= p.diff_min {
-                sum = sum.add(
+                sum = sum.plus(
                     exp_on_negative_values(rescaled(diff)).rescale::<ACCUMULATION_INTEGER_BITS>(),
                 );
             }
@@ -125,7 +125,7 @@ pub fn eval(p: &SoftmaxParams, input: Input<'_>, out: Output<'_>) -> Result<(), 
             let diff = i32::from(x as i8) - max;
             let v = if diff >= p.diff_min {
                 let e = exp_on_negative_values(rescaled(diff));
-                let product: Fixed<0> = Fixed::<0>(scale).mul(e);
+                let product: Fixed<0> = Fixed::<0>(scale).times(e);
                 let unsat = rounding_divide_by_pot(product.0, bits_over_unit + 31 - 8);
                 (unsat - 128).clamp(-128, 127)
             } else {
