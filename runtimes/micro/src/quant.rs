@@ -20,6 +20,8 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
 /// Division by `2^exponent` rounding half away from zero.
 #[inline(always)]
 pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
+    // Valid models stay within 0..=31; hostile ones must not make the shifts panic.
+    let exponent = exponent.clamp(0, 31);
     let mask = ((1i64 << exponent) - 1) as i32;
     let remainder = x & mask;
     let threshold = (mask >> 1) + i32::from(x < 0);
@@ -29,9 +31,13 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 /// TFLite's `MultiplyByQuantizedMultiplier` (double rounding, the default build).
 #[inline(always)]
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
-    let (left, right) = if shift > 0 { (shift, 0) } else { (0, -shift) };
+    let (left, right) = if shift > 0 {
+        (shift.min(31), 0)
+    } else {
+        (0, shift.saturating_neg())
+    };
     rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(x.wrapping_mul(1 << left), multiplier),
+        saturating_rounding_doubling_high_mul(x.wrapping_shl(left as u32), multiplier),
         right,
     )
 }

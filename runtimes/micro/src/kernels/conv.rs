@@ -79,7 +79,12 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>, depthwise: bool) -> Result<ConvParams, 
         }
         m
     } else {
-        if f[0] != oshape[3] || f[3] == 0 || i[3] % f[3] != 0 || oshape[3] % (i[3] / f[3]) != 0 {
+        let groups = if f[3] > 0 && i[3] % f[3] == 0 {
+            i[3] / f[3]
+        } else {
+            0
+        };
+        if f[0] != oshape[3] || groups == 0 || oshape[3] % groups != 0 {
             return Err(ctx.invalid("filter shape does not match input and output channels"));
         }
         1
@@ -192,8 +197,9 @@ pub fn eval_conv(
                                 let xs = &input.data[ibase..ibase + fic];
                                 let ws = &filter.data[fb..fb + fic];
                                 for (&x, &w) in xs.iter().zip(ws) {
-                                    acc_i +=
-                                        i32::from(w as i8) * (i32::from(x as i8) + p.input_offset);
+                                    acc_i = acc_i.wrapping_add(i32::from(w as i8).wrapping_mul(
+                                        i32::from(x as i8).wrapping_add(p.input_offset),
+                                    ));
                                 }
                             }
                         }
@@ -202,9 +208,9 @@ pub fn eval_conv(
                         let bias = bias.map_or(0.0, |b| f32_at(b.data, c));
                         put_f32(out.data, o, clamp_f32(acc_f + bias, p.act.float));
                     } else {
-                        acc_i += bias.map_or(0, |b| i32_at(b.data, c));
-                        let v =
-                            multiply_by_quantized_multiplier(acc_i, mult, shift) + p.output_offset;
+                        acc_i = acc_i.wrapping_add(bias.map_or(0, |b| i32_at(b.data, c)));
+                        let v = multiply_by_quantized_multiplier(acc_i, mult, shift)
+                            .wrapping_add(p.output_offset);
                         out.data[o] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
                     }
                 }
@@ -257,8 +263,11 @@ pub fn eval_depthwise(
                             if float {
                                 acc_f += f32_at(input.data, i) * f32_at(filter.data, f);
                             } else {
-                                acc_i += i32::from(filter.data[f] as i8)
-                                    * (i32::from(input.data[i] as i8) + p.input_offset);
+                                acc_i = acc_i.wrapping_add(
+                                    i32::from(filter.data[f] as i8).wrapping_mul(
+                                        i32::from(input.data[i] as i8).wrapping_add(p.input_offset),
+                                    ),
+                                );
                             }
                         }
                     }
@@ -267,9 +276,9 @@ pub fn eval_depthwise(
                         let bias = bias.map_or(0.0, |b| f32_at(b.data, c));
                         put_f32(out.data, o, clamp_f32(acc_f + bias, p.act.float));
                     } else {
-                        acc_i += bias.map_or(0, |b| i32_at(b.data, c));
-                        let v =
-                            multiply_by_quantized_multiplier(acc_i, mult, shift) + p.output_offset;
+                        acc_i = acc_i.wrapping_add(bias.map_or(0, |b| i32_at(b.data, c)));
+                        let v = multiply_by_quantized_multiplier(acc_i, mult, shift)
+                            .wrapping_add(p.output_offset);
                         out.data[o] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
                     }
                 }

@@ -149,24 +149,24 @@ pub fn eval_binary(
         return Ok(());
     }
     for_each_broadcast(&sa, &sb, &so, |o, i, j| {
-        let x = i32::from(a.data[i] as i8) + p.a.offset;
-        let y = i32::from(b.data[j] as i8) + p.b.offset;
+        let x = i32::from(a.data[i] as i8).wrapping_add(p.a.offset);
+        let y = i32::from(b.data[j] as i8).wrapping_add(p.b.offset);
         let v = if p.mul {
-            multiply_by_quantized_multiplier(x * y, p.out.multiplier, p.out.shift)
+            multiply_by_quantized_multiplier(x.wrapping_mul(y), p.out.multiplier, p.out.shift)
         } else {
             let sx = multiply_by_quantized_multiplier(
-                x * (1 << p.left_shift),
+                x.wrapping_shl(p.left_shift as u32),
                 p.a.multiplier,
                 p.a.shift,
             );
             let sy = multiply_by_quantized_multiplier(
-                y * (1 << p.left_shift),
+                y.wrapping_shl(p.left_shift as u32),
                 p.b.multiplier,
                 p.b.shift,
             );
-            multiply_by_quantized_multiplier(sx + sy, p.out.multiplier, p.out.shift)
+            multiply_by_quantized_multiplier(sx.wrapping_add(sy), p.out.multiplier, p.out.shift)
         };
-        out.data[o] = (v + p.out.offset).clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+        out.data[o] = v.wrapping_add(p.out.offset).clamp(p.act.int.0, p.act.int.1) as i8 as u8;
     });
     Ok(())
 }
@@ -236,12 +236,13 @@ pub fn eval_unary(p: &UnaryParams, input: Input<'_>, out: Output<'_>) -> Result<
     }
     for i in 0..n {
         let x = i32::from(input.data[i] as i8);
-        let y = match p.requantize {
-            Some((in_zp, out_zp, m, s)) => {
-                out_zp + multiply_by_quantized_multiplier(x - in_zp, m, s)
-            }
-            None => x,
-        };
+        let y =
+            match p.requantize {
+                Some((in_zp, out_zp, m, s)) => out_zp.wrapping_add(
+                    multiply_by_quantized_multiplier(x.wrapping_sub(in_zp), m, s),
+                ),
+                None => x,
+            };
         out.data[i] = y.clamp(p.bounds.0, p.bounds.1) as i8 as u8;
     }
     Ok(())

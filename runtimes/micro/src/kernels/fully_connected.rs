@@ -116,10 +116,14 @@ pub fn eval(
             let xs = &input.data[b * depth..(b + 1) * depth];
             let mut acc = 0i32;
             for (&x, &w) in xs.iter().zip(ws) {
-                acc +=
-                    (i32::from(w as i8) + p.filter_offset) * (i32::from(x as i8) + p.input_offset);
+                let (w, x) = (
+                    i32::from(w as i8).wrapping_add(p.filter_offset),
+                    i32::from(x as i8).wrapping_add(p.input_offset),
+                );
+                acc = acc.wrapping_add(w.wrapping_mul(x));
             }
-            let v = multiply_by_quantized_multiplier(acc + bias, mult, shift) + p.output_offset;
+            let v = multiply_by_quantized_multiplier(acc.wrapping_add(bias), mult, shift)
+                .wrapping_add(p.output_offset);
             out.data[b * units + u] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
         }
     }

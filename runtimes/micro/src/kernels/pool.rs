@@ -78,7 +78,7 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
                 let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
                 let fx0 = (-x0).max(0) as usize;
                 let fx1 = (iw as isize - x0).clamp(0, p.filter.1 as isize) as usize;
-                let count = (fy1.saturating_sub(fy0) * fx1.saturating_sub(fx0)) as i32;
+                let count = (fy1.saturating_sub(fy0) * fx1.saturating_sub(fx0)) as i64;
                 if count == 0 {
                     return Err(Error::Usage("pooling window outside the input"));
                 }
@@ -103,18 +103,19 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
                         };
                         put_f32(out.data, o, clamp_f32(v, p.act.float));
                     } else {
-                        let values = window.map(|(fy, fx)| i32::from(input.data[at(fy, fx)] as i8));
+                        let values = window.map(|(fy, fx)| i64::from(input.data[at(fy, fx)] as i8));
                         let v = if p.average {
-                            let acc: i32 = values.sum();
+                            let acc: i64 = values.sum();
                             if acc > 0 {
                                 (acc + count / 2) / count
                             } else {
                                 (acc - count / 2) / count
                             }
                         } else {
-                            values.fold(-128, i32::max)
+                            values.fold(-128, i64::max)
                         };
-                        out.data[o] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+                        out.data[o] =
+                            v.clamp(i64::from(p.act.int.0), i64::from(p.act.int.1)) as i8 as u8;
                     }
                 }
             }

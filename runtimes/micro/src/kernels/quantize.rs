@@ -64,7 +64,8 @@ pub fn eval_quantize(p: &QuantizeParams, input: Input<'_>, out: Output<'_>) -> R
                 } else {
                     i32::from(input.data[i])
                 };
-                multiply_by_quantized_multiplier(x - in_zp, m, s) + p.out.zero_point
+                multiply_by_quantized_multiplier(x.wrapping_sub(in_zp), m, s)
+                    .wrapping_add(p.out.zero_point)
             }
         };
         out.data[i] = v.clamp(p.range.0, p.range.1) as u8;

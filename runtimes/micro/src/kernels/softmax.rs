@@ -127,7 +127,7 @@ pub fn eval(p: &SoftmaxParams, input: Input<'_>, out: Output<'_>) -> Result<(), 
                 let e = exp_on_negative_values(rescaled(diff));
                 let product: Fixed<0> = Fixed::<0>(scale).times(e);
                 let unsat = rounding_divide_by_pot(product.0, bits_over_unit + 31 - 8);
-                (unsat - 128).clamp(-128, 127)
+                unsat.wrapping_sub(128).clamp(-128, 127)
             } else {
                 -128
             };

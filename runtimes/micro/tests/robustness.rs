@@ -1,0 +1,119 @@
+//! vlab-micro on real and damaged models: hostile bytes give an error,
+//! never a panic or a hang; load-time errors say what and where.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use vlab_micro::{Error, Interpreter, Model, Opcode, arena_bytes_required};
+
+fn models() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut all: Vec<PathBuf> = ["models", "../shared/mlperf-tiny"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(root.join(d)).ok())
+        .flatten()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tflite"))
+        .collect();
+    all.sort();
+    assert!(all.len() >= 5, "no models: run models/fetch.sh first");
+    all
+}
+
+/// Parses, plans and prepares; runs one inference when everything loads.
+fn load_and_run(bytes: &[u8]) -> Result<(), Error> {
+    let model = Model::parse(bytes)?;
+    let needed = arena_bytes_required(&model)?;
+    let mut interpreter = Interpreter::new(model, vec![0u8; needed])?;
+    interpreter.invoke(&mut ())
+}
+
+#[test]
+fn every_truncation_of_every_model_is_an_error() {
+    for path in models() {
+        let bytes = std::fs::read(&path).unwrap();
+        let step = (bytes.len() / 300).max(1);
+        for len in (0..bytes.len()).step_by(step) {
+            // The tail of a file may hold only metadata; below 90% the weights are cut.
+            let result = load_and_run(&bytes[..len]);
+            assert!(
+                len * 10 >= bytes.len() * 9 || result.is_err(),
+                "{path:?} cut to {len} bytes loaded"
+            );
+        }
+    }
+}
+
+#[test]
+fn corrupted_models_never_panic() {
+    // A fixed xorshift sequence: the same corruptions on every run.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for path in models() {
+        let original = std::fs::read(&path).unwrap();
+        for _ in 0..200 {
+            let mut bytes = original.clone();
+            for _ in 0..1 + next() % 8 {
+                let at = (next() % bytes.len() as u64) as usize;
+                bytes[at] = next() as u8;
+            }
+            let _ = load_and_run(&bytes);
+        }
+    }
+}
+
+#[test]
+fn too_small_an_arena_says_how_much_is_needed() {
+    let path = models()
+        .into_iter()
+        .find(|p| p.ends_with("kws_ref_model.tflite"))
+        .unwrap();
+    let bytes = std::fs::read(path).unwrap();
+    let model = Model::parse(&bytes).unwrap();
+    let needed = arena_bytes_required(&model).unwrap();
+    let Err(err) = Interpreter::new(model, vec![0u8; needed - 1]) else {
+        panic!("arena too small accepted")
+    };
+    assert_eq!(
+        err,
+        Error::ArenaTooSmall {
+            needed,
+            available: needed - 1
+        }
+    );
+    assert!(err.to_string().contains(&format!("needs {needed} bytes")));
+}
+
+#[test]
+fn unsupported_operators_are_named_with_their_index() {
+    let path = models()
+        .into_iter()
+        .find(|p| p.ends_with("kws_ref_model_float32.tflite"))
+        .unwrap();
+    let bytes = std::fs::read(path).unwrap();
+    let Err(err) = Interpreter::new(Model::parse(&bytes).unwrap(), vec![0u8; 1 << 20]) else {
+        panic!("hybrid model accepted")
+    };
+    assert!(
+        matches!(
+            err,
+            Error::Unsupported {
+                index: 0,
+                op: Opcode::CONV_2D,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("operator 0 (CONV_2D): unsupported"),
+        "{err}"
+    );
+}
