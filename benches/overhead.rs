@@ -37,6 +37,7 @@ fn main() {
     let (mut state, values) = bare_tract(&model, &inputs);
     let spec = BenchmarkSpec {
         warmup: 2,
+        per_layer: false,
         workload: Workload::Random {
             seed: 0,
             iterations: per_round,

@@ -55,6 +55,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR", default_value = "vlab-out")]
     pub out: PathBuf,
 
+    /// Also time every operator (engines that support it: micro), reported in
+    /// vlab-report.json under `layers`.
+    #[arg(long)]
+    pub per_layer: bool,
+
     /// Print vlab-report.json to stdout instead of the summary.
     #[arg(long)]
     pub json: bool,

@@ -40,6 +40,7 @@ impl Observer for Progress {
                 Phase::Load => "loading",
                 Phase::Warmup => "warmup",
                 Phase::Measure => "timing",
+                Phase::Profile => "layers",
             });
             bar.set_length(steps as u64);
             bar.set_position(0);

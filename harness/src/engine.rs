@@ -2,7 +2,7 @@
 //! benchmark it. Engines only load and run; the harness owns the clock,
 //! warmup, the measured loop, statistics and reports.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{ModelFile, ModelFormat};
 use crate::tensor::{ShapeOverrides, TensorSpec};
 
@@ -51,6 +51,27 @@ pub trait Session {
 
     /// Output `index` of the last run.
     fn output(&self, index: usize) -> Result<OutputTensor<'_>>;
+
+    /// Whether [`Session::run_profiled`] can time individual operators.
+    fn profiles_operators(&self) -> bool {
+        false
+    }
+
+    /// Runs one inference timing every operator, in execution order.
+    fn run_profiled(&mut self) -> Result<Vec<OperatorTime>> {
+        Err(Error::input("this engine cannot time individual operators"))
+    }
+}
+
+/// The time one operator took in one profiled inference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorTime {
+    /// Operator index in the model's execution order.
+    pub index: usize,
+    /// Operator name (`CONV_2D`, ...).
+    pub op: String,
+    /// Duration in nanoseconds (or in the engine's ticks converted to ns).
+    pub ns: u64,
 }
 
 /// One output of a run: its actual shape and raw bytes.

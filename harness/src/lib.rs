@@ -28,9 +28,9 @@ pub mod stats;
 pub mod tensor;
 
 pub use artifacts::OutputDir;
-pub use engine::{Engine, LoadOptions, OutputTensor, Session};
+pub use engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Session};
 pub use error::{Error, ErrorKind, Result};
-pub use measure::{BenchmarkSpec, BenchmarkType, Observer, Phase, Workload, measure};
+pub use measure::{BenchmarkSpec, BenchmarkType, LayerStats, Observer, Phase, Workload, measure};
 pub use model::{ModelFile, ModelFormat};
 pub use report::{ContractReport, Reports, VlabReport};
 pub use run::{benchmark_to_dir, run_benchmark};

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::inputs::{Dataset, input_sizes, random_inputs};
 use crate::memory::ProcessMemory;
 use crate::model::ModelFile;
+use crate::stats::Statistics;
 use crate::tensor::TensorSpec;
 
 /// The contract's benchmark types.
@@ -71,6 +72,8 @@ pub struct BenchmarkSpec {
     pub workload: Workload,
     /// Options passed to the engine's loader.
     pub load: LoadOptions,
+    /// Also time every operator, in separate profiled inferences after the timed ones.
+    pub per_layer: bool,
 }
 
 impl BenchmarkSpec {
@@ -85,6 +88,7 @@ impl BenchmarkSpec {
                 iterations,
             },
             load: LoadOptions::default(),
+            per_layer: false,
         }
     }
 
@@ -97,6 +101,7 @@ impl BenchmarkSpec {
                 path: dataset.into(),
             },
             load: LoadOptions::default(),
+            per_layer: false,
         }
     }
 
@@ -126,6 +131,8 @@ pub enum Phase {
     Warmup,
     /// Timed inferences.
     Measure,
+    /// Profiled inferences, timing every operator.
+    Profile,
 }
 
 /// Watches a run's progress. Called outside the timed region.
@@ -187,7 +194,29 @@ pub struct Measurement {
     pub peak_rss: Option<u64>,
     /// Bytes written to the raw output (TYPE2).
     pub raw_output_bytes: u64,
+    /// Per-operator statistics, with `per_layer`.
+    pub layers: Option<Vec<LayerStats>>,
 }
+
+/// Time statistics of one operator over the profiled inferences.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LayerStats {
+    /// Operator index in execution order.
+    pub index: usize,
+    /// Operator name.
+    pub op: String,
+    /// Median duration, ns.
+    pub median_ns: f64,
+    /// Mean duration, ns.
+    pub mean_ns: f64,
+    /// Shortest duration, ns.
+    pub min_ns: f64,
+    /// Share of the summed operator medians, percent.
+    pub share_percent: f64,
+}
+
+/// Most profiled inferences a run makes for per-layer statistics.
+const MAX_PROFILED: usize = 100;
 
 /// Loads the model into `engine` and measures it as `spec` says. TYPE2
 /// outputs are written to `raw_output`, every sample's outputs in model
@@ -217,6 +246,12 @@ pub fn measure(
     let after_load = ProcessMemory::current();
     observer.step();
 
+    if spec.per_layer && !session.profiles_operators() {
+        return Err(Error::input(format!(
+            "--per-layer: engine {} cannot time individual operators",
+            engine.name()
+        )));
+    }
     let inputs = session.inputs().to_vec();
     input_sizes(&inputs)?;
     let mut source = InputSource::open(&spec.workload, &inputs)?;
@@ -257,6 +292,13 @@ pub fn measure(
         }
     }
     let measured_wall_ns = elapsed_ns(wall_start);
+    let layers = if spec.per_layer {
+        let runs = count.clamp(1, MAX_PROFILED);
+        observer.phase(Phase::Profile, runs);
+        Some(profile(session.as_mut(), runs, observer)?)
+    } else {
+        None
+    };
     let measured_cpu_ns = cpu_start
         .and_then(|c| c.try_elapsed().ok())
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
@@ -280,7 +322,50 @@ pub fn measure(
         rss_after_load: after_load.rss,
         peak_rss: ProcessMemory::current().peak_rss,
         raw_output_bytes,
+        layers,
     })
+}
+
+/// Times every operator over `runs` profiled inferences.
+fn profile(
+    session: &mut dyn Session,
+    runs: usize,
+    observer: &mut dyn Observer,
+) -> Result<Vec<LayerStats>> {
+    let mut per_op: Vec<(usize, String, Vec<u64>)> = Vec::new();
+    for _ in 0..runs {
+        let times = session.run_profiled()?;
+        if per_op.is_empty() {
+            per_op = times
+                .iter()
+                .map(|t| (t.index, t.op.clone(), Vec::with_capacity(runs)))
+                .collect();
+        }
+        for (slot, t) in per_op.iter_mut().zip(times) {
+            slot.2.push(t.ns);
+        }
+        observer.step();
+    }
+    let stats: Vec<(usize, String, Statistics)> = per_op
+        .into_iter()
+        .filter_map(|(index, op, ns)| Statistics::from_samples(&ns).map(|s| (index, op, s)))
+        .collect();
+    let total: f64 = stats.iter().map(|(_, _, s)| s.median).sum();
+    Ok(stats
+        .into_iter()
+        .map(|(index, op, s)| LayerStats {
+            index,
+            op,
+            median_ns: s.median,
+            mean_ns: s.mean,
+            min_ns: s.min,
+            share_percent: if total > 0.0 {
+                s.median / total * 100.0
+            } else {
+                0.0
+            },
+        })
+        .collect())
 }
 
 /// Inputs of the run, ready to be handed to the session.

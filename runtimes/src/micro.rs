@@ -1,12 +1,23 @@
 //! Engine `micro`: vlab's own no_std TFLite interpreter (vlab-micro) running
 //! on the host, computing exactly what it computes on a microcontroller.
 
+use std::time::Instant;
+
 use vlab_harness::{
-    DType, Engine, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor, Quantization, Result,
-    Session, TensorSpec,
+    DType, Engine, Error, LoadOptions, ModelFile, ModelFormat, OperatorTime, OutputTensor,
+    Quantization, Result, Session, TensorSpec,
 };
 use vlab_micro::model::{ElemType, TensorInfo};
-use vlab_micro::{Interpreter, Model, arena_bytes_required};
+use vlab_micro::{Clock, Interpreter, Model, Profiler, arena_bytes_required};
+
+/// The host's monotonic clock in nanoseconds, as vlab-micro's profiling clock.
+struct HostClock(Instant);
+
+impl Clock for HostClock {
+    fn now(&mut self) -> u64 {
+        u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
 
 /// The micro engine.
 #[derive(Debug, Default, Clone, Copy)]
@@ -134,6 +145,33 @@ impl Session for MicroSession {
         self.loaded
             .with_dependent_mut(|_, interpreter| interpreter.invoke(&mut ()))
             .map_err(|e| Error::runtime(format!("micro inference failed: {e}")))
+    }
+
+    fn profiles_operators(&self) -> bool {
+        true
+    }
+
+    fn run_profiled(&mut self) -> Result<Vec<OperatorTime>> {
+        self.loaded.with_dependent_mut(|_, interpreter| {
+            let n = interpreter.model().operator_count();
+            let mut ticks = vec![0u64; n];
+            interpreter
+                .invoke(&mut Profiler::new(HostClock(Instant::now()), &mut ticks))
+                .map_err(|e| Error::runtime(format!("micro inference failed: {e}")))?;
+            (0..n)
+                .map(|index| {
+                    let op = interpreter
+                        .model()
+                        .operator(index)
+                        .map_err(|e| Error::runtime(format!("micro: {e}")))?;
+                    Ok(OperatorTime {
+                        index,
+                        op: op.opcode.name().to_owned(),
+                        ns: ticks[index],
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        })
     }
 
     fn output(&self, index: usize) -> Result<OutputTensor<'_>> {

@@ -298,3 +298,49 @@ fn schema_command_prints_the_committed_schema() {
         "docs/vlab-report.schema.json is stale: regenerate it with `cargo run -p vlab-bridge -- schema`"
     );
 }
+
+#[test]
+fn micro_engine_reports_per_layer_times() {
+    let out = tempfile::tempdir().unwrap();
+    let model = model("keyword_spotting.tflite");
+    bench_ok(
+        out.path(),
+        &[
+            "--engine",
+            "micro",
+            "--model",
+            model.to_str().unwrap(),
+            "--iterations",
+            "5",
+            "--per-layer",
+        ],
+    );
+    let full = json(&out.path().join("vlab-report.json"));
+    assert!(
+        full["engine"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("vlab-micro ")
+    );
+    let layers = full["layers"].as_array().expect("per-layer table");
+    let ops: Vec<&str> = layers.iter().map(|l| l["op"].as_str().unwrap()).collect();
+    assert_eq!(ops.len(), 15, "keyword_spotting has 15 operators: {ops:?}");
+    assert_eq!(
+        (ops[0], ops[1], ops[14]),
+        ("QUANTIZE", "CONV_2D", "DEQUANTIZE")
+    );
+    let share: f64 = layers
+        .iter()
+        .map(|l| l["share_percent"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (share - 100.0).abs() < 1e-6,
+        "shares add up to 100%, got {share}"
+    );
+    assert!(
+        layers
+            .iter()
+            .all(|l| l["median_ns"].as_f64().unwrap() >= l["min_ns"].as_f64().unwrap())
+    );
+    check_contract_report(&json(&out.path().join("report.json")), 5);
+}

@@ -49,6 +49,7 @@ fn spec(args: &BenchArgs) -> Result<BenchmarkSpec> {
         load: LoadOptions {
             input_shapes: ShapeOverrides::parse(&args.input_shapes)?,
         },
+        per_layer: args.per_layer,
     };
     spec.validate()?;
     Ok(spec)

@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::error::{Error, Result};
 use crate::host::{HostInfo, temperature_celsius};
-use crate::measure::{BenchmarkType, DatasetInfo, Measurement};
+use crate::measure::{BenchmarkType, DatasetInfo, LayerStats, Measurement};
 use crate::model::{ModelFile, ModelFormat};
 use crate::stats::Statistics;
 use crate::tensor::TensorSpec;
@@ -53,6 +53,8 @@ pub struct VlabReport {
     pub cpu_load_percent: Option<f64>,
     /// The raw output file (TYPE2).
     pub raw_output: Option<RawOutputInfo>,
+    /// Per-operator times (`--per-layer`), in execution order.
+    pub layers: Option<Vec<LayerStats>>,
 }
 
 /// The target that ran the model.
@@ -230,6 +232,7 @@ impl VlabReport {
                 file_name: crate::artifacts::RAW_OUTPUT.to_owned(),
                 bytes: m.raw_output_bytes,
             }),
+            layers: m.layers.clone(),
         })
     }
 

@@ -93,6 +93,21 @@ pub fn summary_lines(r: &VlabReport) -> Vec<String> {
         r.cpu_load_percent
             .map_or_else(|| "n/a".to_owned(), |c| format!("{c:.1}%"))
     ));
+    if let Some(layers) = &r.layers {
+        lines.push(format!(
+            "layers   {:>5} {:<20} {:>11} {:>7}",
+            "index", "operator", "median", "share"
+        ));
+        for l in layers {
+            lines.push(format!(
+                "         {:>5} {:<20} {:>11} {:>6.1}%",
+                l.index,
+                l.op,
+                format_duration_ns(l.median_ns),
+                l.share_percent
+            ));
+        }
+    }
     lines
 }
 
