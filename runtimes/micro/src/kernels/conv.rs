@@ -4,20 +4,22 @@
 //! depthwise counterparts.
 
 use crate::error::Error;
-use crate::kernels::{Input, Output, PrepareCtx, Range, clamp_f32, f32_at, i32_at, nhwc, put_f32};
+use crate::kernels::{
+    Input, Output, PrepareCtx, Range, clamp_f32, conv_int8, f32_at, i32_at, nhwc, put_f32,
+};
 use crate::model::ElemType;
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
 
 /// Geometry and quantisation of a convolution.
 #[derive(Clone, Copy, Debug)]
 pub struct ConvParams {
-    stride: (usize, usize),
-    dilation: (usize, usize),
-    pad: (usize, usize),
-    depth_multiplier: usize,
-    act: Range,
-    input_offset: i32,
-    output_offset: i32,
+    pub(crate) stride: (usize, usize),
+    pub(crate) dilation: (usize, usize),
+    pub(crate) pad: (usize, usize),
+    pub(crate) depth_multiplier: usize,
+    pub(crate) act: Range,
+    pub(crate) input_offset: i32,
+    pub(crate) output_offset: i32,
 }
 
 /// Output size and leading padding of one spatial axis, as TFLite computes them.
@@ -150,15 +152,20 @@ pub fn eval_conv(
     input: Input<'_>,
     filter: Input<'_>,
     bias: Option<Input<'_>>,
-    out: Output<'_>,
+    mut out: Output<'_>,
 ) -> Result<(), Error> {
     let (Some([batches, ih, iw, ic]), Some([oc, fh, fw, fic]), Some([_, oh, ow, _])) =
         (nhwc(&input.info), nhwc(&filter.info), nhwc(&out.info))
     else {
         return Err(Error::Usage("convolution shapes"));
     };
-    let filters_per_group = oc / (ic / fic);
     let float = input.info.dtype == ElemType::F32;
+    if !float && fic == ic && p.dilation == (1, 1) {
+        let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
+        conv_int8::conv(p, &input, &filter, bias.as_ref(), &mut out, dims);
+        return Ok(());
+    }
+    let filters_per_group = oc / (ic / fic);
     for c in 0..oc {
         let group = c / filters_per_group;
         let (mult, shift) = if float {
@@ -226,7 +233,7 @@ pub fn eval_depthwise(
     input: Input<'_>,
     filter: Input<'_>,
     bias: Option<Input<'_>>,
-    out: Output<'_>,
+    mut out: Output<'_>,
 ) -> Result<(), Error> {
     let (Some([batches, ih, iw, ic]), Some([_, fh, fw, oc]), Some([_, oh, ow, _])) =
         (nhwc(&input.info), nhwc(&filter.info), nhwc(&out.info))
@@ -234,6 +241,11 @@ pub fn eval_depthwise(
         return Err(Error::Usage("depthwise shapes"));
     };
     let float = input.info.dtype == ElemType::F32;
+    if !float && p.dilation == (1, 1) {
+        let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
+        conv_int8::depthwise(p, &input, &filter, bias.as_ref(), &mut out, dims);
+        return Ok(());
+    }
     for c in 0..oc {
         let in_c = c / p.depth_multiplier;
         let (mult, shift) = if float {

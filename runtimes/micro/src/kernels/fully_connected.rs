@@ -3,9 +3,14 @@
 //! `reference_integer_ops::FullyConnected`.
 
 use crate::error::Error;
-use crate::kernels::{Input, Output, PrepareCtx, Range, clamp_f32, f32_at, i32_at, put_f32};
+use crate::kernels::{
+    Input, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, f32_at, i32_at, put_f32,
+};
 use crate::model::ElemType;
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+
+/// Longest input row whose offset values are precomputed on the stack (i16).
+const SHIFTED_INPUT: usize = 1024;
 
 /// Quantisation and activation of a fully connected layer.
 #[derive(Clone, Copy, Debug)]
@@ -104,26 +109,43 @@ pub fn eval(
         quantize_multiplier(f64::from(is) * f64::from(filter.info.channel_scale(u)) / f64::from(os))
     };
     let per_tensor = multiplier(0);
-    for u in 0..units {
-        let (mult, shift) = if p.per_channel {
-            multiplier(u)
-        } else {
-            per_tensor
-        };
-        let ws = &filter.data[u * depth..(u + 1) * depth];
-        let bias = bias.map_or(0, |b| i32_at(b.data, u));
-        for b in 0..batches {
-            let xs = &input.data[b * depth..(b + 1) * depth];
-            let mut acc = 0i32;
-            for (&x, &w) in xs.iter().zip(ws) {
-                let (w, x) = (
-                    i32::from(w as i8).wrapping_add(p.filter_offset),
-                    i32::from(x as i8).wrapping_add(p.input_offset),
-                );
-                acc = acc.wrapping_add(w.wrapping_mul(x));
+    // sum((w + fo) * (x + io)) = sum(w * (x + io)) + fo * sum(x + io). Integer
+    // sums are exact in any order (wrapping), so this stays bit-exact.
+    let mut shifted = [0i16; SHIFTED_INPUT];
+    for b in 0..batches {
+        let xs = &input.data[b * depth..(b + 1) * depth];
+        let offset_inputs = (depth <= SHIFTED_INPUT).then(|| {
+            for (s, &x) in shifted.iter_mut().zip(xs) {
+                *s = (i32::from(x as i8) + p.input_offset.clamp(-255, 255)) as i16;
             }
-            let v = multiply_by_quantized_multiplier(acc.wrapping_add(bias), mult, shift)
-                .wrapping_add(p.output_offset);
+            &shifted[..depth]
+        });
+        let xsum = xs.iter().fold(0i32, |a, &x| {
+            a.wrapping_add(i32::from(x as i8).wrapping_add(p.input_offset))
+        });
+        for u in 0..units {
+            let (mult, shift) = if p.per_channel {
+                multiplier(u)
+            } else {
+                per_tensor
+            };
+            let ws = &filter.data[u * depth..(u + 1) * depth];
+            let wx = match offset_inputs {
+                Some(xs) if (-255..=255).contains(&p.input_offset) => {
+                    ws.iter().zip(xs).fold(0i32, |a, (&w, &x)| {
+                        a.wrapping_add(i32::from(w as i8) * i32::from(x))
+                    })
+                }
+                _ => {
+                    let (dot, wsum) = dot_and_sum_i8(xs, ws);
+                    dot.wrapping_add(p.input_offset.wrapping_mul(wsum))
+                }
+            };
+            let acc = wx
+                .wrapping_add(p.filter_offset.wrapping_mul(xsum))
+                .wrapping_add(bias.map_or(0, |b| i32_at(b.data, u)));
+            let v =
+                multiply_by_quantized_multiplier(acc, mult, shift).wrapping_add(p.output_offset);
             out.data[b * units + u] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
         }
     }

@@ -2,6 +2,7 @@
 //! and evaluation, with TFLite Micro's reference semantics.
 
 mod conv;
+mod conv_int8;
 mod elementwise;
 mod fully_connected;
 mod pool;
@@ -256,6 +257,33 @@ pub fn eval(kernel: &Kernel, inputs: &[Option<Input<'_>>], out: Output<'_>) -> R
         Kernel::Pad(p) => shape_ops::eval_pad(p, input(0)?, out),
         Kernel::Mean(p) => shape_ops::eval_mean(p, input(0)?, out),
     }
+}
+
+/// `sum(a[i] * b[i])` of int8 bytes (wrapping, so any order is exact).
+#[inline(always)]
+pub(crate) fn dot_i8(a: &[u8], b: &[u8]) -> i32 {
+    a.iter().zip(b).fold(0i32, |acc, (&x, &w)| {
+        acc.wrapping_add(i32::from(x as i8) * i32::from(w as i8))
+    })
+}
+
+/// `sum(a[i])` of int8 bytes.
+#[inline(always)]
+pub(crate) fn sum_i8(a: &[u8]) -> i32 {
+    a.iter()
+        .fold(0i32, |acc, &x| acc.wrapping_add(i32::from(x as i8)))
+}
+
+/// `(sum(a[i] * b[i]), sum(b[i]))` of int8 bytes in one pass.
+#[inline(always)]
+pub(crate) fn dot_and_sum_i8(a: &[u8], b: &[u8]) -> (i32, i32) {
+    a.iter().zip(b).fold((0i32, 0i32), |(dot, sum), (&x, &w)| {
+        let w = i32::from(w as i8);
+        (
+            dot.wrapping_add(i32::from(x as i8) * w),
+            sum.wrapping_add(w),
+        )
+    })
 }
 
 /// Little-endian f32 `i` of a byte slice.

@@ -1,0 +1,172 @@
+//! Fast int8 paths for CONV_2D (one group) and DEPTHWISE_CONV_2D.
+//!
+//! Integer sums do not depend on their order, so these loops reorder
+//! TFLite's reference computation for speed and stay bit-exact:
+//! `sum(w * (x + offset))` over the taps inside the image becomes
+//! `dot(w, x) + offset * sum(w)`, each filter row inside the image is one
+//! contiguous dot product, and depthwise channels are accumulated side by
+//! side. Per-channel requantisation parameters are computed once per call
+//! for a block of [`BLOCK`] channels, on the stack.
+
+use crate::kernels::conv::ConvParams;
+use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
+use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+
+/// Output channels handled together.
+const BLOCK: usize = 32;
+
+/// The range of filter taps `[first, last)` along one axis that fall inside
+/// the input, for an output position whose window starts at `origin`.
+#[inline(always)]
+fn taps(origin: isize, filter: usize, input: usize) -> (usize, usize) {
+    let first = (-origin).clamp(0, filter as isize) as usize;
+    let last = (input as isize - origin).clamp(0, filter as isize) as usize;
+    (first, last.max(first))
+}
+
+/// Requantisation parameters of a block of output channels.
+struct Requant {
+    mult: [i32; BLOCK],
+    shift: [i32; BLOCK],
+    bias: [i32; BLOCK],
+}
+
+impl Requant {
+    fn new(
+        input: &Input<'_>,
+        filter: &Input<'_>,
+        out: &Output<'_>,
+        bias: Option<&Input<'_>>,
+        c0: usize,
+        n: usize,
+    ) -> Self {
+        let is = f64::from(input.info.quant.map_or(0.0, |q| q.scale));
+        let os = f64::from(out.info.quant.map_or(1.0, |q| q.scale));
+        let mut r = Requant {
+            mult: [0; BLOCK],
+            shift: [0; BLOCK],
+            bias: [0; BLOCK],
+        };
+        for k in 0..n {
+            let c = c0 + k;
+            (r.mult[k], r.shift[k]) =
+                quantize_multiplier(is * f64::from(filter.info.channel_scale(c)) / os);
+            r.bias[k] = bias.map_or(0, |b| i32_at(b.data, c));
+        }
+        r
+    }
+
+    #[inline(always)]
+    fn apply(&self, k: usize, acc: i32, p: &ConvParams) -> u8 {
+        let acc = acc.wrapping_add(self.bias[k]);
+        let v = multiply_by_quantized_multiplier(acc, self.mult[k], self.shift[k])
+            .wrapping_add(p.output_offset);
+        v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
+    }
+}
+
+/// CONV_2D, int8, one group, no dilation.
+pub fn conv(
+    p: &ConvParams,
+    input: &Input<'_>,
+    filter: &Input<'_>,
+    bias: Option<&Input<'_>>,
+    out: &mut Output<'_>,
+    dims: [usize; 9],
+) {
+    let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
+    let row = fw * ic;
+    for c0 in (0..oc).step_by(BLOCK) {
+        let n = BLOCK.min(oc - c0);
+        let rq = Requant::new(input, filter, out, bias, c0, n);
+        let mut full_sums = [0i32; BLOCK];
+        for (k, s) in full_sums.iter_mut().enumerate().take(n) {
+            let base = (c0 + k) * fh * row;
+            *s = sum_i8(&filter.data[base..base + fh * row]);
+        }
+        for b in 0..batches {
+            for oy in 0..oh {
+                let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+                let (fy0, fy1) = taps(y0, fh, ih);
+                for ox in 0..ow {
+                    let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+                    let (fx0, fx1) = taps(x0, fw, iw);
+                    let inside = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
+                    let seg = (fx1 - fx0) * ic;
+                    let o = ((b * oh + oy) * ow + ox) * oc + c0;
+                    for k in 0..n {
+                        let fbase = (c0 + k) * fh * row;
+                        let mut acc = 0i32;
+                        let mut wsum = 0i32;
+                        for fy in fy0..fy1 {
+                            let iy = (y0 + fy as isize) as usize;
+                            let ix = (x0 + fx0 as isize) as usize;
+                            let xs = &input.data[((b * ih + iy) * iw + ix) * ic..][..seg];
+                            let ws = &filter.data[fbase + fy * row + fx0 * ic..][..seg];
+                            acc = acc.wrapping_add(dot_i8(xs, ws));
+                            if !inside {
+                                wsum = wsum.wrapping_add(sum_i8(ws));
+                            }
+                        }
+                        let wsum = if inside { full_sums[k] } else { wsum };
+                        out.data[o + k] =
+                            rq.apply(k, acc.wrapping_add(wsum.wrapping_mul(p.input_offset)), p);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// DEPTHWISE_CONV_2D, int8, no dilation.
+pub fn depthwise(
+    p: &ConvParams,
+    input: &Input<'_>,
+    filter: &Input<'_>,
+    bias: Option<&Input<'_>>,
+    out: &mut Output<'_>,
+    dims: [usize; 9],
+) {
+    let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
+    let m = p.depth_multiplier;
+    for c0 in (0..oc).step_by(BLOCK) {
+        let n = BLOCK.min(oc - c0);
+        let rq = Requant::new(input, filter, out, bias, c0, n);
+        for b in 0..batches {
+            for oy in 0..oh {
+                let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+                let (fy0, fy1) = taps(y0, fh, ih);
+                for ox in 0..ow {
+                    let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+                    let (fx0, fx1) = taps(x0, fw, iw);
+                    let mut acc = [0i32; BLOCK];
+                    for fy in fy0..fy1 {
+                        let iy = (y0 + fy as isize) as usize;
+                        for fx in fx0..fx1 {
+                            let ix = (x0 + fx as isize) as usize;
+                            let pixel = ((b * ih + iy) * iw + ix) * ic;
+                            let ws = &filter.data[(fy * fw + fx) * oc + c0..][..n];
+                            if m == 1 {
+                                let xs = &input.data[pixel + c0..][..n];
+                                for ((a, &x), &w) in acc.iter_mut().zip(xs).zip(ws) {
+                                    let x = i32::from(x as i8).wrapping_add(p.input_offset);
+                                    *a = a.wrapping_add(x.wrapping_mul(i32::from(w as i8)));
+                                }
+                            } else {
+                                for (k, (a, &w)) in acc.iter_mut().zip(ws).enumerate() {
+                                    let x = i32::from(input.data[pixel + (c0 + k) / m] as i8)
+                                        .wrapping_add(p.input_offset);
+                                    *a = a.wrapping_add(x.wrapping_mul(i32::from(w as i8)));
+                                }
+                            }
+                        }
+                    }
+                    let o = ((b * oh + oy) * ow + ox) * oc + c0;
+                    for (k, &a) in acc.iter().enumerate().take(n) {
+                        out.data[o + k] = rq.apply(k, a, p);
+                    }
+                }
+            }
+        }
+    }
+}
