@@ -94,7 +94,7 @@ pub fn conv(
                     let inside = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
                     let seg = (fx1 - fx0) * ic;
                     let o = ((b * oh + oy) * ow + ox) * oc + c0;
-                    for k in 0..n {
+                    for (k, &full_sum) in full_sums.iter().enumerate().take(n) {
                         let fbase = (c0 + k) * fh * row;
                         let mut acc = 0i32;
                         let mut wsum = 0i32;
@@ -108,7 +108,7 @@ pub fn conv(
                                 wsum = wsum.wrapping_add(sum_i8(ws));
                             }
                         }
-                        let wsum = if inside { full_sums[k] } else { wsum };
+                        let wsum = if inside { full_sum } else { wsum };
                         out.data[o + k] =
                             rq.apply(k, acc.wrapping_add(wsum.wrapping_mul(p.input_offset)), p);
                     }
