@@ -77,8 +77,13 @@ impl Engine for Micro {
         for input in &inputs {
             shapes.resolve(&input.name, Some(&input.shape))?;
         }
+        let staged = inputs
+            .iter()
+            .map(|s| vec![0u8; s.byte_size().unwrap_or(0)])
+            .collect();
         Ok(Box::new(MicroSession {
             loaded,
+            staged,
             inputs,
             outputs,
         }))
@@ -109,8 +114,22 @@ fn spec(model: &ModelFile, t: &TensorInfo<'_>) -> Result<TensorSpec> {
     })
 }
 
+/// Copies the staged inputs into the interpreter's arena.
+fn copy_inputs(
+    staged: &[Vec<u8>],
+    interpreter: &mut MicroInterpreter<'_>,
+) -> std::result::Result<(), vlab_micro::Error> {
+    for (index, bytes) in staged.iter().enumerate() {
+        interpreter.input_mut(index)?.copy_from_slice(bytes);
+    }
+    Ok(())
+}
+
 struct MicroSession {
     loaded: Loaded,
+    /// Inputs as last set: the interpreter may reuse input bytes during an
+    /// inference, so they are copied in before each one.
+    staged: Vec<Vec<u8>>,
     inputs: Vec<TensorSpec>,
     outputs: Vec<TensorSpec>,
 }
@@ -125,25 +144,28 @@ impl Session for MicroSession {
     }
 
     fn set_input(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
-        self.loaded.with_dependent_mut(|_, interpreter| {
-            let dest = interpreter
-                .input_mut(index)
-                .map_err(|e| Error::runtime(format!("micro: {e}")))?;
-            if dest.len() != bytes.len() {
-                return Err(Error::runtime(format!(
-                    "micro: input {index} takes {} bytes, got {}",
-                    dest.len(),
-                    bytes.len()
-                )));
-            }
-            dest.copy_from_slice(bytes);
-            Ok(())
-        })
+        let staged = self
+            .staged
+            .get_mut(index)
+            .ok_or_else(|| Error::runtime(format!("micro: no input {index}")))?;
+        if staged.len() != bytes.len() {
+            return Err(Error::runtime(format!(
+                "micro: input {index} takes {} bytes, got {}",
+                staged.len(),
+                bytes.len()
+            )));
+        }
+        staged.copy_from_slice(bytes);
+        Ok(())
     }
 
     fn run(&mut self) -> Result<()> {
+        let staged = &self.staged;
         self.loaded
-            .with_dependent_mut(|_, interpreter| interpreter.invoke(&mut ()))
+            .with_dependent_mut(|_, interpreter| {
+                copy_inputs(staged, interpreter)?;
+                interpreter.invoke(&mut ())
+            })
             .map_err(|e| Error::runtime(format!("micro inference failed: {e}")))
     }
 
@@ -155,6 +177,8 @@ impl Session for MicroSession {
         self.loaded.with_dependent_mut(|_, interpreter| {
             let n = interpreter.model().operator_count();
             let mut ticks = vec![0u64; n];
+            copy_inputs(&self.staged, interpreter)
+                .map_err(|e| Error::runtime(format!("micro: {e}")))?;
             interpreter
                 .invoke(&mut Profiler::new(HostClock(Instant::now()), &mut ticks))
                 .map_err(|e| Error::runtime(format!("micro inference failed: {e}")))?;

@@ -167,7 +167,8 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
         self.tensors[t].ok_or(Error::Usage("no such graph output"))
     }
 
-    /// The bytes of graph input `i`, to fill before [`Self::invoke`].
+    /// The bytes of graph input `i`, to fill before every [`Self::invoke`]:
+    /// an invocation may reuse them for intermediate tensors.
     pub fn input_mut(&mut self, i: usize) -> Result<&mut [u8], Error> {
         let t = self.graph_tensor(self.model.inputs(), i)?;
         match self.locs[t] {

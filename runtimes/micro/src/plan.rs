@@ -1,8 +1,9 @@
 //! Memory planning: where each activation tensor lives in the arena.
 //!
 //! Lifetimes come from the graph: a tensor lives from the operator that
-//! produces it to the last operator that reads it. Graph inputs live for
-//! the whole graph, so that inputs set once serve every invocation; graph
+//! produces it to the last operator that reads it. Graph inputs live from
+//! the start to their last reader, so later tensors may reuse their bytes
+//! (as in TFLite Micro): inputs must be set before every invocation. Graph
 //! outputs live to the end. Tensors are then placed greedily, largest first,
 //! at the lowest offset that no tensor alive at the same time occupies
 //! (TFLite Micro's `GreedyMemoryPlanner` strategy), each on a 16-byte
@@ -55,7 +56,6 @@ pub fn plan(model: &Model<'_>) -> Result<Plan, Error> {
     for t in model.inputs() {
         if model.tensor(t)?.data.is_none() {
             touch(&mut life, t, 0);
-            touch(&mut life, t, last_op);
         }
     }
     for t in model.outputs() {

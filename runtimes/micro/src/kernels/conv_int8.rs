@@ -13,7 +13,7 @@ use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
 
 /// Output channels handled together.
-const BLOCK: usize = 32;
+const BLOCK: usize = 64;
 
 /// The range of filter taps `[first, last)` along one axis that fall inside
 /// the input, for an output position whose window starts at `origin`.
@@ -65,8 +65,73 @@ impl Requant {
     }
 }
 
+/// Longest filter patch (`filter height x width x input channels`) the
+/// patch path gathers on the stack; longer patches take the row path.
+const MAX_PATCH: usize = 2048;
+
 /// CONV_2D, int8, one group, no dilation.
+///
+/// Each output pixel's input patch is gathered once per block of channels
+/// as `x + input_offset` (0 for taps outside the image, which TFLite skips),
+/// so every channel is one contiguous dot product with its filter.
 pub fn conv(
+    p: &ConvParams,
+    input: &Input<'_>,
+    filter: &Input<'_>,
+    bias: Option<&Input<'_>>,
+    out: &mut Output<'_>,
+    dims: [usize; 9],
+) {
+    let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
+    let patch_len = fh * fw * ic;
+    if patch_len > MAX_PATCH || !(-255..=255).contains(&p.input_offset) {
+        return conv_rows(p, input, filter, bias, out, dims);
+    }
+    let mut patch = [0i16; MAX_PATCH];
+    let row = fw * ic;
+    for c0 in (0..oc).step_by(BLOCK) {
+        let n = BLOCK.min(oc - c0);
+        let rq = Requant::new(input, filter, out, bias, c0, n);
+        for b in 0..batches {
+            for oy in 0..oh {
+                let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+                for ox in 0..ow {
+                    let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+                    for fy in 0..fh {
+                        let iy = y0 + fy as isize;
+                        let dst = &mut patch[fy * row..(fy + 1) * row];
+                        if iy < 0 || iy >= ih as isize {
+                            dst.fill(0);
+                            continue;
+                        }
+                        let (fx0, fx1) = taps(x0, fw, iw);
+                        dst[..fx0 * ic].fill(0);
+                        dst[fx1 * ic..].fill(0);
+                        let ix = (x0 + fx0 as isize) as usize;
+                        let src = &input.data[((b * ih + iy as usize) * iw + ix) * ic..]
+                            [..(fx1 - fx0) * ic];
+                        for (d, &x) in dst[fx0 * ic..fx1 * ic].iter_mut().zip(src) {
+                            *d = (i32::from(x as i8) + p.input_offset) as i16;
+                        }
+                    }
+                    let patch = &patch[..patch_len];
+                    let o = ((b * oh + oy) * ow + ox) * oc + c0;
+                    for k in 0..n {
+                        let ws = &filter.data[(c0 + k) * patch_len..][..patch_len];
+                        let acc = ws.iter().zip(patch).fold(0i32, |a, (&w, &x)| {
+                            a.wrapping_add(i32::from(w as i8) * i32::from(x))
+                        });
+                        out.data[o + k] = rq.apply(k, acc, p);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// CONV_2D, int8, one group, no dilation: one dot product per filter row
+/// inside the image, for patches too long for the stack.
+fn conv_rows(
     p: &ConvParams,
     input: &Input<'_>,
     filter: &Input<'_>,

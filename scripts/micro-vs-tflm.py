@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Speed and arena of engine `micro` against TFLite Micro's reference
+interpreter, on the same machine, model and input, in one run.
+
+For each model with goldens (tests/goldens/manifest.json), it takes the
+first golden input, times N invoke() calls of TFLite Micro's Python
+interpreter, then `vlab bench --engine micro` on a dataset of the same input
+repeated N times, and prints the medians and their ratio, and both arena
+sizes, as a Markdown table. Run it through scripts/micro-vs-tflm.sh.
+"""
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from tflite_micro.python.tflite_micro import runtime
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+VLAB = ROOT / "target" / "release" / "vlab"
+
+
+def model_path(name):
+    fetched = ROOT / "models" / name
+    return fetched if fetched.exists() else ROOT.parent / "shared" / "mlperf-tiny" / name
+
+
+def tflm_median(path, sample):
+    interpreter = runtime.Interpreter.from_file(str(path), arena_size=4 * 1024 * 1024)
+    detail = interpreter.get_input_details(0)
+    x = np.frombuffer(sample, dtype=detail["dtype"]).reshape(tuple(detail["shape"]))
+    interpreter.set_input(x, 0)
+    for _ in range(5):
+        interpreter.invoke()
+    times = []
+    for _ in range(N):
+        start = time.perf_counter_ns()
+        interpreter.invoke()
+        times.append(time.perf_counter_ns() - start)
+    return float(np.median(times))
+
+
+def micro_median(path, sample):
+    with tempfile.TemporaryDirectory() as tmp:
+        dataset = pathlib.Path(tmp) / "dataset.bin"
+        dataset.write_bytes(sample * N)
+        out = subprocess.run(
+            [VLAB, "bench", "--engine", "micro", "--model", path, "--dataset", dataset,
+             "--warmup", "5", "--out", pathlib.Path(tmp) / "out", "--json"],
+            check=True, capture_output=True, text=True).stdout
+        return json.loads(out)["timing"]["statistics"]["median"]
+
+
+def main():
+    manifest = json.loads((ROOT / "tests" / "goldens" / "manifest.json").read_text())
+    names = sorted(manifest["models"])
+    arenas = subprocess.run(
+        ["cargo", "run", "--quiet", "--release", "-p", "vlab-micro", "--example", "arena", "--"]
+        + [str(model_path(n)) for n in names],
+        check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    arena = {pathlib.Path(line.split("\t")[0]).name: line.split("\t")[1] for line in arenas.splitlines()}
+    print(f"| model | TFLite Micro median | micro median | speed-up | micro arena | TFLite Micro arena (activations / total) |")
+    print("|---|---|---|---|---|---|")
+    for name in names:
+        entry = manifest["models"][name]
+        inputs = (ROOT / "tests" / "goldens" / f"{name}.inputs.bin").read_bytes()
+        sample = inputs[: len(inputs) // entry["samples"]]
+        path = model_path(name)
+        tflm = tflm_median(path, sample)
+        micro = micro_median(path, sample)
+        print(f"| {name} | {tflm / 1e3:.1f} us | {micro / 1e3:.1f} us | {tflm / micro:.2f}x | {arena[name]} B "
+              f"| {entry['tflm_arena_head_bytes']} / {entry['tflm_arena_total_bytes']} B |")
+
+
+if __name__ == "__main__":
+    main()
