@@ -3,10 +3,12 @@
 interpreter, on the same machine, model and input, in one run.
 
 For each model with goldens (tests/goldens/manifest.json), it takes the
-first golden input, times N invoke() calls of TFLite Micro's Python
-interpreter, then `vlab bench --engine micro` on a dataset of the same input
-repeated N times, and prints the medians and their ratio, and both arena
-sizes, as a Markdown table. Run it through scripts/micro-vs-tflm.sh.
+first golden input and, in ROUNDS alternating rounds, times N invoke() calls
+of TFLite Micro's Python interpreter and runs `vlab bench --engine micro` on
+a dataset of the same input repeated N times. It prints the median over the
+rounds of each side's median, their ratio, the range of the per-round
+ratios (the shared machine's noise), and both arena sizes, as a Markdown
+table. Run it through scripts/micro-vs-tflm.sh [N] [ROUNDS].
 """
 import json
 import pathlib
@@ -19,7 +21,8 @@ import numpy as np
 from tflite_micro.python.tflite_micro import runtime
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 VLAB = ROOT / "target" / "release" / "vlab"
 
 
@@ -62,16 +65,20 @@ def main():
         + [str(model_path(n)) for n in names],
         check=True, capture_output=True, text=True, cwd=ROOT).stdout
     arena = {pathlib.Path(line.split("\t")[0]).name: line.split("\t")[1] for line in arenas.splitlines()}
-    print(f"| model | TFLite Micro median | micro median | speed-up | micro arena | TFLite Micro arena (activations / total) |")
-    print("|---|---|---|---|---|---|")
+    print("| model | TFLite Micro median | micro median | speed-up | per-round range | micro arena "
+          "| TFLite Micro arena (activations / total) |")
+    print("|---|---|---|---|---|---|---|")
     for name in names:
         entry = manifest["models"][name]
         inputs = (ROOT / "tests" / "goldens" / f"{name}.inputs.bin").read_bytes()
         sample = inputs[: len(inputs) // entry["samples"]]
         path = model_path(name)
-        tflm = tflm_median(path, sample)
-        micro = micro_median(path, sample)
-        print(f"| {name} | {tflm / 1e3:.1f} us | {micro / 1e3:.1f} us | {tflm / micro:.2f}x | {arena[name]} B "
+        rounds = [(tflm_median(path, sample), micro_median(path, sample)) for _ in range(ROUNDS)]
+        tflm = float(np.median([t for t, _ in rounds]))
+        micro = float(np.median([m for _, m in rounds]))
+        ratios = [t / m for t, m in rounds]
+        print(f"| {name} | {tflm / 1e3:.1f} us | {micro / 1e3:.1f} us | {tflm / micro:.2f}x "
+              f"| {min(ratios):.2f}-{max(ratios):.2f}x | {arena[name]} B "
               f"| {entry['tflm_arena_head_bytes']} / {entry['tflm_arena_total_bytes']} B |")
 
 
