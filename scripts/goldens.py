@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Regenerates tests/goldens/ with TFLite Micro's reference interpreter.
 
-For every fetched .tflite model (models/) and every MLPerf Tiny model in
-../shared/mlperf-tiny/, it runs TFLite Micro's Python interpreter (PyPI
+For every fetched .tflite model (models/), every MLPerf Tiny model in
+../shared/mlperf-tiny/ and every single-operator model in tests/goldens/ops/
+(written by scripts/op_models.py), it runs TFLite Micro's Python interpreter (PyPI
 `tflite-micro`, pinned below) on 5 seeded inputs, plus the MLPerf Tiny
 reference inputs where they apply, and writes for each model:
 
@@ -76,18 +77,32 @@ def captured_output():
             text.append(tmp.read())
 
 
+def input_details(interpreter):
+    """Details of every graph input, in order."""
+    details = []
+    while True:
+        try:
+            details.append(interpreter.get_input_details(len(details)))
+        except Exception:  # past the last input
+            return details
+
+
 def golden(path):
     data = path.read_bytes()
     interpreter = runtime.Interpreter.from_bytes(data, arena_size=4 * 1024 * 1024)
-    inputs = interpreter.get_input_details(0)
+    with captured_output():
+        inputs = input_details(interpreter)
     outputs = interpreter.get_output_details(0)
-    samples = reference_inputs(path.name) + [seeded_input(inputs, s) for s in SEEDS]
+    # A sample is every input's bytes in input order: vlab's dataset layout.
+    samples = [[x] for x in reference_inputs(path.name)]
+    samples += [[seeded_input(d, 1000 * s + i) for i, d in enumerate(inputs)] for s in SEEDS]
     ins, outs = bytearray(), bytearray()
     for sample in samples:
-        sample = sample.reshape(tuple(inputs["shape"])).astype(inputs["dtype"])
-        interpreter.set_input(sample, 0)
+        for i, (x, d) in enumerate(zip(sample, inputs)):
+            x = x.reshape(tuple(d["shape"])).astype(d["dtype"])
+            interpreter.set_input(x, i)
+            ins += x.tobytes()
         interpreter.invoke()
-        ins += sample.tobytes()
         outs += interpreter.get_output(0).tobytes()
     with captured_output() as text:
         interpreter.print_allocations()
@@ -107,7 +122,11 @@ def golden(path):
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
-    models = sorted((ROOT / "models").glob("*.tflite")) + sorted(SHARED.glob("*.tflite"))
+    models = (
+        sorted((ROOT / "models").glob("*.tflite"))
+        + sorted(SHARED.glob("*.tflite"))
+        + sorted((OUT / "ops").glob("*.tflite"))
+    )
     manifest = {"tflite_micro": TFLM_VERSION, "models": {}, "unsupported_by_tflite_micro": {}}
     for path in models:
         try:

@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 venv=.venv/goldens
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check --pre "tflite-micro==0.dev20261023182759" "numpy<3"
+"$venv/bin/pip" install --quiet --disable-pip-version-check --pre "tflite-micro==0.dev20261023182759" "numpy<3" "flatbuffers==25.12.19"
+"$venv/bin/python" scripts/op_models.py
 "$venv/bin/python" scripts/goldens.py

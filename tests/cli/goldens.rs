@@ -15,6 +15,10 @@ fn model_path(name: &str) -> PathBuf {
     if fetched.is_file() {
         return fetched;
     }
+    let op_model = root().join("tests/goldens/ops").join(name);
+    if op_model.is_file() {
+        return op_model;
+    }
     let shared = root().join("../shared/mlperf-tiny").join(name);
     assert!(
         shared.is_file(),

@@ -194,6 +194,55 @@ pub fn one_over_one_plus_x_for_x_in_0_1(a: Fixed<0>) -> Fixed<0> {
     Fixed::<1>(x.0).rescale::<0>()
 }
 
+/// gemmlowp's `one_minus_x_over_one_plus_x_for_x_in_0_1`.
+fn one_minus_x_over_one_plus_x_for_x_in_0_1(a: Fixed<0>) -> Fixed<0> {
+    let half_denominator = Fixed::<0>(rounding_half_sum(a.0, Fixed::<0>::one().0));
+    let constant_48_over_17 = Fixed::<2>(1515870810);
+    let constant_neg_32_over_17 = Fixed::<2>(-1010580540);
+    let mut x: Fixed<2> = constant_48_over_17.plus(half_denominator.times(constant_neg_32_over_17));
+    for _ in 0..3 {
+        let half_denominator_times_x: Fixed<2> = half_denominator.times(x);
+        let one_minus = Fixed::<2>::one().minus(half_denominator_times_x);
+        let product: Fixed<4> = x.times(one_minus);
+        x = x.plus(product.rescale::<2>());
+    }
+    x.minus(Fixed::<2>::one()).rescale::<0>()
+}
+
+/// gemmlowp's `logistic` for an input with 4 integer bits.
+pub fn logistic_q4(a: Fixed<4>) -> Fixed<0> {
+    if a.0 == 0 {
+        return Fixed(1 << 30);
+    }
+    let abs = if a.0 > 0 {
+        a
+    } else {
+        Fixed(a.0.wrapping_neg())
+    };
+    let positive =
+        one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(Fixed::<4>(abs.0.wrapping_neg())));
+    if a.0 > 0 {
+        positive
+    } else {
+        Fixed::<0>::one().minus(positive)
+    }
+}
+
+/// gemmlowp's `tanh` for an input with 4 integer bits.
+pub fn tanh_q4(a: Fixed<4>) -> Fixed<0> {
+    if a.0 == 0 {
+        return Fixed(0);
+    }
+    let n = if a.0 < 0 { a.0 } else { a.0.wrapping_neg() };
+    // ExactMulByPot<1> keeps the raw value with one integer bit more.
+    let t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(Fixed::<5>(n)));
+    if a.0 < 0 {
+        Fixed(t.0.wrapping_neg())
+    } else {
+        t
+    }
+}
+
 /// TFLite's `GetReciprocal`: 1 / x for `x` with `integer_bits` integer
 /// bits, as a Q0.31 value and the number of bits above one.
 pub fn reciprocal(x: i32, integer_bits: i32) -> (i32, i32) {

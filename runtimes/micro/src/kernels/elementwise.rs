@@ -5,7 +5,10 @@ use crate::error::Error;
 use crate::kernels::{Input, Output, PrepareCtx, Range, clamp_f32, f32_at, put_f32};
 use crate::model::{ElemType, MAX_RANK, Shape};
 use crate::opcode::Opcode;
-use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier, quantize_value};
+use crate::quant::{
+    Fixed, logistic_q4, multiply_by_quantized_multiplier, quantize_multiplier, quantize_value,
+    rounding_divide_by_pot, tanh_q4,
+};
 
 /// Quantised requantisation of one ADD or MUL operand.
 #[derive(Clone, Copy, Debug, Default)]
@@ -171,12 +174,29 @@ pub fn eval_binary(
     Ok(())
 }
 
+/// The int8 computation of a prepared RELU, RELU6, LOGISTIC or TANH.
+#[derive(Clone, Copy, Debug)]
+enum UnaryInt8 {
+    /// RELU: requantise `(input zero point, output zero point, multiplier, shift)`, then clamp.
+    Relu(i32, i32, i32, i32),
+    /// RELU6: clamp in the input's quantisation.
+    Clamp,
+    /// LOGISTIC or TANH in gemmlowp fixed point: input zero point, range
+    /// radius, multiplier and left shift to Q4.27.
+    Fixed {
+        zero_point: i32,
+        radius: i32,
+        multiplier: i32,
+        shift: i32,
+    },
+}
+
 /// A prepared RELU, RELU6, LOGISTIC or TANH.
 #[derive(Clone, Copy, Debug)]
 pub struct UnaryParams {
     op: Opcode,
     bounds: (i32, i32),
-    requantize: Option<(i32, i32, i32, i32)>,
+    int8: UnaryInt8,
 }
 
 /// Checks a RELU, RELU6, LOGISTIC or TANH.
@@ -186,34 +206,64 @@ pub fn prepare_unary(ctx: &PrepareCtx<'_, '_>) -> Result<UnaryParams, Error> {
     if input.dtype != out.dtype || input.shape.elements() != out.shape.elements() {
         return Err(ctx.invalid("output must match the input's type and size"));
     }
-    match (input.dtype, op) {
-        (ElemType::F32, _) => Ok(UnaryParams {
+    if input.dtype == ElemType::F32 {
+        return Ok(UnaryParams {
             op,
             bounds: (0, 0),
-            requantize: None,
-        }),
-        (ElemType::I8, Opcode::RELU | Opcode::RELU6) => {
-            let (Some(qi), Some(qo)) = (input.quant, out.quant) else {
-                return Err(ctx.invalid("int8 tensors without quantisation parameters"));
-            };
-            if op == Opcode::RELU6 {
-                let six = quantize_value(6.0, qi.scale, qi.zero_point).clamp(-128, 127);
-                return Ok(UnaryParams {
-                    op,
-                    bounds: (qi.zero_point, six),
-                    requantize: None,
-                });
+            int8: UnaryInt8::Clamp,
+        });
+    }
+    if input.dtype != ElemType::I8 {
+        return Err(ctx.unsupported("types other than float32 or int8"));
+    }
+    let (Some(qi), Some(qo)) = (input.quant, out.quant) else {
+        return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+    };
+    Ok(match op {
+        Opcode::RELU6 => {
+            let six = quantize_value(6.0, qi.scale, qi.zero_point).clamp(-128, 127);
+            UnaryParams {
+                op,
+                bounds: (qi.zero_point, six),
+                int8: UnaryInt8::Clamp,
             }
+        }
+        Opcode::RELU => {
             let (m, s) = quantize_multiplier(f64::from(qi.scale) / f64::from(qo.scale));
             let min = quantize_value(0.0, qo.scale, qo.zero_point).max(-128);
-            Ok(UnaryParams {
+            UnaryParams {
                 op,
                 bounds: (min, 127),
-                requantize: Some((qi.zero_point, qo.zero_point, m, s)),
-            })
+                int8: UnaryInt8::Relu(qi.zero_point, qo.zero_point, m, s),
+            }
         }
-        _ => Err(ctx.unsupported("int8 LOGISTIC and TANH")),
-    }
+        _ => {
+            // TFLite Micro's logistic_common.cc and tanh.cc: the input scaled to
+            // Q4.27 by frexp, and the radius beyond which the output saturates.
+            if op == Opcode::LOGISTIC && qo.zero_point != -128 {
+                return Err(
+                    ctx.unsupported("int8 LOGISTIC with an output zero point other than -128")
+                );
+            }
+            let real = f64::from(qi.scale) * f64::from(1i32 << (31 - 4));
+            let (q, shift) = libm::frexp(real);
+            if !(0..=31).contains(&shift) {
+                return Err(ctx.unsupported("input scale out of range for int8 LOGISTIC or TANH"));
+            }
+            let multiplier = libm::round(q * (1i64 << 31) as f64) as i64;
+            let max_input_rescaled = 15.0 * (1i64 << 27) as f64 / (1i64 << shift) as f64;
+            UnaryParams {
+                op,
+                bounds: (-128, 127),
+                int8: UnaryInt8::Fixed {
+                    zero_point: qi.zero_point,
+                    radius: libm::floor(max_input_rescaled) as i32,
+                    multiplier: multiplier.min(i64::from(i32::MAX)) as i32,
+                    shift,
+                },
+            }
+        }
+    })
 }
 
 /// RELU, RELU6, LOGISTIC or TANH.
@@ -236,13 +286,32 @@ pub fn eval_unary(p: &UnaryParams, input: Input<'_>, out: Output<'_>) -> Result<
     }
     for i in 0..n {
         let x = i32::from(input.data[i] as i8);
-        let y =
-            match p.requantize {
-                Some((in_zp, out_zp, m, s)) => out_zp.wrapping_add(
-                    multiply_by_quantized_multiplier(x.wrapping_sub(in_zp), m, s),
-                ),
-                None => x,
-            };
+        let y = match p.int8 {
+            UnaryInt8::Relu(in_zp, out_zp, m, s) => out_zp.wrapping_add(
+                multiply_by_quantized_multiplier(x.wrapping_sub(in_zp), m, s),
+            ),
+            UnaryInt8::Clamp => x,
+            UnaryInt8::Fixed {
+                zero_point,
+                radius,
+                multiplier,
+                shift,
+            } => {
+                let x = x.wrapping_sub(zero_point);
+                if x <= -radius {
+                    -128
+                } else if x >= radius {
+                    127
+                } else {
+                    let q4 = Fixed::<4>(multiply_by_quantized_multiplier(x, multiplier, shift));
+                    if p.op == Opcode::LOGISTIC {
+                        rounding_divide_by_pot(logistic_q4(q4).0, 31 - 8).wrapping_sub(128)
+                    } else {
+                        rounding_divide_by_pot(tanh_q4(q4).0, 31 - 7)
+                    }
+                }
+            }
+        };
         out.data[i] = y.clamp(p.bounds.0, p.bounds.1) as i8 as u8;
     }
     Ok(())
