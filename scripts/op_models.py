@@ -187,6 +187,8 @@ def main():
         unary("relu_int8", RELU, INT8, (0.1, -5), (0.07, -128)),
         unary("relu6_int8", RELU6, INT8, (0.1, -5), (0.1, -5)),
         unary("relu_f32", RELU, FLOAT32, None, None),
+        mean("mean_keep_dims_int8", INT8, (0.05, 3), (0.04, -2), True),
+        mean("mean_int8_same_quant", INT8, (0.05, 3), (0.05, 3), False),
         mean("mean_f32", FLOAT32, None, None, True),
         binary("mul_broadcast_int8", MUL, INT8, (0.05, 1), (0.03, -4), (0.02, 7), [1, 1, 1, 2], "mul"),
         binary("add_broadcast_int8", ADD, INT8, (0.05, 1), (0.03, -4), (0.06, 7), [1, 3, 1, 2], "add"),

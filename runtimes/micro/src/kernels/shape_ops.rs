@@ -4,6 +4,7 @@
 use crate::error::Error;
 use crate::kernels::{Input, Output, PrepareCtx, f32_at, i32_at, put_f32};
 use crate::model::{ElemType, Shape, TensorInfo};
+use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
 
 /// Checks a RESHAPE: same type and element count.
 pub fn prepare_reshape(ctx: &PrepareCtx<'_, '_>) -> Result<(), Error> {
@@ -340,17 +341,34 @@ pub fn eval_pad(p: &PadParams, input: Input<'_>, out: Output<'_>) -> Result<(), 
     Ok(())
 }
 
-/// A prepared MEAN: which of the 5-D axes are reduced.
+/// How an int8 MEAN rescales its sums, following TFLite Micro's three paths.
+#[derive(Clone, Copy, Debug)]
+enum MeanInt8 {
+    /// 4-D input, axes 1 and 2, keep_dims: `sum(x - input_zp)` requantised
+    /// by `input_scale / (output_scale * count)`, plus the output zero point.
+    Spatial {
+        input_zp: i32,
+        multiplier: i32,
+        shift: i32,
+        output_zp: i32,
+    },
+    /// Input and output share quantisation: the sum divided by the count,
+    /// rounded half away from zero.
+    SameQuantization,
+}
+
+/// A prepared MEAN: which of the 5-D axes are reduced, and the int8 path.
 #[derive(Clone, Copy, Debug)]
 pub struct MeanParams {
     reduced: [bool; RANK],
+    int8: Option<MeanInt8>,
 }
 
-/// Checks a float32 MEAN over constant axes.
+/// Checks a MEAN over constant axes.
 pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
     let (input, out) = (ctx.input(0)?, ctx.output);
-    if input.dtype != ElemType::F32 || out.dtype != ElemType::F32 {
-        return Err(ctx.unsupported("int8 MEAN"));
+    if input.dtype != out.dtype || !matches!(input.dtype, ElemType::F32 | ElemType::I8) {
+        return Err(ctx.unsupported("types other than float32 or int8"));
     }
     let axes = ctx.input(1)?;
     let rank = input.shape.rank();
@@ -360,6 +378,7 @@ pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
     let data = ctx.constant(1)?;
     let mut reduced = [false; RANK];
     let mut kept = 1;
+    let mut given = [0usize; 2];
     for i in 0..axes.shape.elements() {
         let a = i32_at(data, i);
         let a = if a < 0 { a + rank as i32 } else { a };
@@ -368,6 +387,9 @@ pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
             .filter(|&a| a < rank)
             .ok_or(ctx.invalid("axis out of range"))?;
         reduced[RANK - rank + a] = true;
+        if let Some(slot) = given.get_mut(i) {
+            *slot = a;
+        }
     }
     for axis in 0..rank {
         if !reduced[RANK - rank + axis] {
@@ -377,41 +399,106 @@ pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
     if out.shape.elements() != kept {
         return Err(ctx.invalid("output size does not match the reduction"));
     }
-    Ok(MeanParams { reduced })
+    let int8 = if input.dtype == ElemType::I8 {
+        let (Some(qi), Some(qo)) = (input.quant, out.quant) else {
+            return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+        };
+        let keep_dims = ctx.op.options()?.map_or(Ok(0), |o| o.u8(0, 0))? != 0;
+        let spatial =
+            rank == 4 && axes.shape.elements() == 2 && (given == [1, 2] || given == [2, 1]);
+        Some(if keep_dims && spatial {
+            let count = input.shape.dim(1) * input.shape.dim(2);
+            let real = f64::from(qi.scale) / (f64::from(qo.scale) * count.max(1) as f64);
+            let (multiplier, shift) = quantize_multiplier(real);
+            MeanInt8::Spatial {
+                input_zp: qi.zero_point,
+                multiplier,
+                shift,
+                output_zp: qo.zero_point,
+            }
+        } else if qi.zero_point == qo.zero_point && qi.scale == qo.scale {
+            MeanInt8::SameQuantization
+        } else {
+            return Err(ctx.unsupported(
+                "int8 MEAN that requantises, other than over axes 1 and 2 with keep_dims",
+            ));
+        })
+    } else {
+        None
+    };
+    Ok(MeanParams { reduced, int8 })
 }
 
-/// MEAN (float32): sums in input order, then divides by the reduced count.
-pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
-    let d = dims5(&input.info.shape).ok_or(Error::Usage("mean rank"))?;
-    let mut kept = [1usize; RANK];
-    for k in 0..RANK {
-        if !p.reduced[k] {
-            kept[k] = d[k];
-        }
+/// Calls `f` with every multi-index of `dims`, row-major.
+fn for_each_index(dims: &[usize; RANK], mut f: impl FnMut(&[usize; RANK])) {
+    if dims.contains(&0) {
+        return;
     }
-    let ks = strides5(&kept);
-    let n_out = out.info.shape.elements();
-    for o in 0..n_out {
-        put_f32(out.data, o, 0.0);
-    }
-    let count: usize = (0..RANK).filter(|&k| p.reduced[k]).map(|k| d[k]).product();
     let mut index = [0usize; RANK];
-    for i in 0..input.info.shape.elements() {
-        let o: usize = (0..RANK)
-            .filter(|&k| !p.reduced[k])
-            .map(|k| index[k] * ks[k])
-            .sum();
-        put_f32(out.data, o, f32_at(out.data, o) + f32_at(input.data, i));
-        for k in (0..RANK).rev() {
+    loop {
+        f(&index);
+        let mut k = RANK;
+        loop {
+            if k == 0 {
+                return;
+            }
+            k -= 1;
             index[k] += 1;
-            if index[k] < d[k] {
+            if index[k] < dims[k] {
                 break;
             }
             index[k] = 0;
         }
     }
-    for o in 0..n_out {
-        put_f32(out.data, o, f32_at(out.data, o) / count.max(1) as f32);
+}
+
+/// MEAN: for each output, sums its inputs in input order, then divides by
+/// their count (int8: as TFLite Micro's path for the case, see [`MeanInt8`]).
+pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+    let d = dims5(&input.info.shape).ok_or(Error::Usage("mean rank"))?;
+    let strides = strides5(&d);
+    let (mut kept, mut reduced) = ([1usize; RANK], [1usize; RANK]);
+    for k in 0..RANK {
+        if p.reduced[k] {
+            reduced[k] = d[k]
+        } else {
+            kept[k] = d[k]
+        }
     }
+    let n = reduced.iter().product::<usize>().max(1) as i64;
+    let mut o = 0;
+    for_each_index(&kept, |at| {
+        let base: usize = (0..RANK).map(|k| at[k] * strides[k]).sum();
+        let (mut sum_i, mut sum_f) = (0i64, 0f32);
+        for_each_index(&reduced, |r| {
+            let i = base + (0..RANK).map(|k| r[k] * strides[k]).sum::<usize>();
+            match p.int8 {
+                Some(_) => sum_i += i64::from(input.data[i] as i8),
+                None => sum_f += f32_at(input.data, i),
+            }
+        });
+        match p.int8 {
+            Some(MeanInt8::Spatial {
+                input_zp,
+                multiplier,
+                shift,
+                output_zp,
+            }) => {
+                let acc = (sum_i - i64::from(input_zp) * n) as i32;
+                let mean = multiply_by_quantized_multiplier(acc, multiplier, shift);
+                out.data[o] = mean.wrapping_add(output_zp).clamp(-128, 127) as i8 as u8;
+            }
+            Some(MeanInt8::SameQuantization) => {
+                let mean = if sum_i > 0 {
+                    (sum_i + n / 2) / n
+                } else {
+                    (sum_i - n / 2) / n
+                };
+                out.data[o] = mean.clamp(-128, 127) as i8 as u8;
+            }
+            None => put_f32(out.data, o, sum_f / n as f32),
+        }
+        o += 1;
+    });
     Ok(())
 }
