@@ -12,10 +12,13 @@ import flatbuffers
 import numpy as np
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "goldens" / "ops"
+# Models vlab-micro must refuse at load time, naming the operator; no goldens.
+UNSUPPORTED = OUT.parent.parent / "models" / "unsupported"
 
 FLOAT32, INT32, INT8 = 0, 2, 9
 ADD, AVERAGE_POOL_2D, CONCATENATION, LOGISTIC, MAX_POOL_2D, MUL = 0, 1, 2, 14, 17, 18
 RELU, RELU6, TANH, PAD, MEAN = 19, 21, 28, 34, 40
+GELU = 150
 OPTIONS = {"pool": 5, "concat": 10, "add": 11, "mul": 21, "pad": 22, "reducer": 27}
 
 
@@ -201,6 +204,10 @@ def main():
     for name, data in models:
         (OUT / f"{name}.tflite").write_bytes(data)
         print(f"op_models: {name}.tflite ({len(data)} bytes)")
+    UNSUPPORTED.mkdir(parents=True, exist_ok=True)
+    for name, data in [unary("gelu_f32", GELU, FLOAT32, None, None)]:
+        (UNSUPPORTED / f"{name}.tflite").write_bytes(data)
+        print(f"op_models: unsupported/{name}.tflite ({len(data)} bytes)")
 
 
 if __name__ == "__main__":

@@ -344,3 +344,49 @@ fn micro_engine_reports_per_layer_times() {
     );
     check_contract_report(&json(&out.path().join("report.json")), 5);
 }
+
+#[test]
+fn micro_engine_runs_the_hybrid_mlperf_kws_model() {
+    let (Some(model), Some(input)) = (
+        mlperf("kws_ref_model_float32.tflite"),
+        mlperf("kws01_reference_inputs.int8.bin"),
+    ) else {
+        panic!(
+            "../shared/mlperf-tiny is missing: the MLPerf Tiny reference data sits beside the repository"
+        );
+    };
+    // The float model takes the int8 reference input dequantised (scale 0.5847029, zero point 83).
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = dir.path().join("kws01.f32.bin");
+    let q = std::fs::read(input).unwrap();
+    std::fs::write(
+        &dataset,
+        f32_bytes(q.iter().map(|&b| (f32::from(b as i8) - 83.0) * 0.584_702_9)),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    bench_ok(
+        &out,
+        &[
+            "--engine",
+            "micro",
+            "--model",
+            model.to_str().unwrap(),
+            "--dataset",
+            dataset.to_str().unwrap(),
+        ],
+    );
+    let raw = std::fs::read(out.join("raw_output.bin")).unwrap();
+    let probs: Vec<f32> = raw
+        .chunks(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let top = probs
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap();
+    // TFLite Micro's int8 model answers class 5 (shared/mlperf-tiny/README.md).
+    assert_eq!(top.0, 5, "{probs:?}");
+    assert!(*top.1 > 0.99, "{probs:?}");
+}

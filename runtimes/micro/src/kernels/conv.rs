@@ -106,6 +106,13 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>, depthwise: bool) -> Result<ConvParams, 
     }
     let (input_offset, output_offset) = match (input.dtype, filter.dtype, out.dtype) {
         (ElemType::F32, ElemType::F32, ElemType::F32) => (0, 0),
+        // Hybrid (weights-only quantised): float arithmetic on dequantised weights.
+        (ElemType::F32, ElemType::I8, ElemType::F32) => {
+            if filter.quant.is_none_or(|q| q.zero_point != 0) {
+                return Err(ctx.unsupported("hybrid weights without symmetric quantisation"));
+            }
+            (0, 0)
+        }
         (ElemType::I8, ElemType::I8, ElemType::I8) => {
             let (iq, oq) = (input.quant, out.quant);
             let (Some(iq), Some(oq), Some(fq)) = (iq, oq, filter.quant) else {
@@ -117,7 +124,9 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>, depthwise: bool) -> Result<ConvParams, 
             (-iq.zero_point, oq.zero_point)
         }
         _ => {
-            return Err(ctx.unsupported("types other than all float32 or all int8 (hybrid models)"));
+            return Err(ctx.unsupported(
+                "types other than all float32, all int8, or float32 with int8 weights",
+            ));
         }
     };
     Ok(ConvParams {
@@ -129,6 +138,17 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>, depthwise: bool) -> Result<ConvParams, 
         input_offset,
         output_offset,
     })
+}
+
+/// Weight `i` as a float: stored float32, or a hybrid model's int8 weight
+/// times its channel's scale.
+#[inline(always)]
+pub(crate) fn float_weight(filter: &Input<'_>, i: usize, scale: f32) -> f32 {
+    if filter.info.dtype == ElemType::I8 {
+        f32::from(filter.data[i] as i8) * scale
+    } else {
+        f32_at(filter.data, i)
+    }
 }
 
 /// The per-channel requantisation of an int8 convolution.
@@ -160,6 +180,7 @@ pub fn eval_conv(
         return Err(Error::Usage("convolution shapes"));
     };
     let float = input.info.dtype == ElemType::F32;
+    let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
     if !float && fic == ic && p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
         conv_int8::conv(p, &input, &filter, bias.as_ref(), &mut out, dims);
@@ -168,6 +189,7 @@ pub fn eval_conv(
     let filters_per_group = oc / (ic / fic);
     for c in 0..oc {
         let group = c / filters_per_group;
+        let scale = filter.info.channel_scale(c);
         let (mult, shift) = if float {
             (0, 0)
         } else {
@@ -197,8 +219,7 @@ pub fn eval_conv(
                             let fb = fbase + (fy * fw + fx) * fic;
                             if float {
                                 for k in 0..fic {
-                                    acc_f +=
-                                        f32_at(input.data, ibase + k) * f32_at(filter.data, fb + k);
+                                    acc_f += f32_at(input.data, ibase + k) * weight(fb + k, scale);
                                 }
                             } else {
                                 let xs = &input.data[ibase..ibase + fic];
@@ -241,6 +262,7 @@ pub fn eval_depthwise(
         return Err(Error::Usage("depthwise shapes"));
     };
     let float = input.info.dtype == ElemType::F32;
+    let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
     if !float && p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
         conv_int8::depthwise(p, &input, &filter, bias.as_ref(), &mut out, dims);
@@ -248,6 +270,7 @@ pub fn eval_depthwise(
     }
     for c in 0..oc {
         let in_c = c / p.depth_multiplier;
+        let scale = filter.info.channel_scale(c);
         let (mult, shift) = if float {
             (0, 0)
         } else {
@@ -273,7 +296,7 @@ pub fn eval_depthwise(
                             let i = ((b * ih + iy as usize) * iw + ix as usize) * ic + in_c;
                             let f = (fy * fw + fx) * oc + c;
                             if float {
-                                acc_f += f32_at(input.data, i) * f32_at(filter.data, f);
+                                acc_f += f32_at(input.data, i) * weight(f, scale);
                             } else {
                                 acc_i = acc_i.wrapping_add(
                                     i32::from(filter.data[f] as i8).wrapping_mul(

@@ -3,6 +3,7 @@
 //! `reference_integer_ops::FullyConnected`.
 
 use crate::error::Error;
+use crate::kernels::conv::float_weight;
 use crate::kernels::{
     Input, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, f32_at, i32_at, put_f32,
 };
@@ -54,6 +55,13 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<FcParams, Error> {
     let (input_offset, filter_offset, output_offset) = match (input.dtype, filter.dtype, out.dtype)
     {
         (ElemType::F32, ElemType::F32, ElemType::F32) => (0, 0, 0),
+        // Hybrid (weights-only quantised): float arithmetic on dequantised weights.
+        (ElemType::F32, ElemType::I8, ElemType::F32) => {
+            if filter.quant.is_none_or(|q| q.zero_point != 0) {
+                return Err(ctx.unsupported("hybrid weights without symmetric quantisation"));
+            }
+            (0, 0, 0)
+        }
         (ElemType::I8, ElemType::I8, ElemType::I8) => {
             let (Some(iq), Some(fq), Some(oq)) = (input.quant, filter.quant, out.quant) else {
                 return Err(ctx.invalid("int8 layer without quantisation parameters"));
@@ -61,7 +69,9 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<FcParams, Error> {
             (-iq.zero_point, -fq.zero_point, oq.zero_point)
         }
         _ => {
-            return Err(ctx.unsupported("types other than all float32 or all int8 (hybrid models)"));
+            return Err(ctx.unsupported(
+                "types other than all float32, all int8, or float32 with int8 weights",
+            ));
         }
     };
     Ok(FcParams {
@@ -87,9 +97,11 @@ pub fn eval(
     if input.info.dtype == ElemType::F32 {
         for b in 0..batches {
             for u in 0..units {
+                let scale = filter.info.channel_scale(u);
                 let mut total = 0f32;
                 for d in 0..depth {
-                    total += f32_at(input.data, b * depth + d) * f32_at(filter.data, u * depth + d);
+                    total += f32_at(input.data, b * depth + d)
+                        * float_weight(&filter, u * depth + d, scale);
                 }
                 let bias = bias.map_or(0.0, |b| f32_at(b.data, u));
                 put_f32(
