@@ -178,8 +178,10 @@ fn rounding_half_sum(a: i32, b: i32) -> i32 {
     ((sum + sign) / 2) as i32
 }
 
-/// gemmlowp's `one_over_one_plus_x_for_x_in_0_1`.
-pub fn one_over_one_plus_x_for_x_in_0_1(a: Fixed<0>) -> Fixed<0> {
+/// The Newton-Raphson iteration gemmlowp's `one_over_one_plus_x_for_x_in_0_1`
+/// and `one_minus_x_over_one_plus_x_for_x_in_0_1` share: about
+/// `1 / half_denominator` where `half_denominator = (1 + a) / 2`.
+fn newton_reciprocal(a: Fixed<0>) -> Fixed<2> {
     let half_denominator = Fixed::<0>(rounding_half_sum(a.0, Fixed::<0>::one().0));
     let constant_48_over_17 = Fixed::<2>(1515870810);
     let constant_neg_32_over_17 = Fixed::<2>(-1010580540);
@@ -190,23 +192,18 @@ pub fn one_over_one_plus_x_for_x_in_0_1(a: Fixed<0>) -> Fixed<0> {
         let product: Fixed<4> = x.times(one_minus);
         x = x.plus(product.rescale::<2>());
     }
+    x
+}
+
+/// gemmlowp's `one_over_one_plus_x_for_x_in_0_1`.
+pub fn one_over_one_plus_x_for_x_in_0_1(a: Fixed<0>) -> Fixed<0> {
     // ExactMulByPot<-1> keeps the raw value with one integer bit less.
-    Fixed::<1>(x.0).rescale::<0>()
+    Fixed::<1>(newton_reciprocal(a).0).rescale::<0>()
 }
 
 /// gemmlowp's `one_minus_x_over_one_plus_x_for_x_in_0_1`.
 fn one_minus_x_over_one_plus_x_for_x_in_0_1(a: Fixed<0>) -> Fixed<0> {
-    let half_denominator = Fixed::<0>(rounding_half_sum(a.0, Fixed::<0>::one().0));
-    let constant_48_over_17 = Fixed::<2>(1515870810);
-    let constant_neg_32_over_17 = Fixed::<2>(-1010580540);
-    let mut x: Fixed<2> = constant_48_over_17.plus(half_denominator.times(constant_neg_32_over_17));
-    for _ in 0..3 {
-        let half_denominator_times_x: Fixed<2> = half_denominator.times(x);
-        let one_minus = Fixed::<2>::one().minus(half_denominator_times_x);
-        let product: Fixed<4> = x.times(one_minus);
-        x = x.plus(product.rescale::<2>());
-    }
-    x.minus(Fixed::<2>::one()).rescale::<0>()
+    newton_reciprocal(a).minus(Fixed::<2>::one()).rescale::<0>()
 }
 
 /// gemmlowp's `logistic` for an input with 4 integer bits.

@@ -91,19 +91,7 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>, depthwise: bool) -> Result<ConvParams, 
         }
         1
     };
-    if let Some(bias) = ctx.inputs.get(2).copied().flatten() {
-        ctx.constant(2)?;
-        let want = if input.dtype == ElemType::F32 {
-            ElemType::F32
-        } else {
-            ElemType::I32
-        };
-        if bias.dtype != want || bias.shape.elements() != oshape[3] {
-            return Err(ctx.unsupported(
-                "bias must be float32 (float model) or int32 (int8 model), one per channel",
-            ));
-        }
-    }
+    ctx.check_bias(&input, oshape[3])?;
     let (input_offset, output_offset) = match (input.dtype, filter.dtype, out.dtype) {
         (ElemType::F32, ElemType::F32, ElemType::F32) => (0, 0),
         // Hybrid (weights-only quantised): float arithmetic on dequantised weights.

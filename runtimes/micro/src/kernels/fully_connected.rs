@@ -39,19 +39,7 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<FcParams, Error> {
     if out.shape.elements() != batches * f[0] {
         return Err(ctx.invalid("output size does not match batches x units"));
     }
-    if let Some(bias) = ctx.inputs.get(2).copied().flatten() {
-        ctx.constant(2)?;
-        let want = if input.dtype == ElemType::F32 {
-            ElemType::F32
-        } else {
-            ElemType::I32
-        };
-        if bias.dtype != want || bias.shape.elements() != f[0] {
-            return Err(ctx.unsupported(
-                "bias must be float32 (float model) or int32 (int8 model), one per unit",
-            ));
-        }
-    }
+    ctx.check_bias(&input, f[0])?;
     let (input_offset, filter_offset, output_offset) = match (input.dtype, filter.dtype, out.dtype)
     {
         (ElemType::F32, ElemType::F32, ElemType::F32) => (0, 0, 0),

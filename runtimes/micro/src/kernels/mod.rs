@@ -158,6 +158,26 @@ impl<'m> PrepareCtx<'_, 'm> {
         })
     }
 
+    /// Checks the optional bias (input 2): a constant of `count` values,
+    /// float32 for a float input, int32 for an int8 one.
+    pub fn check_bias(&self, input: &TensorInfo<'m>, count: usize) -> Result<(), Error> {
+        let Some(bias) = self.inputs.get(2).copied().flatten() else {
+            return Ok(());
+        };
+        self.constant(2)?;
+        let want = if input.dtype == ElemType::F32 {
+            ElemType::F32
+        } else {
+            ElemType::I32
+        };
+        if bias.dtype != want || bias.shape.elements() != count {
+            return Err(self.unsupported(
+                "bias must be float32 (float model) or int32 (int8 model), one per output channel",
+            ));
+        }
+        Ok(())
+    }
+
     /// Reads the builtin options table.
     pub fn options(&self) -> Result<crate::flat::Table<'m>, Error> {
         self.op
