@@ -31,8 +31,12 @@ fn decodes_to<T: Message + PartialEq + std::fmt::Debug>(hex: &str, want: &T) {
     assert_eq!(got.as_slice(), std::slice::from_ref(want));
 }
 
-/// The vectors: name in the document, and the frame this crate makes.
-fn vectors() -> std::vec::Vec<(&'static str, String, Box<dyn Fn(&str)>)> {
+/// One vector: its name in the document, the frame this crate makes, and a
+/// check that the documented bytes decode back to the message.
+type Vector = (&'static str, String, Box<dyn Fn(&str)>);
+
+/// Every vector of the document.
+fn vectors() -> std::vec::Vec<Vector> {
     let hello = Request::Hello {
         protocol_version: 1,
     };
