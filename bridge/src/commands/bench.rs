@@ -42,7 +42,7 @@ fn spec(args: &BenchArgs) -> Result<BenchmarkSpec> {
             iterations: args.iterations.unwrap_or(DEFAULT_ITERATIONS),
         },
     };
-    let spec = BenchmarkSpec {
+    Ok(BenchmarkSpec {
         model: args.model.clone(),
         warmup: args.warmup,
         workload,
@@ -50,7 +50,5 @@ fn spec(args: &BenchArgs) -> Result<BenchmarkSpec> {
             input_shapes: ShapeOverrides::parse(&args.input_shapes)?,
         },
         per_layer: args.per_layer,
-    };
-    spec.validate()?;
-    Ok(spec)
+    })
 }
