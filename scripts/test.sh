@@ -10,8 +10,8 @@ cargo fmt --all -- --check
 echo "test: cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
-    echo "test: vlab-micro and vlab-protocol build for $target"
-    cargo build --quiet --release -p vlab-micro -p vlab-protocol --target "$target"
+    echo "test: no_std crates build for $target"
+    cargo build --quiet --release -p vlab-micro -p vlab-protocol -p vlab-firmware --target "$target"
 done
 echo "test: cargo test"
 cargo test --workspace

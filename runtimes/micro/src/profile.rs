@@ -23,6 +23,12 @@ pub trait Clock {
     fn now(&mut self) -> u64;
 }
 
+impl<C: Clock + ?Sized> Clock for &mut C {
+    fn now(&mut self) -> u64 {
+        (**self).now()
+    }
+}
+
 /// A hook that records each operator's ticks into a caller-provided slice,
 /// summing over invocations.
 pub struct Profiler<'t, C: Clock> {

@@ -1,0 +1,419 @@
+//! The agent: one request in, its events out.
+
+use core::fmt::Write as _;
+
+use embedded_io::{Read, Write};
+use heapless::{String, Vec};
+use vlab_micro::model::MAX_OPS;
+use vlab_micro::{Interpreter, Model, Profiler, arena_bytes_required};
+use vlab_protocol::{
+    CHUNK, Capabilities, Decoder, ErrorCode, Event, Identify, MAX_FRAME, MAX_SAMPLES,
+    PROTOCOL_VERSION, Request, RunSummary, chunk_crc, encode,
+};
+
+use crate::clock::TickClock;
+
+/// What a board says about itself.
+#[derive(Debug, Clone, Copy)]
+pub struct BoardInfo {
+    /// Board name, as in its board.toml.
+    pub name: &'static str,
+    /// Core clock in Hz.
+    pub core_clock_hz: u32,
+    /// Firmware version, `major << 16 | minor << 8 | patch`.
+    pub firmware_version: u32,
+    /// First 8 bytes of the firmware build's hash.
+    pub build_hash: [u8; 8],
+}
+
+/// The memory the agent works in, all lent by the board.
+pub struct Memory<'a> {
+    /// Where the model is uploaded.
+    pub model_slot: &'a mut [u8],
+    /// The tensor arena.
+    pub arena: &'a mut [u8],
+    /// Staging for the inputs, copied into the arena before every inference.
+    pub inputs: &'a mut [u8],
+}
+
+/// The on-device agent.
+pub struct Agent<'a, C: TickClock> {
+    info: BoardInfo,
+    clock: C,
+    mem: Memory<'a>,
+    decoder: Decoder,
+    /// Expected length of the model being uploaded.
+    upload: Option<usize>,
+    /// Bytes of model in the slot.
+    model_len: usize,
+    /// CRC-32 of the prepared model in the slot.
+    model_crc: Option<u32>,
+    /// Whether a run has produced outputs.
+    ran: bool,
+}
+
+/// A failed request: what to answer.
+struct Failure(ErrorCode, String<64>);
+
+/// A short detail for an error frame, truncated to fit.
+fn detail(args: core::fmt::Arguments<'_>) -> String<64> {
+    struct Truncating(String<64>);
+    impl core::fmt::Write for Truncating {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            for c in s.chars() {
+                if self.0.push(c).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut t = Truncating(String::new());
+    let _ = t.write_fmt(args);
+    t.0
+}
+
+fn fail(code: ErrorCode, args: core::fmt::Arguments<'_>) -> Failure {
+    Failure(code, detail(args))
+}
+
+impl<'a, C: TickClock> Agent<'a, C> {
+    /// An agent for a board, with its clock and memory.
+    pub fn new(info: BoardInfo, clock: C, mem: Memory<'a>) -> Self {
+        Self {
+            info,
+            clock,
+            mem,
+            decoder: Decoder::new(),
+            upload: None,
+            model_len: 0,
+            model_crc: None,
+            ran: false,
+        }
+    }
+
+    /// Serves requests from `io` until it reports the end of the stream.
+    /// Corrupt frames are answered with `Error { BadFrame }`.
+    pub fn serve<T: Read + Write>(&mut self, io: &mut T) -> Result<(), T::Error> {
+        let mut buf = [0u8; 64];
+        loop {
+            let n = io.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            for &byte in &buf[..n] {
+                let Some(frame) = self.decoder.push::<Request>(byte) else {
+                    continue;
+                };
+                let mut written = Ok(());
+                let mut send = |event: &Event| {
+                    if written.is_ok() {
+                        written = write_event(io, event);
+                    }
+                };
+                match frame {
+                    Ok(request) => self.handle(request, &mut send),
+                    Err(e) => send(&Event::Error {
+                        code: ErrorCode::BadFrame,
+                        detail: detail(format_args!("{e}")),
+                    }),
+                }
+                written?;
+            }
+        }
+    }
+
+    /// Carries out one request, passing every event it produces to `send`.
+    pub fn handle(&mut self, request: Request, send: &mut dyn FnMut(&Event)) {
+        if let Err(Failure(code, detail)) = self.dispatch(request, send) {
+            send(&Event::Error { code, detail });
+        }
+    }
+
+    fn dispatch(&mut self, request: Request, send: &mut dyn FnMut(&Event)) -> Result<(), Failure> {
+        match request {
+            Request::Hello { .. } => send(&Event::Identify(self.identify())),
+            Request::ModelQuery { len, crc } => {
+                let present = self.model_crc == Some(crc) && self.model_len == len as usize;
+                let arena_bytes = if present { self.arena_needed()? } else { 0 };
+                send(&Event::ModelStatus {
+                    present,
+                    arena_bytes,
+                });
+            }
+            Request::ModelBegin { len } => {
+                let (len, slot) = (len as usize, self.mem.model_slot.len());
+                if len > slot {
+                    return Err(fail(
+                        ErrorCode::ModelTooLarge,
+                        format_args!("model {len} B > slot {slot} B"),
+                    ));
+                }
+                (self.upload, self.model_len, self.model_crc, self.ran) =
+                    (Some(len), 0, None, false);
+                send(&Event::Ack);
+            }
+            Request::ModelChunk { offset, crc, data } => {
+                let expected = self.upload.ok_or(fail(
+                    ErrorCode::BadChunk,
+                    format_args!("no upload in progress"),
+                ))?;
+                let (offset, end) = (offset as usize, offset as usize + data.len());
+                if offset != self.model_len || end > expected || chunk_crc(&data) != crc {
+                    return Err(fail(
+                        ErrorCode::BadChunk,
+                        format_args!("chunk at {offset}: expected offset {}", self.model_len),
+                    ));
+                }
+                self.mem.model_slot[offset..end].copy_from_slice(&data);
+                self.model_len = end;
+                send(&Event::Ack);
+            }
+            Request::ModelCommit { crc } => {
+                if self.upload != Some(self.model_len) {
+                    return Err(fail(
+                        ErrorCode::BadChunk,
+                        format_args!("model incomplete: {} B received", self.model_len),
+                    ));
+                }
+                self.upload = None;
+                if chunk_crc(&self.mem.model_slot[..self.model_len]) != crc {
+                    return Err(fail(
+                        ErrorCode::ModelCrc,
+                        format_args!("model CRC mismatch"),
+                    ));
+                }
+                let arena_bytes = self.arena_needed()?;
+                self.interpreter()?;
+                self.model_crc = Some(crc);
+                send(&Event::ModelStatus {
+                    present: true,
+                    arena_bytes,
+                });
+            }
+            Request::InputChunk {
+                index,
+                offset,
+                data,
+            } => {
+                let (start, size) = self.input_span(usize::from(index))?;
+                let (offset, end) = (offset as usize, offset as usize + data.len());
+                if end > size || start + end > self.mem.inputs.len() {
+                    return Err(fail(
+                        ErrorCode::BadIndex,
+                        format_args!("input {index} is {size} B"),
+                    ));
+                }
+                self.mem.inputs[start + offset..start + end].copy_from_slice(&data);
+                send(&Event::Ack);
+            }
+            Request::Run {
+                warmup,
+                iterations,
+                samples,
+                per_layer,
+            } => {
+                self.run(warmup, iterations, samples, per_layer, send)?;
+            }
+            Request::ReadOutput { index, offset } => {
+                if !self.ran {
+                    return Err(fail(ErrorCode::NoModel, format_args!("no run yet")));
+                }
+                let interpreter = self.interpreter()?;
+                let out = interpreter
+                    .output(usize::from(index))
+                    .map_err(|_| fail(ErrorCode::BadIndex, format_args!("no output {index}")))?;
+                let start = (offset as usize).min(out.len());
+                let data = Vec::from_slice(&out[start..(start + CHUNK).min(out.len())])
+                    .unwrap_or_default();
+                send(&Event::Output {
+                    index,
+                    offset,
+                    len: out.len() as u32,
+                    data,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn identify(&self) -> Identify {
+        Identify {
+            protocol_version: PROTOCOL_VERSION,
+            firmware_version: self.info.firmware_version,
+            build_hash: self.info.build_hash,
+            board: detail_name(self.info.name),
+            core_clock_hz: self.info.core_clock_hz,
+            timer: self.clock.kind(),
+            timer_hz: self.clock.hz(),
+            arena_bytes: self.mem.arena.len() as u32,
+            model_slot_bytes: self.mem.model_slot.len() as u32,
+            capabilities: Capabilities(Capabilities::PER_LAYER),
+        }
+    }
+
+    fn model(&self) -> Result<Model<'_>, Failure> {
+        if self.model_len == 0 || self.upload.is_some() {
+            return Err(fail(ErrorCode::NoModel, format_args!("no model loaded")));
+        }
+        Model::parse(&self.mem.model_slot[..self.model_len])
+            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
+    }
+
+    fn arena_needed(&self) -> Result<u32, Failure> {
+        let needed = arena_bytes_required(&self.model()?)
+            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
+        if needed > self.mem.arena.len() {
+            return Err(fail(
+                ErrorCode::ArenaTooSmall,
+                format_args!("arena {needed} B > {} B", self.mem.arena.len()),
+            ));
+        }
+        Ok(needed as u32)
+    }
+
+    fn interpreter(&mut self) -> Result<Interpreter<'_, &mut [u8]>, Failure> {
+        if self.model_len == 0 || self.upload.is_some() {
+            return Err(fail(ErrorCode::NoModel, format_args!("no model loaded")));
+        }
+        let model = Model::parse(&self.mem.model_slot[..self.model_len])
+            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
+        Interpreter::new(model, &mut *self.mem.arena)
+            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
+    }
+
+    /// Where input `index` lives in the staging buffer, and its size.
+    fn input_span(&self, index: usize) -> Result<(usize, usize), Failure> {
+        let model = self.model()?;
+        let mut start = 0;
+        for (i, t) in model.inputs().enumerate() {
+            let size = model
+                .tensor(t)
+                .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?
+                .bytes();
+            if i == index {
+                return Ok((start, size));
+            }
+            start += size;
+        }
+        Err(fail(ErrorCode::BadIndex, format_args!("no input {index}")))
+    }
+
+    fn run(
+        &mut self,
+        warmup: u32,
+        iterations: u32,
+        samples: bool,
+        per_layer: bool,
+        send: &mut dyn FnMut(&Event),
+    ) -> Result<(), Failure> {
+        let inputs = self.model()?.inputs().count();
+        let spans = (0..inputs)
+            .map(|i| self.input_span(i))
+            .collect::<Result<Vec<(usize, usize), 16>, _>>();
+        let spans = spans.map_err(|_| {
+            fail(
+                ErrorCode::ModelRejected,
+                format_args!("more than 16 inputs"),
+            )
+        })?;
+        let mut clock = &mut self.clock;
+        let staged = &*self.mem.inputs;
+        let model = Model::parse(&self.mem.model_slot[..self.model_len])
+            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
+        let mut it = Interpreter::new(model, &mut *self.mem.arena)
+            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
+        let load = |it: &mut Interpreter<'_, &mut [u8]>| -> Result<(), Failure> {
+            for (i, &(start, size)) in spans.iter().enumerate() {
+                let dest = it
+                    .input_mut(i)
+                    .map_err(|_| fail(ErrorCode::BadIndex, format_args!("input {i}")))?;
+                dest.copy_from_slice(&staged[start..start + size]);
+            }
+            Ok(())
+        };
+        let inference = |e: vlab_micro::Error| fail(ErrorCode::Inference, format_args!("{e}"));
+        for _ in 0..warmup {
+            load(&mut it)?;
+            it.invoke(&mut ()).map_err(inference)?;
+        }
+        let mut summary = RunSummary {
+            iterations,
+            total_ticks: 0,
+            min_ticks: u64::MAX,
+            max_ticks: 0,
+            arena_used: it.arena_used() as u32,
+            stack_used: 0,
+        };
+        let mut batch: Vec<u32, MAX_SAMPLES> = Vec::new();
+        let mut first = 0;
+        for i in 0..iterations {
+            load(&mut it)?;
+            let start = vlab_micro::Clock::now(&mut clock);
+            it.invoke(&mut ()).map_err(inference)?;
+            let ticks = vlab_micro::Clock::now(&mut clock).saturating_sub(start);
+            summary.total_ticks += ticks;
+            summary.min_ticks = summary.min_ticks.min(ticks);
+            summary.max_ticks = summary.max_ticks.max(ticks);
+            if samples {
+                let _ = batch.push(u32::try_from(ticks).unwrap_or(u32::MAX));
+                if batch.is_full() {
+                    send(&Event::Samples {
+                        first,
+                        ticks: core::mem::take(&mut batch),
+                    });
+                    first = i + 1;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            send(&Event::Samples {
+                first,
+                ticks: batch,
+            });
+        }
+        if per_layer {
+            let mut ticks = [0u64; MAX_OPS];
+            load(&mut it)?;
+            it.invoke(&mut Profiler::new(&mut clock, &mut ticks))
+                .map_err(inference)?;
+            for index in 0..it.model().operator_count() {
+                let opcode = it.model().operator(index).map_or(0, |op| op.opcode.0);
+                let ticks = u32::try_from(ticks[index]).unwrap_or(u32::MAX);
+                send(&Event::LayerSample {
+                    index: index as u16,
+                    opcode: opcode as u16,
+                    ticks,
+                });
+            }
+        }
+        if iterations == 0 {
+            summary.min_ticks = 0;
+        }
+        self.ran = true;
+        send(&Event::Done(summary));
+        Ok(())
+    }
+}
+
+/// The board name as the protocol carries it (at most 32 bytes).
+fn detail_name(name: &str) -> String<32> {
+    let mut s = String::new();
+    for c in name.chars() {
+        if s.push(c).is_err() {
+            break;
+        }
+    }
+    s
+}
+
+/// Encodes and writes one event frame. Every event fits in a frame by
+/// construction (bounded fields), so an encoding failure cannot happen; it
+/// would drop the event rather than stop the agent.
+fn write_event<T: Write>(io: &mut T, event: &Event) -> Result<(), T::Error> {
+    let mut frame = [0u8; MAX_FRAME];
+    match encode(event, &mut frame) {
+        Ok(n) => io.write_all(&frame[..n]),
+        Err(_) => Ok(()),
+    }
+}

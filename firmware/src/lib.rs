@@ -1,0 +1,17 @@
+//! vlab-firmware: the `#![no_std]` on-device agent.
+//!
+//! It serves vlab's wire protocol (vlab-protocol) over any
+//! `embedded-io` byte stream: it identifies the board, receives a model into
+//! a model slot and inputs into a staging buffer, runs warmup and timed
+//! inferences with vlab-micro, streams per-inference and per-operator ticks
+//! from a [`TickClock`], and returns outputs. Every buffer is the caller's and
+//! bounded; a bad frame is answered with an error frame and the agent keeps
+//! serving. A board crate provides the clock, the UART and the memory.
+
+#![no_std]
+
+mod agent;
+mod clock;
+
+pub use agent::{Agent, BoardInfo, Memory};
+pub use clock::TickClock;

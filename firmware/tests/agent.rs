@@ -1,0 +1,328 @@
+//! The agent on the host, driven through its request handler and through a
+//! byte stream, with the MLPerf Tiny KWS model and its reference input. The
+//! byte stream is an in-memory buffer: the real UART and QEMU board come with
+//! the board crate.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use heapless::Vec;
+use vlab_firmware::{Agent, BoardInfo, Memory, TickClock};
+use vlab_protocol::{
+    CHUNK, Decoder, ErrorCode, Event, MAX_FRAME, PROTOCOL_VERSION, Request, TimerKind, chunk_crc,
+    encode,
+};
+
+struct HostClock(Instant);
+
+impl vlab_micro::Clock for HostClock {
+    fn now(&mut self) -> u64 {
+        self.0.elapsed().as_nanos() as u64
+    }
+}
+
+impl TickClock for HostClock {
+    fn hz(&self) -> u32 {
+        1_000_000_000
+    }
+    fn kind(&self) -> TimerKind {
+        TimerKind::SysTick
+    }
+}
+
+const INFO: BoardInfo = BoardInfo {
+    name: "host-test",
+    core_clock_hz: 1,
+    firmware_version: 0x0001_0000,
+    build_hash: [7; 8],
+};
+
+fn shared(name: &str) -> std::vec::Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/mlperf-tiny")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn ask(agent: &mut Agent<'_, HostClock>, request: Request) -> std::vec::Vec<Event> {
+    let mut events = std::vec::Vec::new();
+    agent.handle(request, &mut |e: &Event| events.push(e.clone()));
+    events
+}
+
+fn upload(agent: &mut Agent<'_, HostClock>, model: &[u8]) -> std::vec::Vec<Event> {
+    assert_eq!(
+        ask(
+            agent,
+            Request::ModelBegin {
+                len: model.len() as u32
+            }
+        ),
+        vec![Event::Ack]
+    );
+    for (i, chunk) in model.chunks(CHUNK).enumerate() {
+        let request = Request::ModelChunk {
+            offset: (i * CHUNK) as u32,
+            crc: chunk_crc(chunk),
+            data: Vec::from_slice(chunk).unwrap(),
+        };
+        assert_eq!(ask(agent, request), vec![Event::Ack]);
+    }
+    ask(
+        agent,
+        Request::ModelCommit {
+            crc: chunk_crc(model),
+        },
+    )
+}
+
+#[test]
+fn runs_mlperf_kws_and_matches_tflite_micro() {
+    let (mut slot, mut arena, mut inputs) =
+        (vec![0u8; 1 << 17], vec![0u8; 1 << 16], vec![0u8; 4096]);
+    let mem = Memory {
+        model_slot: &mut slot,
+        arena: &mut arena,
+        inputs: &mut inputs,
+    };
+    let mut agent = Agent::new(INFO, HostClock(Instant::now()), mem);
+
+    let Event::Identify(id) = &ask(
+        &mut agent,
+        Request::Hello {
+            protocol_version: PROTOCOL_VERSION,
+        },
+    )[0] else {
+        panic!("no Identify")
+    };
+    assert_eq!(
+        (id.protocol_version, id.board.as_str(), id.arena_bytes),
+        (PROTOCOL_VERSION, "host-test", 1 << 16)
+    );
+
+    let model = shared("kws_ref_model.tflite");
+    let query = Request::ModelQuery {
+        len: model.len() as u32,
+        crc: chunk_crc(&model),
+    };
+    assert_eq!(
+        ask(&mut agent, query.clone()),
+        vec![Event::ModelStatus {
+            present: false,
+            arena_bytes: 0
+        }]
+    );
+    assert_eq!(
+        upload(&mut agent, &model),
+        vec![Event::ModelStatus {
+            present: true,
+            arena_bytes: 16000
+        }]
+    );
+    assert_eq!(
+        ask(&mut agent, query),
+        vec![Event::ModelStatus {
+            present: true,
+            arena_bytes: 16000
+        }]
+    );
+
+    let input = shared("kws01_reference_inputs.int8.bin");
+    let chunk = Request::InputChunk {
+        index: 0,
+        offset: 0,
+        data: Vec::from_slice(&input[..CHUNK]).unwrap(),
+    };
+    assert_eq!(ask(&mut agent, chunk), vec![Event::Ack]);
+    let chunk = Request::InputChunk {
+        index: 0,
+        offset: CHUNK as u32,
+        data: Vec::from_slice(&input[CHUNK..]).unwrap(),
+    };
+    assert_eq!(ask(&mut agent, chunk), vec![Event::Ack]);
+
+    let events = ask(
+        &mut agent,
+        Request::Run {
+            warmup: 1,
+            iterations: 70,
+            samples: true,
+            per_layer: true,
+        },
+    );
+    let samples: usize = events
+        .iter()
+        .map(|e| {
+            if let Event::Samples { ticks, .. } = e {
+                ticks.len()
+            } else {
+                0
+            }
+        })
+        .sum();
+    assert_eq!(samples, 70, "every inference accounted for");
+    let firsts: std::vec::Vec<u32> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Samples { first, .. } = e {
+                Some(*first)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(firsts, [0, 64]);
+    let layers = events
+        .iter()
+        .filter(|e| matches!(e, Event::LayerSample { .. }))
+        .count();
+    assert_eq!(layers, 13, "kws_ref_model has 13 operators");
+    let Some(Event::Done(summary)) = events.last() else {
+        panic!("no Done")
+    };
+    assert_eq!((summary.iterations, summary.arena_used), (70, 16000));
+    assert!(summary.min_ticks <= summary.max_ticks && summary.total_ticks >= summary.max_ticks);
+
+    let Event::Output { len, data, .. } = &ask(
+        &mut agent,
+        Request::ReadOutput {
+            index: 0,
+            offset: 0,
+        },
+    )[0] else {
+        panic!("no Output")
+    };
+    let scores: std::vec::Vec<i8> = data.iter().map(|&b| b as i8).collect();
+    assert_eq!(*len, 12);
+    // TFLite Micro's answer (shared/mlperf-tiny/README.md).
+    assert_eq!(
+        scores,
+        [
+            -128, -128, -128, -128, -128, 127, -128, -128, -128, -128, -128, -128
+        ]
+    );
+}
+
+#[test]
+fn refuses_what_does_not_fit_and_keeps_serving() {
+    let (mut slot, mut arena, mut inputs) = (vec![0u8; 60_000], vec![0u8; 1000], vec![0u8; 4096]);
+    let mem = Memory {
+        model_slot: &mut slot,
+        arena: &mut arena,
+        inputs: &mut inputs,
+    };
+    let mut agent = Agent::new(INFO, HostClock(Instant::now()), mem);
+    let code = |events: std::vec::Vec<Event>| match &events[..] {
+        [Event::Error { code, .. }] => *code,
+        other => panic!("expected one error, got {other:?}"),
+    };
+    assert_eq!(
+        code(ask(&mut agent, Request::ModelBegin { len: 2_000_000 })),
+        ErrorCode::ModelTooLarge
+    );
+    assert_eq!(
+        code(upload(&mut agent, &shared("kws_ref_model.tflite"))),
+        ErrorCode::ArenaTooSmall
+    );
+    assert_eq!(
+        code(ask(
+            &mut agent,
+            Request::ReadOutput {
+                index: 0,
+                offset: 0
+            }
+        )),
+        ErrorCode::NoModel
+    );
+    assert_eq!(
+        ask(&mut agent, Request::ModelBegin { len: 10 }),
+        vec![Event::Ack]
+    );
+    let bad_chunk = Request::ModelChunk {
+        offset: 999,
+        crc: 0,
+        data: Vec::new(),
+    };
+    assert_eq!(code(ask(&mut agent, bad_chunk)), ErrorCode::BadChunk);
+}
+
+/// An in-memory byte stream: what the host sent, and what the agent wrote.
+struct Pipe {
+    incoming: std::vec::Vec<u8>,
+    read: usize,
+    outgoing: std::vec::Vec<u8>,
+}
+
+impl embedded_io::ErrorType for Pipe {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = buf.len().min(self.incoming.len() - self.read);
+        buf[..n].copy_from_slice(&self.incoming[self.read..self.read + n]);
+        self.read += n;
+        Ok(n)
+    }
+}
+
+impl embedded_io::Write for Pipe {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.outgoing.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_bad_frame_gets_an_error_frame_and_the_agent_keeps_serving() {
+    let mut hello = [0u8; MAX_FRAME];
+    let n = encode(
+        &Request::Hello {
+            protocol_version: PROTOCOL_VERSION,
+        },
+        &mut hello,
+    )
+    .unwrap();
+    let mut corrupt = hello[..n].to_vec();
+    corrupt[2] ^= 0x40;
+    let mut incoming = corrupt;
+    incoming.extend_from_slice(&hello[..n]);
+    let mut pipe = Pipe {
+        incoming,
+        read: 0,
+        outgoing: std::vec::Vec::new(),
+    };
+    let (mut slot, mut arena, mut inputs) = (vec![0u8; 1024], vec![0u8; 1024], vec![0u8; 64]);
+    let mem = Memory {
+        model_slot: &mut slot,
+        arena: &mut arena,
+        inputs: &mut inputs,
+    };
+    Agent::new(INFO, HostClock(Instant::now()), mem)
+        .serve(&mut pipe)
+        .unwrap();
+    let mut decoder = Decoder::new();
+    let events: std::vec::Vec<Event> = pipe
+        .outgoing
+        .iter()
+        .filter_map(|&b| decoder.push::<Event>(b))
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        matches!(
+            &events[0],
+            Event::Error {
+                code: ErrorCode::BadFrame,
+                ..
+            }
+        ),
+        "{events:?}"
+    );
+    assert!(matches!(&events[1], Event::Identify(_)), "{events:?}");
+    assert_eq!(events.len(), 2);
+}
