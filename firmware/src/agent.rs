@@ -292,6 +292,16 @@ impl<'a, C: TickClock> Agent<'a, C> {
                 .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?
                 .bytes();
             if i == index {
+                if start + size > self.mem.inputs.len() {
+                    return Err(fail(
+                        ErrorCode::BadIndex,
+                        format_args!(
+                            "input {index} needs {} B of staging, {} B here",
+                            start + size,
+                            self.mem.inputs.len()
+                        ),
+                    ));
+                }
                 return Ok((start, size));
             }
             start += size;
