@@ -8,7 +8,7 @@ use vlab_micro::model::MAX_OPS;
 use vlab_micro::{Interpreter, Model, Profiler, arena_bytes_required};
 use vlab_protocol::{
     CHUNK, Capabilities, Decoder, ErrorCode, Event, Identify, MAX_FRAME, MAX_SAMPLES,
-    PROTOCOL_VERSION, Request, RunSummary, chunk_crc, encode,
+    PROTOCOL_VERSION, Request, RunSummary, Stream, chunk_crc, encode,
 };
 
 use crate::clock::TickClock;
@@ -24,6 +24,8 @@ pub struct BoardInfo {
     pub firmware_version: u32,
     /// First 8 bytes of the firmware build's hash.
     pub build_hash: [u8; 8],
+    /// Deepest stack use so far in bytes, or 0 where the board cannot tell.
+    pub stack_used: fn() -> u32,
 }
 
 /// The memory the agent works in, all lent by the board.
@@ -34,6 +36,8 @@ pub struct Memory<'a> {
     pub arena: &'a mut [u8],
     /// Staging for the inputs, copied into the arena before every inference.
     pub inputs: &'a mut [u8],
+    /// Per-inference ticks of the last run, read back with `ReadSamples`.
+    pub samples: &'a mut [u32],
 }
 
 /// The on-device agent.
@@ -48,8 +52,20 @@ pub struct Agent<'a, C: TickClock> {
     model_len: usize,
     /// CRC-32 of the prepared model in the slot.
     model_crc: Option<u32>,
-    /// Whether a run has produced outputs.
-    ran: bool,
+    /// The last finished run, whose outputs, samples and layers can be read.
+    last_run: Option<LastRun>,
+    /// Per-operator ticks of the last run's profiled inference.
+    layer_ticks: [u32; MAX_OPS],
+}
+
+/// What the agent keeps of its last run.
+#[derive(Clone, Copy)]
+struct LastRun {
+    summary: RunSummary,
+    /// Samples kept in [`Memory::samples`].
+    samples: usize,
+    /// Operators timed in `layer_ticks` (0 without per-layer).
+    layers: usize,
 }
 
 /// A failed request: what to answer.
@@ -88,7 +104,8 @@ impl<'a, C: TickClock> Agent<'a, C> {
             upload: None,
             model_len: 0,
             model_crc: None,
-            ran: false,
+            last_run: None,
+            layer_ticks: [0; MAX_OPS],
         }
     }
 
@@ -149,27 +166,44 @@ impl<'a, C: TickClock> Agent<'a, C> {
                         format_args!("model {len} B > slot {slot} B"),
                     ));
                 }
-                (self.upload, self.model_len, self.model_crc, self.ran) =
-                    (Some(len), 0, None, false);
-                send(&Event::Ack);
+                (self.upload, self.model_len, self.model_crc, self.last_run) =
+                    (Some(len), 0, None, None);
+                send(&Event::Received {
+                    stream: Stream::Model,
+                    end: 0,
+                });
             }
             Request::ModelChunk { offset, crc, data } => {
                 let expected = self.upload.ok_or(fail(
                     ErrorCode::BadChunk,
                     format_args!("no upload in progress"),
                 ))?;
+                // A chunk at or before the end received so far is taken, so
+                // that a chunk resent after a lost answer is harmless.
                 let (offset, end) = (offset as usize, offset as usize + data.len());
-                if offset != self.model_len || end > expected || chunk_crc(&data) != crc {
+                if offset > self.model_len || end > expected || chunk_crc(&data) != crc {
                     return Err(fail(
                         ErrorCode::BadChunk,
-                        format_args!("chunk at {offset}: expected offset {}", self.model_len),
+                        format_args!("chunk at {offset}: {} B received", self.model_len),
                     ));
                 }
                 self.mem.model_slot[offset..end].copy_from_slice(&data);
-                self.model_len = end;
-                send(&Event::Ack);
+                self.model_len = self.model_len.max(end);
+                send(&Event::Received {
+                    stream: Stream::Model,
+                    end: self.model_len as u32,
+                });
             }
             Request::ModelCommit { crc } => {
+                if self.upload.is_none() && self.model_crc == Some(crc) {
+                    // A resent commit: the model is already prepared.
+                    let arena_bytes = self.arena_needed()?;
+                    send(&Event::ModelStatus {
+                        present: true,
+                        arena_bytes,
+                    });
+                    return Ok(());
+                }
                 if self.upload != Some(self.model_len) {
                     return Err(fail(
                         ErrorCode::BadChunk,
@@ -205,19 +239,57 @@ impl<'a, C: TickClock> Agent<'a, C> {
                     ));
                 }
                 self.mem.inputs[start + offset..start + end].copy_from_slice(&data);
-                send(&Event::Ack);
+                send(&Event::Received {
+                    stream: Stream::Input(index),
+                    end: end as u32,
+                });
             }
             Request::Run {
+                id,
                 warmup,
                 iterations,
                 samples,
                 per_layer,
-            } => {
-                self.run(warmup, iterations, samples, per_layer, send)?;
+            } => match self.last_run {
+                Some(last) if last.summary.id == id => send(&Event::Done(last.summary)),
+                _ => {
+                    self.last_run = None;
+                    let last = self.run(id, warmup, iterations, samples, per_layer)?;
+                    self.last_run = Some(last);
+                    send(&Event::Done(last.summary));
+                }
+            },
+            Request::ReadSamples { first } => {
+                let kept = self.last_run.map_or(0, |r| r.samples);
+                let start = (first as usize).min(kept);
+                let end = (start + MAX_SAMPLES).min(kept);
+                if kept == 0 {
+                    return Err(fail(ErrorCode::NoRun, format_args!("no samples kept")));
+                }
+                send(&Event::Samples {
+                    first,
+                    ticks: Vec::from_slice(&self.mem.samples[start..end]).unwrap_or_default(),
+                });
+            }
+            Request::ReadLayer { index } => {
+                let layers = self.last_run.map_or(0, |r| r.layers);
+                let i = usize::from(index);
+                if i >= layers {
+                    return Err(fail(
+                        ErrorCode::NoRun,
+                        format_args!("no operator {i} timed ({layers} timed)"),
+                    ));
+                }
+                let opcode = self.model()?.operator(i).map_or(0, |op| op.opcode.0);
+                send(&Event::LayerSample {
+                    index,
+                    opcode: opcode as u16,
+                    ticks: self.layer_ticks[i],
+                });
             }
             Request::ReadOutput { index, offset } => {
-                if !self.ran {
-                    return Err(fail(ErrorCode::NoModel, format_args!("no run yet")));
+                if self.last_run.is_none() {
+                    return Err(fail(ErrorCode::NoRun, format_args!("no run yet")));
                 }
                 let interpreter = self.interpreter()?;
                 let out = interpreter
@@ -248,6 +320,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
             timer_hz: self.clock.hz(),
             arena_bytes: self.mem.arena.len() as u32,
             model_slot_bytes: self.mem.model_slot.len() as u32,
+            max_samples: self.mem.samples.len() as u32,
             capabilities: Capabilities(Capabilities::PER_LAYER),
         }
     }
@@ -309,14 +382,23 @@ impl<'a, C: TickClock> Agent<'a, C> {
         Err(fail(ErrorCode::BadIndex, format_args!("no input {index}")))
     }
 
+    /// Runs `warmup` untimed and `iterations` timed inferences, keeping the
+    /// samples and per-operator ticks for reading back.
     fn run(
         &mut self,
+        id: u32,
         warmup: u32,
         iterations: u32,
-        samples: bool,
+        keep_samples: bool,
         per_layer: bool,
-        send: &mut dyn FnMut(&Event),
-    ) -> Result<(), Failure> {
+    ) -> Result<LastRun, Failure> {
+        let capacity = self.mem.samples.len();
+        if keep_samples && iterations as usize > capacity {
+            return Err(fail(
+                ErrorCode::TooManySamples,
+                format_args!("{iterations} iterations > {capacity} samples kept"),
+            ));
+        }
         let inputs = self.model()?.inputs().count();
         let spans = (0..inputs)
             .map(|i| self.input_span(i))
@@ -329,6 +411,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
         })?;
         let mut clock = &mut self.clock;
         let staged = &*self.mem.inputs;
+        let kept = &mut *self.mem.samples;
         let model = Model::parse(&self.mem.model_slot[..self.model_len])
             .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
         let mut it = Interpreter::new(model, &mut *self.mem.arena)
@@ -348,16 +431,15 @@ impl<'a, C: TickClock> Agent<'a, C> {
             it.invoke(&mut ()).map_err(inference)?;
         }
         let mut summary = RunSummary {
+            id,
             iterations,
             total_ticks: 0,
-            min_ticks: u64::MAX,
+            min_ticks: if iterations == 0 { 0 } else { u64::MAX },
             max_ticks: 0,
             arena_used: it.arena_used() as u32,
             stack_used: 0,
         };
-        let mut batch: Vec<u32, MAX_SAMPLES> = Vec::new();
-        let mut first = 0;
-        for i in 0..iterations {
+        for i in 0..iterations as usize {
             load(&mut it)?;
             let start = vlab_micro::Clock::now(&mut clock);
             it.invoke(&mut ()).map_err(inference)?;
@@ -365,44 +447,27 @@ impl<'a, C: TickClock> Agent<'a, C> {
             summary.total_ticks += ticks;
             summary.min_ticks = summary.min_ticks.min(ticks);
             summary.max_ticks = summary.max_ticks.max(ticks);
-            if samples {
-                let _ = batch.push(u32::try_from(ticks).unwrap_or(u32::MAX));
-                if batch.is_full() {
-                    send(&Event::Samples {
-                        first,
-                        ticks: core::mem::take(&mut batch),
-                    });
-                    first = i + 1;
-                }
+            if let Some(slot) = kept.get_mut(i).filter(|_| keep_samples) {
+                *slot = u32::try_from(ticks).unwrap_or(u32::MAX);
             }
         }
-        if !batch.is_empty() {
-            send(&Event::Samples {
-                first,
-                ticks: batch,
-            });
-        }
+        let mut layers = 0;
         if per_layer {
             let mut ticks = [0u64; MAX_OPS];
             load(&mut it)?;
             it.invoke(&mut Profiler::new(&mut clock, &mut ticks))
                 .map_err(inference)?;
-            for index in 0..it.model().operator_count() {
-                let opcode = it.model().operator(index).map_or(0, |op| op.opcode.0);
-                let ticks = u32::try_from(ticks[index]).unwrap_or(u32::MAX);
-                send(&Event::LayerSample {
-                    index: index as u16,
-                    opcode: opcode as u16,
-                    ticks,
-                });
+            layers = it.model().operator_count();
+            for (kept, &t) in self.layer_ticks.iter_mut().zip(&ticks[..layers]) {
+                *kept = u32::try_from(t).unwrap_or(u32::MAX);
             }
         }
-        if iterations == 0 {
-            summary.min_ticks = 0;
-        }
-        self.ran = true;
-        send(&Event::Done(summary));
-        Ok(())
+        summary.stack_used = (self.info.stack_used)();
+        Ok(LastRun {
+            summary,
+            samples: if keep_samples { iterations as usize } else { 0 },
+            layers,
+        })
     }
 }
 

@@ -11,8 +11,8 @@ use std::time::Instant;
 use heapless::Vec;
 use vlab_firmware::{Agent, BoardInfo, Memory, TickClock};
 use vlab_protocol::{
-    CHUNK, Decoder, ErrorCode, Event, MAX_FRAME, PROTOCOL_VERSION, Request, TimerKind, chunk_crc,
-    encode,
+    CHUNK, Decoder, ErrorCode, Event, MAX_FRAME, PROTOCOL_VERSION, Request, Stream, TimerKind,
+    chunk_crc, encode,
 };
 
 struct HostClock(Instant);
@@ -37,6 +37,7 @@ const INFO: BoardInfo = BoardInfo {
     core_clock_hz: 1,
     firmware_version: 0x0001_0000,
     build_hash: [7; 8],
+    stack_used: || 0,
 };
 
 fn shared(name: &str) -> std::vec::Vec<u8> {
@@ -60,7 +61,10 @@ fn upload(agent: &mut Agent<'_, HostClock>, model: &[u8]) -> std::vec::Vec<Event
                 len: model.len() as u32
             }
         ),
-        vec![Event::Ack]
+        vec![Event::Received {
+            stream: Stream::Model,
+            end: 0
+        }]
     );
     for (i, chunk) in model.chunks(CHUNK).enumerate() {
         let request = Request::ModelChunk {
@@ -68,7 +72,14 @@ fn upload(agent: &mut Agent<'_, HostClock>, model: &[u8]) -> std::vec::Vec<Event
             crc: chunk_crc(chunk),
             data: Vec::from_slice(chunk).unwrap(),
         };
-        assert_eq!(ask(agent, request), vec![Event::Ack]);
+        let end = (i * CHUNK + chunk.len()) as u32;
+        let received = vec![Event::Received {
+            stream: Stream::Model,
+            end,
+        }];
+        assert_eq!(ask(agent, request.clone()), received);
+        // A resent chunk (its answer lost) is harmless.
+        assert_eq!(ask(agent, request), received);
     }
     ask(
         agent,
@@ -80,12 +91,17 @@ fn upload(agent: &mut Agent<'_, HostClock>, model: &[u8]) -> std::vec::Vec<Event
 
 #[test]
 fn runs_mlperf_kws_and_matches_tflite_micro() {
-    let (mut slot, mut arena, mut inputs) =
-        (vec![0u8; 1 << 17], vec![0u8; 1 << 16], vec![0u8; 4096]);
+    let (mut slot, mut arena, mut inputs, mut samples) = (
+        vec![0u8; 1 << 17],
+        vec![0u8; 1 << 16],
+        vec![0u8; 4096],
+        vec![0u32; 100],
+    );
     let mem = Memory {
         model_slot: &mut slot,
         arena: &mut arena,
         inputs: &mut inputs,
+        samples: &mut samples,
     };
     let mut agent = Agent::new(INFO, HostClock(Instant::now()), mem);
 
@@ -135,55 +151,72 @@ fn runs_mlperf_kws_and_matches_tflite_micro() {
         offset: 0,
         data: Vec::from_slice(&input[..CHUNK]).unwrap(),
     };
-    assert_eq!(ask(&mut agent, chunk), vec![Event::Ack]);
+    assert_eq!(
+        ask(&mut agent, chunk),
+        vec![Event::Received {
+            stream: Stream::Input(0),
+            end: CHUNK as u32
+        }]
+    );
     let chunk = Request::InputChunk {
         index: 0,
         offset: CHUNK as u32,
         data: Vec::from_slice(&input[CHUNK..]).unwrap(),
     };
-    assert_eq!(ask(&mut agent, chunk), vec![Event::Ack]);
-
-    let events = ask(
-        &mut agent,
-        Request::Run {
-            warmup: 1,
-            iterations: 70,
-            samples: true,
-            per_layer: true,
-        },
+    assert_eq!(
+        ask(&mut agent, chunk),
+        vec![Event::Received {
+            stream: Stream::Input(0),
+            end: input.len() as u32
+        }]
     );
-    let samples: usize = events
-        .iter()
-        .map(|e| {
-            if let Event::Samples { ticks, .. } = e {
-                ticks.len()
-            } else {
-                0
-            }
-        })
-        .sum();
-    assert_eq!(samples, 70, "every inference accounted for");
-    let firsts: std::vec::Vec<u32> = events
-        .iter()
-        .filter_map(|e| {
-            if let Event::Samples { first, .. } = e {
-                Some(*first)
-            } else {
-                None
-            }
-        })
-        .collect();
-    assert_eq!(firsts, [0, 64]);
-    let layers = events
-        .iter()
-        .filter(|e| matches!(e, Event::LayerSample { .. }))
-        .count();
-    assert_eq!(layers, 13, "kws_ref_model has 13 operators");
-    let Some(Event::Done(summary)) = events.last() else {
+
+    let run = Request::Run {
+        id: 1,
+        warmup: 1,
+        iterations: 70,
+        samples: true,
+        per_layer: true,
+    };
+    let [Event::Done(summary)] = ask(&mut agent, run.clone())[..] else {
         panic!("no Done")
     };
-    assert_eq!((summary.iterations, summary.arena_used), (70, 16000));
+    assert_eq!(
+        (summary.id, summary.iterations, summary.arena_used),
+        (1, 70, 16000)
+    );
     assert!(summary.min_ticks <= summary.max_ticks && summary.total_ticks >= summary.max_ticks);
+    // The same run resent (its Done lost) is answered, not run again.
+    assert_eq!(ask(&mut agent, run), vec![Event::Done(summary)]);
+
+    let mut ticks = std::vec::Vec::new();
+    while ticks.len() < 70 {
+        let first = ticks.len() as u32;
+        match &ask(&mut agent, Request::ReadSamples { first })[..] {
+            [Event::Samples { first: f, ticks: t }] if *f == first && !t.is_empty() => {
+                ticks.extend_from_slice(t)
+            }
+            other => panic!("ReadSamples {first}: {other:?}"),
+        }
+    }
+    assert_eq!(ticks.len(), 70, "every inference accounted for");
+    assert_eq!(u64::from(*ticks.iter().max().unwrap()), summary.max_ticks);
+    for index in 0..13 {
+        match &ask(&mut agent, Request::ReadLayer { index })[..] {
+            [Event::LayerSample { index: i, .. }] => assert_eq!(*i, index),
+            other => panic!("ReadLayer {index}: {other:?}"),
+        }
+    }
+    assert!(
+        matches!(
+            &ask(&mut agent, Request::ReadLayer { index: 13 })[..],
+            [Event::Error {
+                code: ErrorCode::NoRun,
+                ..
+            }]
+        ),
+        "kws_ref_model has 13 operators"
+    );
 
     let Event::Output { len, data, .. } = &ask(
         &mut agent,
@@ -207,11 +240,17 @@ fn runs_mlperf_kws_and_matches_tflite_micro() {
 
 #[test]
 fn refuses_what_does_not_fit_and_keeps_serving() {
-    let (mut slot, mut arena, mut inputs) = (vec![0u8; 60_000], vec![0u8; 1000], vec![0u8; 4096]);
+    let (mut slot, mut arena, mut inputs, mut samples) = (
+        vec![0u8; 60_000],
+        vec![0u8; 1000],
+        vec![0u8; 4096],
+        vec![0u32; 4],
+    );
     let mem = Memory {
         model_slot: &mut slot,
         arena: &mut arena,
         inputs: &mut inputs,
+        samples: &mut samples,
     };
     let mut agent = Agent::new(INFO, HostClock(Instant::now()), mem);
     let code = |events: std::vec::Vec<Event>| match &events[..] {
@@ -234,11 +273,14 @@ fn refuses_what_does_not_fit_and_keeps_serving() {
                 offset: 0
             }
         )),
-        ErrorCode::NoModel
+        ErrorCode::NoRun
     );
     assert_eq!(
         ask(&mut agent, Request::ModelBegin { len: 10 }),
-        vec![Event::Ack]
+        vec![Event::Received {
+            stream: Stream::Model,
+            end: 0
+        }]
     );
     let bad_chunk = Request::ModelChunk {
         offset: 999,
@@ -297,11 +339,17 @@ fn a_bad_frame_gets_an_error_frame_and_the_agent_keeps_serving() {
         read: 0,
         outgoing: std::vec::Vec::new(),
     };
-    let (mut slot, mut arena, mut inputs) = (vec![0u8; 1024], vec![0u8; 1024], vec![0u8; 64]);
+    let (mut slot, mut arena, mut inputs, mut samples) = (
+        vec![0u8; 1024],
+        vec![0u8; 1024],
+        vec![0u8; 64],
+        vec![0u32; 4],
+    );
     let mem = Memory {
         model_slot: &mut slot,
         arena: &mut arena,
         inputs: &mut inputs,
+        samples: &mut samples,
     };
     Agent::new(INFO, HostClock(Instant::now()), mem)
         .serve(&mut pipe)

@@ -16,8 +16,8 @@ mod message;
 pub use frame::{Decoder, FrameError, MAX_FRAME, MAX_PAYLOAD, Message, chunk_crc, encode};
 pub use message::{
     CHUNK, Capabilities, ErrorCode, Event, Identify, MAX_LOG, MAX_SAMPLES, Request, RunSummary,
-    TimerKind, VersionMismatch, check_version,
+    Stream, TimerKind, VersionMismatch, check_version,
 };
 
 /// Version of this wire format. Host and firmware must agree exactly.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;

@@ -57,15 +57,21 @@ pub enum Request {
         /// The bytes.
         data: Vec<u8, CHUNK>,
     },
-    /// Runs `warmup` untimed and `iterations` timed inferences.
+    /// Runs `warmup` untimed and `iterations` timed inferences, then answers
+    /// [`Event::Done`]. A `Run` with the `id` of the last finished run is
+    /// not run again: the board answers that run's `Done` again, so the host
+    /// can safely resend a `Run` whose answer it missed.
     Run {
+        /// The host's identifier of this run.
+        id: u32,
         /// Untimed inferences first.
         warmup: u32,
         /// Timed inferences.
         iterations: u32,
-        /// Stream every inference's ticks ([`Event::Samples`]).
+        /// Keep every inference's ticks, for [`Request::ReadSamples`]. At
+        /// most [`Identify::max_samples`] iterations.
         samples: bool,
-        /// Stream per-operator ticks of the last inference ([`Event::LayerSample`]).
+        /// Time every operator of one extra inference, for [`Request::ReadLayer`].
         per_layer: bool,
     },
     /// Reads output `index` from `offset`: the board answers [`Event::Output`].
@@ -75,6 +81,27 @@ pub enum Request {
         /// Byte offset in the output.
         offset: u32,
     },
+    /// Reads the last run's per-inference ticks from inference `first`: the
+    /// board answers [`Event::Samples`] with up to [`MAX_SAMPLES`] of them.
+    ReadSamples {
+        /// Index of the first inference to read.
+        first: u32,
+    },
+    /// Reads the last run's ticks of operator `index`: the board answers
+    /// [`Event::LayerSample`].
+    ReadLayer {
+        /// Operator index in execution order.
+        index: u16,
+    },
+}
+
+/// What a [`Event::Received`] acknowledges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stream {
+    /// The model being uploaded.
+    Model,
+    /// Graph input `index`.
+    Input(u8),
 }
 
 /// How the board counts time.
@@ -125,6 +152,8 @@ pub struct Identify {
     pub arena_bytes: u32,
     /// Model slot size in bytes.
     pub model_slot_bytes: u32,
+    /// Most per-inference samples a run can keep ([`Request::Run::samples`]).
+    pub max_samples: u32,
     /// Capability bits.
     pub capabilities: Capabilities,
 }
@@ -132,6 +161,8 @@ pub struct Identify {
 /// On-device summary of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunSummary {
+    /// The [`Request::Run::id`] of this run.
+    pub id: u32,
     /// Timed inferences run.
     pub iterations: u32,
     /// Sum of their ticks.
@@ -169,6 +200,10 @@ pub enum ErrorCode {
     BadIndex,
     /// Inference failed.
     Inference,
+    /// More iterations with samples than the board can keep.
+    TooManySamples,
+    /// A read before any run, or of a run without samples or per-layer data.
+    NoRun,
 }
 
 /// A message from the board.
@@ -176,8 +211,16 @@ pub enum ErrorCode {
 pub enum Event {
     /// Answer to [`Request::Hello`].
     Identify(Identify),
-    /// The request was carried out.
-    Ack,
+    /// A [`Request::ModelBegin`], [`Request::ModelChunk`] or
+    /// [`Request::InputChunk`] was taken: the stream now holds `end` bytes
+    /// from its start. Naming the stream and its end lets the host tell this
+    /// answer from a late answer to an earlier, resent request.
+    Received {
+        /// The model or an input.
+        stream: Stream,
+        /// Bytes received contiguously from offset 0.
+        end: u32,
+    },
     /// Whether the slot holds the queried or committed model, and the arena it needs.
     ModelStatus {
         /// The slot holds that model, prepared.
@@ -185,14 +228,16 @@ pub enum Event {
         /// Arena bytes the model needs (0 when absent).
         arena_bytes: u32,
     },
-    /// Ticks of consecutive timed inferences, starting at `first`.
+    /// Ticks of consecutive timed inferences, starting at `first`,
+    /// answering [`Request::ReadSamples`].
     Samples {
         /// Index of the first inference in this frame.
         first: u32,
         /// Ticks of each inference.
         ticks: Vec<u32, MAX_SAMPLES>,
     },
-    /// Ticks of one operator in the profiled inference.
+    /// Ticks of one operator in the profiled inference, answering
+    /// [`Request::ReadLayer`].
     LayerSample {
         /// Operator index.
         index: u16,

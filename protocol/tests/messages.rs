@@ -5,7 +5,7 @@
 use heapless::Vec;
 use vlab_protocol::{
     CHUNK, Capabilities, Decoder, ErrorCode, Event, FrameError, Identify, MAX_FRAME, MAX_SAMPLES,
-    Message, Request, RunSummary, TimerKind, encode,
+    Message, Request, RunSummary, Stream, TimerKind, encode,
 };
 
 fn frame<T: Message>(m: &T) -> std::vec::Vec<u8> {
@@ -41,6 +41,7 @@ pub fn sample_requests() -> std::vec::Vec<Request> {
             data: Vec::from_slice(&[0, 1, 2, 0, 255]).unwrap(),
         },
         Request::Run {
+            id: 7,
             warmup: 2,
             iterations: 20,
             samples: true,
@@ -50,6 +51,8 @@ pub fn sample_requests() -> std::vec::Vec<Request> {
             index: 0,
             offset: 0,
         },
+        Request::ReadSamples { first: 64 },
+        Request::ReadLayer { index: 12 },
     ]
 }
 
@@ -65,9 +68,13 @@ pub fn sample_events() -> std::vec::Vec<Event> {
             timer_hz: 25_000_000,
             arena_bytes: 262_144,
             model_slot_bytes: 1_048_576,
+            max_samples: 10_000,
             capabilities: Capabilities(Capabilities::PER_LAYER | Capabilities::DEFMT_LOG),
         }),
-        Event::Ack,
+        Event::Received {
+            stream: Stream::Input(1),
+            end: 512,
+        },
         Event::ModelStatus {
             present: true,
             arena_bytes: 16000,
@@ -82,6 +89,7 @@ pub fn sample_events() -> std::vec::Vec<Event> {
             ticks: 123_456,
         },
         Event::Done(RunSummary {
+            id: 7,
             iterations: 20,
             total_ticks: 290_000_000,
             min_ticks: 14_400_000,

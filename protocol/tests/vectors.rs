@@ -38,9 +38,10 @@ type Vector = (&'static str, String, Box<dyn Fn(&str)>);
 /// Every vector of the document.
 fn vectors() -> std::vec::Vec<Vector> {
     let hello = Request::Hello {
-        protocol_version: 1,
+        protocol_version: 2,
     };
     let run = Request::Run {
+        id: 1,
         warmup: 2,
         iterations: 20,
         samples: true,
@@ -56,6 +57,7 @@ fn vectors() -> std::vec::Vec<Vector> {
         ticks: Vec::from_slice(&[1000, 1001, 130_000]).unwrap(),
     };
     let done = Event::Done(RunSummary {
+        id: 1,
         iterations: 3,
         total_ticks: 132_001,
         min_ticks: 1000,
