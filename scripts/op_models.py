@@ -14,6 +14,8 @@ import numpy as np
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "goldens" / "ops"
 # Models vlab-micro must refuse at load time, naming the operator; no goldens.
 UNSUPPORTED = OUT.parent.parent / "models" / "unsupported"
+# Models that load but whose arena (4 MiB) is larger than any board's RAM.
+LARGE = OUT.parent.parent / "models"
 
 FLOAT32, INT32, INT8 = 0, 2, 9
 ADD, AVERAGE_POOL_2D, CONCATENATION, LOGISTIC, MAX_POOL_2D, MUL = 0, 1, 2, 14, 17, 18
@@ -208,6 +210,9 @@ def main():
     for name, data in [unary("gelu_f32", GELU, FLOAT32, None, None)]:
         (UNSUPPORTED / f"{name}.tflite").write_bytes(data)
         print(f"op_models: unsupported/{name}.tflite ({len(data)} bytes)")
+    for name, data in [unary("large_arena_f32", RELU, FLOAT32, None, None, shape=(1, 512, 512, 2))]:
+        (LARGE / f"{name}.tflite").write_bytes(data)
+        print(f"op_models: {name}.tflite ({len(data)} bytes)")
 
 
 if __name__ == "__main__":

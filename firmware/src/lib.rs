@@ -15,3 +15,5 @@ mod clock;
 
 pub use agent::{Agent, BoardInfo, Memory};
 pub use clock::TickClock;
+/// The clock trait vlab-micro times operators with; a board's [`TickClock`] implements it.
+pub use vlab_micro::Clock;

@@ -1,0 +1,53 @@
+//! Puts `memory.x` on the linker's path for cortex-m-rt's `link.x`, and
+//! derives the firmware's build hash (reported in `Identify`) from every
+//! source file that goes into the image.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Source folders and files whose content makes up the firmware.
+const SOURCES: [&str; 7] = [
+    "src",
+    "memory.x",
+    "Cargo.toml",
+    "board.toml",
+    "../../firmware/src",
+    "../../protocol/src",
+    "../../runtimes/micro/src",
+];
+
+fn main() {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::copy("memory.x", out.join("memory.x")).expect("memory.x is readable");
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rustc-link-arg-bins=--nmagic");
+    println!("cargo:rustc-link-arg-bins=-Tlink.x");
+
+    let mut files = Vec::new();
+    for source in SOURCES {
+        println!("cargo:rerun-if-changed={source}");
+        collect(Path::new(source), &mut files);
+    }
+    files.sort();
+    let mut hash = Sha256::new();
+    for file in &files {
+        hash.update(file.to_string_lossy().as_bytes());
+        hash.update(std::fs::read(file).expect("source file is readable"));
+    }
+    let digest = hash.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    println!("cargo:rustc-env=VLAB_BUILD_HASH={hex}");
+}
+
+/// Every file under `path`, recursively.
+fn collect(path: &Path, files: &mut Vec<PathBuf>) {
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).expect("source folder is readable");
+        for entry in entries.flatten() {
+            collect(&entry.path(), files);
+        }
+    } else if path.is_file() {
+        files.push(path.to_path_buf());
+    }
+}
