@@ -18,6 +18,15 @@ pub enum Command {
     Bench(BenchArgs),
     /// Print the JSON Schema of vlab-report.json.
     Schema,
+    /// List the board definitions and whether each is ready to run.
+    Boards(BoardsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BoardsArgs {
+    /// Folder of board definitions [default: $VLAB_BOARDS_DIR, else ./boards, else vlab's own].
+    #[arg(long, value_name = "DIR")]
+    pub boards_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -26,9 +35,34 @@ pub struct BenchArgs {
     #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
 
-    /// Inference engine.
-    #[arg(long, default_value = "tract")]
-    pub engine: String,
+    /// Inference engine [default: tract; micro on a board].
+    #[arg(long)]
+    pub engine: Option<String>,
+
+    /// Run on this board (see `vlab boards`) instead of this machine.
+    #[arg(long, value_name = "NAME")]
+    pub board: Option<String>,
+
+    /// Folder of board definitions [default: $VLAB_BOARDS_DIR, else ./boards, else vlab's own].
+    #[arg(long, value_name = "DIR", requires = "board")]
+    pub boards_dir: Option<PathBuf>,
+
+    /// Transport to the board instead of its board.toml's: tcp or serial.
+    #[arg(long, value_name = "KIND", requires = "board")]
+    pub transport: Option<String>,
+
+    /// Firmware ELF to run instead of the board's own build.
+    #[arg(long, value_name = "ELF", requires = "board")]
+    pub firmware: Option<PathBuf>,
+
+    /// Longest a run on the board may take, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600, requires = "board")]
+    pub timeout: u64,
+
+    /// Robustness testing: drop, flip and duplicate bytes on the link to the
+    /// board, each at this per-byte rate (e.g. 1e-3).
+    #[arg(long, value_name = "RATE", requires = "board")]
+    pub inject_faults: Option<f64>,
 
     /// Timed inferences with random inputs (TYPE1) [default: 100].
     #[arg(long, value_name = "N", conflicts_with = "dataset")]

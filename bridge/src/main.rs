@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Bench(args) => commands::bench::run(&args),
         cli::Command::Schema => commands::schema::run(),
+        cli::Command::Boards(args) => commands::boards::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

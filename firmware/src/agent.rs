@@ -426,6 +426,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
             Ok(())
         };
         let inference = |e: vlab_micro::Error| fail(ErrorCode::Inference, format_args!("{e}"));
+        clock.restart();
         for _ in 0..warmup {
             load(&mut it)?;
             it.invoke(&mut ()).map_err(inference)?;

@@ -9,4 +9,9 @@ pub trait TickClock: vlab_micro::Clock {
     fn hz(&self) -> u32;
     /// Which counter this is.
     fn kind(&self) -> TimerKind;
+    /// Called at the start of every run. A timer with a phase (SysTick's
+    /// wrap interrupt) restarts it here, so that under a deterministic
+    /// emulator every run sees the same ticks however long the host took to
+    /// send the run. Counts stay monotonic. The default does nothing.
+    fn restart(&mut self) {}
 }

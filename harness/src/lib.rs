@@ -30,9 +30,11 @@ pub mod tensor;
 pub use artifacts::OutputDir;
 pub use engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Session};
 pub use error::{Error, ErrorKind, Result};
-pub use measure::{BenchmarkSpec, BenchmarkType, LayerStats, Observer, Phase, Workload, measure};
+pub use measure::{
+    BenchmarkSpec, BenchmarkType, LayerStats, Measurement, Observer, Phase, Workload, measure,
+};
 pub use model::{ModelFile, ModelFormat};
-pub use report::{ContractReport, Reports, VlabReport};
-pub use run::{benchmark_to_dir, run_benchmark};
+pub use report::{ContractReport, DeviceInfo, Reports, TargetInfo, VlabReport};
+pub use run::{benchmark_to_dir, run_benchmark, write_reports};
 pub use stats::Statistics;
 pub use tensor::{DType, Quantization, ShapeOverrides, TensorSpec};

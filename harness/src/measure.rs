@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::inputs::{Dataset, input_sizes, random_inputs};
 use crate::memory::ProcessMemory;
 use crate::model::ModelFile;
+use crate::report::DeviceInfo;
 use crate::stats::Statistics;
 use crate::tensor::TensorSpec;
 
@@ -196,6 +197,8 @@ pub struct Measurement {
     pub raw_output_bytes: u64,
     /// Per-operator statistics, with `per_layer`.
     pub layers: Option<Vec<LayerStats>>,
+    /// The device that ran the inferences, when it is not this machine.
+    pub device: Option<DeviceInfo>,
 }
 
 /// Time statistics of one operator over the profiled inferences.
@@ -323,6 +326,7 @@ pub fn measure(
         peak_rss: ProcessMemory::current().peak_rss,
         raw_output_bytes,
         layers,
+        device: None,
     })
 }
 

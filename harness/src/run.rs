@@ -8,7 +8,7 @@ use crate::artifacts::OutputDir;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::host::HostInfo;
-use crate::measure::{BenchmarkSpec, Observer, Workload, measure};
+use crate::measure::{BenchmarkSpec, Measurement, Observer, Workload, measure};
 use crate::model::ModelFile;
 use crate::report::{ContractReport, Reports, TargetInfo, VlabReport};
 
@@ -63,9 +63,22 @@ fn run(
         }
     };
     let target = TargetInfo::host(&HostInfo::current());
+    write_reports(&measurement, &model, target, started, out)
+}
+
+/// Turns a finished measurement into both reports and writes them, with the
+/// summary, into `out`. [`run_benchmark`] ends with this; a caller that
+/// measures elsewhere (a board, through vlab-bridge) ends with it too.
+pub fn write_reports(
+    measurement: &Measurement,
+    model: &ModelFile,
+    target: TargetInfo,
+    started: OffsetDateTime,
+    out: &OutputDir,
+) -> Result<Reports> {
     let full = VlabReport::new(
-        &measurement,
-        &model,
+        measurement,
+        model,
         target,
         started,
         OffsetDateTime::now_utc(),

@@ -21,7 +21,7 @@ fn SysTick() {
 
 /// SysTick on the core clock, with wrap counting.
 pub struct SysTickClock {
-    _syst: SYST,
+    syst: SYST,
     hz: u32,
 }
 
@@ -33,7 +33,7 @@ impl SysTickClock {
         syst.clear_current();
         syst.enable_interrupt();
         syst.enable_counter();
-        Self { _syst: syst, hz }
+        Self { syst, hz }
     }
 }
 
@@ -60,5 +60,19 @@ impl vlab_firmware::TickClock for SysTickClock {
 
     fn kind(&self) -> TimerKind {
         TimerKind::SysTick
+    }
+
+    /// Restarts the counter at the top of a fresh wrap period.
+    fn restart(&mut self) {
+        cortex_m::interrupt::free(|_| {
+            let before = vlab_firmware::Clock::now(self);
+            // Writing the current value clears it; the next tick reloads.
+            self.syst.clear_current();
+            while SYST::get_current() == 0 {}
+            SCB::clear_pendst();
+            // The count restarts at `wraps << 24`, after `before`.
+            let wraps = (before >> 24) as u32 + 1;
+            WRAPS.store(wraps, Ordering::Release);
+        });
     }
 }

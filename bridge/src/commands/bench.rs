@@ -5,6 +5,11 @@ use vlab_harness::{
     BenchmarkSpec, Error, LoadOptions, OutputDir, Result, ShapeOverrides, Workload, run_benchmark,
 };
 
+use std::time::Duration;
+
+use vlab_bridge::board::Boards;
+use vlab_bridge::mcu::{BoardOptions, bench_on_board};
+
 use crate::cli::BenchArgs;
 use crate::progress::Progress;
 
@@ -15,10 +20,16 @@ const DEFAULT_ITERATIONS: usize = 100;
 /// full report with `--json`).
 pub fn run(args: &BenchArgs) -> Result<()> {
     let out = OutputDir::prepare(&args.out)?;
-    let prepared = spec(args).and_then(|spec| Ok((spec, vlab_runtimes::engine(&args.engine)?)));
-    let (spec, engine) = prepared.inspect_err(|e| out.write_failure(e))?;
+    let spec = spec(args).inspect_err(|e| out.write_failure(e))?;
     let mut progress = Progress::new(!args.json);
-    let result = run_benchmark(engine, &spec, &out, &mut progress);
+    let result = match &args.board {
+        Some(board) => board_options(args, board)
+            .inspect_err(|e| out.write_failure(e))
+            .and_then(|options| bench_on_board(&options, &spec, &out, &mut progress)),
+        None => vlab_runtimes::engine(args.engine.as_deref().unwrap_or("tract"))
+            .inspect_err(|e| out.write_failure(e))
+            .and_then(|engine| run_benchmark(engine, &spec, &out, &mut progress)),
+    };
     progress.finish();
     let reports = result?;
     if args.json {
@@ -32,6 +43,28 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         println!("artifacts in {}", out.path().display());
     }
     Ok(())
+}
+
+/// How to run on `board`: it must exist, and the engine is the firmware's.
+fn board_options(args: &BenchArgs, board: &str) -> Result<BoardOptions> {
+    if let Some(engine) = args.engine.as_deref().filter(|&e| e != "micro") {
+        return Err(Error::input(format!(
+            "--engine {engine}: boards run the micro engine (vlab-micro in the firmware)"
+        )));
+    }
+    if let Some(rate) = args.inject_faults.filter(|r| !(0.0..=0.3).contains(r)) {
+        return Err(Error::input(format!(
+            "--inject-faults {rate}: give a per-byte rate between 0 and 0.3"
+        )));
+    }
+    let boards = Boards::load(&Boards::default_dir(args.boards_dir.as_deref()))?;
+    Ok(BoardOptions {
+        board: boards.get(board)?.clone(),
+        transport: args.transport.clone(),
+        firmware: args.firmware.clone(),
+        run_timeout: Duration::from_secs(args.timeout),
+        inject_faults: args.inject_faults,
+    })
 }
 
 fn spec(args: &BenchArgs) -> Result<BenchmarkSpec> {

@@ -1,4 +1,5 @@
 //! One module per `vlab` subcommand.
 
 pub mod bench;
+pub mod boards;
 pub mod schema;

@@ -78,7 +78,8 @@ impl From<&Statistics> for Latency {
 impl ContractReport {
     /// Derives the contract report from vlab's full report.
     pub fn from_full(full: &VlabReport) -> Self {
-        let ram_peak = match (full.memory.peak_rss_bytes, full.target.ram_bytes) {
+        let used = full.target.ram_used_bytes.or(full.memory.peak_rss_bytes);
+        let ram_peak = match (used, full.target.ram_bytes) {
             (Some(peak), Some(total)) if total > 0 => Some(peak as f64 / total as f64 * 100.0),
             _ => None,
         };

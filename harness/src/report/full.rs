@@ -55,6 +55,43 @@ pub struct VlabReport {
     pub raw_output: Option<RawOutputInfo>,
     /// Per-operator times (`--per-layer`), in execution order.
     pub layers: Option<Vec<LayerStats>>,
+    /// The board that ran the model (MCU targets).
+    pub device: Option<DeviceInfo>,
+}
+
+/// A board running vlab firmware, as it describes itself and as measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeviceInfo {
+    /// Board name.
+    pub board: String,
+    /// Firmware version (`major.minor.patch`).
+    pub firmware_version: String,
+    /// Firmware build hash, hex.
+    pub build_hash: String,
+    /// Wire protocol version.
+    pub protocol_version: u16,
+    /// Core clock, Hz.
+    pub core_clock_hz: u32,
+    /// The timer that counted the ticks (`Dwt`, `SysTick`).
+    pub timer: String,
+    /// Timer ticks per second; samples in ns are ticks * 1e9 / timer_hz.
+    pub timer_hz: u32,
+    /// Each timed inference in timer ticks, as the board counted them.
+    pub samples_ticks: Vec<u64>,
+    /// Tensor arena the firmware reserves, bytes.
+    pub arena_bytes: u64,
+    /// Tensor arena the model uses, bytes.
+    pub arena_used_bytes: u64,
+    /// Deepest stack use the firmware saw, bytes (0 when unknown).
+    pub stack_used_bytes: u64,
+    /// Model slot size, bytes.
+    pub model_slot_bytes: u64,
+    /// Whether the model was sent (false: it was already in the slot).
+    pub model_uploaded: bool,
+    /// How the host reached the board (`tcp`, `serial /dev/pts/3`).
+    pub transport: String,
+    /// Requests sent again after a lost or corrupted frame.
+    pub resent_requests: u64,
 }
 
 /// The target that ran the model.
@@ -70,6 +107,9 @@ pub struct TargetInfo {
     pub flash_bytes: Option<u64>,
     /// Flash used by firmware and model, bytes (MCUs).
     pub flash_used_bytes: Option<u64>,
+    /// RAM the benchmark used on the target, bytes (MCUs: model in RAM,
+    /// arena and stack as the firmware reports them).
+    pub ram_used_bytes: Option<u64>,
     /// Warmest thermal zone at the end of the run, degrees Celsius.
     pub temperature_celsius: Option<f64>,
 }
@@ -83,6 +123,7 @@ impl TargetInfo {
             ram_bytes: host.ram_bytes,
             flash_bytes: None,
             flash_used_bytes: None,
+            ram_used_bytes: None,
             temperature_celsius: temperature_celsius(),
         }
     }
@@ -233,6 +274,7 @@ impl VlabReport {
                 bytes: m.raw_output_bytes,
             }),
             layers: m.layers.clone(),
+            device: m.device.clone(),
         })
     }
 

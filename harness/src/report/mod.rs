@@ -8,8 +8,8 @@ mod summary;
 
 pub use contract::{ContractReport, Latency};
 pub use full::{
-    BenchmarkInfo, EngineInfo, MemoryInfo, ModelInfo, REPORT_SCHEMA, TargetInfo, TimingInfo,
-    VlabReport,
+    BenchmarkInfo, DeviceInfo, EngineInfo, MemoryInfo, ModelInfo, REPORT_SCHEMA, TargetInfo,
+    TimingInfo, VlabReport,
 };
 pub use summary::summary_lines;
 

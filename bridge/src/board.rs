@@ -1,0 +1,214 @@
+//! Board definitions: one folder per board under `boards/`, each with a
+//! `board.toml` saying what the board is, how big it is, how vlab reaches
+//! it and how its firmware is launched or flashed.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use vlab_harness::{Error, Result};
+
+/// A board's `board.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardDef {
+    /// Board name, as `--board` takes it and the firmware reports it.
+    pub name: String,
+    /// One line for `vlab boards`.
+    pub description: String,
+    /// CPU core (`cortex-m3`).
+    pub core: String,
+    /// Rust target triple of the firmware.
+    pub target: String,
+    /// Core clock, Hz.
+    pub core_clock_hz: u32,
+    /// Memory sizes.
+    pub memory: MemoryDef,
+    /// The firmware image.
+    pub firmware: FirmwareDef,
+    /// How the firmware is started.
+    pub launch: LaunchDef,
+    /// How vlab talks to the firmware.
+    pub transport: TransportDef,
+    /// The folder holding this board.toml.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// Memory sizes of a board.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryDef {
+    /// Flash (code memory) size, bytes.
+    pub flash_bytes: u64,
+    /// RAM size, bytes.
+    pub ram_bytes: u64,
+}
+
+/// Where a board's firmware image is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirmwareDef {
+    /// The ELF, relative to the board's folder.
+    pub elf: PathBuf,
+}
+
+/// How a board's firmware is started.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum LaunchDef {
+    /// An emulated board: vlab starts QEMU with the firmware.
+    Qemu {
+        /// QEMU machine (`-M`).
+        machine: String,
+        /// `-icount shift=N`: time by instruction count, so tick counts
+        /// repeat exactly; absent: real time.
+        icount_shift: Option<u8>,
+    },
+    /// The board is already running the firmware; vlab only connects.
+    Running,
+}
+
+/// How vlab talks to a board.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TransportDef {
+    /// A TCP byte stream: QEMU's UART socket, or `address` for a board
+    /// behind a network serial server.
+    Tcp {
+        /// `host:port`; absent for QEMU, which vlab gives a free port.
+        address: Option<String>,
+    },
+    /// A serial port (USB-CDC, a probe's virtual COM port), or QEMU's UART
+    /// on a pseudo-terminal.
+    Serial {
+        /// Device path; absent for QEMU, which reports its pty.
+        path: Option<String>,
+        /// Baud rate.
+        #[serde(default = "default_baud")]
+        baud: u32,
+    },
+}
+
+fn default_baud() -> u32 {
+    115_200
+}
+
+impl TransportDef {
+    /// The transport's kind, as `--transport` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TransportDef::Tcp { .. } => "tcp",
+            TransportDef::Serial { .. } => "serial",
+        }
+    }
+}
+
+impl BoardDef {
+    /// Reads and checks `board.toml` in `dir`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join("board.toml");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, &e))?;
+        let mut def: BoardDef = toml::from_str(&text).map_err(|e| {
+            Error::input(format!(
+                "{}: {}",
+                path.display(),
+                e.to_string().trim_end().replace('\n', " ")
+            ))
+        })?;
+        def.dir = dir.to_path_buf();
+        Ok(def)
+    }
+
+    /// The firmware ELF's path.
+    pub fn elf(&self) -> PathBuf {
+        self.dir.join(&self.firmware.elf)
+    }
+
+    /// The command that builds this board's firmware.
+    pub fn build_command(&self) -> String {
+        format!(
+            "cargo build --release --manifest-path {} --target {}",
+            self.dir.join("Cargo.toml").display(),
+            self.target
+        )
+    }
+}
+
+/// The board definitions in a folder.
+#[derive(Debug, Clone)]
+pub struct Boards {
+    dir: PathBuf,
+    boards: Vec<BoardDef>,
+}
+
+impl Boards {
+    /// The folder vlab takes boards from: `explicit`, else `VLAB_BOARDS_DIR`,
+    /// else `boards/` in the current folder, else the source tree's.
+    pub fn default_dir(explicit: Option<&Path>) -> PathBuf {
+        if let Some(dir) = explicit {
+            return dir.to_path_buf();
+        }
+        if let Some(dir) = std::env::var_os("VLAB_BOARDS_DIR") {
+            return PathBuf::from(dir);
+        }
+        let local = PathBuf::from("boards");
+        if has_boards(&local) {
+            return local;
+        }
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../boards")
+    }
+
+    /// Reads every `*/board.toml` in `dir`, sorted by name.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Error::input(format!(
+                "boards folder {}: {}",
+                dir.display(),
+                vlab_harness::error::describe_io(&e)
+            ))
+        })?;
+        let mut boards = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.join("board.toml").is_file() {
+                boards.push(BoardDef::load(&path)?);
+            }
+        }
+        boards.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            boards,
+        })
+    }
+
+    /// Every board, by name.
+    pub fn all(&self) -> &[BoardDef] {
+        &self.boards
+    }
+
+    /// The board called `name`, or an error listing the known ones.
+    pub fn get(&self, name: &str) -> Result<&BoardDef> {
+        self.boards.iter().find(|b| b.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.boards.iter().map(|b| b.name.as_str()).collect();
+            Error::input(format!(
+                "unknown board {name:?}: the boards in {} are {}",
+                self.dir.display(),
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })
+    }
+}
+
+fn has_boards(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().join("board.toml").is_file())
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,53 @@
+//! `vlab boards`: the board definitions and whether each is ready.
+
+use vlab_bridge::board::{BoardDef, Boards, LaunchDef};
+use vlab_bridge::qemu::QEMU;
+use vlab_harness::Result;
+
+use crate::cli::BoardsArgs;
+
+/// Prints one block per board.
+pub fn run(args: &BoardsArgs) -> Result<()> {
+    let dir = Boards::default_dir(args.boards_dir.as_deref());
+    let boards = Boards::load(&dir)?;
+    println!("boards in {}:", dir.display());
+    for board in boards.all() {
+        println!("{}", board.name);
+        println!("  {}", board.description);
+        println!(
+            "  core {} ({}), {} MHz, flash {} KiB, RAM {} KiB, transport {}",
+            board.core,
+            board.target,
+            board.core_clock_hz / 1_000_000,
+            board.memory.flash_bytes / 1024,
+            board.memory.ram_bytes / 1024,
+            board.transport.kind()
+        );
+        println!("  state: {}", state(board));
+    }
+    Ok(())
+}
+
+/// Whether the board can run now, and what to do if not.
+fn state(board: &BoardDef) -> String {
+    let elf = board.elf();
+    if !elf.is_file() {
+        return format!("firmware not built: run `{}`", board.build_command());
+    }
+    match &board.launch {
+        LaunchDef::Qemu { machine, .. } if which(QEMU).is_none() => format!(
+            "firmware built; {QEMU} (machine {machine}) not found: apt-get install qemu-system-arm"
+        ),
+        LaunchDef::Qemu { .. } => format!("ready (emulated; firmware {})", elf.display()),
+        LaunchDef::Running => format!("ready to connect (firmware {})", elf.display()),
+    }
+}
+
+/// The program `name` on PATH.
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}

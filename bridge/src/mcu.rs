@@ -1,0 +1,400 @@
+//! A benchmark on a board: launch or reach it, make sure it holds the
+//! model, send the inputs, run, read the ticks and outputs back, and write
+//! the same artifacts as a benchmark on this machine.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+use vlab_harness::inputs::{Dataset, random_inputs};
+use vlab_harness::measure::DatasetInfo;
+use vlab_harness::{
+    BenchmarkSpec, DeviceInfo, Error, LayerStats, Measurement, ModelFile, ModelFormat, Observer,
+    OutputDir, Phase, Reports, Result, TargetInfo, TensorSpec, Workload, write_reports,
+};
+
+use crate::board::{BoardDef, LaunchDef, TransportDef};
+use crate::qemu::{Qemu, Serial};
+use crate::session::Session;
+use crate::transport::{Connection, FaultRates, FaultyLink, connect_tcp, open_serial};
+
+/// How to reach and drive a board.
+#[derive(Debug, Clone)]
+pub struct BoardOptions {
+    /// The board.
+    pub board: BoardDef,
+    /// Transport kind instead of the board's (`tcp`, `serial`).
+    pub transport: Option<String>,
+    /// Firmware ELF instead of the board's.
+    pub firmware: Option<PathBuf>,
+    /// Longest a run may take on the board.
+    pub run_timeout: Duration,
+    /// Corrupt the link at this per-byte rate, for robustness tests.
+    pub inject_faults: Option<f64>,
+}
+
+/// Benchmarks `spec` on the board and writes every artifact into `out`:
+/// the reports on success, `error.log` on failure.
+pub fn bench_on_board(
+    options: &BoardOptions,
+    spec: &BenchmarkSpec,
+    out: &OutputDir,
+    observer: &mut dyn Observer,
+) -> Result<Reports> {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime(format!("cannot start the async runtime: {e}")))
+        .and_then(|rt| rt.block_on(bench(options, spec, out, observer)));
+    if let Err(e) = &result {
+        out.write_failure(e);
+    }
+    result
+}
+
+/// The model as the host's copy of the board's interpreter sees it.
+struct HostView {
+    inputs: Vec<TensorSpec>,
+    outputs: Vec<TensorSpec>,
+    arena_bytes: usize,
+    operators: usize,
+}
+
+fn host_view(model: &ModelFile, spec: &BenchmarkSpec) -> Result<HostView> {
+    if model.format() != ModelFormat::Tflite {
+        return Err(model.error(format!(
+            "boards run vlab-micro, which loads .tflite models, not {}",
+            model.format()
+        )));
+    }
+    let parsed = vlab_micro::Model::parse(model.bytes()).map_err(|e| model.error(e))?;
+    let arena_bytes = vlab_micro::arena_bytes_required(&parsed).map_err(|e| model.error(e))?;
+    let operators = parsed.operator_count();
+    let session = vlab_runtimes::engine("micro")?.load(model, &spec.load)?;
+    Ok(HostView {
+        inputs: session.inputs().to_vec(),
+        outputs: session.outputs().to_vec(),
+        arena_bytes,
+        operators,
+    })
+}
+
+async fn bench(
+    options: &BoardOptions,
+    spec: &BenchmarkSpec,
+    out: &OutputDir,
+    observer: &mut dyn Observer,
+) -> Result<Reports> {
+    let started = OffsetDateTime::now_utc();
+    spec.validate()?;
+    let board = &options.board;
+    let model = ModelFile::read(&spec.model)?;
+    let view = host_view(&model, spec)?;
+    out.log(&format!(
+        "vlab {}: {} {} on board {}",
+        env!("CARGO_PKG_VERSION"),
+        spec.benchmark_type().as_str(),
+        model.file_name(),
+        board.name
+    ))?;
+
+    observer.phase(Phase::Load, 1);
+    let load_start = Instant::now();
+    let elf = options.firmware.clone().unwrap_or_else(|| board.elf());
+    if !elf.is_file() {
+        return Err(Error::runtime(format!(
+            "the firmware of board {} is not built ({} is missing): run `{}`",
+            board.name,
+            elf.display(),
+            board.build_command()
+        )));
+    }
+    let (connection, qemu) = connect(options, &elf).await?;
+    let transport = connection.description.clone();
+    let link = match options.inject_faults {
+        Some(rate) => Box::new(FaultyLink::new(
+            connection.link,
+            FaultRates::uniform(rate),
+            0x766c_6162,
+        )),
+        None => connection.link,
+    };
+    let watch = qemu.clone();
+    let on_link_error = Box::new(move || {
+        let qemu = watch.as_ref()?;
+        let mut qemu = qemu.lock().ok()?;
+        let status = qemu.exit_status()?;
+        Some(qemu.describe_exit(status))
+    });
+    let mut session = Session::open(link, options.run_timeout, on_link_error).await?;
+    let id = session.identify().clone();
+    if id.board.as_str() != board.name {
+        return Err(Error::runtime(format!(
+            "the board at {transport} runs firmware for {}, not {}",
+            id.board, board.name
+        )));
+    }
+    let model_len = model.bytes().len() as u64;
+    if model_len > u64::from(id.model_slot_bytes) {
+        return Err(model.error(format!(
+            "the model is {model_len} B; board {}'s model slot holds {} B",
+            board.name, id.model_slot_bytes
+        )));
+    }
+    if view.arena_bytes > id.arena_bytes as usize {
+        return Err(model.error(format!(
+            "the model needs a {} B tensor arena; board {}'s firmware has {} B",
+            view.arena_bytes, board.name, id.arena_bytes
+        )));
+    }
+    let (uploaded, _) = session.ensure_model(model.bytes()).await?;
+    let init_ns = elapsed_ns(load_start);
+    observer.step();
+
+    let to_ns = |ticks: u64| (ticks as f64 * 1e9 / f64::from(id.timer_hz)).round() as u64;
+    let warmup = u32::try_from(spec.warmup).map_err(|_| Error::input("--warmup is too large"))?;
+    let wall_start = Instant::now();
+    let (first_ticks, samples_ticks, summary, raw_output_bytes, dataset) = match &spec.workload {
+        Workload::Random { seed, iterations } => {
+            let iterations = u32::try_from(*iterations)
+                .map_err(|_| Error::input("--iterations is too large"))?;
+            session
+                .send_inputs(&random_inputs(&view.inputs, *seed)?)
+                .await?;
+            observer.phase(Phase::Measure, 1);
+            let first = session.run(0, 1, true, false).await?;
+            let summary = session
+                .run(warmup, iterations, true, spec.per_layer)
+                .await?;
+            let ticks = session.read_samples(iterations).await?;
+            observer.step();
+            (first.max_ticks, ticks, summary, 0, None)
+        }
+        Workload::Dataset { path } => {
+            let mut dataset = Dataset::open(path, &view.inputs)?;
+            let info = DatasetInfo {
+                file_name: dataset.file_name(),
+                samples: dataset.samples(),
+            };
+            let mut raw = out.raw_output_writer()?;
+            let mut buffers = Vec::new();
+            let mut ticks = Vec::with_capacity(info.samples);
+            let (mut first, mut profiled, mut written) = (0, None, 0u64);
+            observer.phase(Phase::Measure, info.samples);
+            while dataset.read_next(&mut buffers)? {
+                session.send_inputs(&buffers).await?;
+                let is_first = ticks.is_empty();
+                if is_first {
+                    first = session.run(0, 1, true, false).await?.max_ticks;
+                }
+                let w = if is_first { warmup } else { 0 };
+                let summary = session.run(w, 1, true, spec.per_layer && is_first).await?;
+                ticks.extend(session.read_samples(1).await?);
+                profiled.get_or_insert(summary);
+                for index in 0..view.outputs.len() {
+                    let bytes = session.read_output(index as u8).await?;
+                    raw.write_all(&bytes)
+                        .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
+                    written += bytes.len() as u64;
+                }
+                observer.step();
+            }
+            raw.flush()
+                .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
+            let summary = profiled.ok_or_else(|| Error::input("the dataset has no samples"))?;
+            (first, ticks, summary, written, Some(info))
+        }
+    };
+    let measured_wall_ns = elapsed_ns(wall_start);
+    let layers = if spec.per_layer {
+        observer.phase(Phase::Profile, view.operators);
+        let mut times = Vec::with_capacity(view.operators);
+        for index in 0..view.operators {
+            let (opcode, ticks) = session.read_layer(index as u16).await?;
+            times.push((index, opcode, to_ns(ticks)));
+            observer.step();
+        }
+        Some(layer_stats(&times))
+    } else {
+        None
+    };
+
+    let ram_used = model_len
+        + u64::from(summary.arena_used)
+        + u64::from(summary.stack_used)
+        + view
+            .inputs
+            .iter()
+            .filter_map(TensorSpec::byte_size)
+            .sum::<usize>() as u64;
+    let device = DeviceInfo {
+        board: id.board.to_string(),
+        firmware_version: format!(
+            "{}.{}.{}",
+            id.firmware_version >> 16,
+            (id.firmware_version >> 8) & 0xff,
+            id.firmware_version & 0xff
+        ),
+        build_hash: id.build_hash.iter().map(|b| format!("{b:02x}")).collect(),
+        protocol_version: id.protocol_version,
+        core_clock_hz: id.core_clock_hz,
+        timer: format!("{:?}", id.timer),
+        timer_hz: id.timer_hz,
+        samples_ticks: samples_ticks.clone(),
+        arena_bytes: u64::from(id.arena_bytes),
+        arena_used_bytes: u64::from(summary.arena_used),
+        stack_used_bytes: u64::from(summary.stack_used),
+        model_slot_bytes: u64::from(id.model_slot_bytes),
+        model_uploaded: uploaded,
+        transport,
+        resent_requests: session.resent(),
+    };
+    let measurement = Measurement {
+        engine: "micro".to_owned(),
+        engine_version: format!(
+            "{} (firmware {}, build {})",
+            env!("CARGO_PKG_VERSION"),
+            device.firmware_version,
+            device.build_hash
+        ),
+        benchmark_type: spec.benchmark_type(),
+        seed: match spec.workload {
+            Workload::Random { seed, .. } => Some(seed),
+            Workload::Dataset { .. } => None,
+        },
+        dataset,
+        warmup: spec.warmup,
+        inputs: view.inputs.clone(),
+        outputs: view.outputs.clone(),
+        init_ns,
+        first_inference_ns: to_ns(first_ticks),
+        warmup_ns: Vec::new(),
+        samples_ns: samples_ticks.iter().map(|&t| to_ns(t)).collect(),
+        measured_wall_ns,
+        measured_cpu_ns: None,
+        rss_before_load: None,
+        rss_after_load: None,
+        peak_rss: None,
+        raw_output_bytes,
+        layers,
+        device: Some(device),
+    };
+    let target = TargetInfo {
+        name: board.name.clone(),
+        id: None,
+        ram_bytes: Some(board.memory.ram_bytes),
+        flash_bytes: Some(board.memory.flash_bytes),
+        flash_used_bytes: Some(flash_used(&elf)?),
+        ram_used_bytes: Some(ram_used),
+        temperature_celsius: None,
+    };
+    drop(session);
+    drop(qemu);
+    write_reports(&measurement, &model, target, started, out)
+}
+
+/// Launches the board if it is emulated, and opens the link.
+async fn connect(
+    options: &BoardOptions,
+    elf: &Path,
+) -> Result<(Connection, Option<Arc<Mutex<Qemu>>>)> {
+    let board = &options.board;
+    let kind = options
+        .transport
+        .as_deref()
+        .unwrap_or(board.transport.kind());
+    match (&board.launch, kind) {
+        (
+            LaunchDef::Qemu {
+                machine,
+                icount_shift,
+            },
+            "tcp" | "serial",
+        ) => {
+            let serial = if kind == "tcp" {
+                Serial::Tcp
+            } else {
+                Serial::Pty
+            };
+            let qemu = Qemu::start(machine, elf, serial, *icount_shift)?;
+            let endpoint = qemu.endpoint().to_owned();
+            let qemu = Arc::new(Mutex::new(qemu));
+            let connection = if serial == Serial::Tcp {
+                let watch = qemu.clone();
+                connect_tcp(&endpoint, Duration::from_secs(20), move || {
+                    watch
+                        .lock()
+                        .map_err(|_| Error::runtime("QEMU watcher poisoned"))?
+                        .check_alive()
+                })
+                .await?
+            } else {
+                open_serial(&endpoint, 115_200)?
+            };
+            Ok((connection, Some(qemu)))
+        }
+        (LaunchDef::Running, _) => {
+            let connection = match (&board.transport, kind) {
+                (
+                    TransportDef::Tcp {
+                        address: Some(address),
+                    },
+                    "tcp",
+                ) => connect_tcp(address, Duration::from_secs(5), || Ok(())).await?,
+                (
+                    TransportDef::Serial {
+                        path: Some(path),
+                        baud,
+                    },
+                    "serial",
+                ) => open_serial(path, *baud)?,
+                _ => {
+                    return Err(Error::input(format!(
+                        "board {}: board.toml gives no {kind} address or path",
+                        board.name
+                    )));
+                }
+            };
+            Ok((connection, None))
+        }
+        (_, other) => Err(Error::input(format!(
+            "--transport {other}: known transports are tcp and serial"
+        ))),
+    }
+}
+
+/// Per-operator statistics from one profiled inference.
+fn layer_stats(times: &[(usize, u16, u64)]) -> Vec<LayerStats> {
+    let total: u64 = times.iter().map(|t| t.2).sum();
+    times
+        .iter()
+        .map(|&(index, opcode, ns)| LayerStats {
+            index,
+            op: vlab_micro::Opcode(i32::from(opcode)).name().to_owned(),
+            median_ns: ns as f64,
+            mean_ns: ns as f64,
+            min_ns: ns as f64,
+            share_percent: if total > 0 {
+                ns as f64 / total as f64 * 100.0
+            } else {
+                0.0
+            },
+        })
+        .collect()
+}
+
+/// Bytes of the firmware image that go to flash: the ELF's loadable
+/// segments' file contents.
+fn flash_used(elf: &Path) -> Result<u64> {
+    use object::{Object, ObjectSegment};
+    let data = std::fs::read(elf).map_err(|e| Error::io(elf, &e))?;
+    let file = object::File::parse(&*data)
+        .map_err(|e| Error::runtime(format!("firmware {}: not an ELF: {e}", elf.display())))?;
+    Ok(file.segments().map(|s| s.file_range().1).sum())
+}
+
+fn elapsed_ns(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
