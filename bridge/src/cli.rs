@@ -59,8 +59,8 @@ pub struct BenchArgs {
     #[arg(long, value_name = "SECS", default_value_t = 600, requires = "board")]
     pub timeout: u64,
 
-    /// Robustness testing: drop, flip and duplicate bytes on the link to the
-    /// board, each at this per-byte rate (e.g. 1e-3).
+    /// Robustness testing: corrupt bytes on the link to the board at this
+    /// per-byte rate (e.g. 1e-3), as drops, bit flips and duplicates.
     #[arg(long, value_name = "RATE", requires = "board")]
     pub inject_faults: Option<f64>,
 

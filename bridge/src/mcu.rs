@@ -103,7 +103,8 @@ async fn bench(
     observer.phase(Phase::Load, 1);
     let load_start = Instant::now();
     let elf = options.firmware.clone().unwrap_or_else(|| board.elf());
-    if !elf.is_file() {
+    let launched = matches!(board.launch, LaunchDef::Qemu { .. });
+    if launched && !elf.is_file() {
         return Err(Error::runtime(format!(
             "the firmware of board {} is not built ({} is missing): run `{}`",
             board.name,
@@ -286,7 +287,11 @@ async fn bench(
         id: None,
         ram_bytes: Some(board.memory.ram_bytes),
         flash_bytes: Some(board.memory.flash_bytes),
-        flash_used_bytes: Some(flash_used(&elf)?),
+        flash_used_bytes: if elf.is_file() {
+            Some(flash_used(&elf)?)
+        } else {
+            None
+        },
         ram_used_bytes: Some(ram_used),
         temperature_celsius: None,
     };

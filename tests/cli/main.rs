@@ -6,5 +6,6 @@
 
 mod bad_input;
 mod bench;
+mod board;
 mod goldens;
 mod support;

@@ -26,12 +26,13 @@ pub struct FaultRates {
 }
 
 impl FaultRates {
-    /// The same rate for every fault.
+    /// A byte is corrupted with probability `rate`, the three faults
+    /// equally likely.
     pub fn uniform(rate: f64) -> Self {
         Self {
-            drop: rate,
-            flip: rate,
-            duplicate: rate,
+            drop: rate / 3.0,
+            flip: rate / 3.0,
+            duplicate: rate / 3.0,
         }
     }
 }

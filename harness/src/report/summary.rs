@@ -64,7 +64,7 @@ pub fn summary_lines(r: &VlabReport) -> Vec<String> {
         format_duration_ns(t.first_inference_ns as f64),
         t.warmup_mean_ns
             .map_or_else(|| "n/a".to_owned(), format_duration_ns),
-        t.warmup_ns.len()
+        r.benchmark.warmup
     ));
     lines.push(format!(
         "{} {} inferences   {:.1} inferences/s",
@@ -86,13 +86,38 @@ pub fn summary_lines(r: &VlabReport) -> Vec<String> {
         format_duration_ns(s.max),
         format_duration_ns(s.std)
     ));
-    lines.push(format!(
-        "memory   peak RSS {}   added by model {}   CPU load {}",
-        format_bytes(r.memory.peak_rss_bytes),
-        format_bytes(r.memory.model_rss_bytes),
-        r.cpu_load_percent
-            .map_or_else(|| "n/a".to_owned(), |c| format!("{c:.1}%"))
-    ));
+    match &r.device {
+        Some(d) => {
+            let mut ticks = d.samples_ticks.clone();
+            ticks.sort_unstable();
+            lines.push(format!(
+                "board    {} firmware {} (build {})   {} at {} Hz   median {} ticks",
+                d.board,
+                d.firmware_version,
+                d.build_hash,
+                d.timer,
+                d.timer_hz,
+                ticks.get(ticks.len() / 2).copied().unwrap_or(0)
+            ));
+            lines.push(format!(
+                "memory   arena {} of {}   stack {}   RAM used {} of {}   flash used {} of {}",
+                format_bytes(Some(d.arena_used_bytes)),
+                format_bytes(Some(d.arena_bytes)),
+                format_bytes(Some(d.stack_used_bytes)),
+                format_bytes(r.target.ram_used_bytes),
+                format_bytes(r.target.ram_bytes),
+                format_bytes(r.target.flash_used_bytes),
+                format_bytes(r.target.flash_bytes),
+            ));
+        }
+        None => lines.push(format!(
+            "memory   peak RSS {}   added by model {}   CPU load {}",
+            format_bytes(r.memory.peak_rss_bytes),
+            format_bytes(r.memory.model_rss_bytes),
+            r.cpu_load_percent
+                .map_or_else(|| "n/a".to_owned(), |c| format!("{c:.1}%"))
+        )),
+    }
     if let Some(layers) = &r.layers {
         lines.push(format!(
             "layers   {:>5} {:<20} {:>11} {:>7}",
