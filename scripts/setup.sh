@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what vlab's build, tests and quick start need on a fresh Debian
-# machine that has Rust (rustup): the Rust components, Python's pip for
-# models/fetch.sh, and the reference models. Safe to re-run.
+# machine that has Rust (rustup): the Rust components and thumb targets,
+# QEMU for the emulated board, Python's pip for models/fetch.sh, the
+# reference models, and the QEMU board's firmware. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -9,11 +10,12 @@ need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 command -v sha256sum >/dev/null || need_apt+=(coreutils)
+command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get"
     sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
     "${sudo_cmd[@]}" apt-get update -qq
-    "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}"
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
 # Microcontroller targets vlab-micro is built for in the tests.
@@ -24,3 +26,6 @@ if command -v rustup >/dev/null; then
 fi
 
 models/fetch.sh
+
+echo "setup: building the qemu-mps2-an385 firmware"
+cargo build --quiet --release --manifest-path boards/qemu-mps2-an385/Cargo.toml --target thumbv7m-none-eabi

@@ -7,8 +7,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 echo "test: cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --all --manifest-path boards/Cargo.toml -- --check
 echo "test: cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "test: cargo clippy, board firmware"
+cargo clippy --quiet --release --manifest-path boards/qemu-mps2-an385/Cargo.toml --target thumbv7m-none-eabi -- -D warnings
 for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
     echo "test: no_std crates build for $target"
     cargo build --quiet --release -p vlab-micro -p vlab-protocol -p vlab-firmware --target "$target"
