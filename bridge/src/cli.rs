@@ -15,7 +15,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Benchmark a model on this machine and write the pipeline's artifacts.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Print the JSON Schema of vlab-report.json.
     Schema,
     /// List the board definitions and whether each is ready to run.
