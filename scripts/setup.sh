@@ -2,7 +2,7 @@
 # Installs what vlab's build, tests and quick start need on a fresh Debian
 # machine that has Rust (rustup): the Rust components and thumb targets,
 # QEMU for the emulated board, Python's pip for models/fetch.sh, the
-# reference models, and the QEMU board's firmware. Safe to re-run.
+# reference models, and the QEMU boards' firmware. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -27,5 +27,6 @@ fi
 
 models/fetch.sh
 
-echo "setup: building the qemu-mps2-an385 firmware"
+echo "setup: building the QEMU boards' firmware"
 cargo build --quiet --release --manifest-path boards/qemu-mps2-an385/Cargo.toml --target thumbv7m-none-eabi
+cargo build --quiet --release --manifest-path boards/qemu-mps2-an386/Cargo.toml --target thumbv7em-none-eabihf

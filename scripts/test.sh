@@ -12,6 +12,7 @@ echo "test: cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "test: cargo clippy, board firmware"
 cargo clippy --quiet --release --manifest-path boards/qemu-mps2-an385/Cargo.toml --target thumbv7m-none-eabi -- -D warnings
+cargo clippy --quiet --release --manifest-path boards/qemu-mps2-an386/Cargo.toml --target thumbv7em-none-eabihf -- -D warnings
 for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
     echo "test: no_std crates build for $target"
     cargo build --quiet --release -p vlab-micro -p vlab-protocol -p vlab-firmware --target "$target"

@@ -1,6 +1,8 @@
-//! Puts `memory.x` on the linker's path for cortex-m-rt's `link.x`, and
-//! derives the firmware's build hash (reported in `Identify`) from every
-//! source file that goes into the image.
+//! Puts `memory.x` on the linker's path for cortex-m-rt's `link.x`, passes
+//! the board's name and clock from `board.toml` to the firmware, and derives
+//! the firmware's build hash (reported in `Identify`) from every source file
+//! that goes into the image. The MPS2 boards (AN385, AN386) share this
+//! script and `src/`; each has its own board.toml and memory.x.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// Source folders and files whose content makes up the firmware.
 const SOURCES: [&str; 7] = [
-    "src",
+    "../qemu-mps2-an385/src",
     "memory.x",
     "Cargo.toml",
     "board.toml",
@@ -23,6 +25,17 @@ fn main() {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=--nmagic");
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
+
+    let board: toml::Table = std::fs::read_to_string("board.toml")
+        .expect("board.toml is readable")
+        .parse()
+        .expect("board.toml is valid TOML");
+    let name = board["name"].as_str().expect("board.toml: name");
+    let clock = board["core_clock_hz"]
+        .as_integer()
+        .expect("board.toml: core_clock_hz");
+    println!("cargo:rustc-env=VLAB_BOARD_NAME={name}");
+    println!("cargo:rustc-env=VLAB_CORE_CLOCK_HZ={clock}");
 
     let mut files = Vec::new();
     for source in SOURCES {

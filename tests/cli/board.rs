@@ -164,6 +164,36 @@ fn type2_outputs_on_the_board_equal_the_host_micro_engine() {
 }
 
 #[test]
+fn the_cortex_m4f_board_gives_the_host_micro_outputs_too() {
+    qemu_firmware();
+    let dir = tempfile::tempdir().unwrap();
+    let kws = model("keyword_spotting.tflite");
+    let data = dir.path().join("kws.bin");
+    dataset(&data, 2 * 500);
+    let (host, board) = (dir.path().join("host"), dir.path().join("board"));
+    let args = [
+        "--model",
+        kws.to_str().unwrap(),
+        "--dataset",
+        data.to_str().unwrap(),
+        "--warmup",
+        "0",
+    ];
+    let mut host_args = vec!["--engine", "micro"];
+    host_args.extend_from_slice(&args);
+    bench_ok(&host, &host_args);
+    let mut board_args = vec!["--board", "qemu-mps2-an386"];
+    board_args.extend_from_slice(&args);
+    bench_ok(&board, &board_args);
+    let report = json(&board.join("vlab-report.json"));
+    assert_eq!(report["device"]["board"], "qemu-mps2-an386");
+    assert_eq!(
+        std::fs::read(board.join("raw_output.bin")).unwrap(),
+        std::fs::read(host.join("raw_output.bin")).unwrap()
+    );
+}
+
+#[test]
 fn ticks_repeat_exactly_under_icount_and_over_a_pty() {
     let tiny = model("tiny_cnn.tflite");
     let args = ["--model", tiny.to_str().unwrap(), "--iterations", "10"];

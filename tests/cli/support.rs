@@ -59,21 +59,26 @@ pub fn f32_bytes(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
     values.into_iter().flat_map(f32::to_le_bytes).collect()
 }
 
-/// Builds the QEMU board's firmware once per test run (cargo is quick when
+/// Builds the QEMU boards' firmware once per test run (cargo is quick when
 /// it is up to date) and fails with instructions when that is impossible.
 pub fn qemu_firmware() {
     static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--quiet", "--manifest-path"])
-            .arg(root().join("boards/qemu-mps2-an385/Cargo.toml"))
-            .args(["--target", "thumbv7m-none-eabi"])
-            .env_remove("CARGO_TARGET_DIR")
-            .status()
-            .expect("cargo runs");
-        assert!(
-            status.success(),
-            "cannot build the qemu-mps2-an385 firmware: run scripts/setup.sh (thumbv7m target)"
-        );
+        for (board, target) in [
+            ("qemu-mps2-an385", "thumbv7m-none-eabi"),
+            ("qemu-mps2-an386", "thumbv7em-none-eabihf"),
+        ] {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--release", "--quiet", "--manifest-path"])
+                .arg(root().join("boards").join(board).join("Cargo.toml"))
+                .args(["--target", target])
+                .env_remove("CARGO_TARGET_DIR")
+                .status()
+                .expect("cargo runs");
+            assert!(
+                status.success(),
+                "cannot build the {board} firmware: run scripts/setup.sh ({target} target)"
+            );
+        }
     });
 }

@@ -1,4 +1,6 @@
-//! vlab firmware for QEMU's `mps2-an385` machine (Cortex-M3).
+//! vlab firmware for QEMU's MPS2 machines: `mps2-an385` (Cortex-M3) and
+//! `mps2-an386` (Cortex-M4F), which share the memory map, UART and SysTick.
+//! The board name and clock come from the crate's board.toml (build.rs).
 //!
 //! It serves vlab's wire protocol on UART0 with the vlab-firmware agent and
 //! times inferences with SysTick (QEMU has no DWT cycle counter). A panic or
@@ -19,8 +21,8 @@ use cortex_m_semihosting::{debug, hio};
 use static_cell::ConstStaticCell;
 use vlab_firmware::{Agent, BoardInfo, Memory};
 
-/// Core clock of the AN385 image, Hz; SysTick counts at this rate.
-const CORE_CLOCK_HZ: u32 = 25_000_000;
+/// Core clock of the board, Hz; SysTick counts at this rate.
+const CORE_CLOCK_HZ: u32 = parse_u32(env!("VLAB_CORE_CLOCK_HZ"));
 /// Model slot, filled over the link.
 const MODEL_SLOT_BYTES: usize = 1 << 20;
 /// Tensor arena.
@@ -38,7 +40,7 @@ static SAMPLES: ConstStaticCell<[u32; MAX_SAMPLES]> = ConstStaticCell::new([0; M
 
 /// What this firmware says about the board.
 const INFO: BoardInfo = BoardInfo {
-    name: "qemu-mps2-an385",
+    name: env!("VLAB_BOARD_NAME"),
     core_clock_hz: CORE_CLOCK_HZ,
     firmware_version: version(env!("CARGO_PKG_VERSION")),
     build_hash: build_hash(env!("VLAB_BUILD_HASH")),
@@ -106,6 +108,17 @@ const fn version(v: &str) -> u32 {
         i += 1;
     }
     packed << 8 | part
+}
+
+/// A decimal number, at compile time.
+const fn parse_u32(digits: &str) -> u32 {
+    let bytes = digits.as_bytes();
+    let (mut value, mut i) = (0u32, 0);
+    while i < bytes.len() {
+        value = value * 10 + (bytes[i] - b'0') as u32;
+        i += 1;
+    }
+    value
 }
 
 /// The build hash build.rs computed, 16 hex digits, as 8 bytes.
