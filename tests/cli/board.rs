@@ -136,13 +136,16 @@ fn dataset(path: &Path, floats: usize) {
     std::fs::write(path, bytes).unwrap();
 }
 
-#[test]
-fn type2_outputs_on_the_board_equal_the_host_micro_engine() {
+/// Runs `samples` keyword-spotting dataset samples on `board` and with the
+/// host's micro engine; returns both reports after checking that the raw
+/// outputs are identical.
+fn type2_on_board_and_host(board: &str, samples: usize) -> (Value, Value) {
+    qemu_firmware();
     let dir = tempfile::tempdir().unwrap();
     let kws = model("keyword_spotting.tflite");
     let data = dir.path().join("kws.bin");
-    dataset(&data, 3 * 500);
-    let (host, board) = (dir.path().join("host"), dir.path().join("board"));
+    dataset(&data, samples * 500);
+    let (host, on_board) = (dir.path().join("host"), dir.path().join("board"));
     let args = [
         "--model",
         kws.to_str().unwrap(),
@@ -154,43 +157,31 @@ fn type2_outputs_on_the_board_equal_the_host_micro_engine() {
     let mut host_args = vec!["--engine", "micro"];
     host_args.extend_from_slice(&args);
     bench_ok(&host, &host_args);
-    let (contract, _) = board_ok(&board, &args);
+    let mut board_args = vec!["--board", board];
+    board_args.extend_from_slice(&args);
+    bench_ok(&on_board, &board_args);
+    let host_out = std::fs::read(host.join("raw_output.bin")).unwrap();
+    let board_out = std::fs::read(on_board.join("raw_output.bin")).unwrap();
+    assert_eq!(host_out.len(), samples * 12 * 4);
+    assert_eq!(board_out, host_out, "{board} and host outputs differ");
+    (
+        json(&on_board.join("report.json")),
+        json(&on_board.join("vlab-report.json")),
+    )
+}
+
+#[test]
+fn type2_outputs_on_the_board_equal_the_host_micro_engine() {
+    let (contract, _) = type2_on_board_and_host(BOARD, 3);
     assert_eq!(contract["benchmark_type"], "TYPE2");
     assert_eq!(contract["nb_infernece"], 3);
-    let host_out = std::fs::read(host.join("raw_output.bin")).unwrap();
-    let board_out = std::fs::read(board.join("raw_output.bin")).unwrap();
-    assert_eq!(host_out.len(), 3 * 12 * 4);
-    assert_eq!(board_out, host_out, "board and host outputs differ");
 }
 
 #[test]
 fn the_cortex_m4f_board_gives_the_host_micro_outputs_too() {
-    qemu_firmware();
-    let dir = tempfile::tempdir().unwrap();
-    let kws = model("keyword_spotting.tflite");
-    let data = dir.path().join("kws.bin");
-    dataset(&data, 2 * 500);
-    let (host, board) = (dir.path().join("host"), dir.path().join("board"));
-    let args = [
-        "--model",
-        kws.to_str().unwrap(),
-        "--dataset",
-        data.to_str().unwrap(),
-        "--warmup",
-        "0",
-    ];
-    let mut host_args = vec!["--engine", "micro"];
-    host_args.extend_from_slice(&args);
-    bench_ok(&host, &host_args);
-    let mut board_args = vec!["--board", "qemu-mps2-an386"];
-    board_args.extend_from_slice(&args);
-    bench_ok(&board, &board_args);
-    let report = json(&board.join("vlab-report.json"));
-    assert_eq!(report["device"]["board"], "qemu-mps2-an386");
-    assert_eq!(
-        std::fs::read(board.join("raw_output.bin")).unwrap(),
-        std::fs::read(host.join("raw_output.bin")).unwrap()
-    );
+    let (_, full) = type2_on_board_and_host("qemu-mps2-an386", 2);
+    assert_eq!(full["device"]["board"], "qemu-mps2-an386");
+    assert_eq!(full["device"]["samples_ticks"].as_array().unwrap().len(), 2);
 }
 
 #[test]
