@@ -36,6 +36,16 @@ fn main() {
         .expect("board.toml: core_clock_hz");
     println!("cargo:rustc-env=VLAB_BOARD_NAME={name}");
     println!("cargo:rustc-env=VLAB_CORE_CLOCK_HZ={clock}");
+    let slot = board["memory"]["flash_slot"]
+        .as_table()
+        .expect("board.toml: [memory.flash_slot]");
+    for key in ["address", "bytes"] {
+        let value = slot[key].as_integer().expect("board.toml: flash_slot");
+        println!(
+            "cargo:rustc-env=VLAB_FLASH_SLOT_{}={value}",
+            key.to_uppercase()
+        );
+    }
 
     let mut files = Vec::new();
     for source in SOURCES {

@@ -42,6 +42,19 @@ pub struct MemoryDef {
     pub flash_bytes: u64,
     /// RAM size, bytes.
     pub ram_bytes: u64,
+    /// A model slot the flasher fills, if the firmware has one.
+    pub flash_slot: Option<FlashSlotDef>,
+}
+
+/// A model slot outside the firmware image, filled by the flasher (or, on
+/// QEMU, by its loader at launch).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlashSlotDef {
+    /// Start address.
+    pub address: u64,
+    /// Size, bytes.
+    pub bytes: u64,
 }
 
 /// Where a board's firmware image is.

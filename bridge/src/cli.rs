@@ -59,6 +59,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "SECS", default_value_t = 600, requires = "board")]
     pub timeout: u64,
 
+    /// Emulated boards: load the model into the board's flash slot at
+    /// launch, as a flasher would, instead of sending it over the link.
+    #[arg(long, requires = "board")]
+    pub preload: bool,
+
     /// Robustness testing: corrupt bytes on the link to the board at this
     /// per-byte rate (e.g. 1e-3), as drops, bit flips and duplicates.
     #[arg(long, value_name = "RATE", requires = "board")]

@@ -33,6 +33,8 @@ pub struct BoardOptions {
     pub run_timeout: Duration,
     /// Corrupt the link at this per-byte rate, for robustness tests.
     pub inject_faults: Option<f64>,
+    /// Put the model in the board's flash slot at launch (emulated boards).
+    pub preload: bool,
 }
 
 /// Benchmarks `spec` on the board and writes every artifact into `out`:
@@ -112,7 +114,7 @@ async fn bench(
             board.build_command()
         )));
     }
-    let (connection, qemu) = connect(options, &elf).await?;
+    let (connection, qemu) = connect(options, &elf, model.path()).await?;
     let transport = connection.description.clone();
     let link = match options.inject_faults {
         Some(rate) => Box::new(FaultyLink::new(
@@ -138,19 +140,28 @@ async fn bench(
         )));
     }
     let model_len = model.bytes().len() as u64;
-    if model_len > u64::from(id.model_slot_bytes) {
-        return Err(model.error(format!(
-            "the model is {model_len} B; board {}'s model slot holds {} B",
-            board.name, id.model_slot_bytes
-        )));
-    }
     if view.arena_bytes > id.arena_bytes as usize {
         return Err(model.error(format!(
             "the model needs a {} B tensor arena; board {}'s firmware has {} B",
             view.arena_bytes, board.name, id.arena_bytes
         )));
     }
-    let (uploaded, _) = session.ensure_model(model.bytes()).await?;
+    let uploaded = !session.has_model(model.bytes()).await?;
+    if uploaded {
+        if options.preload {
+            return Err(Error::runtime(format!(
+                "--preload: board {} does not find the model in its flash slot",
+                board.name
+            )));
+        }
+        if model_len > u64::from(id.model_slot_bytes) {
+            return Err(model.error(format!(
+                "the model is {model_len} B; board {}'s model slot holds {} B",
+                board.name, id.model_slot_bytes
+            )));
+        }
+        session.upload_model(model.bytes()).await?;
+    }
     let init_ns = elapsed_ns(load_start);
     observer.step();
 
@@ -304,6 +315,7 @@ async fn bench(
 async fn connect(
     options: &BoardOptions,
     elf: &Path,
+    model: &Path,
 ) -> Result<(Connection, Option<Arc<Mutex<Qemu>>>)> {
     let board = &options.board;
     let kind = options
@@ -323,7 +335,26 @@ async fn connect(
             } else {
                 Serial::Pty
             };
-            let qemu = Qemu::start(machine, elf, serial, *icount_shift)?;
+            let preload = match (&board.memory.flash_slot, options.preload) {
+                (_, false) => None,
+                (Some(slot), true) => {
+                    let len = std::fs::metadata(model).map_or(0, |m| m.len());
+                    if len > slot.bytes {
+                        return Err(Error::input(format!(
+                            "--preload: the model is {len} B; board {}'s flash slot holds {} B",
+                            board.name, slot.bytes
+                        )));
+                    }
+                    Some((model, slot.address))
+                }
+                (None, true) => {
+                    return Err(Error::input(format!(
+                        "--preload: board {} has no flash model slot",
+                        board.name
+                    )));
+                }
+            };
+            let qemu = Qemu::start(machine, elf, serial, *icount_shift, preload)?;
             let endpoint = qemu.endpoint().to_owned();
             let qemu = Arc::new(Mutex::new(qemu));
             let connection = if serial == Serial::Tcp {
@@ -340,6 +371,10 @@ async fn connect(
             };
             Ok((connection, Some(qemu)))
         }
+        (LaunchDef::Running, _) if options.preload => Err(Error::input(format!(
+            "--preload: board {} is not launched by vlab; flash the model into its slot",
+            board.name
+        ))),
         (LaunchDef::Running, _) => {
             let connection = match (&board.transport, kind) {
                 (

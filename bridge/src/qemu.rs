@@ -32,13 +32,15 @@ pub struct Qemu {
 }
 
 impl Qemu {
-    /// Starts `machine` with `elf`, the UART as `serial` says, and
-    /// `-icount shift=N` when given.
+    /// Starts `machine` with `elf`, the UART as `serial` says,
+    /// `-icount shift=N` when given, and `preload` (a file and an address)
+    /// loaded into memory as raw bytes, as a flasher would.
     pub fn start(
         machine: &str,
         elf: &Path,
         serial: Serial,
         icount_shift: Option<u8>,
+        preload: Option<(&Path, u64)>,
     ) -> Result<Self> {
         let log_dir = tempfile::tempdir()
             .map_err(|e| Error::runtime(format!("cannot create a folder for QEMU's log: {e}")))?;
@@ -68,6 +70,14 @@ impl Qemu {
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(stderr);
+        if let Some((file, address)) = preload {
+            // QEMU's option syntax escapes a comma by doubling it.
+            let file = file.to_string_lossy().replace(',', ",,");
+            command.args([
+                "-device",
+                &format!("loader,file={file},addr={address:#x},force-raw=on"),
+            ]);
+        }
         if let Some(shift) = icount_shift {
             command.args(["-icount", &format!("shift={shift}")]);
         }

@@ -116,26 +116,28 @@ impl Session {
         self.resent
     }
 
-    /// Makes sure the slot holds `model` (prepared), uploading it unless the
-    /// board already has it. Returns whether it was uploaded, and the arena
-    /// the board says the model needs.
-    pub async fn ensure_model(&mut self, model: &[u8]) -> Result<(bool, u32)> {
+    /// Whether the board already holds `model`, prepared, in its RAM slot
+    /// or its flash slot.
+    pub async fn has_model(&mut self, model: &[u8]) -> Result<bool> {
+        let len = u32::try_from(model.len())
+            .map_err(|_| Error::input("the model is larger than 4 GiB"))?;
+        let query = Request::ModelQuery {
+            len,
+            crc: chunk_crc(model),
+        };
+        self.exchange(&query, "ModelQuery", |e| match e {
+            Event::ModelStatus { present, .. } => Some(*present),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Uploads `model` into the RAM slot, and has the board prepare it.
+    /// Returns the arena the board says the model needs.
+    pub async fn upload_model(&mut self, model: &[u8]) -> Result<u32> {
         let len = u32::try_from(model.len())
             .map_err(|_| Error::input("the model is larger than 4 GiB"))?;
         let crc = chunk_crc(model);
-        let query = Request::ModelQuery { len, crc };
-        let (present, arena) = self
-            .exchange(&query, "ModelQuery", |e| match e {
-                Event::ModelStatus {
-                    present,
-                    arena_bytes,
-                } => Some((*present, *arena_bytes)),
-                _ => None,
-            })
-            .await?;
-        if present {
-            return Ok((false, arena));
-        }
         self.exchange(&Request::ModelBegin { len }, "ModelBegin", |e| {
             matches!(
                 e,
@@ -173,7 +175,7 @@ impl Session {
                 _ => None,
             })
             .await?;
-        Ok((true, arena))
+        Ok(arena)
     }
 
     /// Sends every input, in model order.

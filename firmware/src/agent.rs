@@ -32,6 +32,10 @@ pub struct BoardInfo {
 pub struct Memory<'a> {
     /// Where the model is uploaded.
     pub model_slot: &'a mut [u8],
+    /// A model slot the flasher fills (empty where the board has none): a
+    /// `ModelQuery` whose length and CRC match its start uses the model
+    /// there, without an upload.
+    pub flash_slot: &'a [u8],
     /// The tensor arena.
     pub arena: &'a mut [u8],
     /// Staging for the inputs, copied into the arena before every inference.
@@ -52,6 +56,8 @@ pub struct Agent<'a, C: TickClock> {
     model_len: usize,
     /// CRC-32 of the prepared model in the slot.
     model_crc: Option<u32>,
+    /// The model is the one in [`Memory::flash_slot`], not the RAM slot.
+    in_flash: bool,
     /// The last finished run, whose outputs, samples and layers can be read.
     last_run: Option<LastRun>,
     /// Per-operator ticks of the last run's profiled inference.
@@ -104,6 +110,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
             upload: None,
             model_len: 0,
             model_crc: None,
+            in_flash: false,
             last_run: None,
             layer_ticks: [0; MAX_OPS],
         }
@@ -151,7 +158,8 @@ impl<'a, C: TickClock> Agent<'a, C> {
         match request {
             Request::Hello { .. } => send(&Event::Identify(self.identify())),
             Request::ModelQuery { len, crc } => {
-                let present = self.model_crc == Some(crc) && self.model_len == len as usize;
+                let present = (self.model_crc == Some(crc) && self.model_len == len as usize)
+                    || self.use_flash_slot(len as usize, crc)?;
                 let arena_bytes = if present { self.arena_needed()? } else { 0 };
                 send(&Event::ModelStatus {
                     present,
@@ -168,6 +176,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
                 }
                 (self.upload, self.model_len, self.model_crc, self.last_run) =
                     (Some(len), 0, None, None);
+                self.in_flash = false;
                 send(&Event::Received {
                     stream: Stream::Model,
                     end: 0,
@@ -321,15 +330,43 @@ impl<'a, C: TickClock> Agent<'a, C> {
             arena_bytes: self.mem.arena.len() as u32,
             model_slot_bytes: self.mem.model_slot.len() as u32,
             max_samples: self.mem.samples.len() as u32,
-            capabilities: Capabilities(Capabilities::PER_LAYER),
+            capabilities: Capabilities(if self.mem.flash_slot.is_empty() {
+                Capabilities::PER_LAYER
+            } else {
+                Capabilities::PER_LAYER | Capabilities::FLASH_SLOT
+            }),
         }
+    }
+
+    /// Whether the flash slot starts with a model of `len` bytes and CRC
+    /// `crc`; if so, it becomes the model, prepared.
+    fn use_flash_slot(&mut self, len: usize, crc: u32) -> Result<bool, Failure> {
+        let flash = self.mem.flash_slot;
+        if len == 0 || len > flash.len() || chunk_crc(&flash[..len]) != crc {
+            return Ok(false);
+        }
+        (self.upload, self.model_len, self.model_crc, self.last_run) = (None, len, None, None);
+        self.in_flash = true;
+        self.interpreter()?;
+        self.model_crc = Some(crc);
+        Ok(true)
+    }
+
+    /// The model's bytes, in whichever slot holds it.
+    fn model_bytes(&self) -> &[u8] {
+        model_bytes(
+            self.mem.model_slot,
+            self.mem.flash_slot,
+            self.in_flash,
+            self.model_len,
+        )
     }
 
     fn model(&self) -> Result<Model<'_>, Failure> {
         if self.model_len == 0 || self.upload.is_some() {
             return Err(fail(ErrorCode::NoModel, format_args!("no model loaded")));
         }
-        Model::parse(&self.mem.model_slot[..self.model_len])
+        Model::parse(self.model_bytes())
             .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
     }
 
@@ -349,8 +386,14 @@ impl<'a, C: TickClock> Agent<'a, C> {
         if self.model_len == 0 || self.upload.is_some() {
             return Err(fail(ErrorCode::NoModel, format_args!("no model loaded")));
         }
-        let model = Model::parse(&self.mem.model_slot[..self.model_len])
-            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
+        let bytes = model_bytes(
+            self.mem.model_slot,
+            self.mem.flash_slot,
+            self.in_flash,
+            self.model_len,
+        );
+        let model =
+            Model::parse(bytes).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
         Interpreter::new(model, &mut *self.mem.arena)
             .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
     }
@@ -412,8 +455,14 @@ impl<'a, C: TickClock> Agent<'a, C> {
         let mut clock = &mut self.clock;
         let staged = &*self.mem.inputs;
         let kept = &mut *self.mem.samples;
-        let model = Model::parse(&self.mem.model_slot[..self.model_len])
-            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
+        let bytes = model_bytes(
+            self.mem.model_slot,
+            self.mem.flash_slot,
+            self.in_flash,
+            self.model_len,
+        );
+        let model =
+            Model::parse(bytes).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
         let mut it = Interpreter::new(model, &mut *self.mem.arena)
             .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
         let load = |it: &mut Interpreter<'_, &mut [u8]>| -> Result<(), Failure> {
@@ -470,6 +519,11 @@ impl<'a, C: TickClock> Agent<'a, C> {
             layers,
         })
     }
+}
+
+/// The first `len` bytes of the flash slot or the RAM slot.
+fn model_bytes<'m>(ram: &'m [u8], flash: &'m [u8], in_flash: bool, len: usize) -> &'m [u8] {
+    if in_flash { &flash[..len] } else { &ram[..len] }
 }
 
 /// The board name as the protocol carries it (at most 32 bytes).

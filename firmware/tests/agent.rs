@@ -99,6 +99,7 @@ fn runs_mlperf_kws_and_matches_tflite_micro() {
     );
     let mem = Memory {
         model_slot: &mut slot,
+        flash_slot: &[],
         arena: &mut arena,
         inputs: &mut inputs,
         samples: &mut samples,
@@ -248,6 +249,7 @@ fn refuses_what_does_not_fit_and_keeps_serving() {
     );
     let mem = Memory {
         model_slot: &mut slot,
+        flash_slot: &[],
         arena: &mut arena,
         inputs: &mut inputs,
         samples: &mut samples,
@@ -347,6 +349,7 @@ fn a_bad_frame_gets_an_error_frame_and_the_agent_keeps_serving() {
     );
     let mem = Memory {
         model_slot: &mut slot,
+        flash_slot: &[],
         arena: &mut arena,
         inputs: &mut inputs,
         samples: &mut samples,
@@ -373,4 +376,87 @@ fn a_bad_frame_gets_an_error_frame_and_the_agent_keeps_serving() {
     );
     assert!(matches!(&events[1], Event::Identify(_)), "{events:?}");
     assert_eq!(events.len(), 2);
+}
+
+#[test]
+fn a_model_in_the_flash_slot_is_used_without_an_upload() {
+    let model = shared("kws_ref_model.tflite");
+    let mut flash = model.clone();
+    flash.resize(model.len() + 1000, 0xff); // erased flash after the model
+    let (mut slot, mut arena, mut inputs, mut samples) = (
+        vec![0u8; 16],
+        vec![0u8; 1 << 16],
+        vec![0u8; 4096],
+        vec![0u32; 4],
+    );
+    let mem = Memory {
+        model_slot: &mut slot,
+        flash_slot: &flash,
+        arena: &mut arena,
+        inputs: &mut inputs,
+        samples: &mut samples,
+    };
+    let mut agent = Agent::new(INFO, HostClock(Instant::now()), mem);
+    let Event::Identify(id) = &ask(
+        &mut agent,
+        Request::Hello {
+            protocol_version: PROTOCOL_VERSION,
+        },
+    )[0] else {
+        panic!("no Identify")
+    };
+    assert!(id.capabilities.has(vlab_protocol::Capabilities::FLASH_SLOT));
+    // A model that is not there is not found.
+    let other = Request::ModelQuery {
+        len: model.len() as u32,
+        crc: chunk_crc(&model) ^ 1,
+    };
+    assert_eq!(
+        ask(&mut agent, other),
+        vec![Event::ModelStatus {
+            present: false,
+            arena_bytes: 0
+        }]
+    );
+    let query = Request::ModelQuery {
+        len: model.len() as u32,
+        crc: chunk_crc(&model),
+    };
+    assert_eq!(
+        ask(&mut agent, query),
+        vec![Event::ModelStatus {
+            present: true,
+            arena_bytes: 16000
+        }]
+    );
+    let input = shared("kws01_reference_inputs.int8.bin");
+    for (offset, chunk) in [(0, &input[..CHUNK]), (CHUNK, &input[CHUNK..])] {
+        let request = Request::InputChunk {
+            index: 0,
+            offset: offset as u32,
+            data: Vec::from_slice(chunk).unwrap(),
+        };
+        assert!(matches!(
+            ask(&mut agent, request)[..],
+            [Event::Received { .. }]
+        ));
+    }
+    let run = Request::Run {
+        id: 1,
+        warmup: 0,
+        iterations: 1,
+        samples: false,
+        per_layer: false,
+    };
+    assert!(matches!(ask(&mut agent, run)[..], [Event::Done(_)]));
+    let Event::Output { data, .. } = &ask(
+        &mut agent,
+        Request::ReadOutput {
+            index: 0,
+            offset: 0,
+        },
+    )[0] else {
+        panic!("no Output")
+    };
+    assert_eq!(data[5] as i8, 127, "TFLite Micro's answer: class 5");
 }

@@ -185,7 +185,7 @@ fn the_cortex_m4f_board_gives_the_host_micro_outputs_too() {
 }
 
 #[test]
-fn ticks_repeat_exactly_under_icount_and_over_a_pty() {
+fn ticks_repeat_exactly_under_icount_over_a_pty_and_from_the_flash_slot() {
     let tiny = model("tiny_cnn.tflite");
     let args = ["--model", tiny.to_str().unwrap(), "--iterations", "10"];
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -203,6 +203,16 @@ fn ticks_repeat_exactly_under_icount_and_over_a_pty() {
     );
     assert_eq!(ticks(&first), ticks(&second));
     assert!(ticks(&first).iter().all(|&t| t > 0));
+    assert_eq!(first["device"]["model_uploaded"], true);
+
+    // The model in the flash slot, loaded by QEMU at launch: no upload,
+    // the same ticks.
+    let c = tempfile::tempdir().unwrap();
+    let mut preload = args.to_vec();
+    preload.push("--preload");
+    let (_, third) = board_ok(c.path(), &preload);
+    assert_eq!(third["device"]["model_uploaded"], false);
+    assert_eq!(ticks(&third), ticks(&first));
 }
 
 #[test]

@@ -11,6 +11,7 @@
 #![no_main]
 
 mod clock;
+mod flash_slot;
 mod stack;
 mod uart;
 
@@ -22,7 +23,7 @@ use static_cell::ConstStaticCell;
 use vlab_firmware::{Agent, BoardInfo, Memory};
 
 /// Core clock of the board, Hz; SysTick counts at this rate.
-const CORE_CLOCK_HZ: u32 = parse_u32(env!("VLAB_CORE_CLOCK_HZ"));
+const CORE_CLOCK_HZ: u32 = decimal(env!("VLAB_CORE_CLOCK_HZ")) as u32;
 /// Model slot, filled over the link.
 const MODEL_SLOT_BYTES: usize = 1 << 20;
 /// Tensor arena.
@@ -57,6 +58,7 @@ fn main() -> ! {
     let mut uart = uart::Uart0::enable();
     let memory = Memory {
         model_slot: MODEL_SLOT.take(),
+        flash_slot: flash_slot::contents(),
         arena: ARENA.take(),
         inputs: INPUTS.take(),
         samples: SAMPLES.take(),
@@ -110,12 +112,12 @@ const fn version(v: &str) -> u32 {
     packed << 8 | part
 }
 
-/// A decimal number, at compile time.
-const fn parse_u32(digits: &str) -> u32 {
+/// A decimal number from build.rs, at compile time.
+const fn decimal(digits: &str) -> usize {
     let bytes = digits.as_bytes();
-    let (mut value, mut i) = (0u32, 0);
+    let (mut value, mut i) = (0usize, 0);
     while i < bytes.len() {
-        value = value * 10 + (bytes[i] - b'0') as u32;
+        value = value * 10 + (bytes[i] - b'0') as usize;
         i += 1;
     }
     value

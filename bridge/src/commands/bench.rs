@@ -64,6 +64,7 @@ fn board_options(args: &BenchArgs, board: &str) -> Result<BoardOptions> {
         firmware: args.firmware.clone(),
         run_timeout: Duration::from_secs(args.timeout),
         inject_faults: args.inject_faults,
+        preload: args.preload,
     })
 }
 
