@@ -14,7 +14,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Benchmark a model on this machine and write the pipeline's artifacts.
+    /// Benchmark a model on this machine or on a board and write the pipeline's artifacts.
     Bench(Box<BenchArgs>),
     /// Print the JSON Schema of vlab-report.json.
     Schema,
