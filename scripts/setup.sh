@@ -11,6 +11,7 @@ command -v python3 >/dev/null || need_apt+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 command -v sha256sum >/dev/null || need_apt+=(coreutils)
 command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
+python3 -c "import ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get"
     sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
@@ -26,6 +27,18 @@ if command -v rustup >/dev/null; then
 fi
 
 models/fetch.sh
+
+# The engines users deploy, from their PyPI wheels, into a venv where
+# vlab-runtimes finds them (docs/engines.md): ONNX Runtime's library and a
+# TensorFlow Lite C library.
+venv=.venv/engines
+if [ ! -e "$venv/.complete" ]; then
+    echo "setup: installing ONNX Runtime and TensorFlow Lite libraries into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        onnxruntime==1.31.1 pymicro-wakeword==2.5.0
+    touch "$venv/.complete"
+fi
 
 echo "setup: building the QEMU boards' firmware"
 cargo build --quiet --release --manifest-path boards/qemu-mps2-an385/Cargo.toml --target thumbv7m-none-eabi

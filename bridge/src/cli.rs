@@ -20,6 +20,8 @@ pub enum Command {
     Schema,
     /// List the board definitions and whether each is ready to run.
     Boards(BoardsArgs),
+    /// List the inference engines, whether each is available here, and why not.
+    Engines,
 }
 
 #[derive(Debug, Args)]

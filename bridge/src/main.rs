@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         cli::Command::Bench(args) => commands::bench::run(&args),
         cli::Command::Schema => commands::schema::run(),
         cli::Command::Boards(args) => commands::boards::run(&args),
+        cli::Command::Engines => commands::engines::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,13 +4,15 @@
 //! [`vlab_harness::Engine`]; [`ENGINES`] registers it. Adding an engine is one
 //! new module plus one line in [`ENGINES`].
 
+mod dylib;
 pub mod micro;
+pub mod ort;
 pub mod tract;
 
 use vlab_harness::{Engine, Error, Result};
 
 /// Every engine vlab knows, in the order `vlab engines` lists them.
-pub static ENGINES: &[&dyn Engine] = &[&tract::Tract, &micro::Micro];
+pub static ENGINES: &[&dyn Engine] = &[&tract::Tract, &ort::Ort, &micro::Micro];
 
 /// The engine called `name`.
 pub fn engine(name: &str) -> Result<&'static dyn Engine> {

@@ -7,5 +7,6 @@
 mod bad_input;
 mod bench;
 mod board;
+mod engines;
 mod goldens;
 mod support;

@@ -2,4 +2,5 @@
 
 pub mod bench;
 pub mod boards;
+pub mod engines;
 pub mod schema;

@@ -1,0 +1,376 @@
+//! Engine `ort`: ONNX Runtime through the `ort` crate, with the library
+//! loaded at run time (`load-dynamic`) from `ORT_DYLIB_PATH`, the venv
+//! `scripts/setup.sh` fills from the PyPI `onnxruntime` wheel, or the
+//! system. The library is checked before use: `ort`'s own loader panics when
+//! it is missing, `init_from` returns an error instead, and refuses a
+//! library older than the API version compiled in (ONNX Runtime 1.22).
+//!
+//! Sessions run on one intra-op and one inter-op thread with every graph
+//! optimisation, like `onnxruntime_perf_test -x 1 -y 1`.
+
+use std::sync::OnceLock;
+
+use ort::environment::Environment;
+use ort::memory::Allocator;
+use ort::session::Session as OrtSession;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::{DynTensor, TensorElementType, ValueType};
+use vlab_harness::{
+    DType, Engine, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor, Result, Session,
+    TensorSpec,
+};
+
+use crate::dylib::LibrarySearch;
+
+/// Where the ONNX Runtime library may be.
+pub const LIBRARY: LibrarySearch = LibrarySearch {
+    env: "ORT_DYLIB_PATH",
+    venv_files: &["onnxruntime/capi/libonnxruntime.so"],
+    system_name: "libonnxruntime.so",
+};
+
+/// The ONNX Runtime engine.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ort;
+
+/// The loaded library: one environment per process, as ONNX Runtime wants.
+struct Runtime {
+    env: Environment,
+    version: String,
+}
+
+static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+
+fn runtime() -> Result<&'static Runtime> {
+    RUNTIME
+        .get_or_init(|| {
+            let path = LIBRARY
+                .find()
+                .map_err(|why| format!("ONNX Runtime library {why}"))?;
+            let builder = ort::init_from(&path)
+                .map_err(|e| format!("ONNX Runtime library {}: {e}", path.display()))?;
+            let env = builder
+                .with_name("vlab")
+                .with_telemetry(false)
+                .build()
+                .map_err(|e| format!("ONNX Runtime {}: {e}", path.display()))?;
+            // Failures reach the user once, through vlab's error; ONNX
+            // Runtime's own log would repeat them on stderr.
+            env.set_log_level(ort::logging::LogLevel::Fatal);
+            Ok(Runtime {
+                env,
+                version: library_version(&path)?,
+            })
+        })
+        .as_ref()
+        .map_err(|why| Error::runtime(why.clone()))
+}
+
+/// The version the library reports (`OrtGetApiBase()->GetVersionString()`).
+/// `ort` checks it while loading but does not expose it.
+#[allow(unsafe_code)]
+fn library_version(path: &std::path::Path) -> std::result::Result<String, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("ONNX Runtime {}: {e}", path.display());
+    // SAFETY: this is the library `ort::init_from` has just loaded and
+    // checked, so loading it again only takes another reference to it.
+    let lib = unsafe { libloading::Library::new(path) }.map_err(|e| failed(&e))?;
+    // SAFETY: `OrtGetApiBase` has this signature in every ONNX Runtime
+    // release (onnxruntime_c_api.h); ort checked the symbol exists.
+    let get_base = unsafe {
+        lib.get::<unsafe extern "system" fn() -> *const ort::sys::OrtApiBase>(b"OrtGetApiBase")
+    }
+    .map_err(|e| failed(&e))?;
+    // SAFETY: the call takes no arguments and returns a pointer to a static
+    // table, or null, which is checked.
+    let base = unsafe { get_base() };
+    if base.is_null() {
+        return Err(failed(&"OrtGetApiBase returned null"));
+    }
+    // SAFETY: `base` points to the library's static `OrtApiBase`, whose
+    // `GetVersionString` returns a static NUL-terminated string.
+    let version = unsafe { std::ffi::CStr::from_ptr(((*base).GetVersionString)()) };
+    Ok(version.to_string_lossy().into_owned())
+}
+
+impl Engine for Ort {
+    fn name(&self) -> &'static str {
+        "ort"
+    }
+
+    fn version(&self) -> Result<String> {
+        Ok(runtime()?.version.clone())
+    }
+
+    fn formats(&self) -> &'static [ModelFormat] {
+        &[ModelFormat::Onnx]
+    }
+
+    fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
+        let runtime = runtime()?;
+        let rejected = |e: &dyn std::fmt::Display| model.error(format!("ONNX Runtime: {e}"));
+        let session = OrtSession::builder(&runtime.env)
+            .and_then(|b| Ok(b.with_intra_threads(1)?))
+            .and_then(|b| Ok(b.with_inter_threads(1)?))
+            .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
+            .and_then(|mut b| b.commit_from_memory(model.bytes()))
+            .map_err(|e| rejected(&e))?;
+        let shapes = &options.input_shapes;
+        shapes.check_names(session.inputs().iter().map(|i| i.name()))?;
+        let mut inputs = Vec::new();
+        let mut values = Vec::new();
+        for outlet in session.inputs() {
+            let (ty, declared) = tensor_type(model, outlet.name(), outlet.dtype())?;
+            let shape = shapes.resolve(outlet.name(), Some(&declared))?;
+            let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+            let value = DynTensor::new(&Allocator::default(), ty, dims).map_err(|e| {
+                Error::runtime(format!("ONNX Runtime: input '{}': {e}", outlet.name()))
+            })?;
+            values.push(value);
+            inputs.push(TensorSpec {
+                name: outlet.name().to_owned(),
+                dtype: dtype(model, outlet.name(), ty)?,
+                shape: shape.into_iter().map(Some).collect(),
+                quantization: None,
+            });
+        }
+        let outputs = session
+            .outputs()
+            .iter()
+            .map(|outlet| {
+                let (ty, declared) = tensor_type(model, outlet.name(), outlet.dtype())?;
+                Ok(TensorSpec {
+                    name: outlet.name().to_owned(),
+                    dtype: dtype(model, outlet.name(), ty)?,
+                    shape: declared,
+                    quantization: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let results = vec![(Vec::new(), Vec::new()); outputs.len()];
+        Ok(Box::new(OrtSessionAdapter {
+            session,
+            inputs,
+            outputs,
+            values,
+            results,
+        }))
+    }
+}
+
+/// A tensor outlet's element type and declared shape (`None`: dynamic).
+fn tensor_type(
+    model: &ModelFile,
+    name: &str,
+    value: &ValueType,
+) -> Result<(TensorElementType, Vec<Option<usize>>)> {
+    match value {
+        ValueType::Tensor { ty, shape, .. } => Ok((
+            *ty,
+            shape.iter().map(|&d| usize::try_from(d).ok()).collect(),
+        )),
+        other => Err(model.error(format!(
+            "'{name}' is a {other}, not a tensor; vlab benchmarks tensor inputs and outputs"
+        ))),
+    }
+}
+
+fn dtype(model: &ModelFile, name: &str, ty: TensorElementType) -> Result<DType> {
+    Ok(match ty {
+        TensorElementType::Float32 => DType::Float32,
+        TensorElementType::Float64 => DType::Float64,
+        TensorElementType::Int8 => DType::Int8,
+        TensorElementType::Uint8 => DType::Uint8,
+        TensorElementType::Int16 => DType::Int16,
+        TensorElementType::Uint16 => DType::Uint16,
+        TensorElementType::Int32 => DType::Int32,
+        TensorElementType::Uint32 => DType::Uint32,
+        TensorElementType::Int64 => DType::Int64,
+        TensorElementType::Uint64 => DType::Uint64,
+        TensorElementType::Bool => DType::Bool,
+        other => {
+            return Err(model.error(format!(
+                "'{name}' has element type {other}, which vlab does not generate or compare"
+            )));
+        }
+    })
+}
+
+/// A model loaded into ONNX Runtime.
+struct OrtSessionAdapter {
+    session: OrtSession,
+    inputs: Vec<TensorSpec>,
+    outputs: Vec<TensorSpec>,
+    /// The input tensors, allocated once and refilled by `set_input`.
+    values: Vec<DynTensor>,
+    /// Each output of the last run: shape and little-endian bytes.
+    results: Vec<(Vec<usize>, Vec<u8>)>,
+}
+
+/// Runs `$body` with `$t` bound to the Rust type of element type `$ty`.
+macro_rules! with_element_type {
+    ($ty:expr, $t:ident => $body:expr, $other:expr) => {
+        match $ty {
+            TensorElementType::Float32 => {
+                type $t = f32;
+                $body
+            }
+            TensorElementType::Float64 => {
+                type $t = f64;
+                $body
+            }
+            TensorElementType::Int8 => {
+                type $t = i8;
+                $body
+            }
+            TensorElementType::Uint8 => {
+                type $t = u8;
+                $body
+            }
+            TensorElementType::Int16 => {
+                type $t = i16;
+                $body
+            }
+            TensorElementType::Uint16 => {
+                type $t = u16;
+                $body
+            }
+            TensorElementType::Int32 => {
+                type $t = i32;
+                $body
+            }
+            TensorElementType::Uint32 => {
+                type $t = u32;
+                $body
+            }
+            TensorElementType::Int64 => {
+                type $t = i64;
+                $body
+            }
+            TensorElementType::Uint64 => {
+                type $t = u64;
+                $body
+            }
+            TensorElementType::Bool => {
+                type $t = bool;
+                $body
+            }
+            _ => $other,
+        }
+    };
+}
+
+impl Session for OrtSessionAdapter {
+    fn inputs(&self) -> &[TensorSpec] {
+        &self.inputs
+    }
+
+    fn outputs(&self) -> &[TensorSpec] {
+        &self.outputs
+    }
+
+    fn set_input(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
+        let value = self
+            .values
+            .get_mut(index)
+            .ok_or_else(|| Error::runtime(format!("no input {index}")))?;
+        let failed = |e: ort::Error| Error::runtime(format!("ONNX Runtime: input {index}: {e}"));
+        let ty = *value.data_type();
+        with_element_type!(ty, T => {
+            let (_, data) = value.try_extract_tensor_mut::<T>().map_err(failed)?;
+            let size = std::mem::size_of::<T>();
+            let expected = std::mem::size_of_val(data);
+            if bytes.len() != expected {
+                return Err(Error::runtime(format!(
+                    "input {index}: {} bytes given, {expected} expected",
+                    bytes.len()
+                )));
+            }
+            for (slot, chunk) in data.iter_mut().zip(bytes.chunks_exact(size)) {
+                *slot = from_le::<T>(chunk);
+            }
+            Ok(())
+        }, Err(Error::runtime(format!("input {index}: unsupported element type {ty}"))))
+    }
+
+    fn run(&mut self) -> Result<()> {
+        let inputs: Vec<(&str, &DynTensor)> = self
+            .inputs
+            .iter()
+            .map(|s| s.name.as_str())
+            .zip(&self.values)
+            .collect();
+        let outputs = self
+            .session
+            .run(inputs)
+            .map_err(|e| Error::runtime(format!("ONNX Runtime: {e}")))?;
+        for (slot, (_, value)) in self.results.iter_mut().zip(outputs.iter()) {
+            let ty = match value.dtype() {
+                ValueType::Tensor { ty, .. } => *ty,
+                other => return Err(Error::runtime(format!("ONNX Runtime output is a {other}"))),
+            };
+            with_element_type!(ty, T => {
+                let (shape, data) = value
+                    .try_extract_tensor::<T>()
+                    .map_err(|e| Error::runtime(format!("ONNX Runtime: {e}")))?;
+                slot.0.clear();
+                slot.0.extend(shape.iter().map(|&d| d.max(0) as usize));
+                slot.1.clear();
+                for &x in data {
+                    slot.1.extend_from_slice(&to_le::<T>(x));
+                }
+            }, return Err(Error::runtime(format!("ONNX Runtime output of type {ty}"))));
+        }
+        Ok(())
+    }
+
+    fn output(&self, index: usize) -> Result<OutputTensor<'_>> {
+        let (shape, bytes) = self
+            .results
+            .get(index)
+            .ok_or_else(|| Error::runtime(format!("no output {index}")))?;
+        Ok(OutputTensor {
+            shape: shape.clone(),
+            bytes,
+        })
+    }
+}
+
+/// Little-endian conversions of the element types.
+trait Le: Sized {
+    fn from_le(bytes: &[u8]) -> Self;
+    fn to_le(self) -> Vec<u8>;
+}
+
+macro_rules! le_numbers {
+    ($($t:ty),*) => {$(
+        impl Le for $t {
+            fn from_le(bytes: &[u8]) -> Self {
+                let mut raw = [0u8; std::mem::size_of::<$t>()];
+                raw.copy_from_slice(bytes);
+                <$t>::from_le_bytes(raw)
+            }
+            fn to_le(self) -> Vec<u8> {
+                self.to_le_bytes().to_vec()
+            }
+        }
+    )*};
+}
+
+le_numbers!(f32, f64, i8, u8, i16, u16, i32, u32, i64, u64);
+
+impl Le for bool {
+    fn from_le(bytes: &[u8]) -> Self {
+        bytes[0] != 0
+    }
+    fn to_le(self) -> Vec<u8> {
+        vec![u8::from(self)]
+    }
+}
+
+fn from_le<T: Le>(bytes: &[u8]) -> T {
+    T::from_le(bytes)
+}
+
+fn to_le<T: Le>(value: T) -> Vec<u8> {
+    value.to_le()
+}
