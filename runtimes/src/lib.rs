@@ -7,12 +7,13 @@
 mod dylib;
 pub mod micro;
 pub mod ort;
+pub mod tflite;
 pub mod tract;
 
 use vlab_harness::{Engine, Error, Result};
 
 /// Every engine vlab knows, in the order `vlab engines` lists them.
-pub static ENGINES: &[&dyn Engine] = &[&tract::Tract, &ort::Ort, &micro::Micro];
+pub static ENGINES: &[&dyn Engine] = &[&tract::Tract, &ort::Ort, &tflite::Tflite, &micro::Micro];
 
 /// The engine called `name`.
 pub fn engine(name: &str) -> Result<&'static dyn Engine> {

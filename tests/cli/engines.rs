@@ -18,6 +18,10 @@ fn engines_lists_every_engine_with_its_version() {
         text.contains("ort    ONNX         available, version 1.31.1"),
         "{text}"
     );
+    assert!(
+        text.contains("tflite TFLite       available, version 2.17.1"),
+        "{text}"
+    );
     assert!(text.contains("micro  TFLite       available"), "{text}");
 }
 
@@ -119,6 +123,60 @@ fn a_missing_onnx_runtime_is_a_clear_error() {
         log.contains(
             "ONNX Runtime library ORT_DYLIB_PATH=/nonexistent/libonnxruntime.so does not exist"
         ),
+        "{log}"
+    );
+}
+
+#[test]
+fn tflite_and_micro_agree_exactly_on_keyword_spotting() {
+    let dir = tempfile::tempdir().unwrap();
+    let kws = model("keyword_spotting.tflite");
+    let data = dir.path().join("kws.bin");
+    std::fs::write(
+        &data,
+        f32_bytes((0..3 * 500).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)),
+    )
+    .unwrap();
+    let mut outputs = Vec::new();
+    for engine in ["tflite", "micro"] {
+        let out = dir.path().join(engine);
+        bench_ok(
+            &out,
+            &[
+                "--engine",
+                engine,
+                "--model",
+                kws.to_str().unwrap(),
+                "--dataset",
+                data.to_str().unwrap(),
+                "--warmup",
+                "0",
+            ],
+        );
+        outputs.push(std::fs::read(out.join("raw_output.bin")).unwrap());
+    }
+    assert_eq!(outputs[0].len(), 3 * 12 * 4);
+    assert_eq!(outputs[0], outputs[1], "tflite and micro outputs differ");
+    let report = json(&dir.path().join("tflite/report.json"));
+    assert_eq!(report["inference_engine"], "tflite 2.17.1");
+}
+
+#[test]
+fn a_missing_tflite_library_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let kws = model("keyword_spotting.tflite");
+    let output = Command::new(env!("CARGO_BIN_EXE_vlab"))
+        .args(["bench", "--engine", "tflite", "--model"])
+        .arg(&kws)
+        .arg("--out")
+        .arg(dir.path())
+        .env("TFLITE_DYLIB_PATH", "/nonexistent/libtensorflowlite_c.so")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
+    assert!(
+        log.contains("TensorFlow Lite C library TFLITE_DYLIB_PATH=/nonexistent/libtensorflowlite_c.so does not exist"),
         "{log}"
     );
 }

@@ -1,0 +1,157 @@
+//! Engine `tflite`: TensorFlow Lite itself, through its C API loaded at run
+//! time from `TFLITE_DYLIB_PATH`, the venv `scripts/setup.sh` fills from the
+//! PyPI `pymicro-wakeword` wheel (libtensorflowlite_c.so, TFLite 2.17), or
+//! the system. The interpreter runs on one thread, like
+//! `benchmark_model --num_threads=1`.
+
+mod ffi;
+
+use std::sync::OnceLock;
+
+use vlab_harness::{
+    DType, Engine, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor, Quantization, Result,
+    Session, TensorSpec,
+};
+
+use crate::dylib::LibrarySearch;
+use ffi::{Api, Interpreter, TensorDesc};
+
+/// Where the TensorFlow Lite C library may be.
+pub const LIBRARY: LibrarySearch = LibrarySearch {
+    env: "TFLITE_DYLIB_PATH",
+    venv_files: &["pymicro_wakeword/lib/libtensorflowlite_c.so"],
+    system_name: "libtensorflowlite_c.so",
+};
+
+/// The TensorFlow Lite engine.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tflite;
+
+static API: OnceLock<std::result::Result<Api, String>> = OnceLock::new();
+
+fn api() -> Result<&'static Api> {
+    API.get_or_init(|| {
+        let path = LIBRARY
+            .find()
+            .map_err(|why| format!("TensorFlow Lite C library {why}"))?;
+        Api::load(&path).map_err(|e| format!("TensorFlow Lite C library {}: {e}", path.display()))
+    })
+    .as_ref()
+    .map_err(|why| Error::runtime(why.clone()))
+}
+
+impl Engine for Tflite {
+    fn name(&self) -> &'static str {
+        "tflite"
+    }
+
+    fn version(&self) -> Result<String> {
+        Ok(api()?.version())
+    }
+
+    fn formats(&self) -> &'static [ModelFormat] {
+        &[ModelFormat::Tflite]
+    }
+
+    fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
+        let interpreter = Interpreter::new(api()?, model.bytes(), 1).map_err(|e| model.error(e))?;
+        let (n_in, n_out) = interpreter.counts();
+        let describe = |desc: Option<TensorDesc>, what: &str, i: usize| {
+            desc.ok_or_else(|| model.error(format!("TensorFlow Lite has no {what} {i}")))
+                .and_then(|d| spec(model, &d))
+        };
+        let inputs = (0..n_in)
+            .map(|i| describe(interpreter.input_desc(i), "input", i))
+            .collect::<Result<Vec<_>>>()?;
+        let outputs = (0..n_out)
+            .map(|i| describe(interpreter.output_desc(i), "output", i))
+            .collect::<Result<Vec<_>>>()?;
+        let shapes = &options.input_shapes;
+        shapes.check_names(inputs.iter().map(|s| s.name.as_str()))?;
+        for input in &inputs {
+            shapes.resolve(&input.name, Some(&input.shape))?;
+        }
+        Ok(Box::new(TfliteSession {
+            interpreter,
+            inputs,
+            outputs,
+        }))
+    }
+}
+
+/// The harness's description of a TFLite tensor.
+fn spec(model: &ModelFile, d: &TensorDesc) -> Result<TensorSpec> {
+    // TfLiteType codes (tensorflow/lite/core/c/c_api_types.h).
+    let dtype = match d.type_code {
+        1 => DType::Float32,
+        2 => DType::Int32,
+        3 => DType::Uint8,
+        4 => DType::Int64,
+        6 => DType::Bool,
+        7 => DType::Int16,
+        9 => DType::Int8,
+        11 => DType::Float64,
+        13 => DType::Uint64,
+        16 => DType::Uint32,
+        17 => DType::Uint16,
+        code => {
+            return Err(model.error(format!(
+                "tensor '{}' has TfLiteType {code}, which vlab does not generate or compare",
+                d.name
+            )));
+        }
+    };
+    Ok(TensorSpec {
+        name: d.name.clone(),
+        dtype,
+        shape: d.dims.iter().copied().map(Some).collect(),
+        quantization: (d.quantization.scale != 0.0).then_some(Quantization {
+            scale: d.quantization.scale,
+            zero_point: d.quantization.zero_point,
+        }),
+    })
+}
+
+/// A model loaded into a TensorFlow Lite interpreter.
+struct TfliteSession {
+    interpreter: Interpreter,
+    inputs: Vec<TensorSpec>,
+    outputs: Vec<TensorSpec>,
+}
+
+impl Session for TfliteSession {
+    fn inputs(&self) -> &[TensorSpec] {
+        &self.inputs
+    }
+
+    fn outputs(&self) -> &[TensorSpec] {
+        &self.outputs
+    }
+
+    fn set_input(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
+        self.interpreter
+            .set_input(index, bytes)
+            .map_err(|e| Error::runtime(format!("TensorFlow Lite: {e}")))
+    }
+
+    fn run(&mut self) -> Result<()> {
+        self.interpreter
+            .invoke()
+            .map_err(|e| Error::runtime(format!("TensorFlow Lite: {e}")))
+    }
+
+    fn output(&self, index: usize) -> Result<OutputTensor<'_>> {
+        let spec = self
+            .outputs
+            .get(index)
+            .ok_or_else(|| Error::runtime(format!("no output {index}")))?;
+        let bytes = self
+            .interpreter
+            .output_bytes(index)
+            .ok_or_else(|| Error::runtime(format!("TensorFlow Lite output {index} has no data")))?;
+        Ok(OutputTensor {
+            shape: spec.shape.iter().map(|d| d.unwrap_or(0)).collect(),
+            bytes,
+        })
+    }
+}
