@@ -365,7 +365,10 @@ impl Session {
             self.link.flush().await
         }
         .await;
-        written.map_err(|e| self.link_error(&e))
+        match written {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.link_error(&e).await),
+        }
     }
 
     /// The next valid event, or `None` at `deadline`. Corrupt frames are
@@ -384,17 +387,17 @@ impl Session {
                 Err(_) => return Ok(None),
                 Ok(Ok(0)) => {
                     let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
-                    return Err(self.link_error(&eof));
+                    return Err(self.link_error(&eof).await);
                 }
                 Ok(Ok(n)) => self.pending.extend(&buf[..n]),
-                Ok(Err(e)) => return Err(self.link_error(&e)),
+                Ok(Err(e)) => return Err(self.link_error(&e).await),
             }
         }
     }
 
-    fn link_error(&mut self, e: &std::io::Error) -> Error {
+    async fn link_error(&mut self, e: &std::io::Error) -> Error {
         // Give an emulator a moment to finish exiting, so its status shows.
-        std::thread::sleep(Duration::from_millis(100));
+        tokio::time::sleep(Duration::from_millis(100)).await;
         match (self.on_link_error)() {
             Some(why) => Error::runtime(format!("the link to the board closed: {why}")),
             None => Error::runtime(format!("the link to the board failed: {e}")),

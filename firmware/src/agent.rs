@@ -392,10 +392,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
             self.in_flash,
             self.model_len,
         );
-        let model =
-            Model::parse(bytes).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
-        Interpreter::new(model, &mut *self.mem.arena)
-            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
+        prepare(bytes, &mut *self.mem.arena)
     }
 
     /// Where input `index` lives in the staging buffer, and its size.
@@ -461,10 +458,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
             self.in_flash,
             self.model_len,
         );
-        let model =
-            Model::parse(bytes).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
-        let mut it = Interpreter::new(model, &mut *self.mem.arena)
-            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
+        let mut it = prepare(bytes, &mut *self.mem.arena)?;
         let load = |it: &mut Interpreter<'_, &mut [u8]>| -> Result<(), Failure> {
             for (i, &(start, size)) in spans.iter().enumerate() {
                 let dest = it
@@ -519,6 +513,16 @@ impl<'a, C: TickClock> Agent<'a, C> {
             layers,
         })
     }
+}
+
+/// Parses `model` and prepares an interpreter over `arena`.
+fn prepare<'m>(
+    model: &'m [u8],
+    arena: &'m mut [u8],
+) -> Result<Interpreter<'m, &'m mut [u8]>, Failure> {
+    let model =
+        Model::parse(model).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
+    Interpreter::new(model, arena).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
 }
 
 /// The first `len` bytes of the flash slot or the RAM slot.

@@ -53,6 +53,19 @@ fn ask(agent: &mut Agent<'_, HostClock>, request: Request) -> std::vec::Vec<Even
     events
 }
 
+fn hello(agent: &mut Agent<'_, HostClock>) -> vlab_protocol::Identify {
+    match &ask(
+        agent,
+        Request::Hello {
+            protocol_version: PROTOCOL_VERSION,
+        },
+    )[..]
+    {
+        [Event::Identify(id)] => id.clone(),
+        other => panic!("Hello: {other:?}"),
+    }
+}
+
 fn upload(agent: &mut Agent<'_, HostClock>, model: &[u8]) -> std::vec::Vec<Event> {
     assert_eq!(
         ask(
@@ -106,14 +119,7 @@ fn runs_mlperf_kws_and_matches_tflite_micro() {
     };
     let mut agent = Agent::new(INFO, HostClock(Instant::now()), mem);
 
-    let Event::Identify(id) = &ask(
-        &mut agent,
-        Request::Hello {
-            protocol_version: PROTOCOL_VERSION,
-        },
-    )[0] else {
-        panic!("no Identify")
-    };
+    let id = hello(&mut agent);
     assert_eq!(
         (id.protocol_version, id.board.as_str(), id.arena_bytes),
         (PROTOCOL_VERSION, "host-test", 1 << 16)
@@ -397,14 +403,7 @@ fn a_model_in_the_flash_slot_is_used_without_an_upload() {
         samples: &mut samples,
     };
     let mut agent = Agent::new(INFO, HostClock(Instant::now()), mem);
-    let Event::Identify(id) = &ask(
-        &mut agent,
-        Request::Hello {
-            protocol_version: PROTOCOL_VERSION,
-        },
-    )[0] else {
-        panic!("no Identify")
-    };
+    let id = hello(&mut agent);
     assert!(id.capabilities.has(vlab_protocol::Capabilities::FLASH_SLOT));
     // A model that is not there is not found.
     let other = Request::ModelQuery {

@@ -286,7 +286,7 @@ impl Session for OrtSessionAdapter {
                 )));
             }
             for (slot, chunk) in data.iter_mut().zip(bytes.chunks_exact(size)) {
-                *slot = from_le::<T>(chunk);
+                *slot = <T as Le>::from_le(chunk);
             }
             Ok(())
         }, Err(Error::runtime(format!("input {index}: unsupported element type {ty}"))))
@@ -315,8 +315,9 @@ impl Session for OrtSessionAdapter {
                 slot.0.clear();
                 slot.0.extend(shape.iter().map(|&d| d.max(0) as usize));
                 slot.1.clear();
+                slot.1.reserve(std::mem::size_of_val(data));
                 for &x in data {
-                    slot.1.extend_from_slice(&to_le::<T>(x));
+                    x.put_le(&mut slot.1);
                 }
             }, return Err(Error::runtime(format!("ONNX Runtime output of type {ty}"))));
         }
@@ -338,7 +339,8 @@ impl Session for OrtSessionAdapter {
 /// Little-endian conversions of the element types.
 trait Le: Sized {
     fn from_le(bytes: &[u8]) -> Self;
-    fn to_le(self) -> Vec<u8>;
+    /// Appends the value's little-endian bytes to `out`.
+    fn put_le(self, out: &mut Vec<u8>);
 }
 
 macro_rules! le_numbers {
@@ -349,8 +351,8 @@ macro_rules! le_numbers {
                 raw.copy_from_slice(bytes);
                 <$t>::from_le_bytes(raw)
             }
-            fn to_le(self) -> Vec<u8> {
-                self.to_le_bytes().to_vec()
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
             }
         }
     )*};
@@ -362,15 +364,7 @@ impl Le for bool {
     fn from_le(bytes: &[u8]) -> Self {
         bytes[0] != 0
     }
-    fn to_le(self) -> Vec<u8> {
-        vec![u8::from(self)]
+    fn put_le(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
     }
-}
-
-fn from_le<T: Le>(bytes: &[u8]) -> T {
-    T::from_le(bytes)
-}
-
-fn to_le<T: Le>(value: T) -> Vec<u8> {
-    value.to_le()
 }

@@ -1,6 +1,7 @@
 //! The engines users deploy, for real: ONNX Runtime from the PyPI wheel that
 //! scripts/setup.sh installs into .venv/engines.
 
+use std::path::Path;
 use std::process::Command;
 
 use crate::support::{bench_ok, f32_bytes, json, model, vlab};
@@ -61,6 +62,30 @@ fn ort_benchmarks_an_onnx_model() {
     assert!(report["inference_latency"]["median"].as_f64().unwrap() > 0.0);
 }
 
+/// `raw_output.bin` of a TYPE2 run of `model` over `data` on each engine.
+fn dataset_outputs(dir: &Path, engines: &[&str], model: &Path, data: &Path) -> Vec<Vec<u8>> {
+    engines
+        .iter()
+        .map(|engine| {
+            let out = dir.join(engine);
+            bench_ok(
+                &out,
+                &[
+                    "--engine",
+                    engine,
+                    "--model",
+                    model.to_str().unwrap(),
+                    "--dataset",
+                    data.to_str().unwrap(),
+                    "--warmup",
+                    "0",
+                ],
+            );
+            std::fs::read(out.join("raw_output.bin")).unwrap()
+        })
+        .collect()
+}
+
 #[test]
 fn ort_and_tract_agree_on_an_onnx_model() {
     let dir = tempfile::tempdir().unwrap();
@@ -72,29 +97,15 @@ fn ort_and_tract_agree_on_an_onnx_model() {
         f32_bytes((0..floats).map(|i| ((i % 997) as f32 / 500.0) - 1.0)),
     )
     .unwrap();
-    let mut outputs = Vec::new();
-    for engine in ["ort", "tract"] {
-        let out = dir.path().join(engine);
-        bench_ok(
-            &out,
-            &[
-                "--engine",
-                engine,
-                "--model",
-                squeezenet.to_str().unwrap(),
-                "--dataset",
-                data.to_str().unwrap(),
-                "--warmup",
-                "0",
-            ],
-        );
-        let bytes = std::fs::read(out.join("raw_output.bin")).unwrap();
-        let values: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        outputs.push(values);
-    }
+    let outputs: Vec<Vec<f32>> = dataset_outputs(dir.path(), &["ort", "tract"], &squeezenet, &data)
+        .iter()
+        .map(|bytes| {
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect()
+        })
+        .collect();
     assert_eq!(outputs[0].len(), 2 * 1000);
     // Softmax probabilities: the engines' kernels sum in different orders.
     let worst = outputs[0]
@@ -137,24 +148,7 @@ fn tflite_and_micro_agree_exactly_on_keyword_spotting() {
         f32_bytes((0..3 * 500).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)),
     )
     .unwrap();
-    let mut outputs = Vec::new();
-    for engine in ["tflite", "micro"] {
-        let out = dir.path().join(engine);
-        bench_ok(
-            &out,
-            &[
-                "--engine",
-                engine,
-                "--model",
-                kws.to_str().unwrap(),
-                "--dataset",
-                data.to_str().unwrap(),
-                "--warmup",
-                "0",
-            ],
-        );
-        outputs.push(std::fs::read(out.join("raw_output.bin")).unwrap());
-    }
+    let outputs = dataset_outputs(dir.path(), &["tflite", "micro"], &kws, &data);
     assert_eq!(outputs[0].len(), 3 * 12 * 4);
     assert_eq!(outputs[0], outputs[1], "tflite and micro outputs differ");
     let report = json(&dir.path().join("tflite/report.json"));

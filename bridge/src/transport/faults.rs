@@ -51,47 +51,30 @@ pub struct FaultCounts {
 /// A [`Link`] that corrupts the bytes passing through it.
 pub struct FaultyLink {
     inner: Box<dyn Link>,
-    rates: FaultRates,
-    rng: ChaCha8Rng,
+    faults: Faults,
     /// Corrupted bytes read from `inner`, not yet handed out.
     incoming: Vec<u8>,
     /// Corrupted bytes accepted from the caller, not yet written to `inner`.
     outgoing: Vec<u8>,
+}
+
+/// The fault generator and what it has done.
+struct Faults {
+    rates: FaultRates,
+    rng: ChaCha8Rng,
     counts: FaultCounts,
 }
 
-impl FaultyLink {
-    /// Wraps `inner`, corrupting at `rates` with generator seed `seed`.
-    pub fn new(inner: Box<dyn Link>, rates: FaultRates, seed: u64) -> Self {
-        Self {
-            inner,
-            rates,
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            incoming: Vec::new(),
-            outgoing: Vec::new(),
-            counts: FaultCounts::default(),
-        }
-    }
-
-    /// Faults injected so far.
-    pub fn counts(&self) -> FaultCounts {
-        self.counts
-    }
-
+impl Faults {
     /// Appends `bytes` to `out`, corrupted.
-    fn corrupt(&mut self, bytes: &[u8], into_incoming: bool) {
-        let mut out = std::mem::take(if into_incoming {
-            &mut self.incoming
-        } else {
-            &mut self.outgoing
-        });
+    fn corrupt(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        let FaultRates {
+            drop,
+            flip,
+            duplicate,
+        } = self.rates;
         for &byte in bytes {
             let roll: f64 = self.rng.random();
-            let FaultRates {
-                drop,
-                flip,
-                duplicate,
-            } = self.rates;
             if roll < drop {
                 self.counts.dropped += 1;
             } else if roll < drop + flip {
@@ -104,11 +87,27 @@ impl FaultyLink {
                 out.push(byte);
             }
         }
-        *(if into_incoming {
-            &mut self.incoming
-        } else {
-            &mut self.outgoing
-        }) = out;
+    }
+}
+
+impl FaultyLink {
+    /// Wraps `inner`, corrupting at `rates` with generator seed `seed`.
+    pub fn new(inner: Box<dyn Link>, rates: FaultRates, seed: u64) -> Self {
+        Self {
+            inner,
+            faults: Faults {
+                rates,
+                rng: ChaCha8Rng::seed_from_u64(seed),
+                counts: FaultCounts::default(),
+            },
+            incoming: Vec::new(),
+            outgoing: Vec::new(),
+        }
+    }
+
+    /// Faults injected so far.
+    pub fn counts(&self) -> FaultCounts {
+        self.faults.counts
     }
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -134,11 +133,10 @@ impl AsyncRead for FaultyLink {
             let mut raw = [0u8; 512];
             let mut raw_buf = ReadBuf::new(&mut raw);
             ready!(Pin::new(&mut this.inner).poll_read(cx, &mut raw_buf))?;
-            let filled = raw_buf.filled().to_vec();
-            if filled.is_empty() {
+            if raw_buf.filled().is_empty() {
                 return Poll::Ready(Ok(())); // end of stream
             }
-            this.corrupt(&filled, true);
+            this.faults.corrupt(raw_buf.filled(), &mut this.incoming);
         }
         let n = buf.remaining().min(this.incoming.len());
         buf.put_slice(&this.incoming[..n]);
@@ -155,7 +153,7 @@ impl AsyncWrite for FaultyLink {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
-        this.corrupt(buf, false);
+        this.faults.corrupt(buf, &mut this.outgoing);
         // The corrupted bytes now belong to the link; push what goes now.
         match this.poll_drain(cx) {
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
