@@ -33,7 +33,7 @@ fn engines(c: &mut Criterion) {
         let model = model(name);
         let mut group = c.benchmark_group(name);
         let mut session = Tract.load(&model, &LoadOptions::default()).unwrap();
-        let inputs = random_inputs(session.inputs(), 0).unwrap();
+        let inputs = random_inputs(session.inputs(), &Default::default(), 0).unwrap();
         for (ix, bytes) in inputs.iter().enumerate() {
             session.set_input(ix, bytes).unwrap();
         }

@@ -33,7 +33,7 @@ fn main() {
     let model = model(name);
 
     let session = Tract.load(&model, &LoadOptions::default()).unwrap();
-    let inputs = random_inputs(session.inputs(), 0).unwrap();
+    let inputs = random_inputs(session.inputs(), &Default::default(), 0).unwrap();
     let (mut state, values) = bare_tract(&model, &inputs);
     let spec = BenchmarkSpec {
         warmup: 2,

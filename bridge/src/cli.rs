@@ -88,6 +88,19 @@ pub struct BenchArgs {
     #[arg(long = "input-shape", value_name = "NAME:DIMS")]
     pub input_shapes: Vec<String>,
 
+    /// Fill an input with one value instead of random or dataset data,
+    /// e.g. sr=16000 (repeatable). Such inputs are not in a dataset's samples.
+    #[arg(long = "input-value", value_name = "NAME=VALUE")]
+    pub input_values: Vec<String>,
+
+    /// Parameters file: engine options and input settings (docs/parameters.md)
+    /// [default: MODEL.vlab.toml beside the model, when it exists]. Flags win over it.
+    #[arg(long, value_name = "FILE")]
+    pub params: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub engine_options: EngineArgs,
+
     /// Seed of the random inputs (TYPE1).
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
@@ -104,4 +117,38 @@ pub struct BenchArgs {
     /// Print vlab-report.json to stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Engine settings on the command line; `vlab engines` and docs/engines.md
+/// say which engine takes which.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Engine options")]
+pub struct EngineArgs {
+    /// Threads per operator: ort intra-op threads, tflite interpreter threads [default: 1].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// ort: inter-op threads [default: 1].
+    #[arg(long, value_name = "N")]
+    pub inter_threads: Option<usize>,
+
+    /// ort: graph optimisation level: disable, basic, extended, all [default: all].
+    #[arg(long, value_name = "LEVEL")]
+    pub optimization: Option<String>,
+
+    /// ort: execution provider: cpu, xnnpack, cuda, tensorrt, openvino [default: cpu].
+    #[arg(long, value_name = "EP")]
+    pub execution_provider: Option<String>,
+
+    /// tflite: the XNNPACK delegate, on or off [default: on].
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub xnnpack: Option<bool>,
+}
+
+fn parse_on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        other => Err(format!("'{other}': expected on or off")),
+    }
 }

@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
-use vlab_harness::inputs::{Dataset, random_inputs};
-use vlab_harness::measure::DatasetInfo;
+use vlab_harness::inputs::InputSource;
 use vlab_harness::{
-    BenchmarkSpec, DeviceInfo, Error, LayerStats, Measurement, ModelFile, ModelFormat, Observer,
-    OutputDir, Phase, Reports, Result, TargetInfo, TensorSpec, Workload, write_reports,
+    BenchmarkSpec, DeviceInfo, EngineOptions, Error, LayerStats, Measurement, ModelFile,
+    ModelFormat, Observer, OutputDir, Phase, Reports, Result, TargetInfo, TensorSpec,
+    write_reports,
 };
 
 use crate::board::{BoardDef, LaunchDef, TransportDef};
@@ -91,6 +91,7 @@ async fn bench(
 ) -> Result<Reports> {
     let started = OffsetDateTime::now_utc();
     spec.validate()?;
+    spec.load.engine.check_supported("micro", &[])?;
     let board = &options.board;
     let model = ModelFile::read(&spec.model)?;
     let view = host_view(&model, spec)?;
@@ -168,13 +169,15 @@ async fn bench(
     let to_ns = |ticks: u64| (ticks as f64 * 1e9 / f64::from(id.timer_hz)).round() as u64;
     let warmup = u32::try_from(spec.warmup).map_err(|_| Error::input("--warmup is too large"))?;
     let wall_start = Instant::now();
-    let (first_ticks, samples_ticks, summary, raw_output_bytes, dataset) = match &spec.workload {
-        Workload::Random { seed, iterations } => {
-            let iterations = u32::try_from(*iterations)
-                .map_err(|_| Error::input("--iterations is too large"))?;
-            session
-                .send_inputs(&random_inputs(&view.inputs, *seed)?)
-                .await?;
+    let mut source = InputSource::open(&spec.workload, &view.inputs, &spec.input_values)?;
+    let dataset = source.dataset_info();
+    let mut buffers = Vec::new();
+    let (first_ticks, samples_ticks, summary, raw_output_bytes) =
+        if let Some(iterations) = source.random_iterations() {
+            let iterations =
+                u32::try_from(iterations).map_err(|_| Error::input("--iterations is too large"))?;
+            source.first(&mut buffers)?;
+            session.send_inputs(&buffers).await?;
             observer.phase(Phase::Measure, 1);
             let first = session.run(0, 1, true, false).await?;
             let summary = session
@@ -182,20 +185,13 @@ async fn bench(
                 .await?;
             let ticks = session.read_samples(iterations).await?;
             observer.step();
-            (first.max_ticks, ticks, summary, 0, None)
-        }
-        Workload::Dataset { path } => {
-            let mut dataset = Dataset::open(path, &view.inputs)?;
-            let info = DatasetInfo {
-                file_name: dataset.file_name(),
-                samples: dataset.samples(),
-            };
+            (first.max_ticks, ticks, summary, 0)
+        } else {
             let mut raw = out.raw_output_writer()?;
-            let mut buffers = Vec::new();
-            let mut ticks = Vec::with_capacity(info.samples);
+            let mut ticks = Vec::with_capacity(source.count());
             let (mut first, mut profiled, mut written) = (0, None, 0u64);
-            observer.phase(Phase::Measure, info.samples);
-            while dataset.read_next(&mut buffers)? {
+            observer.phase(Phase::Measure, source.count());
+            while source.next_sample(&mut buffers)? {
                 session.send_inputs(&buffers).await?;
                 let is_first = ticks.is_empty();
                 if is_first {
@@ -216,9 +212,8 @@ async fn bench(
             raw.flush()
                 .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
             let summary = profiled.ok_or_else(|| Error::input("the dataset has no samples"))?;
-            (first, ticks, summary, written, Some(info))
-        }
-    };
+            (first, ticks, summary, written)
+        };
     let measured_wall_ns = elapsed_ns(wall_start);
     let layers = if spec.per_layer {
         observer.phase(Phase::Profile, view.operators);
@@ -271,11 +266,9 @@ async fn bench(
             device.firmware_version,
             device.build_hash
         ),
+        engine_options: EngineOptions::default(),
         benchmark_type: spec.benchmark_type(),
-        seed: match spec.workload {
-            Workload::Random { seed, .. } => Some(seed),
-            Workload::Dataset { .. } => None,
-        },
+        seed: source.seed(),
         dataset,
         warmup: spec.warmup,
         inputs: view.inputs.clone(),

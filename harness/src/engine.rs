@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{ModelFile, ModelFormat};
+use crate::params::EngineOptions;
 use crate::tensor::{ShapeOverrides, TensorSpec};
 
 /// An inference engine (tract, ONNX Runtime, TFLite, ...).
@@ -29,6 +30,9 @@ pub trait Engine: Send + Sync {
 pub struct LoadOptions {
     /// Shapes for inputs whose dimensions the model leaves open.
     pub input_shapes: ShapeOverrides,
+    /// Engine settings the user asked for; the engine refuses those it
+    /// does not have.
+    pub engine: EngineOptions,
 }
 
 /// A model loaded into an engine, ready to run.
@@ -41,6 +45,12 @@ pub trait Session {
 
     /// The model's outputs, in model order.
     fn outputs(&self) -> &[TensorSpec];
+
+    /// The settings this session runs with, defaults included, as they go
+    /// into the report.
+    fn options(&self) -> EngineOptions {
+        EngineOptions::default()
+    }
 
     /// Sets input `index` from raw little-endian bytes of exactly the
     /// input's byte size.

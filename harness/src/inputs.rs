@@ -17,6 +17,8 @@ use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result, file_name};
+use crate::measure::{DatasetInfo, Workload};
+use crate::params::InputValues;
 use crate::tensor::{DType, TensorSpec};
 
 /// Byte size of every input, in model order. Inputs must have fixed shapes.
@@ -76,13 +78,192 @@ pub fn random_input(spec: &TensorSpec, index: usize, seed: u64) -> Result<Vec<u8
     Ok(bytes)
 }
 
-/// Random bytes for every input of a model.
-pub fn random_inputs(inputs: &[TensorSpec], seed: u64) -> Result<Vec<Vec<u8>>> {
+/// Bytes for every input of a model: the input's value where `values`
+/// gives one, seeded random bytes otherwise.
+pub fn random_inputs(
+    inputs: &[TensorSpec],
+    values: &InputValues,
+    seed: u64,
+) -> Result<Vec<Vec<u8>>> {
+    let constants = constant_inputs(inputs, values)?;
     inputs
         .iter()
+        .zip(constants)
         .enumerate()
-        .map(|(i, spec)| random_input(spec, i, seed))
+        .map(|(i, (spec, constant))| match constant {
+            Some(bytes) => Ok(bytes),
+            None => random_input(spec, i, seed),
+        })
         .collect()
+}
+
+/// For each input, its bytes when `values` gives it one. Fails when a value
+/// names no input or does not fit the input's type.
+fn constant_inputs(inputs: &[TensorSpec], values: &InputValues) -> Result<Vec<Option<Vec<u8>>>> {
+    if let Some(unknown) = values
+        .names()
+        .find(|name| !inputs.iter().any(|i| i.name == *name))
+    {
+        let known: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+        return Err(Error::input(format!(
+            "input value for '{unknown}': the model has no such input (inputs: {})",
+            known.join(", ")
+        )));
+    }
+    let sizes = input_sizes(inputs)?;
+    inputs
+        .iter()
+        .zip(sizes)
+        .map(|(spec, size)| {
+            values
+                .get(&spec.name)
+                .map(|v| InputValues::fill(&spec.name, v, spec.dtype, size / spec.dtype.size()))
+                .transpose()
+        })
+        .collect()
+}
+
+/// Inputs of a measured run, ready to be handed to an engine or a board.
+pub struct InputSource(Source);
+
+enum Source {
+    /// TYPE1: the same inputs for every inference.
+    Random {
+        seed: u64,
+        iterations: usize,
+        inputs: Vec<TensorSpec>,
+        values: InputValues,
+    },
+    /// TYPE2: one sample per inference; inputs with a value are not in the file.
+    Dataset {
+        dataset: Dataset,
+        constants: Vec<Option<Vec<u8>>>,
+        scratch: Vec<Vec<u8>>,
+    },
+}
+
+impl InputSource {
+    /// Prepares the inputs `workload` describes for a model's `inputs`.
+    pub fn open(workload: &Workload, inputs: &[TensorSpec], values: &InputValues) -> Result<Self> {
+        let constants = constant_inputs(inputs, values)?;
+        Ok(Self(match workload {
+            Workload::Random { seed, iterations } => Source::Random {
+                seed: *seed,
+                iterations: *iterations,
+                inputs: inputs.to_vec(),
+                values: values.clone(),
+            },
+            Workload::Dataset { path } => {
+                let in_file: Vec<TensorSpec> = inputs
+                    .iter()
+                    .zip(&constants)
+                    .filter(|(_, c)| c.is_none())
+                    .map(|(spec, _)| spec.clone())
+                    .collect();
+                Source::Dataset {
+                    dataset: Dataset::open(path, &in_file)?,
+                    constants,
+                    scratch: Vec::new(),
+                }
+            }
+        }))
+    }
+
+    /// Fills `buffers` with the inputs of the first and warmup inferences:
+    /// the TYPE1 inputs, or the dataset's first sample (which the timed
+    /// loop then reads again from the start).
+    pub fn first(&mut self, buffers: &mut Vec<Vec<u8>>) -> Result<()> {
+        match &mut self.0 {
+            Source::Random {
+                seed,
+                inputs,
+                values,
+                ..
+            } => {
+                *buffers = random_inputs(inputs, values, *seed)?;
+                Ok(())
+            }
+            Source::Dataset {
+                dataset,
+                constants,
+                scratch,
+            } => {
+                let mut probe = dataset.reopen()?;
+                probe.read_next(scratch)?;
+                assemble(constants, scratch, buffers);
+                Ok(())
+            }
+        }
+    }
+
+    /// The number of TYPE1 inferences, or `None` for a dataset.
+    pub fn random_iterations(&self) -> Option<usize> {
+        match &self.0 {
+            Source::Random { iterations, .. } => Some(*iterations),
+            Source::Dataset { .. } => None,
+        }
+    }
+
+    /// Reads the next dataset sample into `buffers`, one per model input.
+    /// Returns `false` after the last sample, and always for TYPE1.
+    pub fn next_sample(&mut self, buffers: &mut Vec<Vec<u8>>) -> Result<bool> {
+        match &mut self.0 {
+            Source::Random { .. } => Ok(false),
+            Source::Dataset {
+                dataset,
+                constants,
+                scratch,
+            } => {
+                if !dataset.read_next(scratch)? {
+                    return Ok(false);
+                }
+                assemble(constants, scratch, buffers);
+                Ok(true)
+            }
+        }
+    }
+
+    /// The number of timed inferences.
+    pub fn count(&self) -> usize {
+        match &self.0 {
+            Source::Random { iterations, .. } => *iterations,
+            Source::Dataset { dataset, .. } => dataset.samples(),
+        }
+    }
+
+    /// The TYPE1 seed.
+    pub fn seed(&self) -> Option<u64> {
+        match &self.0 {
+            Source::Random { seed, .. } => Some(*seed),
+            Source::Dataset { .. } => None,
+        }
+    }
+
+    /// The TYPE2 dataset.
+    pub fn dataset_info(&self) -> Option<DatasetInfo> {
+        match &self.0 {
+            Source::Random { .. } => None,
+            Source::Dataset { dataset, .. } => Some(DatasetInfo {
+                file_name: dataset.file_name(),
+                samples: dataset.samples(),
+            }),
+        }
+    }
+}
+
+/// Model-order input buffers from the constant inputs and one sample of the
+/// others.
+fn assemble(constants: &[Option<Vec<u8>>], sample: &[Vec<u8>], buffers: &mut Vec<Vec<u8>>) {
+    buffers.resize_with(constants.len(), Vec::new);
+    let mut from_file = sample.iter();
+    for (buffer, constant) in buffers.iter_mut().zip(constants) {
+        let source = match constant {
+            Some(bytes) => bytes,
+            None => from_file.next().map_or(&[][..], Vec::as_slice),
+        };
+        buffer.clear();
+        buffer.extend_from_slice(source);
+    }
 }
 
 /// A TYPE2 dataset file, read one sample at a time.

@@ -22,6 +22,7 @@ pub mod inputs;
 pub mod measure;
 pub mod memory;
 pub mod model;
+pub mod params;
 pub mod report;
 mod run;
 pub mod stats;
@@ -34,6 +35,7 @@ pub use measure::{
     BenchmarkSpec, BenchmarkType, LayerStats, Measurement, Observer, Phase, Workload, measure,
 };
 pub use model::{ModelFile, ModelFormat};
+pub use params::{EngineOptions, InputValues, Parameters};
 pub use report::{ContractReport, DeviceInfo, Reports, TargetInfo, VlabReport};
 pub use run::{benchmark_to_dir, run_benchmark, write_reports};
 pub use stats::Statistics;

@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Engine, LoadOptions, Session};
 use crate::error::{Error, Result};
-use crate::inputs::{Dataset, input_sizes, random_inputs};
+use crate::inputs::{InputSource, input_sizes};
 use crate::memory::ProcessMemory;
 use crate::model::ModelFile;
+use crate::params::{EngineOptions, InputValues};
 use crate::report::DeviceInfo;
 use crate::stats::Statistics;
 use crate::tensor::TensorSpec;
@@ -73,6 +74,11 @@ pub struct BenchmarkSpec {
     pub workload: Workload,
     /// Options passed to the engine's loader.
     pub load: LoadOptions,
+    /// Inputs that hold one value in every element.
+    pub input_values: InputValues,
+    /// The parameters file the engine options and input settings came
+    /// from, if any (named in user.log).
+    pub parameters: Option<PathBuf>,
     /// Also time every operator, in separate profiled inferences after the timed ones.
     pub per_layer: bool,
 }
@@ -89,6 +95,8 @@ impl BenchmarkSpec {
                 iterations,
             },
             load: LoadOptions::default(),
+            input_values: InputValues::default(),
+            parameters: None,
             per_layer: false,
         }
     }
@@ -102,6 +110,8 @@ impl BenchmarkSpec {
                 path: dataset.into(),
             },
             load: LoadOptions::default(),
+            input_values: InputValues::default(),
+            parameters: None,
             per_layer: false,
         }
     }
@@ -163,6 +173,8 @@ pub struct Measurement {
     pub engine: String,
     /// Engine version as the engine reports it.
     pub engine_version: String,
+    /// The settings the engine ran with.
+    pub engine_options: EngineOptions,
     /// TYPE1 or TYPE2.
     pub benchmark_type: BenchmarkType,
     /// Seed of the random inputs (TYPE1).
@@ -257,7 +269,7 @@ pub fn measure(
     }
     let inputs = session.inputs().to_vec();
     input_sizes(&inputs)?;
-    let mut source = InputSource::open(&spec.workload, &inputs)?;
+    let mut source = InputSource::open(&spec.workload, &inputs, &spec.input_values)?;
     let mut buffers = Vec::new();
     source.first(&mut buffers)?;
     set_inputs(session.as_mut(), &buffers)?;
@@ -278,20 +290,17 @@ pub fn measure(
     let mut raw_output_bytes = 0u64;
     let cpu_start = ProcessTime::try_now().ok();
     let wall_start = Instant::now();
-    match &mut source {
-        InputSource::Random { iterations, .. } => {
-            for _ in 0..*iterations {
-                samples_ns.push(timed_run(session.as_mut())?);
-                observer.step();
-            }
+    if let Some(iterations) = source.random_iterations() {
+        for _ in 0..iterations {
+            samples_ns.push(timed_run(session.as_mut())?);
+            observer.step();
         }
-        InputSource::Dataset(dataset) => {
-            while dataset.read_next(&mut buffers)? {
-                set_inputs(session.as_mut(), &buffers)?;
-                samples_ns.push(timed_run(session.as_mut())?);
-                raw_output_bytes += write_outputs(session.as_ref(), raw_output)?;
-                observer.step();
-            }
+    } else {
+        while source.next_sample(&mut buffers)? {
+            set_inputs(session.as_mut(), &buffers)?;
+            samples_ns.push(timed_run(session.as_mut())?);
+            raw_output_bytes += write_outputs(session.as_ref(), raw_output)?;
+            observer.step();
         }
     }
     let measured_wall_ns = elapsed_ns(wall_start);
@@ -309,6 +318,7 @@ pub fn measure(
     Ok(Measurement {
         engine: engine.name().to_owned(),
         engine_version,
+        engine_options: session.options(),
         benchmark_type: spec.benchmark_type(),
         seed: source.seed(),
         dataset: source.dataset_info(),
@@ -370,70 +380,6 @@ fn profile(
             },
         })
         .collect())
-}
-
-/// Inputs of the run, ready to be handed to the session.
-enum InputSource {
-    Random {
-        seed: u64,
-        iterations: usize,
-        inputs: Vec<TensorSpec>,
-    },
-    Dataset(Dataset),
-}
-
-impl InputSource {
-    fn open(workload: &Workload, inputs: &[TensorSpec]) -> Result<Self> {
-        Ok(match workload {
-            Workload::Random { seed, iterations } => Self::Random {
-                seed: *seed,
-                iterations: *iterations,
-                inputs: inputs.to_vec(),
-            },
-            Workload::Dataset { path } => Self::Dataset(Dataset::open(path, inputs)?),
-        })
-    }
-
-    /// Fills `buffers` with the inputs of the first and warmup inferences:
-    /// the random inputs, or the dataset's first sample (which the timed
-    /// loop then reads again from the start).
-    fn first(&mut self, buffers: &mut Vec<Vec<u8>>) -> Result<()> {
-        match self {
-            Self::Random { seed, inputs, .. } => {
-                *buffers = random_inputs(inputs, *seed)?;
-                Ok(())
-            }
-            Self::Dataset(dataset) => {
-                let mut probe = dataset.reopen()?;
-                probe.read_next(buffers)?;
-                Ok(())
-            }
-        }
-    }
-
-    fn count(&self) -> usize {
-        match self {
-            Self::Random { iterations, .. } => *iterations,
-            Self::Dataset(dataset) => dataset.samples(),
-        }
-    }
-
-    fn seed(&self) -> Option<u64> {
-        match self {
-            Self::Random { seed, .. } => Some(*seed),
-            Self::Dataset(_) => None,
-        }
-    }
-
-    fn dataset_info(&self) -> Option<DatasetInfo> {
-        match self {
-            Self::Random { .. } => None,
-            Self::Dataset(d) => Some(DatasetInfo {
-                file_name: d.file_name(),
-                samples: d.samples(),
-            }),
-        }
-    }
 }
 
 fn set_inputs(session: &mut dyn Session, buffers: &[Vec<u8>]) -> Result<()> {

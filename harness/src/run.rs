@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::host::HostInfo;
 use crate::measure::{BenchmarkSpec, Measurement, Observer, Workload, measure};
 use crate::model::ModelFile;
+use crate::params::Parameters;
 use crate::report::{ContractReport, Reports, TargetInfo, VlabReport};
 
 /// Benchmarks `spec` on `engine` and writes every artifact into `out`: the
@@ -52,6 +53,9 @@ fn run(
         model.file_name(),
         engine.name()
     ))?;
+    if let Some(path) = &spec.parameters {
+        out.log(&Parameters::describe_source(path))?;
+    }
     let measurement = match spec.workload {
         Workload::Random { .. } => measure(engine, &model, spec, observer, &mut sink())?,
         Workload::Dataset { .. } => {

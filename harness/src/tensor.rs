@@ -162,6 +162,12 @@ impl ShapeOverrides {
         Ok(Self(map))
     }
 
+    /// These overrides plus `dims` for input `name`, unless it already has one.
+    pub fn with_default(mut self, name: &str, dims: Vec<usize>) -> Self {
+        self.0.entry(name.to_owned()).or_insert(dims);
+        self
+    }
+
     /// The override for an input, if given.
     pub fn get(&self, name: &str) -> Option<&[usize]> {
         self.0.get(name).map(Vec::as_slice)
@@ -194,7 +200,8 @@ impl ShapeOverrides {
             (Some(given), None) => Ok(given.to_vec()),
             (None, Some(declared)) => declared.iter().copied().collect::<Option<Vec<_>>>().ok_or_else(|| {
                 Error::input(format!(
-                    "input '{input}' has dynamic shape {}; give it with --input-shape {input}:{}",
+                    "input '{input}' has dynamic shape {}; give it with --input-shape {input}:{} \
+                     or in a parameters file (docs/parameters.md)",
                     format_shape(declared),
                     declared
                         .iter()

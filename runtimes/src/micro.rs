@@ -48,6 +48,7 @@ impl Engine for Micro {
     }
 
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
+        options.engine.check_supported("micro", &[])?;
         let fail = |e: vlab_micro::Error| model.error(format!("micro cannot run this model: {e}"));
         let loaded = Loaded::try_new(model.bytes().to_vec(), |bytes| {
             let parsed = Model::parse(bytes)?;

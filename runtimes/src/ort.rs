@@ -5,19 +5,22 @@
 //! it is missing, `init_from` returns an error instead, and refuses a
 //! library older than the API version compiled in (ONNX Runtime 1.22).
 //!
-//! Sessions run on one intra-op and one inter-op thread with every graph
-//! optimisation, like `onnxruntime_perf_test -x 1 -y 1`.
+//! By default sessions run on the CPU execution provider with one intra-op
+//! and one inter-op thread and every graph optimisation, like
+//! `onnxruntime_perf_test -x 1 -y 1`; `threads`, `inter_threads`,
+//! `optimization` and `execution_provider` change that (docs/engines.md).
 
 use std::sync::OnceLock;
 
 use ort::environment::Environment;
+use ort::ep::{self, ExecutionProvider, ExecutionProviderDispatch};
 use ort::memory::Allocator;
 use ort::session::Session as OrtSession;
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::{DynTensor, TensorElementType, ValueType};
 use vlab_harness::{
-    DType, Engine, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor, Result, Session,
-    TensorSpec,
+    DType, Engine, EngineOptions, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor, Result,
+    Session, TensorSpec,
 };
 
 use crate::dylib::LibrarySearch;
@@ -107,11 +110,10 @@ impl Engine for Ort {
 
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
         let runtime = runtime()?;
+        let settings = Settings::from_options(&options.engine)?;
         let rejected = |e: &dyn std::fmt::Display| model.error(format!("ONNX Runtime: {e}"));
-        let session = OrtSession::builder(&runtime.env)
-            .and_then(|b| Ok(b.with_intra_threads(1)?))
-            .and_then(|b| Ok(b.with_inter_threads(1)?))
-            .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
+        let session = settings
+            .builder(&runtime.env)
             .and_then(|mut b| b.commit_from_memory(model.bytes()))
             .map_err(|e| rejected(&e))?;
         let shapes = &options.input_shapes;
@@ -149,11 +151,162 @@ impl Engine for Ort {
         let results = vec![(Vec::new(), Vec::new()); outputs.len()];
         Ok(Box::new(OrtSessionAdapter {
             session,
+            options: settings.report(),
             inputs,
             outputs,
             values,
             results,
         }))
+    }
+}
+
+/// The session settings, checked, with vlab's defaults filled in.
+struct Settings {
+    threads: usize,
+    inter_threads: usize,
+    optimization: (&'static str, GraphOptimizationLevel),
+    provider: Provider,
+}
+
+/// Graph optimisation levels by the names ONNX Runtime's tools use.
+const LEVELS: [(&str, GraphOptimizationLevel); 5] = [
+    ("disable", GraphOptimizationLevel::Disable),
+    ("basic", GraphOptimizationLevel::Level1),
+    ("extended", GraphOptimizationLevel::Level2),
+    ("layout", GraphOptimizationLevel::Level3),
+    ("all", GraphOptimizationLevel::All),
+];
+
+/// The execution providers vlab can ask ONNX Runtime for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provider {
+    Cpu,
+    Xnnpack,
+    Cuda,
+    TensorRt,
+    OpenVino,
+}
+
+impl Provider {
+    const ALL: [Provider; 5] = [
+        Provider::Cpu,
+        Provider::Xnnpack,
+        Provider::Cuda,
+        Provider::TensorRt,
+        Provider::OpenVino,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Provider::Cpu => "cpu",
+            Provider::Xnnpack => "xnnpack",
+            Provider::Cuda => "cuda",
+            Provider::TensorRt => "tensorrt",
+            Provider::OpenVino => "openvino",
+        }
+    }
+
+    /// Whether the loaded library was built with this provider.
+    fn is_available(self) -> bool {
+        let available = match self {
+            Provider::Cpu => return true,
+            Provider::Xnnpack => ep::XNNPACK::is_available(),
+            Provider::Cuda => ep::CUDA::is_available(),
+            Provider::TensorRt => ep::TensorRT::is_available(),
+            Provider::OpenVino => ep::OpenVINO::is_available(),
+        };
+        available.unwrap_or(false)
+    }
+
+    /// The registration for a session; `None` for the CPU provider, which
+    /// every session has (registering `ep::CPU` would also turn ONNX
+    /// Runtime's memory arena off, unlike its own tools).
+    fn dispatch(self) -> Option<ExecutionProviderDispatch> {
+        let dispatch = match self {
+            Provider::Cpu => return None,
+            Provider::Xnnpack => ep::XNNPACK::default().build(),
+            Provider::Cuda => ep::CUDA::default().build(),
+            Provider::TensorRt => ep::TensorRT::default().build(),
+            Provider::OpenVino => ep::OpenVINO::default().build(),
+        };
+        Some(dispatch.error_on_failure())
+    }
+}
+
+impl Settings {
+    fn from_options(options: &EngineOptions) -> Result<Self> {
+        options.check_supported(
+            "ort",
+            &[
+                "threads",
+                "inter_threads",
+                "optimization",
+                "execution_provider",
+            ],
+        )?;
+        let level = options.optimization.as_deref().unwrap_or("all");
+        let optimization = LEVELS
+            .into_iter()
+            .find(|(name, _)| *name == level)
+            .ok_or_else(|| {
+                let names: Vec<&str> = LEVELS.iter().map(|(n, _)| *n).collect();
+                Error::input(format!(
+                    "optimization '{level}': ONNX Runtime's levels are {}",
+                    names.join(", ")
+                ))
+            })?;
+        let wanted = options.execution_provider.as_deref().unwrap_or("cpu");
+        let provider = Provider::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
+                Error::input(format!(
+                    "execution provider '{wanted}': vlab knows {}",
+                    names.join(", ")
+                ))
+            })?;
+        if !provider.is_available() {
+            let here: Vec<&str> = Provider::ALL
+                .into_iter()
+                .filter(|p| p.is_available())
+                .map(Provider::name)
+                .collect();
+            return Err(Error::runtime(format!(
+                "execution provider '{}': this ONNX Runtime library was built without it \
+                 (it has: {})",
+                provider.name(),
+                here.join(", ")
+            )));
+        }
+        Ok(Self {
+            threads: EngineOptions::thread_count(options.threads, "threads")?,
+            inter_threads: EngineOptions::thread_count(options.inter_threads, "inter_threads")?,
+            optimization,
+            provider,
+        })
+    }
+
+    fn builder(&self, env: &Environment) -> ort::Result<SessionBuilder> {
+        let builder = OrtSession::builder(env)?
+            .with_intra_threads(self.threads)?
+            .with_inter_threads(self.inter_threads)?
+            .with_optimization_level(self.optimization.1)?;
+        Ok(match self.provider.dispatch() {
+            Some(provider) => builder.with_execution_providers([provider])?,
+            None => builder,
+        })
+    }
+
+    /// The settings as they go into the report.
+    fn report(&self) -> EngineOptions {
+        EngineOptions {
+            threads: Some(self.threads),
+            inter_threads: Some(self.inter_threads),
+            optimization: Some(self.optimization.0.to_owned()),
+            execution_provider: Some(self.provider.name().to_owned()),
+            xnnpack: None,
+        }
     }
 }
 
@@ -198,6 +351,7 @@ fn dtype(model: &ModelFile, name: &str, ty: TensorElementType) -> Result<DType> 
 /// A model loaded into ONNX Runtime.
 struct OrtSessionAdapter {
     session: OrtSession,
+    options: EngineOptions,
     inputs: Vec<TensorSpec>,
     outputs: Vec<TensorSpec>,
     /// The input tensors, allocated once and refilled by `set_input`.
@@ -266,6 +420,10 @@ impl Session for OrtSessionAdapter {
 
     fn outputs(&self) -> &[TensorSpec] {
         &self.outputs
+    }
+
+    fn options(&self) -> EngineOptions {
+        self.options.clone()
     }
 
     fn set_input(&mut self, index: usize, bytes: &[u8]) -> Result<()> {

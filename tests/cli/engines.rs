@@ -1,7 +1,6 @@
 //! The engines users deploy, for real: ONNX Runtime from the PyPI wheel that
 //! scripts/setup.sh installs into .venv/engines.
 
-use std::path::Path;
 use std::process::Command;
 
 use crate::support::{bench_ok, f32_bytes, json, model, vlab};
@@ -62,60 +61,6 @@ fn ort_benchmarks_an_onnx_model() {
     assert!(report["inference_latency"]["median"].as_f64().unwrap() > 0.0);
 }
 
-/// `raw_output.bin` of a TYPE2 run of `model` over `data` on each engine.
-fn dataset_outputs(dir: &Path, engines: &[&str], model: &Path, data: &Path) -> Vec<Vec<u8>> {
-    engines
-        .iter()
-        .map(|engine| {
-            let out = dir.join(engine);
-            bench_ok(
-                &out,
-                &[
-                    "--engine",
-                    engine,
-                    "--model",
-                    model.to_str().unwrap(),
-                    "--dataset",
-                    data.to_str().unwrap(),
-                    "--warmup",
-                    "0",
-                ],
-            );
-            std::fs::read(out.join("raw_output.bin")).unwrap()
-        })
-        .collect()
-}
-
-#[test]
-fn ort_and_tract_agree_on_an_onnx_model() {
-    let dir = tempfile::tempdir().unwrap();
-    let squeezenet = model("light_squeezenet.onnx");
-    let data = dir.path().join("images.bin");
-    let floats = 2 * 3 * 224 * 224;
-    std::fs::write(
-        &data,
-        f32_bytes((0..floats).map(|i| ((i % 997) as f32 / 500.0) - 1.0)),
-    )
-    .unwrap();
-    let outputs: Vec<Vec<f32>> = dataset_outputs(dir.path(), &["ort", "tract"], &squeezenet, &data)
-        .iter()
-        .map(|bytes| {
-            bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                .collect()
-        })
-        .collect();
-    assert_eq!(outputs[0].len(), 2 * 1000);
-    // Softmax probabilities: the engines' kernels sum in different orders.
-    let worst = outputs[0]
-        .iter()
-        .zip(&outputs[1])
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    assert!(worst < 1e-5, "ort and tract differ by {worst}");
-}
-
 #[test]
 fn a_missing_onnx_runtime_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -139,23 +84,6 @@ fn a_missing_onnx_runtime_is_a_clear_error() {
 }
 
 #[test]
-fn tflite_and_micro_agree_exactly_on_keyword_spotting() {
-    let dir = tempfile::tempdir().unwrap();
-    let kws = model("keyword_spotting.tflite");
-    let data = dir.path().join("kws.bin");
-    std::fs::write(
-        &data,
-        f32_bytes((0..3 * 500).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)),
-    )
-    .unwrap();
-    let outputs = dataset_outputs(dir.path(), &["tflite", "micro"], &kws, &data);
-    assert_eq!(outputs[0].len(), 3 * 12 * 4);
-    assert_eq!(outputs[0], outputs[1], "tflite and micro outputs differ");
-    let report = json(&dir.path().join("tflite/report.json"));
-    assert_eq!(report["inference_engine"], "tflite 2.17.1");
-}
-
-#[test]
 fn a_missing_tflite_library_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let kws = model("keyword_spotting.tflite");
@@ -171,6 +99,204 @@ fn a_missing_tflite_library_is_a_clear_error() {
     let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
     assert!(
         log.contains("TensorFlow Lite C library TFLITE_DYLIB_PATH=/nonexistent/libtensorflowlite_c.so does not exist"),
+        "{log}"
+    );
+}
+
+#[test]
+fn ort_takes_its_options_and_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let squeezenet = model("light_squeezenet.onnx");
+    bench_ok(
+        dir.path(),
+        &[
+            "--engine",
+            "ort",
+            "--model",
+            squeezenet.to_str().unwrap(),
+            "--iterations",
+            "2",
+            "--threads",
+            "2",
+            "--optimization",
+            "basic",
+        ],
+    );
+    let report = json(&dir.path().join("vlab-report.json"));
+    let options = &report["engine"]["options"];
+    assert_eq!(options["threads"], 2);
+    assert_eq!(options["inter_threads"], 1);
+    assert_eq!(options["optimization"], "basic");
+    assert_eq!(options["execution_provider"], "cpu");
+    assert!(report["timing"]["init_ns"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn engine_options_an_engine_lacks_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let squeezenet = model("light_squeezenet.onnx");
+    let squeezenet = squeezenet.to_str().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let cases: [(&[&str], i32, &str); 4] = [
+        (
+            &["--engine", "ort", "--xnnpack", "off"],
+            2,
+            "engine ort has no option xnnpack; it takes threads, inter_threads, optimization, execution_provider",
+        ),
+        (
+            &["--engine", "ort", "--optimization", "max"],
+            2,
+            "optimization 'max': ONNX Runtime's levels are disable, basic, extended, layout, all",
+        ),
+        (
+            &["--engine", "ort", "--execution-provider", "cuda"],
+            1,
+            "execution provider 'cuda': this ONNX Runtime library was built without it (it has: cpu)",
+        ),
+        (
+            &["--engine", "tract", "--threads", "4"],
+            2,
+            "engine tract has no option threads; it takes no engine options",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let mut all = vec!["bench", "--model", squeezenet, "--out", out];
+        all.extend_from_slice(args);
+        let output = vlab(&all);
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
+        let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
+        assert!(log.contains(message), "{args:?}: {log}");
+    }
+}
+
+#[test]
+fn silero_vad_runs_on_ort_with_the_parameters_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let vad = model("silero_vad.onnx");
+    bench_ok(
+        dir.path(),
+        &[
+            "--engine",
+            "ort",
+            "--model",
+            vad.to_str().unwrap(),
+            "--iterations",
+            "5",
+        ],
+    );
+    let report = json(&dir.path().join("vlab-report.json"));
+    assert_eq!(report["inputs"][0]["shape"], serde_json::json!([1, 576]));
+    assert_eq!(report["inputs"][2]["name"], "sr");
+    assert_eq!(report["outputs"][0]["shape"], serde_json::json!([1, 1]));
+    let log = std::fs::read_to_string(dir.path().join("user.log")).unwrap();
+    assert!(
+        log.contains("parameters from silero_vad.vlab.toml"),
+        "{log}"
+    );
+}
+
+#[test]
+fn inputs_with_a_value_are_not_in_the_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let vad = model("silero_vad.onnx");
+    // Two samples of `input` (1x576) and `state` (2x1x128); `sr` is 16000
+    // from silero_vad.vlab.toml.
+    let sample: Vec<f32> = (0..576 + 256)
+        .map(|i| ((i % 50) as f32 / 100.0) - 0.25)
+        .collect();
+    let data = dir.path().join("audio.bin");
+    std::fs::write(&data, f32_bytes(sample.iter().chain(&sample).copied())).unwrap();
+    let out = dir.path().join("out");
+    bench_ok(
+        &out,
+        &[
+            "--engine",
+            "ort",
+            "--model",
+            vad.to_str().unwrap(),
+            "--dataset",
+            data.to_str().unwrap(),
+        ],
+    );
+    let raw = std::fs::read(out.join("raw_output.bin")).unwrap();
+    // Per sample: output (1x1) and stateN (2x1x128), float32.
+    assert_eq!(raw.len(), 2 * (1 + 256) * 4);
+    assert_eq!(raw[..raw.len() / 2], raw[raw.len() / 2..]);
+    let probability = f32::from_le_bytes(raw[..4].try_into().unwrap());
+    assert!((0.0..=1.0).contains(&probability), "{probability}");
+}
+
+#[test]
+fn a_parameters_file_error_names_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("params.toml");
+    std::fs::write(&params, "[engine]\nthreads = 2\nthraeds = 3\n").unwrap();
+    let kws = model("keyword_spotting.tflite");
+    let output = vlab(&[
+        "bench",
+        "--engine",
+        "tflite",
+        "--model",
+        kws.to_str().unwrap(),
+        "--params",
+        params.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let log = std::fs::read_to_string(dir.path().join("out/error.log")).unwrap();
+    assert!(log.contains("params.toml"), "{log}");
+    assert!(log.contains("unknown field `thraeds`"), "{log}");
+    assert!(log.contains("(line 3)"), "{log}");
+}
+
+#[test]
+fn tflite_reports_xnnpack_and_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let kws = model("keyword_spotting.tflite");
+    for (xnnpack, expected) in [("on", true), ("off", false)] {
+        let out = dir.path().join(xnnpack);
+        bench_ok(
+            &out,
+            &[
+                "--engine",
+                "tflite",
+                "--model",
+                kws.to_str().unwrap(),
+                "--iterations",
+                "2",
+                "--xnnpack",
+                xnnpack,
+            ],
+        );
+        let report = json(&out.join("vlab-report.json"));
+        assert_eq!(report["engine"]["options"]["xnnpack"], expected);
+        assert_eq!(report["engine"]["options"]["threads"], 1);
+    }
+}
+
+#[test]
+fn tflite_passes_its_own_message_for_a_model_it_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(model("keyword_spotting.tflite")).unwrap();
+    bytes[40..48].fill(0xff);
+    let broken = dir.path().join("broken.tflite");
+    std::fs::write(&broken, bytes).unwrap();
+    let output = vlab(&[
+        "bench",
+        "--engine",
+        "tflite",
+        "--model",
+        broken.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let log = std::fs::read_to_string(dir.path().join("out/error.log")).unwrap();
+    assert!(
+        log.contains(
+            "broken.tflite: TensorFlow Lite cannot read the model: The model is not a valid Flatbuffer buffer"
+        ),
         "{log}"
     );
 }

@@ -7,6 +7,7 @@
 mod bad_input;
 mod bench;
 mod board;
+mod conformance;
 mod engines;
 mod goldens;
 mod support;

@@ -2,7 +2,8 @@
 
 use vlab_harness::report::summary_lines;
 use vlab_harness::{
-    BenchmarkSpec, Error, LoadOptions, OutputDir, Result, ShapeOverrides, Workload, run_benchmark,
+    BenchmarkSpec, EngineOptions, Error, InputValues, LoadOptions, OutputDir, Parameters, Result,
+    ShapeOverrides, Workload, run_benchmark,
 };
 
 use std::time::Duration;
@@ -76,13 +77,32 @@ fn spec(args: &BenchArgs) -> Result<BenchmarkSpec> {
             iterations: args.iterations.unwrap_or(DEFAULT_ITERATIONS),
         },
     };
+    let parameters = args
+        .params
+        .clone()
+        .or_else(|| Parameters::beside(&args.model));
+    let file = match &parameters {
+        Some(path) => Parameters::read(path)?,
+        None => Parameters::default(),
+    };
+    let e = &args.engine_options;
+    let flags = EngineOptions {
+        threads: e.threads,
+        inter_threads: e.inter_threads,
+        optimization: e.optimization.clone(),
+        execution_provider: e.execution_provider.clone(),
+        xnnpack: e.xnnpack,
+    };
     Ok(BenchmarkSpec {
         model: args.model.clone(),
         warmup: args.warmup,
         workload,
         load: LoadOptions {
-            input_shapes: ShapeOverrides::parse(&args.input_shapes)?,
+            input_shapes: file.shapes(ShapeOverrides::parse(&args.input_shapes)?),
+            engine: file.engine.clone().overlaid(flags),
         },
+        input_values: file.values(InputValues::parse(&args.input_values)?),
+        parameters,
         per_layer: args.per_layer,
     })
 }

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::host::{HostInfo, temperature_celsius};
 use crate::measure::{BenchmarkType, DatasetInfo, LayerStats, Measurement};
 use crate::model::{ModelFile, ModelFormat};
+use crate::params::EngineOptions;
 use crate::stats::Statistics;
 use crate::tensor::TensorSpec;
 
@@ -136,6 +137,10 @@ pub struct EngineInfo {
     pub name: String,
     /// Version the engine library reports.
     pub version: String,
+    /// The settings the engine ran with, defaults included (thread counts,
+    /// optimisation level, execution provider, delegates). Its session or
+    /// interpreter creation time is `timing.init_ns`.
+    pub options: EngineOptions,
 }
 
 /// The model file.
@@ -170,7 +175,9 @@ pub struct BenchmarkInfo {
 /// Every measured duration, in nanoseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TimingInfo {
-    /// Load and prepare the model.
+    /// Load and prepare the model: the engine's session or interpreter
+    /// creation, from model bytes in memory to ready to run (on a board:
+    /// connecting and sending the model).
     pub init_ns: u64,
     /// The first inference.
     pub first_inference_ns: u64,
@@ -235,6 +242,7 @@ impl VlabReport {
             engine: EngineInfo {
                 name: m.engine.clone(),
                 version: m.engine_version.clone(),
+                options: m.engine_options.clone(),
             },
             model: ModelInfo {
                 file_name: model.file_name(),

@@ -42,6 +42,10 @@ pub fn summary_lines(r: &VlabReport) -> Vec<String> {
             r.engine.name, r.engine.version, r.target.name
         ),
     ];
+    let options = r.engine.options.describe();
+    if !options.is_empty() {
+        lines.push(format!("options  {options}"));
+    }
     for i in &r.inputs {
         lines.push(format!(
             "input    {} {} {}",

@@ -41,6 +41,82 @@ pub struct QuantizationParams {
     pub zero_point: i32,
 }
 
+/// Opaque C types.
+#[repr(C)]
+pub struct TfLiteDelegate {
+    _private: [u8; 0],
+}
+
+/// `TfLiteXNNPackDelegateOptions`. Its layout grows between releases; vlab
+/// sets only `num_threads`, the first field in every release, and gives the
+/// rest room. Like every struct over 16 bytes it is returned through a
+/// caller-made buffer on x86-64 and AArch64, so
+/// `TfLiteXNNPackDelegateOptionsDefault` writes the library's own layout
+/// into this one, and `TfLiteXNNPackDelegateCreate` reads it back.
+#[repr(C)]
+struct XnnpackOptions {
+    num_threads: i32,
+    flags: u32,
+    rest: [u64; 30],
+}
+
+/// An error reporter callback: `(user_data, format, va_list)`. A `va_list`
+/// travels as one pointer-sized value on x86-64 (an array, so a pointer),
+/// AArch64 (a 32-byte struct, passed by reference) and 32-bit Arm (a
+/// one-pointer struct), so it is taken as a pointer and handed on to
+/// `vsnprintf` unchanged: stable Rust cannot read a `va_list` itself.
+type Reporter = unsafe extern "C" fn(*mut c_void, *const c_char, *mut c_void);
+
+unsafe extern "C" {
+    /// C's `vsnprintf`, from the C library every Rust program on these
+    /// targets links.
+    fn vsnprintf(buf: *mut c_char, size: usize, format: *const c_char, args: *mut c_void) -> i32;
+}
+
+/// What TensorFlow Lite reported through the error reporter, newest last.
+#[derive(Default)]
+struct ErrorLog(std::sync::Mutex<Vec<String>>);
+
+impl ErrorLog {
+    /// Every message since the last call, joined, or `None`.
+    fn take(&self) -> Option<String> {
+        let mut messages = self.0.lock().ok()?;
+        let text = messages.join("; ");
+        messages.clear();
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+/// The error reporter vlab installs: formats the message and keeps it in
+/// the `ErrorLog` that `user_data` points to.
+unsafe extern "C" fn report(user_data: *mut c_void, format: *const c_char, args: *mut c_void) {
+    let mut buf = [0 as c_char; 1024];
+    // SAFETY: `buf` has the size given; `format` and `args` come from
+    // TensorFlow Lite's ErrorReporter::Report, which keeps them valid for
+    // this call.
+    if unsafe { vsnprintf(buf.as_mut_ptr(), buf.len(), format, args) } < 0 {
+        return;
+    }
+    // SAFETY: vsnprintf NUL-terminates within `buf`; `user_data` is the
+    // `ErrorLog` the interpreter owns, which outlives model and interpreter.
+    let (message, log) = unsafe {
+        (
+            CStr::from_ptr(buf.as_ptr()).to_string_lossy(),
+            &*user_data.cast::<ErrorLog>(),
+        )
+    };
+    if let Ok(mut messages) = log.0.lock() {
+        messages.push(message.trim().to_owned());
+    }
+}
+
+/// The XNNPACK delegate's functions, when the library exports them.
+struct XnnpackApi {
+    options_default: unsafe extern "C" fn() -> XnnpackOptions,
+    create: unsafe extern "C" fn(*const XnnpackOptions) -> *mut TfLiteDelegate,
+    delete: unsafe extern "C" fn(*mut TfLiteDelegate),
+}
+
 /// `kTfLiteOk`.
 const OK: i32 = 0;
 
@@ -48,7 +124,6 @@ const OK: i32 = 0;
 pub struct Api {
     _lib: libloading::Library,
     version: unsafe extern "C" fn() -> *const c_char,
-    model_create: unsafe extern "C" fn(*const c_void, usize) -> *mut TfLiteModel,
     model_delete: unsafe extern "C" fn(*mut TfLiteModel),
     options_create: unsafe extern "C" fn() -> *mut TfLiteInterpreterOptions,
     options_set_threads: unsafe extern "C" fn(*mut TfLiteInterpreterOptions, i32),
@@ -72,6 +147,12 @@ pub struct Api {
     tensor_name: unsafe extern "C" fn(*const TfLiteTensor) -> *const c_char,
     tensor_quantization: unsafe extern "C" fn(*const TfLiteTensor) -> QuantizationParams,
     copy_from_buffer: unsafe extern "C" fn(*mut TfLiteTensor, *const c_void, usize) -> i32,
+    model_create_reporting:
+        unsafe extern "C" fn(*const c_void, usize, Reporter, *mut c_void) -> *mut TfLiteModel,
+    options_set_reporter:
+        unsafe extern "C" fn(*mut TfLiteInterpreterOptions, Reporter, *mut c_void),
+    options_add_delegate: unsafe extern "C" fn(*mut TfLiteInterpreterOptions, *mut TfLiteDelegate),
+    xnnpack: Option<XnnpackApi>,
 }
 
 // SAFETY: the API is a table of function pointers into a library that stays
@@ -103,9 +184,21 @@ impl Api {
                 })?
             };
         }
+        macro_rules! optional {
+            ($name:literal) => {
+                // SAFETY: as in `sym!`.
+                unsafe { lib.get($name) }.ok().map(|f| *f)
+            };
+        }
+        let xnnpack = (|| {
+            Some(XnnpackApi {
+                options_default: optional!(b"TfLiteXNNPackDelegateOptionsDefault\0")?,
+                create: optional!(b"TfLiteXNNPackDelegateCreate\0")?,
+                delete: optional!(b"TfLiteXNNPackDelegateDelete\0")?,
+            })
+        })();
         Ok(Self {
             version: sym!(b"TfLiteVersion\0"),
-            model_create: sym!(b"TfLiteModelCreate\0"),
             model_delete: sym!(b"TfLiteModelDelete\0"),
             options_create: sym!(b"TfLiteInterpreterOptionsCreate\0"),
             options_set_threads: sym!(b"TfLiteInterpreterOptionsSetNumThreads\0"),
@@ -126,6 +219,10 @@ impl Api {
             tensor_name: sym!(b"TfLiteTensorName\0"),
             tensor_quantization: sym!(b"TfLiteTensorQuantizationParams\0"),
             copy_from_buffer: sym!(b"TfLiteTensorCopyFromBuffer\0"),
+            model_create_reporting: sym!(b"TfLiteModelCreateWithErrorReporter\0"),
+            options_set_reporter: sym!(b"TfLiteInterpreterOptionsSetErrorReporter\0"),
+            options_add_delegate: sym!(b"TfLiteInterpreterOptionsAddDelegate\0"),
+            xnnpack,
             _lib: lib,
         })
     }
@@ -136,6 +233,11 @@ impl Api {
         unsafe { CStr::from_ptr((self.version)()) }
             .to_string_lossy()
             .into_owned()
+    }
+
+    /// Whether the library exports the XNNPACK delegate.
+    pub fn has_xnnpack(&self) -> bool {
+        self.xnnpack.is_some()
     }
 }
 
@@ -157,58 +259,113 @@ pub struct Interpreter {
     api: &'static Api,
     /// The flatbuffer; TFLite reads it for the model's whole life.
     _data: Box<[u8]>,
+    /// Where TFLite's error reporter writes; outlives model and interpreter.
+    errors: Box<ErrorLog>,
     model: NonNull<TfLiteModel>,
-    interpreter: NonNull<TfLiteInterpreter>,
+    /// The XNNPACK delegate, deleted after the interpreter that uses it.
+    delegate: Option<NonNull<TfLiteDelegate>>,
+    interpreter: Option<NonNull<TfLiteInterpreter>>,
 }
 
 // SAFETY: the interpreter is used from one thread at a time (`&mut self`
-// for everything that mutates), and owns its model and data.
+// for everything that mutates), and owns its model, delegate and data.
 unsafe impl Send for Interpreter {}
 
 impl Interpreter {
-    /// Builds an interpreter with `threads` threads over a copy of `model`
-    /// and allocates its tensors.
-    pub fn new(api: &'static Api, model: &[u8], threads: i32) -> Result<Self, String> {
+    /// Builds an interpreter with `threads` threads over a copy of `model`,
+    /// with the XNNPACK delegate when `xnnpack` is set, and allocates its
+    /// tensors. Errors carry TensorFlow Lite's own messages.
+    pub fn new(
+        api: &'static Api,
+        model: &[u8],
+        threads: i32,
+        xnnpack: bool,
+    ) -> Result<Self, String> {
         let data: Box<[u8]> = model.into();
-        // SAFETY: `data` outlives the model (both owned by `Self`, the
-        // model deleted first in `drop`).
-        let raw_model = unsafe { (api.model_create)(data.as_ptr().cast(), data.len()) };
-        let model = NonNull::new(raw_model)
-            .ok_or("TensorFlow Lite cannot read the model (TfLiteModelCreate failed)")?;
-        // SAFETY: plain constructor and setter on the options object, which
-        // is deleted right after the interpreter copies it.
-        let interpreter = unsafe {
-            let options = (api.options_create)();
-            if !options.is_null() {
-                (api.options_set_threads)(options, threads);
-            }
-            let interpreter = (api.interpreter_create)(model.as_ptr(), options);
-            if !options.is_null() {
-                (api.options_delete)(options);
-            }
-            interpreter
+        let errors = Box::<ErrorLog>::default();
+        let user_data = std::ptr::from_ref::<ErrorLog>(&errors).cast_mut().cast();
+        // SAFETY: `data` and `errors` outlive the model (all owned by
+        // `Self`, the model deleted first in `drop`).
+        let raw_model = unsafe {
+            (api.model_create_reporting)(data.as_ptr().cast(), data.len(), report, user_data)
         };
-        let Some(interpreter) = NonNull::new(interpreter) else {
-            // SAFETY: the model was created above and is not used again.
-            unsafe { (api.model_delete)(model.as_ptr()) };
-            return Err("TensorFlow Lite cannot build an interpreter for the model (an unsupported operator? its log on stderr says which)".to_owned());
+        let Some(model) = NonNull::new(raw_model) else {
+            return Err(format!(
+                "TensorFlow Lite cannot read the model: {}",
+                errors
+                    .take()
+                    .unwrap_or_else(|| "TfLiteModelCreate failed".to_owned())
+            ));
         };
-        let this = Self {
+        let mut this = Self {
             api,
             _data: data,
+            errors,
             model,
-            interpreter,
+            delegate: None,
+            interpreter: None,
         };
+        if xnnpack {
+            let x = api
+                .xnnpack
+                .as_ref()
+                .ok_or("this TensorFlow Lite library has no XNNPACK delegate")?;
+            // SAFETY: the default options are plain data; `create` copies
+            // what it needs from them.
+            let delegate = unsafe {
+                let mut options = (x.options_default)();
+                options.num_threads = threads;
+                (x.create)(&options)
+            };
+            this.delegate = Some(
+                NonNull::new(delegate)
+                    .ok_or("TensorFlow Lite cannot create its XNNPACK delegate")?,
+            );
+        }
+        // SAFETY: the options object is created, filled and deleted here;
+        // the interpreter copies what it needs from it. The reporter's
+        // `user_data` and the delegate outlive the interpreter (`drop`).
+        let interpreter = unsafe {
+            let options = (api.options_create)();
+            if options.is_null() {
+                return Err("TensorFlow Lite cannot create interpreter options".to_owned());
+            }
+            (api.options_set_threads)(options, threads);
+            (api.options_set_reporter)(options, report, user_data);
+            if let Some(delegate) = this.delegate {
+                (api.options_add_delegate)(options, delegate.as_ptr());
+            }
+            let interpreter = (api.interpreter_create)(this.model.as_ptr(), options);
+            (api.options_delete)(options);
+            interpreter
+        };
+        this.interpreter = Some(NonNull::new(interpreter).ok_or_else(|| {
+            this.failure("TensorFlow Lite cannot build an interpreter for the model")
+        })?);
         // SAFETY: a live interpreter.
-        if unsafe { (api.allocate)(this.interpreter.as_ptr()) } != OK {
-            return Err("TensorFlow Lite cannot allocate the model's tensors".to_owned());
+        if unsafe { (api.allocate)(this.raw()) } != OK {
+            return Err(this.failure("TensorFlow Lite cannot allocate the model's tensors"));
         }
         Ok(this)
     }
 
+    /// `what`, with what TensorFlow Lite reported since the last failure.
+    fn failure(&self, what: &str) -> String {
+        match self.errors.take() {
+            Some(why) => format!("{what}: {why}"),
+            None => what.to_owned(),
+        }
+    }
+
+    /// The interpreter pointer; `new` only returns a `Self` that has one.
+    fn raw(&self) -> *mut TfLiteInterpreter {
+        self.interpreter
+            .map_or(std::ptr::null_mut(), NonNull::as_ptr)
+    }
+
     /// Number of inputs and outputs.
     pub fn counts(&self) -> (usize, usize) {
-        let i = self.interpreter.as_ptr();
+        let i = self.raw();
         // SAFETY: counts of a live interpreter.
         let (n_in, n_out) = unsafe { ((self.api.input_count)(i), (self.api.output_count)(i)) };
         (n_in.max(0) as usize, n_out.max(0) as usize)
@@ -218,15 +375,13 @@ impl Interpreter {
         let index = i32::try_from(index).ok()?;
         // SAFETY: an index below the input count (the C API returns null
         // otherwise, which is checked).
-        NonNull::new(unsafe { (self.api.input_tensor)(self.interpreter.as_ptr(), index) })
+        NonNull::new(unsafe { (self.api.input_tensor)(self.raw(), index) })
     }
 
     fn output(&self, index: usize) -> Option<NonNull<TfLiteTensor>> {
         let index = i32::try_from(index).ok()?;
         // SAFETY: as in `input`.
-        NonNull::new(
-            unsafe { (self.api.output_tensor)(self.interpreter.as_ptr(), index) }.cast_mut(),
-        )
+        NonNull::new(unsafe { (self.api.output_tensor)(self.raw(), index) }.cast_mut())
     }
 
     fn describe(&self, t: NonNull<TfLiteTensor>) -> TensorDesc {
@@ -278,10 +433,10 @@ impl Interpreter {
     /// `TfLiteInterpreterInvoke`.
     pub fn invoke(&mut self) -> Result<(), String> {
         // SAFETY: a live interpreter with allocated tensors.
-        if unsafe { (self.api.invoke)(self.interpreter.as_ptr()) } == OK {
+        if unsafe { (self.api.invoke)(self.raw()) } == OK {
             Ok(())
         } else {
-            Err("TensorFlow Lite failed to run the model (its log on stderr says why)".to_owned())
+            Err(self.failure("TensorFlow Lite failed to run the model"))
         }
     }
 
@@ -301,10 +456,15 @@ impl Interpreter {
 
 impl Drop for Interpreter {
     fn drop(&mut self) {
-        // SAFETY: both were created in `new` and are deleted once, the
-        // interpreter before the model it uses.
+        // SAFETY: each was created in `new` and is deleted once, the
+        // interpreter before the delegate and the model it uses.
         unsafe {
-            (self.api.interpreter_delete)(self.interpreter.as_ptr());
+            if let Some(interpreter) = self.interpreter {
+                (self.api.interpreter_delete)(interpreter.as_ptr());
+            }
+            if let (Some(delegate), Some(x)) = (self.delegate, &self.api.xnnpack) {
+                (x.delete)(delegate.as_ptr());
+            }
             (self.api.model_delete)(self.model.as_ptr());
         }
     }

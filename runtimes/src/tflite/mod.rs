@@ -2,15 +2,17 @@
 //! time from `TFLITE_DYLIB_PATH`, the venv `scripts/setup.sh` fills from the
 //! PyPI `pymicro-wakeword` wheel (libtensorflowlite_c.so, TFLite 2.17), or
 //! the system. The interpreter runs on one thread, like
-//! `benchmark_model --num_threads=1`.
+//! `benchmark_model --num_threads=1`, with the XNNPACK delegate as
+//! TensorFlow Lite's own interpreter applies it by default; `threads` and
+//! `xnnpack` change that (docs/engines.md).
 
 mod ffi;
 
 use std::sync::OnceLock;
 
 use vlab_harness::{
-    DType, Engine, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor, Quantization, Result,
-    Session, TensorSpec,
+    DType, Engine, EngineOptions, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor,
+    Quantization, Result, Session, TensorSpec,
 };
 
 use crate::dylib::LibrarySearch;
@@ -54,7 +56,15 @@ impl Engine for Tflite {
     }
 
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
-        let interpreter = Interpreter::new(api()?, model.bytes(), 1).map_err(|e| model.error(e))?;
+        let api = api()?;
+        let engine = &options.engine;
+        engine.check_supported("tflite", &["threads", "xnnpack"])?;
+        let threads = EngineOptions::thread_count(engine.threads, "threads")?;
+        let threads = i32::try_from(threads).map_err(|_| Error::input("threads is too large"))?;
+        // On unless asked otherwise, where the library has it.
+        let xnnpack = engine.xnnpack.unwrap_or(api.has_xnnpack());
+        let interpreter =
+            Interpreter::new(api, model.bytes(), threads, xnnpack).map_err(|e| model.error(e))?;
         let (n_in, n_out) = interpreter.counts();
         let describe = |desc: Option<TensorDesc>, what: &str, i: usize| {
             desc.ok_or_else(|| model.error(format!("TensorFlow Lite has no {what} {i}")))
@@ -73,6 +83,11 @@ impl Engine for Tflite {
         }
         Ok(Box::new(TfliteSession {
             interpreter,
+            options: EngineOptions {
+                threads: Some(threads as usize),
+                xnnpack: Some(xnnpack),
+                ..EngineOptions::default()
+            },
             inputs,
             outputs,
         }))
@@ -115,6 +130,7 @@ fn spec(model: &ModelFile, d: &TensorDesc) -> Result<TensorSpec> {
 /// A model loaded into a TensorFlow Lite interpreter.
 struct TfliteSession {
     interpreter: Interpreter,
+    options: EngineOptions,
     inputs: Vec<TensorSpec>,
     outputs: Vec<TensorSpec>,
 }
@@ -126,6 +142,10 @@ impl Session for TfliteSession {
 
     fn outputs(&self) -> &[TensorSpec] {
         &self.outputs
+    }
+
+    fn options(&self) -> EngineOptions {
+        self.options.clone()
     }
 
     fn set_input(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
