@@ -8,6 +8,11 @@
 //! input's elements in row-major order and little-endian, exactly
 //! `sum(input byte sizes)` bytes. For a single-input model this is the
 //! contract's "preprocessed input tensors of all samples concatenated".
+//! Inputs with a fixed value ([`InputValues`]) are not in the samples.
+//!
+//! A dataset may also be a NumPy `.npy` file holding the one input that
+//! comes from the dataset, `(N, ...)`; its element type and shape are
+//! checked against the input first.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -18,6 +23,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result, file_name};
 use crate::measure::{DatasetInfo, Workload};
+use crate::npy;
 use crate::params::InputValues;
 use crate::tensor::{DType, TensorSpec};
 
@@ -287,11 +293,16 @@ impl Dataset {
         }
         let file = File::open(path).map_err(|e| Error::io(path, &e))?;
         let len = file.metadata().map_err(|e| Error::io(path, &e))?.len();
-        let samples =
-            check_dataset_len(len, sample_size, inputs).map_err(|p| Error::file(path, p))?;
+        let mut reader = BufReader::new(file);
+        let samples = match npy::samples(&mut reader, len, inputs) {
+            Ok(Some(samples)) => Ok(samples),
+            Ok(None) => check_dataset_len(len, sample_size, inputs),
+            Err(problem) => Err(problem),
+        }
+        .map_err(|p| Error::file(path, p))?;
         Ok(Self {
             path: path.to_path_buf(),
-            reader: BufReader::new(file),
+            reader,
             specs: inputs.to_vec(),
             sizes,
             samples,

@@ -22,6 +22,7 @@ pub mod inputs;
 pub mod measure;
 pub mod memory;
 pub mod model;
+mod npy;
 pub mod params;
 pub mod report;
 mod run;

@@ -153,9 +153,15 @@ fn zero_iterations() {
 
 #[test]
 fn dynamic_shape_without_input_shape_names_the_input() {
-    let out = tempfile::tempdir().unwrap();
-    let m = model("silero_vad.onnx");
-    let msg = bench_fails(out.path(), &["--model", path(&m)], 2);
+    // A copy without the silero_vad.vlab.toml that gives the shapes.
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("vad.onnx");
+    std::fs::copy(model("silero_vad.onnx"), &m).unwrap();
+    let msg = bench_fails(
+        &dir.path().join("out"),
+        &["--engine", "ort", "--model", path(&m)],
+        2,
+    );
     assert!(
         msg.contains("input 'input'") && msg.contains("--input-shape input:"),
         "{msg}"
@@ -255,4 +261,91 @@ fn micro_engine_refuses_onnx() {
         msg.contains("engine micro cannot load ONNX models"),
         "{msg}"
     );
+}
+
+/// A `.npy` file as `np.save` writes it: version 1.0, C order.
+fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({shape}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+#[test]
+fn npy_dataset_of_the_wrong_dtype_names_both_types() {
+    let dir = tempfile::tempdir().unwrap();
+    // keyword_spotting takes float32[1,50,10,1]; these are float64 samples.
+    let dataset = dir.path().join("features.npy");
+    std::fs::write(&dataset, npy("<f8", "2, 50, 10, 1", &[0u8; 2 * 500 * 8])).unwrap();
+    let m = model("keyword_spotting.tflite");
+    let msg = bench_fails(
+        &dir.path().join("out"),
+        &["--model", path(&m), "--dataset", path(&dataset)],
+        2,
+    );
+    assert!(
+        msg.contains("features.npy: holds '<f8' elements; input 'input_1' is float32"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn npy_dataset_of_the_wrong_shape_says_what_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = dir.path().join("features.npy");
+    std::fs::write(&dataset, npy("<f4", "2, 49, 10", &[0u8; 2 * 490 * 4])).unwrap();
+    let m = model("keyword_spotting.tflite");
+    let msg = bench_fails(
+        &dir.path().join("out"),
+        &["--model", path(&m), "--dataset", path(&dataset)],
+        2,
+    );
+    assert!(
+        msg.contains("shape (2, 49, 10)") && msg.contains("500 elements per sample"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn npy_dataset_runs_like_the_same_raw_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples: Vec<u8> = (0..2 * 500)
+        .flat_map(|i| ((i % 7) as f32 / 7.0).to_le_bytes())
+        .collect();
+    let raw = dir.path().join("features.bin");
+    let numpy = dir.path().join("features.npy");
+    std::fs::write(&raw, &samples).unwrap();
+    std::fs::write(&numpy, npy("<f4", "2, 1, 50, 10, 1", &samples)).unwrap();
+    let m = model("keyword_spotting.tflite");
+    let outputs: Vec<Vec<u8>> = [&raw, &numpy]
+        .iter()
+        .map(|dataset| {
+            let out = dir.path().join(format!(
+                "out-{}",
+                path(dataset.file_name().unwrap().as_ref())
+            ));
+            let output = vlab(&[
+                "bench",
+                "--engine",
+                "micro",
+                "--model",
+                path(&m),
+                "--dataset",
+                path(dataset),
+                "--out",
+                path(&out),
+            ]);
+            assert!(output.status.success(), "{output:?}");
+            std::fs::read(out.join("raw_output.bin")).unwrap()
+        })
+        .collect();
+    assert_eq!(outputs[0].len(), 2 * 12 * 4);
+    assert_eq!(outputs[0], outputs[1]);
 }
