@@ -300,3 +300,62 @@ fn tflite_passes_its_own_message_for_a_model_it_rejects() {
         "{log}"
     );
 }
+
+#[test]
+fn ort_passes_its_own_message_for_a_model_it_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    // A well-formed ONNX file whose first operator type ONNX Runtime does
+    // not know ("Conv" renamed "Cxnv", same length, so protobuf stays valid).
+    let bytes = std::fs::read(model("light_squeezenet.onnx")).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"\x22\x04Conv").unwrap();
+    let mut renamed = bytes.clone();
+    renamed[at + 2..at + 6].copy_from_slice(b"Cxnv");
+    let broken = dir.path().join("renamed.onnx");
+    std::fs::write(&broken, renamed).unwrap();
+    let out = dir.path().join("out");
+    let output = vlab(&[
+        "bench",
+        "--engine",
+        "ort",
+        "--model",
+        broken.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let log = std::fs::read_to_string(out.join("error.log")).unwrap();
+    assert!(
+        log.contains("renamed.onnx: ONNX Runtime: This is an invalid model")
+            && log.contains("No Op registered for Cxnv"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_library_that_is_not_onnx_runtime_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let tflite = std::fs::read_dir(crate::support::root().join(".venv/engines/lib"))
+        .unwrap()
+        .map(|python| {
+            python
+                .unwrap()
+                .path()
+                .join("site-packages/pymicro_wakeword/lib/libtensorflowlite_c.so")
+        })
+        .find(|p| p.is_file())
+        .expect("scripts/setup.sh installs pymicro-wakeword");
+    let output = Command::new(env!("CARGO_BIN_EXE_vlab"))
+        .args(["bench", "--engine", "ort", "--model"])
+        .arg(model("light_squeezenet.onnx"))
+        .arg("--out")
+        .arg(dir.path())
+        .env("ORT_DYLIB_PATH", &tflite)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
+    assert!(
+        log.contains("libtensorflowlite_c.so does not export `OrtGetApiBase`"),
+        "{log}"
+    );
+}
