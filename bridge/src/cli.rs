@@ -22,6 +22,9 @@ pub enum Command {
     Boards(BoardsArgs),
     /// List the inference engines, whether each is available here, and why not.
     Engines,
+    /// Run the benchmark a pipeline job's environment describes (TARGET,
+    /// RUNTIME, BENCHMARK_TYPE, ...; docs/job.md) into VLAB_WORKDIR/output.
+    Job,
 }
 
 #[derive(Debug, Args)]

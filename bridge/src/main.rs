@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         cli::Command::Schema => commands::schema::run(),
         cli::Command::Boards(args) => commands::boards::run(&args),
         cli::Command::Engines => commands::engines::run(),
+        cli::Command::Job => commands::job::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

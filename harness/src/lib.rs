@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod host;
 pub mod inputs;
+pub mod job;
 pub mod measure;
 pub mod memory;
 pub mod model;

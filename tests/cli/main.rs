@@ -10,4 +10,5 @@ mod board;
 mod conformance;
 mod engines;
 mod goldens;
+mod job;
 mod support;

@@ -3,4 +3,5 @@
 pub mod bench;
 pub mod boards;
 pub mod engines;
+pub mod job;
 pub mod schema;

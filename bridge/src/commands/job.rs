@@ -1,0 +1,82 @@
+//! `vlab job`: run the benchmark a pipeline job's environment describes
+//! (docs/job.md) and write its artifacts into `VLAB_WORKDIR/output`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use vlab_harness::job::JobEnv;
+use vlab_harness::{
+    BenchmarkSpec, BenchmarkType, LoadOptions, OutputDir, Parameters, Result, run_benchmark,
+};
+
+use vlab_bridge::board::Boards;
+use vlab_bridge::mcu::{BoardOptions, bench_on_board};
+
+use crate::progress::Progress;
+
+/// The folder inside the job's work folder that receives the artifacts.
+pub const OUTPUT_FOLDER: &str = "output";
+
+/// Longest a job's run on a board may take.
+const BOARD_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Reads the job, runs it on its target and writes the artifacts.
+pub fn run() -> Result<()> {
+    let workdir: PathBuf = std::env::var_os("VLAB_WORKDIR")
+        .filter(|w| !w.is_empty())
+        .map_or_else(|| vlab_harness::job::DEFAULT_WORKDIR.into(), PathBuf::from);
+    let out = OutputDir::prepare(&workdir.join(OUTPUT_FOLDER))?;
+    let job = JobEnv::from_env().inspect_err(|e| out.write_failure(e))?;
+    let spec = spec(&job).inspect_err(|e| out.write_failure(e))?;
+    let mut progress = Progress::new(false);
+    let result = if job.target == "host" {
+        vlab_runtimes::engine(&job.runtime)
+            .inspect_err(|e| out.write_failure(e))
+            .and_then(|engine| run_benchmark(engine, &spec, &out, &mut progress))
+    } else {
+        board_options(&job)
+            .inspect_err(|e| out.write_failure(e))
+            .and_then(|options| bench_on_board(&options, &spec, &out, &mut progress))
+    };
+    progress.finish();
+    result?;
+    println!("artifacts in {}", out.path().display());
+    Ok(())
+}
+
+/// The benchmark the job asks for, with its parameters file.
+fn spec(job: &JobEnv) -> Result<BenchmarkSpec> {
+    let mut spec = match (job.benchmark_type, &job.dataset) {
+        (BenchmarkType::Type2, Some(dataset)) => BenchmarkSpec::dataset(&job.model, dataset),
+        _ => BenchmarkSpec::random(&job.model, job.nb_inference.unwrap_or(1)),
+    };
+    if let Some(path) = &job.parameters {
+        let parameters = Parameters::read(path)?;
+        spec.load = LoadOptions {
+            input_shapes: parameters.shapes(Default::default()),
+            engine: parameters.engine.clone(),
+        };
+        spec.input_values = parameters.values(Default::default());
+        spec.parameters = Some(path.clone());
+    }
+    Ok(spec)
+}
+
+/// A board target: the board must be defined, and boards run `micro`.
+fn board_options(job: &JobEnv) -> Result<BoardOptions> {
+    if job.runtime != "micro" {
+        return Err(vlab_harness::Error::input(format!(
+            "RUNTIME={}: target {} is a board, which runs the micro engine",
+            job.runtime, job.target
+        )));
+    }
+    let boards = Boards::load(&Boards::default_dir(job.boards_dir.as_deref()))?;
+    Ok(BoardOptions {
+        board: boards.get(&job.target)?.clone(),
+        transport: None,
+        firmware: None,
+        run_timeout: BOARD_TIMEOUT,
+        inject_faults: None,
+        preload: false,
+    })
+}
