@@ -9,6 +9,9 @@ pub enum ErrorKind {
     Input,
     /// The benchmark could not be carried out: engine or system failure (exit code 1).
     Runtime,
+    /// The benchmark ran and its artifacts are written, but delivering them
+    /// to the lab's API failed (exit code 3).
+    Delivery,
 }
 
 impl ErrorKind {
@@ -17,6 +20,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Input => 2,
             ErrorKind::Runtime => 1,
+            ErrorKind::Delivery => 3,
         }
     }
 }
@@ -45,6 +49,14 @@ impl Error {
     pub fn runtime(message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::Runtime,
+            message: message.into(),
+        }
+    }
+
+    /// A failure to deliver finished artifacts to the lab's API.
+    pub fn delivery(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Delivery,
             message: message.into(),
         }
     }

@@ -6,6 +6,9 @@
 //! fixed in one round trip.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::delivery::{DEFAULT_TEMPLATE, Delivery};
 
 use crate::error::{Error, Result};
 use crate::measure::BenchmarkType;
@@ -40,6 +43,34 @@ pub struct JobEnv {
     pub api_token: Option<String>,
     /// `VLAB_JOB_ID`: the job's id in the API (required with `VLAB_API_URL`).
     pub job_id: Option<String>,
+    /// `VLAB_API_PATH`: an artifact's path below the API URL
+    /// [default: [`DEFAULT_TEMPLATE`]].
+    pub api_path: String,
+    /// `VLAB_DELIVERY_DEADLINE`: seconds the whole delivery may take,
+    /// retries included [default: 300].
+    pub delivery_deadline: Duration,
+}
+
+impl JobEnv {
+    /// How to deliver this job's artifacts, when it has an API.
+    pub fn delivery(&self) -> Option<Delivery> {
+        Some(Delivery {
+            api_url: self.api_url.clone()?,
+            job_id: self.job_id.clone()?,
+            token: self.api_token.clone(),
+            template: self.api_path.clone(),
+            deadline: self.delivery_deadline,
+            first_backoff: Duration::from_millis(200),
+        })
+    }
+
+    /// The contract's artifacts of this job, in delivery order.
+    pub fn artifacts(&self) -> &'static [&'static str] {
+        match self.benchmark_type {
+            BenchmarkType::Type1 => &["report.json", "user.log", "error.log"],
+            BenchmarkType::Type2 => &["report.json", "user.log", "error.log", "raw_output.bin"],
+        }
+    }
 }
 
 impl JobEnv {
@@ -116,6 +147,22 @@ impl JobEnv {
                 problems.push("VLAB_JOB_ID is not set (VLAB_API_URL needs it)".to_owned());
             }
         }
+        let api_path = get("VLAB_API_PATH").unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned());
+        if !api_path.contains("{name}") {
+            problems.push("VLAB_API_PATH must contain {name}".to_owned());
+        }
+        let delivery_deadline = match get("VLAB_DELIVERY_DEADLINE") {
+            None => Duration::from_secs(300),
+            Some(s) => match s.parse::<u64>() {
+                Ok(secs) => Duration::from_secs(secs),
+                Err(_) => {
+                    problems.push(format!(
+                        "VLAB_DELIVERY_DEADLINE={s} is not a whole number of seconds"
+                    ));
+                    Duration::ZERO
+                }
+            },
+        };
         let workdir = PathBuf::from(get("VLAB_WORKDIR").unwrap_or_else(|| DEFAULT_WORKDIR.into()));
         for (name, file) in [
             ("MODEL_FILENAME", model.as_deref()),
@@ -152,6 +199,8 @@ impl JobEnv {
             api_url,
             api_token: get("VLAB_API_TOKEN"),
             job_id,
+            api_path,
+            delivery_deadline,
             workdir,
         })
     }

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod artifacts;
+pub mod delivery;
 pub mod engine;
 pub mod error;
 pub mod host;

@@ -1,9 +1,10 @@
 //! `vlab job`: the pipeline's environment contract, end to end on the host
-//! target. (Delivery to the lab's API is issue 6's next part.)
+//! target, delivering to a real HTTP server on loopback (tests/cli/api.rs).
 
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::api::Api;
 use crate::support::{json, model};
 
 /// Runs `vlab job` with exactly `vars` (plus PATH and the engines' library
@@ -110,4 +111,97 @@ fn a_type3_job_is_refused() {
         log.contains("TYPE3 (on-device training) is not supported"),
         "{log}"
     );
+}
+
+/// The variables of a TYPE1 host job on keyword_spotting in `dir`.
+fn kws_job(dir: &Path) -> Vec<(&'static str, &'static str)> {
+    std::fs::copy(model("keyword_spotting.tflite"), dir.join("kws.tflite")).unwrap();
+    vec![
+        ("TARGET", "host"),
+        ("RUNTIME", "tract"),
+        ("BENCHMARK_TYPE", "TYPE1"),
+        ("NB_INFERENCE", "5"),
+        ("MODEL_FILENAME", "kws.tflite"),
+        ("VLAB_JOB_ID", "j1"),
+    ]
+}
+
+#[test]
+fn a_job_delivers_exactly_its_artifacts_with_the_token() {
+    let api = Api::start(0);
+    let dir = tempfile::tempdir().unwrap();
+    let url = api.url();
+    let mut vars = kws_job(dir.path());
+    vars.extend([("VLAB_API_URL", url.as_str()), ("VLAB_API_TOKEN", "s3cret")]);
+    let output = job(dir.path(), &vars);
+    assert!(output.status.success(), "{output:?}");
+    let seen = api.seen.lock().unwrap();
+    let names: Vec<&str> = seen.stored.keys().map(String::as_str).collect();
+    assert_eq!(names, ["error.log", "report.json", "user.log"]);
+    for (name, bytes) in &seen.stored {
+        assert_eq!(
+            bytes,
+            &std::fs::read(dir.path().join("output").join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    assert_eq!(seen.requests.len(), 3);
+    assert!(
+        seen.requests
+            .iter()
+            .all(|(job, _, auth, _)| job == "j1" && auth.as_deref() == Some("Bearer s3cret"))
+    );
+}
+
+#[test]
+fn a_job_retries_until_the_api_accepts() {
+    let api = Api::start(2);
+    let dir = tempfile::tempdir().unwrap();
+    let url = api.url();
+    let mut vars = kws_job(dir.path());
+    vars.push(("VLAB_API_URL", url.as_str()));
+    let output = job(dir.path(), &vars);
+    assert!(output.status.success(), "{output:?}");
+    let seen = api.seen.lock().unwrap();
+    let statuses: Vec<u16> = seen.requests.iter().map(|r| r.3).collect();
+    // report.json: 500, 500, then accepted; the others at once. Each stored once.
+    assert_eq!(statuses, [500, 500, 201, 201, 201]);
+    assert_eq!(seen.stored.len(), 3);
+}
+
+#[test]
+fn an_unreachable_api_keeps_the_artifacts_and_exits_3() {
+    // A port nobody listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars = kws_job(dir.path());
+    vars.extend([
+        ("VLAB_API_URL", url.as_str()),
+        ("VLAB_API_TOKEN", "s3cret"),
+        ("VLAB_DELIVERY_DEADLINE", "2"),
+    ]);
+    let output = job(dir.path(), &vars);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let out = dir.path().join("output");
+    assert!(out.join("report.json").is_file());
+    assert!(out.join("user.log").is_file());
+    let log = std::fs::read_to_string(out.join("error.log")).unwrap();
+    assert!(
+        log.contains("delivering report.json failed after")
+            && log.contains("connection refused")
+            && log.contains("the artifacts are kept in the output folder"),
+        "{log}"
+    );
+    // error.log hygiene: no token, no internal address, no host path.
+    assert!(!log.contains("s3cret"), "{log}");
+    assert!(
+        !log.contains("127.0.0.1") && !log.contains(&port.to_string()),
+        "{log}"
+    );
+    assert!(!log.contains(dir.path().to_str().unwrap()), "{log}");
 }

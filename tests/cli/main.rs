@@ -4,6 +4,7 @@
 // A failed unwrap in a test helper is a test failure, which is the point.
 #![allow(clippy::unwrap_used)]
 
+mod api;
 mod bad_input;
 mod bench;
 mod board;

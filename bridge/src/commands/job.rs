@@ -39,8 +39,37 @@ pub fn run() -> Result<()> {
             .and_then(|options| bench_on_board(&options, &spec, &out, &mut progress))
     };
     progress.finish();
+    let delivered = deliver(&job, &out);
     result?;
+    if let Err(e) = delivered {
+        out.write_failure(&e);
+        return Err(e);
+    }
     println!("artifacts in {}", out.path().display());
+    Ok(())
+}
+
+/// Sends the job's artifacts that exist to the lab's API, when the job has
+/// one. After a failed benchmark that is user.log and error.log.
+fn deliver(job: &JobEnv, out: &OutputDir) -> Result<()> {
+    let Some(delivery) = job.delivery() else {
+        return Ok(());
+    };
+    let present: Vec<&str> = job
+        .artifacts()
+        .iter()
+        .copied()
+        .filter(|name| out.path().join(name).is_file())
+        .collect();
+    // Reported on stderr: user.log is already delivered by now.
+    for done in delivery.deliver(out.path(), &present)? {
+        eprintln!(
+            "delivered {} ({} attempt{})",
+            done.name,
+            done.attempts,
+            if done.attempts == 1 { "" } else { "s" }
+        );
+    }
     Ok(())
 }
 
