@@ -205,3 +205,45 @@ fn an_unreachable_api_keeps_the_artifacts_and_exits_3() {
     );
     assert!(!log.contains(dir.path().to_str().unwrap()), "{log}");
 }
+
+#[test]
+fn a_type2_job_on_the_emulated_board_delivers_its_raw_output() {
+    crate::support::qemu_firmware();
+    let api = Api::start(0);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        model("keyword_spotting.tflite"),
+        dir.path().join("kws.tflite"),
+    )
+    .unwrap();
+    let samples: Vec<u8> = (0..2 * 500)
+        .flat_map(|i| ((i % 11) as f32 / 11.0 - 0.5).to_le_bytes())
+        .collect();
+    std::fs::write(dir.path().join("data.bin"), &samples).unwrap();
+    let boards = crate::support::root().join("boards");
+    let url = api.url();
+    let output = job(
+        dir.path(),
+        &[
+            ("TARGET", "qemu-mps2-an385"),
+            ("RUNTIME", "micro"),
+            ("BENCHMARK_TYPE", "TYPE2"),
+            ("MODEL_FILENAME", "kws.tflite"),
+            ("DATASET_FILENAME", "data.bin"),
+            ("VLAB_BOARDS_DIR", boards.to_str().unwrap()),
+            ("VLAB_API_URL", url.as_str()),
+            ("VLAB_JOB_ID", "board-1"),
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let seen = api.seen.lock().unwrap();
+    let names: Vec<&str> = seen.stored.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["error.log", "raw_output.bin", "report.json", "user.log"]
+    );
+    assert_eq!(seen.stored["raw_output.bin"].len(), 2 * 12 * 4);
+    let report: serde_json::Value = serde_json::from_slice(&seen.stored["report.json"]).unwrap();
+    assert_eq!(report["target"], "qemu-mps2-an385");
+    assert_eq!(report["nb_infernece"], 2);
+}
