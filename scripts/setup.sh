@@ -36,10 +36,9 @@ if [ ! -e "$venv/.complete" ]; then
     echo "setup: installing ONNX Runtime and TensorFlow Lite libraries into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
-        onnxruntime==1.31.1 pymicro-wakeword==2.5.0
+        -r scripts/engine-requirements.txt
     touch "$venv/.complete"
 fi
 
 echo "setup: building the QEMU boards' firmware"
-cargo build --quiet --release --manifest-path boards/qemu-mps2-an385/Cargo.toml --target thumbv7m-none-eabi
-cargo build --quiet --release --manifest-path boards/qemu-mps2-an386/Cargo.toml --target thumbv7em-none-eabihf
+scripts/build-firmware.sh

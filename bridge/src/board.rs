@@ -137,6 +137,21 @@ impl BoardDef {
         self.dir.join(&self.firmware.elf)
     }
 
+    /// Host device files a container running this board's benchmarks
+    /// needs: its serial port. An emulated board needs none.
+    pub fn host_devices(&self) -> Vec<String> {
+        match (&self.launch, &self.transport) {
+            (LaunchDef::Qemu { .. }, _) => Vec::new(),
+            (
+                _,
+                TransportDef::Serial {
+                    path: Some(path), ..
+                },
+            ) => vec![path.clone()],
+            (_, TransportDef::Serial { path: None, .. } | TransportDef::Tcp { .. }) => Vec::new(),
+        }
+    }
+
     /// The command that builds this board's firmware.
     pub fn build_command(&self) -> String {
         format!(

@@ -25,6 +25,59 @@ pub enum Command {
     /// Run the benchmark a pipeline job's environment describes (TARGET,
     /// RUNTIME, BENCHMARK_TYPE, ...; docs/job.md) into VLAB_WORKDIR/output.
     Job,
+    /// Nomad: what a lab host advertises to the cluster.
+    #[command(subcommand)]
+    Nomad(NomadCommand),
+}
+
+/// `vlab nomad` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NomadCommand {
+    /// Print this host's Nomad client `meta` block and its target
+    /// configuration JSON (the pipeline contract's format), both from the
+    /// board definitions (docs/nomad.md).
+    ClientConfig(ClientConfigArgs),
+}
+
+/// What `vlab nomad client-config` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClientConfigPart {
+    /// Only the Nomad client configuration (HCL).
+    Meta,
+    /// Only the target configuration (JSON).
+    Targets,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientConfigArgs {
+    /// Folder of board definitions [default: $VLAB_BOARDS_DIR, else ./boards, else vlab's own].
+    #[arg(long = "boards", value_name = "DIR")]
+    pub boards_dir: Option<PathBuf>,
+
+    /// A board attached to this host (repeatable) [default: every board in the folder].
+    #[arg(long = "board", value_name = "NAME")]
+    pub boards: Vec<String>,
+
+    /// Leave out this machine's own CPU (`TARGET=host`).
+    #[arg(long)]
+    pub no_host: bool,
+
+    /// This host's id in target uids [default: its hostname].
+    #[arg(long, value_name = "ID")]
+    pub host_id: Option<String>,
+
+    /// The pipeline container image [default: vlab:VERSION].
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// Registry of the image, when it needs credentials; they are read from
+    /// VLAB_REGISTRY_USERNAME and VLAB_REGISTRY_PASSWORD.
+    #[arg(long, value_name = "HOST")]
+    pub registry: Option<String>,
+
+    /// Print only one part.
+    #[arg(long, value_enum, value_name = "PART")]
+    pub only: Option<ClientConfigPart>,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,9 @@ fn main() -> ExitCode {
         cli::Command::Boards(args) => commands::boards::run(&args),
         cli::Command::Engines => commands::engines::run(),
         cli::Command::Job => commands::job::run(),
+        cli::Command::Nomad(cli::NomadCommand::ClientConfig(args)) => {
+            commands::nomad::client_config(&args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -59,26 +59,20 @@ pub fn f32_bytes(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
     values.into_iter().flat_map(f32::to_le_bytes).collect()
 }
 
-/// Builds the QEMU boards' firmware once per test run (cargo is quick when
-/// it is up to date) and fails with instructions when that is impossible.
+/// Builds every board's firmware once per test run with
+/// scripts/build-firmware.sh (cargo is quick when it is up to date) and
+/// fails with instructions when that is impossible.
 pub fn qemu_firmware() {
     static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
-        for (board, target) in [
-            ("qemu-mps2-an385", "thumbv7m-none-eabi"),
-            ("qemu-mps2-an386", "thumbv7em-none-eabihf"),
-        ] {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--release", "--quiet", "--manifest-path"])
-                .arg(root().join("boards").join(board).join("Cargo.toml"))
-                .args(["--target", target])
-                .env_remove("CARGO_TARGET_DIR")
-                .status()
-                .expect("cargo runs");
-            assert!(
-                status.success(),
-                "cannot build the {board} firmware: run scripts/setup.sh ({target} target)"
-            );
-        }
+        let status = Command::new("bash")
+            .arg(root().join("scripts/build-firmware.sh"))
+            .env_remove("CARGO_TARGET_DIR")
+            .status()
+            .expect("bash runs");
+        assert!(
+            status.success(),
+            "cannot build the boards' firmware: run scripts/setup.sh (it adds the thumb targets)"
+        );
     });
 }

@@ -4,4 +4,5 @@ pub mod bench;
 pub mod boards;
 pub mod engines;
 pub mod job;
+pub mod nomad;
 pub mod schema;

@@ -1,0 +1,81 @@
+//! `vlab nomad client-config`: this host's Nomad client meta and target
+//! configuration, from the board definitions.
+
+use vlab_bridge::board::{BoardDef, Boards};
+use vlab_bridge::nomad::{self, HostSpec, HostTarget, RegistryAuth};
+use vlab_harness::{Error, Result};
+
+use crate::cli::{ClientConfigArgs, ClientConfigPart};
+
+/// Prints the client meta block, the target configuration, or both.
+pub fn client_config(args: &ClientConfigArgs) -> Result<()> {
+    let dir = Boards::default_dir(args.boards_dir.as_deref());
+    let boards = Boards::load(&dir)?;
+    let attached: Vec<&BoardDef> = if args.boards.is_empty() {
+        boards.all().iter().collect()
+    } else {
+        args.boards
+            .iter()
+            .map(|name| boards.get(name))
+            .collect::<Result<_>>()?
+    };
+    let spec = HostSpec {
+        host_id: match &args.host_id {
+            Some(id) => id.clone(),
+            None => nomad::hostname()?,
+        },
+        image: args
+            .image
+            .clone()
+            .unwrap_or_else(|| format!("vlab:{}", env!("CARGO_PKG_VERSION"))),
+        auth: args.registry.as_deref().map(registry_auth).transpose()?,
+        host: (!args.no_host).then(host_target),
+    };
+    let micro = vlab_runtimes::engine("micro")?.version()?;
+    let config = nomad::target_config(&spec, &attached, &micro);
+    let meta = nomad::client_meta(&config, env!("CARGO_PKG_VERSION"));
+    let targets = nomad::target_config_json(&config);
+    match args.only {
+        Some(ClientConfigPart::Meta) => print!("{meta}"),
+        Some(ClientConfigPart::Targets) => println!("{targets}"),
+        None => {
+            println!("# Nomad client configuration: add to this host's agent configuration.");
+            print!("{meta}");
+            println!();
+            println!("# Target configuration (JSON): this host's targets for the lab's API.");
+            println!("{targets}");
+        }
+    }
+    Ok(())
+}
+
+/// This machine as a target: the engines available here.
+fn host_target() -> HostTarget {
+    HostTarget {
+        engines: vlab_runtimes::ENGINES
+            .iter()
+            .filter_map(|e| Some((e.name().to_owned(), e.version().ok()?)))
+            .collect(),
+        ram: vlab_harness::memory::total_ram(),
+    }
+}
+
+/// The registry's credentials from the environment, so they stay out of
+/// shell history and process lists.
+fn registry_auth(registry: &str) -> Result<RegistryAuth> {
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "--registry {registry}: set VLAB_REGISTRY_USERNAME and VLAB_REGISTRY_PASSWORD ({name} is not set)"
+                ))
+            })
+    };
+    Ok(RegistryAuth {
+        registry: registry.to_owned(),
+        username: var("VLAB_REGISTRY_USERNAME")?,
+        password: var("VLAB_REGISTRY_PASSWORD")?,
+    })
+}

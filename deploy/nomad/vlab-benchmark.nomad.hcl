@@ -1,0 +1,150 @@
+# One vlab benchmark as a Nomad batch job (docs/nomad.md).
+#
+# Nomad places a job before it reads the meta a dispatch brings, so a
+# constraint cannot name the target a dispatch asks for
+# (hashicorp/nomad#5764). The lab therefore registers this parameterized
+# job once per target, which fixes the target, its image and its devices:
+#
+#   nomad job run -var target=nucleo-l4r5zi -var 'devices=["/dev/bus/usb"]' \
+#     deploy/nomad/vlab-benchmark.nomad.hcl
+#
+# and the API dispatches one benchmark with the request in meta:
+#
+#   nomad job dispatch -meta model=kws-20261127T1200.tflite -meta engine=micro \
+#     -meta benchmark_type=TYPE1 -meta nb_inference=100 -meta job_id=j1 \
+#     -meta files_url='https://api.lab/files/j1/kws-20261127T1200.tflite?sig=...' \
+#     vlab-benchmark-nucleo-l4r5zi
+#
+# `files_url` is a short-lived signed URL the API makes for this job, so
+# the artifact fetch needs no token in the job's meta. Nodes advertise
+# their targets in client meta: `vlab nomad client-config` prints that
+# block from the board definitions.
+
+variable "target" {
+  type        = string
+  description = "The target (board name, or host) this registration serves."
+}
+
+variable "image" {
+  type        = string
+  default     = "vlab:latest"
+  description = "The pipeline container (deploy/docker/Dockerfile)."
+}
+
+variable "devices" {
+  type        = list(string)
+  default     = []
+  description = "Host devices the target needs in the container: its probe's USB bus, its serial port."
+}
+
+variable "datacenters" {
+  type    = list(string)
+  default = ["*"]
+}
+
+job "vlab-benchmark" {
+  id          = "vlab-benchmark-${var.target}"
+  type        = "batch"
+  datacenters = var.datacenters
+
+  parameterized {
+    payload       = "forbidden"
+    meta_required = ["model", "files_url", "engine", "benchmark_type", "job_id"]
+    meta_optional = ["nb_inference", "dataset", "parameters"]
+  }
+
+  meta {
+    target         = var.target
+    model          = ""
+    files_url      = ""
+    engine         = "micro"
+    benchmark_type = "TYPE1"
+    nb_inference   = "100"
+    dataset        = ""
+    parameters     = ""
+    job_id         = ""
+  }
+
+  # Only nodes whose client meta lists this target.
+  constraint {
+    attribute = "${meta.vlab_targets}"
+    operator  = "set_contains"
+    value     = var.target
+  }
+
+  group "benchmark" {
+    count = 1
+
+    # A failed benchmark is not retried in place: its error.log says why.
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+
+    # A lost node (or a board that vanished) is worth another host.
+    reschedule {
+      attempts       = 2
+      interval       = "1h"
+      delay          = "30s"
+      delay_function = "exponential"
+      max_delay      = "5m"
+      unlimited      = false
+    }
+
+    task "vlab" {
+      driver = "docker"
+
+      config {
+        image = var.image
+        args  = ["job"]
+        devices = [
+          for path in var.devices : {
+            host_path      = path
+            container_path = path
+          }
+        ]
+      }
+
+      # The job's files from the API into the work folder: the model alone,
+      # or (TYPE2, parameters) a tar.gz of model, dataset and parameters
+      # file, which Nomad unpacks (`...?archive=tar.gz`).
+      artifact {
+        source      = "${NOMAD_META_files_url}"
+        destination = "local/"
+        mode        = "any"
+      }
+
+      env {
+        TARGET              = "${NOMAD_META_target}"
+        RUNTIME             = "${NOMAD_META_engine}"
+        BENCHMARK_TYPE      = "${NOMAD_META_benchmark_type}"
+        NB_INFERENCE        = "${NOMAD_META_nb_inference}"
+        MODEL_FILENAME      = "${NOMAD_META_model}"
+        DATASET_FILENAME    = "${NOMAD_META_dataset}"
+        PARAMETERS_FILENAME = "${NOMAD_META_parameters}"
+        VLAB_JOB_ID         = "${NOMAD_META_job_id}"
+        VLAB_WORKDIR        = "${NOMAD_TASK_DIR}"
+      }
+
+      # The API's address and token come from a Nomad variable, never from
+      # the job's meta, which anyone who can read the job sees.
+      template {
+        data        = <<-EOT
+          {{ with nomadVar "nomad/jobs/vlab-benchmark" }}
+          VLAB_API_URL={{ .api_url }}
+          VLAB_API_TOKEN={{ .api_token }}
+          {{ end }}
+        EOT
+        destination = "secrets/api.env"
+        env         = true
+      }
+
+      resources {
+        cpu    = 2000
+        memory = 2048
+      }
+
+      kill_timeout = "30s"
+    }
+  }
+}
