@@ -1,5 +1,5 @@
 //! Puts `memory.x` on the linker's path for cortex-m-rt's `link.x`, passes
-//! the board's name and clock from `board.toml` to the firmware, and derives
+//! defmt's linker script, the board's name and clock from `board.toml` to the firmware, and derives
 //! the firmware's build hash (reported in `Identify`) from every source file
 //! that goes into the image. The MPS2 boards (AN385, AN386) share this
 //! script and `src/`; each has its own board.toml and memory.x.
@@ -25,6 +25,8 @@ fn main() {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=--nmagic");
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
+    // defmt's log string table, read by the host's decoder from the ELF.
+    println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
 
     let board: toml::Table = std::fs::read_to_string("board.toml")
         .expect("board.toml is readable")

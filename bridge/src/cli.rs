@@ -173,6 +173,11 @@ pub struct BenchArgs {
     /// Print vlab-report.json to stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+
+    /// Show the board firmware's log lines on stderr as they arrive (every
+    /// level; user.log keeps info and above).
+    #[arg(long, short, requires = "board")]
+    pub verbose: bool,
 }
 
 /// Engine settings on the command line; `vlab engines` and docs/engines.md

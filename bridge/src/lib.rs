@@ -6,6 +6,7 @@
 //! advertises to the cluster.
 
 pub mod board;
+pub mod board_log;
 pub mod mcu;
 pub mod nomad;
 pub mod qemu;

@@ -16,8 +16,9 @@ use vlab_harness::{
 };
 
 use crate::board::{BoardDef, LaunchDef, TransportDef};
+use crate::board_log::{DefmtDecoder, Level, LogLine};
 use crate::qemu::{Qemu, Serial};
-use crate::session::Session;
+use crate::session::{LogSink, Session};
 use crate::transport::{Connection, FaultRates, FaultyLink, connect_tcp, open_serial};
 
 /// How to reach and drive a board.
@@ -35,6 +36,8 @@ pub struct BoardOptions {
     pub inject_faults: Option<f64>,
     /// Put the model in the board's flash slot at launch (emulated boards).
     pub preload: bool,
+    /// Show every firmware log line on stderr as it arrives.
+    pub verbose: bool,
 }
 
 /// Benchmarks `spec` on the board and writes every artifact into `out`:
@@ -134,6 +137,16 @@ async fn bench(
     });
     let mut session = Session::open(link, options.run_timeout, on_link_error).await?;
     let id = session.identify().clone();
+    if id.capabilities.has(vlab_protocol::Capabilities::DEFMT_LOG) {
+        match DefmtDecoder::from_elf(&elf) {
+            Ok(Some(decoder)) => session.on_log(log_sink(decoder, out.clone(), options.verbose)),
+            Ok(None) => out.log(&format!(
+                "board logs not decoded: {} has no defmt table",
+                elf.display()
+            ))?,
+            Err(e) => out.log(&format!("board logs not decoded: {}", e.message()))?,
+        }
+    }
     if id.board.as_str() != board.name {
         return Err(Error::runtime(format!(
             "the board at {transport} runs firmware for {}, not {}",
@@ -304,6 +317,35 @@ async fn bench(
     write_reports(&measurement, &model, target, started, out)
 }
 
+/// Where the firmware's decoded log lines go: info and above (and
+/// `println!`) to user.log, errors also to error.log, everything to stderr
+/// with `verbose`.
+fn log_sink(
+    mut decoder: DefmtDecoder,
+    out: OutputDir,
+    verbose: bool,
+) -> LogSink {
+    Box::new(move |bytes| {
+        for line in decoder.received(bytes) {
+            route(&line, &out, verbose);
+        }
+    })
+}
+
+/// Writes one firmware log line where it belongs. Writing is best effort:
+/// a log line never fails the benchmark.
+fn route(line: &LogLine, out: &OutputDir, verbose: bool) {
+    if verbose {
+        eprintln!("board: {line}");
+    }
+    if line.level.is_none_or(|level| level >= Level::Info) {
+        let _ = out.log(&format!("board: {line}"));
+    }
+    if line.level == Some(Level::Error) {
+        let _ = out.log_error(&format!("board: {}", line.text));
+    }
+}
+
 /// Launches the board if it is emulated, and opens the link.
 async fn connect(
     options: &BoardOptions,
@@ -430,4 +472,39 @@ fn flash_used(elf: &Path) -> Result<u64> {
 
 fn elapsed_ns(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(level: Option<Level>, text: &str) -> LogLine {
+        LogLine {
+            level,
+            text: text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn firmware_logs_go_to_user_log_and_errors_also_to_error_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::prepare(dir.path()).unwrap();
+        route(&line(Some(Level::Debug), "debug detail"), &out, false);
+        route(&line(Some(Level::Info), "model received"), &out, false);
+        route(&line(Some(Level::Warn), "bad frame"), &out, false);
+        route(
+            &line(Some(Level::Error), "request failed: arena"),
+            &out,
+            false,
+        );
+        route(&line(None, "println"), &out, false);
+        let user = std::fs::read_to_string(dir.path().join("user.log")).unwrap();
+        assert_eq!(
+            user,
+            "board: INFO  model received\nboard: WARN  bad frame\n\
+             board: ERROR request failed: arena\nboard: println\n"
+        );
+        let errors = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
+        assert_eq!(errors, "board: request failed: arena\n");
+    }
 }

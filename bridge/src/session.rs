@@ -24,6 +24,9 @@ const ATTEMPTS: u32 = 10;
 const RUN_RESEND_FIRST: Duration = Duration::from_secs(2);
 const RUN_RESEND_MAX: Duration = Duration::from_secs(30);
 
+/// Takes the bytes of the firmware's `Log` frames as they arrive.
+pub type LogSink = Box<dyn FnMut(&[u8]) + Send>;
+
 /// An open session.
 pub struct Session {
     link: Box<dyn Link>,
@@ -42,6 +45,8 @@ pub struct Session {
     next_run: u32,
     /// Called when the link fails, to explain why (e.g. QEMU exited).
     on_link_error: Box<dyn FnMut() -> Option<String> + Send>,
+    /// Takes the bytes of the firmware's `Log` frames.
+    on_log: Option<LogSink>,
 }
 
 /// A failed exchange: what to tell the user.
@@ -87,6 +92,7 @@ impl Session {
             run_timeout,
             next_run: 1,
             on_link_error,
+            on_log: None,
         };
         let hello = Request::Hello {
             protocol_version: PROTOCOL_VERSION,
@@ -371,13 +377,24 @@ impl Session {
         }
     }
 
+    /// Passes the bytes of every `Log` frame from now on to `on_log`
+    /// (without it they are dropped).
+    pub fn on_log(&mut self, on_log: LogSink) {
+        self.on_log = Some(on_log);
+    }
+
     /// The next valid event, or `None` at `deadline`. Corrupt frames are
-    /// counted and skipped; `Log` frames are skipped.
+    /// counted and skipped; `Log` frames go to the log callback.
     async fn next_event(&mut self, deadline: Instant) -> Result<Option<Event>> {
         loop {
             while let Some(byte) = self.pending.pop_front() {
                 match self.decoder.push::<Event>(byte) {
-                    None | Some(Ok(Event::Log(_))) => {}
+                    None => {}
+                    Some(Ok(Event::Log(bytes))) => {
+                        if let Some(on_log) = &mut self.on_log {
+                            on_log(&bytes);
+                        }
+                    }
                     Some(Ok(event)) => return Ok(Some(event)),
                     Some(Err(_)) => self.corrupt += 1,
                 }

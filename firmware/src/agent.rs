@@ -12,6 +12,7 @@ use vlab_protocol::{
 };
 
 use crate::clock::TickClock;
+use crate::log;
 
 /// What a board says about itself.
 #[derive(Debug, Clone, Copy)]
@@ -137,11 +138,19 @@ impl<'a, C: TickClock> Agent<'a, C> {
                 };
                 match frame {
                     Ok(request) => self.handle(request, &mut send),
-                    Err(e) => send(&Event::Error {
-                        code: ErrorCode::BadFrame,
-                        detail: detail(format_args!("{e}")),
-                    }),
+                    Err(e) => {
+                        log::warning!(
+                            "bad frame from the host: {=str}",
+                            detail(format_args!("{e}")).as_str()
+                        );
+                        send(&Event::Error {
+                            code: ErrorCode::BadFrame,
+                            detail: detail(format_args!("{e}")),
+                        })
+                    }
                 }
+                #[cfg(feature = "uart-log")]
+                send_logs(&mut send);
                 written?;
             }
         }
@@ -150,13 +159,28 @@ impl<'a, C: TickClock> Agent<'a, C> {
     /// Carries out one request, passing every event it produces to `send`.
     pub fn handle(&mut self, request: Request, send: &mut dyn FnMut(&Event)) {
         if let Err(Failure(code, detail)) = self.dispatch(request, send) {
+            match code {
+                // The link lost or mangled something; the host resends.
+                ErrorCode::BadFrame | ErrorCode::BadChunk => {
+                    log::warning!("request refused: {=str}", detail.as_str())
+                }
+                _ => log::error!("request failed: {=str}", detail.as_str()),
+            }
             send(&Event::Error { code, detail });
         }
     }
 
     fn dispatch(&mut self, request: Request, send: &mut dyn FnMut(&Event)) -> Result<(), Failure> {
         match request {
-            Request::Hello { .. } => send(&Event::Identify(self.identify())),
+            Request::Hello { .. } => {
+                log::info!(
+                    "vlab firmware on {=str}: {=usize} B model slot, {=usize} B arena",
+                    self.info.name,
+                    self.mem.model_slot.len(),
+                    self.mem.arena.len()
+                );
+                send(&Event::Identify(self.identify()))
+            }
             Request::ModelQuery { len, crc } => {
                 let present = (self.model_crc == Some(crc) && self.model_len == len as usize)
                     || self.use_flash_slot(len as usize, crc)?;
@@ -229,6 +253,11 @@ impl<'a, C: TickClock> Agent<'a, C> {
                 let arena_bytes = self.arena_needed()?;
                 self.interpreter()?;
                 self.model_crc = Some(crc);
+                log::info!(
+                    "model received: {=usize} B, tensor arena {=u32} B",
+                    self.model_len,
+                    arena_bytes
+                );
                 send(&Event::ModelStatus {
                     present: true,
                     arena_bytes,
@@ -265,6 +294,14 @@ impl<'a, C: TickClock> Agent<'a, C> {
                     self.last_run = None;
                     let last = self.run(id, warmup, iterations, samples, per_layer)?;
                     self.last_run = Some(last);
+                    log::info!(
+                        "run {=u32}: {=u32} warmup, {=u32} timed, {=u64} to {=u64} ticks",
+                        id,
+                        warmup,
+                        iterations,
+                        last.summary.min_ticks,
+                        last.summary.max_ticks
+                    );
                     send(&Event::Done(last.summary));
                 }
             },
@@ -330,11 +367,19 @@ impl<'a, C: TickClock> Agent<'a, C> {
             arena_bytes: self.mem.arena.len() as u32,
             model_slot_bytes: self.mem.model_slot.len() as u32,
             max_samples: self.mem.samples.len() as u32,
-            capabilities: Capabilities(if self.mem.flash_slot.is_empty() {
+            capabilities: Capabilities(
                 Capabilities::PER_LAYER
-            } else {
-                Capabilities::PER_LAYER | Capabilities::FLASH_SLOT
-            }),
+                    | if self.mem.flash_slot.is_empty() {
+                        0
+                    } else {
+                        Capabilities::FLASH_SLOT
+                    }
+                    | if cfg!(feature = "uart-log") {
+                        Capabilities::DEFMT_LOG
+                    } else {
+                        0
+                    },
+            ),
         }
     }
 
@@ -349,6 +394,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
         self.in_flash = true;
         self.interpreter()?;
         self.model_crc = Some(crc);
+        log::info!("model found in the flash slot: {=usize} B", len);
         Ok(true)
     }
 
@@ -539,6 +585,27 @@ fn detail_name(name: &str) -> String<32> {
         }
     }
     s
+}
+
+/// Sends the logs buffered by [`crate::uart_log`] in `Log` frames.
+#[cfg(feature = "uart-log")]
+fn send_logs(send: &mut dyn FnMut(&Event)) {
+    loop {
+        let mut chunk = [0u8; vlab_protocol::MAX_LOG];
+        let (n, dropped) = crate::uart_log::drain(&mut chunk);
+        if dropped > 0 {
+            log::warning!(
+                "{=u32} log frames dropped: the log buffer was full",
+                dropped
+            );
+        }
+        if n == 0 {
+            return;
+        }
+        send(&Event::Log(
+            Vec::from_slice(&chunk[..n]).unwrap_or_default(),
+        ));
+    }
 }
 
 /// Encodes and writes one event frame. Every event fits in a frame by

@@ -7,11 +7,18 @@
 //! from a [`TickClock`], and returns outputs. Every buffer is the caller's and
 //! bounded; a bad frame is answered with an error frame and the agent keeps
 //! serving. A board crate provides the clock, the UART and the memory.
+//!
+//! Features: `defmt` makes the agent log through defmt (the board links a
+//! global logger, e.g. defmt-rtt); `uart-log` adds [`uart_log`], a logger
+//! that sends the logs to the host in the protocol's `Log` frames.
 
 #![no_std]
 
 mod agent;
 mod clock;
+mod log;
+#[cfg(feature = "uart-log")]
+pub mod uart_log;
 
 pub use agent::{Agent, BoardInfo, Memory};
 pub use clock::TickClock;

@@ -27,7 +27,7 @@ pub const RAW_OUTPUT_PARTIAL: &str = "raw_output.bin.partial";
 const STALE: [&str; 4] = [REPORT, VLAB_REPORT, RAW_OUTPUT, RAW_OUTPUT_PARTIAL];
 
 /// A prepared, writable output folder.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct OutputDir {
     path: PathBuf,
 }
@@ -80,6 +80,15 @@ impl OutputDir {
         writeln!(f, "{line}").map_err(|e| self.write_error(USER_LOG, &e))
     }
 
+    /// Appends a line to `error.log`: a failure in words a user can act on.
+    pub fn log_error(&self, line: &str) -> Result<()> {
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(self.path.join(ERROR_LOG))
+            .map_err(|e| self.write_error(ERROR_LOG, &e))?;
+        writeln!(f, "{line}").map_err(|e| self.write_error(ERROR_LOG, &e))
+    }
+
     /// A buffered writer for the raw output of a TYPE2 run.
     pub fn raw_output_writer(&self) -> Result<BufWriter<File>> {
         let file = File::create(self.path.join(RAW_OUTPUT_PARTIAL))
@@ -107,10 +116,7 @@ impl OutputDir {
     /// Records a failure in `error.log` and `user.log`. Writing is best
     /// effort: the caller reports the original error either way.
     pub fn write_failure(&self, err: &Error) {
-        let _ = std::fs::write(
-            self.path.join(ERROR_LOG),
-            format!("error: {}\n", err.message()),
-        );
+        let _ = self.log_error(&format!("error: {}", err.message()));
         let _ = self.log(&format!("benchmark failed: {}", err.message()));
         if self.path.join(RAW_OUTPUT_PARTIAL).exists() {
             let _ = self.log(&format!(

@@ -101,6 +101,49 @@ fn keyword_spotting_runs_on_the_board_with_per_layer_timing() {
     assert_eq!(device["model_uploaded"], true);
     let log = std::fs::read_to_string(dir.path().join("user.log")).unwrap();
     assert!(log.contains("board    qemu-mps2-an385"), "{log}");
+    // The firmware's defmt logs, carried in Log frames and decoded with the
+    // ELF's table.
+    assert!(
+        log.contains("board: INFO  model received: 53736 B, tensor arena 16000 B"),
+        "{log}"
+    );
+    assert!(
+        log.contains("board: INFO  run 2: 5 warmup, 20 timed, "),
+        "{log}"
+    );
+    let errors = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
+    assert_eq!(errors, "");
+}
+
+#[test]
+fn verbose_shows_the_firmware_logs_as_they_arrive() {
+    qemu_firmware();
+    let dir = tempfile::tempdir().unwrap();
+    let kws = model("keyword_spotting.tflite");
+    let output = vlab(&[
+        "bench",
+        "--board",
+        BOARD,
+        "--model",
+        kws.to_str().unwrap(),
+        "--iterations",
+        "1",
+        "--warmup",
+        "0",
+        "--verbose",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("board: INFO  vlab firmware on qemu-mps2-an385: 1048576 B model slot"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("board: INFO  run 2: 0 warmup, 1 timed"),
+        "{stderr}"
+    );
 }
 
 #[test]
