@@ -77,6 +77,14 @@ pub enum LaunchDef {
         /// repeat exactly; absent: real time.
         icount_shift: Option<u8>,
     },
+    /// A board with a debug probe: vlab flashes the firmware with probe-rs
+    /// when the build on the board is not the ELF's, then connects.
+    Probe {
+        /// The chip as probe-rs names it (`STM32L4R5ZITx`).
+        chip: String,
+        /// Which probe, when several are attached: `VID:PID[:SERIAL]`.
+        probe: Option<String>,
+    },
     /// The board is already running the firmware; vlab only connects.
     Running,
 }
@@ -129,6 +137,10 @@ impl BoardDef {
             ))
         })?;
         def.dir = dir.to_path_buf();
+        if let LaunchDef::Probe { chip, .. } = &def.launch {
+            crate::probe::check_chip(chip)
+                .map_err(|e| Error::input(format!("{}: {}", path.display(), e.message())))?;
+        }
         Ok(def)
     }
 
@@ -138,9 +150,11 @@ impl BoardDef {
     }
 
     /// Host device files a container running this board's benchmarks
-    /// needs: its serial port. An emulated board needs none.
+    /// needs: its serial port, and the USB bus for its debug probe. An
+    /// emulated board needs none.
     pub fn host_devices(&self) -> Vec<String> {
-        match (&self.launch, &self.transport) {
+        let probe = matches!(self.launch, LaunchDef::Probe { .. });
+        let mut devices = match (&self.launch, &self.transport) {
             (LaunchDef::Qemu { .. }, _) => Vec::new(),
             (
                 _,
@@ -149,7 +163,11 @@ impl BoardDef {
                 },
             ) => vec![path.clone()],
             (_, TransportDef::Serial { path: None, .. } | TransportDef::Tcp { .. }) => Vec::new(),
+        };
+        if probe {
+            devices.push("/dev/bus/usb".to_owned());
         }
+        devices
     }
 
     /// The command that builds this board's firmware.

@@ -25,6 +25,10 @@ pub enum Command {
     /// Run the benchmark a pipeline job's environment describes (TARGET,
     /// RUNTIME, BENCHMARK_TYPE, ...; docs/job.md) into VLAB_WORKDIR/output.
     Job,
+    /// List the debug probes attached to this machine (probe-rs).
+    Probes,
+    /// Flash a board's firmware through its debug probe, verify and reset it.
+    Flash(FlashArgs),
     /// Nomad: what a lab host advertises to the cluster.
     #[command(subcommand)]
     Nomad(NomadCommand),
@@ -81,6 +85,25 @@ pub struct ClientConfigArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct FlashArgs {
+    /// The board (see `vlab boards`); its board.toml names the chip.
+    #[arg(long, value_name = "NAME")]
+    pub board: String,
+
+    /// Firmware ELF [default: the board's own build].
+    #[arg(value_name = "ELF")]
+    pub elf: Option<PathBuf>,
+
+    /// Folder of board definitions [default: $VLAB_BOARDS_DIR, else ./boards, else vlab's own].
+    #[arg(long, value_name = "DIR")]
+    pub boards_dir: Option<PathBuf>,
+
+    /// Which debug probe, when several are attached: VID:PID[:SERIAL] (see `vlab probes`).
+    #[arg(long, value_name = "SELECTOR")]
+    pub probe: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct BoardsArgs {
     /// Folder of board definitions [default: $VLAB_BOARDS_DIR, else ./boards, else vlab's own].
     #[arg(long, value_name = "DIR")]
@@ -116,6 +139,10 @@ pub struct BenchArgs {
     /// Longest a run on the board may take, seconds.
     #[arg(long, value_name = "SECS", default_value_t = 600, requires = "board")]
     pub timeout: u64,
+
+    /// Which debug probe, when several are attached: VID:PID[:SERIAL] (see `vlab probes`).
+    #[arg(long, value_name = "SELECTOR", requires = "board")]
+    pub probe: Option<String>,
 
     /// Emulated boards: load the model into the board's flash slot at
     /// launch, as a flasher would, instead of sending it over the link.

@@ -7,8 +7,10 @@
 
 pub mod board;
 pub mod board_log;
+pub mod firmware_image;
 pub mod mcu;
 pub mod nomad;
+pub mod probe;
 pub mod qemu;
 pub mod session;
 pub mod transport;

@@ -17,6 +17,8 @@ fn main() -> ExitCode {
         cli::Command::Boards(args) => commands::boards::run(&args),
         cli::Command::Engines => commands::engines::run(),
         cli::Command::Job => commands::job::run(),
+        cli::Command::Probes => commands::probes::run(),
+        cli::Command::Flash(args) => commands::flash::run(&args),
         cli::Command::Nomad(cli::NomadCommand::ClientConfig(args)) => {
             commands::nomad::client_config(&args)
         }

@@ -17,6 +17,7 @@ use vlab_harness::{
 
 use crate::board::{BoardDef, LaunchDef, TransportDef};
 use crate::board_log::{DefmtDecoder, Level, LogLine};
+use crate::firmware_image::FirmwareImage;
 use crate::qemu::{Qemu, Serial};
 use crate::session::{LogSink, Session};
 use crate::transport::{Connection, FaultRates, FaultyLink, connect_tcp, open_serial};
@@ -38,6 +39,8 @@ pub struct BoardOptions {
     pub preload: bool,
     /// Show every firmware log line on stderr as it arrives.
     pub verbose: bool,
+    /// Which debug probe, instead of board.toml's `probe`: `VID:PID[:SERIAL]`.
+    pub probe: Option<String>,
 }
 
 /// Benchmarks `spec` on the board and writes every artifact into `out`:
@@ -109,7 +112,10 @@ async fn bench(
     observer.phase(Phase::Load, 1);
     let load_start = Instant::now();
     let elf = options.firmware.clone().unwrap_or_else(|| board.elf());
-    let launched = matches!(board.launch, LaunchDef::Qemu { .. });
+    let launched = matches!(
+        board.launch,
+        LaunchDef::Qemu { .. } | LaunchDef::Probe { .. }
+    );
     if launched && !elf.is_file() {
         return Err(Error::runtime(format!(
             "the firmware of board {} is not built ({} is missing): run `{}`",
@@ -152,6 +158,18 @@ async fn bench(
             "the board at {transport} runs firmware for {}, not {}",
             id.board, board.name
         )));
+    }
+    if launched {
+        let image = FirmwareImage::read(&elf)?;
+        if let Some((_, hash)) = image.build_hash.filter(|(_, h)| *h != id.build_hash) {
+            return Err(Error::runtime(format!(
+                "board {} runs firmware build {}, but {} is build {}: reset the board and run again",
+                board.name,
+                crate::firmware_image::hex(&id.build_hash),
+                elf.display(),
+                crate::firmware_image::hex(&hash)
+            )));
+        }
     }
     let model_len = model.bytes().len() as u64;
     if view.arena_bytes > id.arena_bytes as usize {
@@ -257,7 +275,7 @@ async fn bench(
             (id.firmware_version >> 8) & 0xff,
             id.firmware_version & 0xff
         ),
-        build_hash: id.build_hash.iter().map(|b| format!("{b:02x}")).collect(),
+        build_hash: crate::firmware_image::hex(&id.build_hash),
         protocol_version: id.protocol_version,
         core_clock_hz: id.core_clock_hz,
         timer: format!("{:?}", id.timer),
@@ -305,7 +323,7 @@ async fn bench(
         ram_bytes: Some(board.memory.ram_bytes),
         flash_bytes: Some(board.memory.flash_bytes),
         flash_used_bytes: if elf.is_file() {
-            Some(flash_used(&elf)?)
+            Some(FirmwareImage::read(&elf)?.flash_bytes)
         } else {
             None
         },
@@ -320,11 +338,7 @@ async fn bench(
 /// Where the firmware's decoded log lines go: info and above (and
 /// `println!`) to user.log, errors also to error.log, everything to stderr
 /// with `verbose`.
-fn log_sink(
-    mut decoder: DefmtDecoder,
-    out: OutputDir,
-    verbose: bool,
-) -> LogSink {
+fn log_sink(mut decoder: DefmtDecoder, out: OutputDir, verbose: bool) -> LogSink {
     Box::new(move |bytes| {
         for line in decoder.received(bytes) {
             route(&line, &out, verbose);
@@ -406,6 +420,35 @@ async fn connect(
             };
             Ok((connection, Some(qemu)))
         }
+        (LaunchDef::Probe { .. }, _) if options.preload => Err(Error::input(format!(
+            "--preload is for emulated boards; board {} gets its model over the link",
+            board.name
+        ))),
+        (LaunchDef::Probe { chip, probe }, kind) => {
+            let selector = options.probe.clone().or_else(|| probe.clone());
+            let (name, chip, image_path) = (board.name.clone(), chip.clone(), elf.to_path_buf());
+            tokio::task::spawn_blocking(move || {
+                ensure_firmware(&name, &chip, selector.as_deref(), &image_path)
+            })
+            .await
+            .map_err(|e| Error::runtime(format!("the flashing task failed: {e}")))??;
+            let connection = match (&board.transport, kind) {
+                (
+                    TransportDef::Serial {
+                        path: Some(path),
+                        baud,
+                    },
+                    "serial",
+                ) => open_serial(path, *baud)?,
+                _ => {
+                    return Err(Error::input(format!(
+                        "board {}: board.toml gives no serial port path for --transport {kind}",
+                        board.name
+                    )));
+                }
+            };
+            Ok((connection, None))
+        }
         (LaunchDef::Running, _) if options.preload => Err(Error::input(format!(
             "--preload: board {} is not launched by vlab; flash the model into its slot",
             board.name
@@ -440,6 +483,23 @@ async fn connect(
     }
 }
 
+/// Attaches to the board's probe and flashes `elf` unless the board already
+/// runs that build (its build hash in flash is the ELF's).
+fn ensure_firmware(board: &str, chip: &str, selector: Option<&str>, elf: &Path) -> Result<()> {
+    let image = FirmwareImage::read(elf)?;
+    let mut session = crate::probe::attach(board, chip, selector)?;
+    if crate::probe::runs(&mut session, &image)? {
+        return Ok(());
+    }
+    let bar = indicatif::ProgressBar::new(image.flash_bytes).with_message("flashing");
+    crate::probe::flash_elf(&mut session, elf, &mut |done, total| {
+        bar.set_length(total.max(1));
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
 /// Per-operator statistics from one profiled inference.
 fn layer_stats(times: &[(usize, u16, u64)]) -> Vec<LayerStats> {
     let total: u64 = times.iter().map(|t| t.2).sum();
@@ -458,16 +518,6 @@ fn layer_stats(times: &[(usize, u16, u64)]) -> Vec<LayerStats> {
             },
         })
         .collect()
-}
-
-/// Bytes of the firmware image that go to flash: the ELF's loadable
-/// segments' file contents.
-fn flash_used(elf: &Path) -> Result<u64> {
-    use object::{Object, ObjectSegment};
-    let data = std::fs::read(elf).map_err(|e| Error::io(elf, &e))?;
-    let file = object::File::parse(&*data)
-        .map_err(|e| Error::runtime(format!("firmware {}: not an ELF: {e}", elf.display())))?;
-    Ok(file.segments().map(|s| s.file_range().1).sum())
 }
 
 fn elapsed_ns(start: Instant) -> u64 {

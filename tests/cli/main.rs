@@ -14,4 +14,5 @@ mod engines;
 mod goldens;
 mod job;
 mod nomad;
+mod probe;
 mod support;

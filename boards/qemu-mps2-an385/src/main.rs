@@ -39,6 +39,16 @@ static ARENA: ConstStaticCell<[u8; ARENA_BYTES]> = ConstStaticCell::new([0; AREN
 static INPUTS: ConstStaticCell<[u8; INPUT_BYTES]> = ConstStaticCell::new([0; INPUT_BYTES]);
 static SAMPLES: ConstStaticCell<[u32; MAX_SAMPLES]> = ConstStaticCell::new([0; MAX_SAMPLES]);
 
+/// The firmware's build hash, also kept as a symbol in the image so that
+/// the host can read it from the ELF (and, with a probe, from the board's
+/// flash) to tell whether the board runs this build.
+// `no_mangle` is an unsafe attribute: the symbol name must be unique in
+// the image, which the `VLAB_` prefix ensures.
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+#[used]
+static VLAB_BUILD_HASH: [u8; 8] = build_hash(env!("VLAB_BUILD_HASH"));
+
 /// What this firmware says about the board.
 const INFO: BoardInfo = BoardInfo {
     name: env!("VLAB_BOARD_NAME"),

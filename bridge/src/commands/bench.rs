@@ -60,6 +60,7 @@ fn board_options(args: &BenchArgs, board: &str) -> Result<BoardOptions> {
     }
     let boards = Boards::load(&Boards::default_dir(args.boards_dir.as_deref()))?;
     Ok(BoardOptions {
+        probe: args.probe.clone(),
         verbose: args.verbose,
         board: boards.get(board)?.clone(),
         transport: args.transport.clone(),

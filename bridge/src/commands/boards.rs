@@ -39,6 +39,9 @@ fn state(board: &BoardDef) -> String {
             "firmware built; {QEMU} (machine {machine}) not found: apt-get install qemu-system-arm"
         ),
         LaunchDef::Qemu { .. } => format!("ready (emulated; firmware {})", elf.display()),
+        LaunchDef::Probe { chip, .. } => {
+            format!("firmware built; flashed through a debug probe (chip {chip}, `vlab probes`)")
+        }
         LaunchDef::Running => format!("ready to connect (firmware {})", elf.display()),
     }
 }

@@ -101,6 +101,7 @@ fn board_options(job: &JobEnv) -> Result<BoardOptions> {
     }
     let boards = Boards::load(&Boards::default_dir(job.boards_dir.as_deref()))?;
     Ok(BoardOptions {
+        probe: None,
         verbose: false,
         board: boards.get(&job.target)?.clone(),
         transport: None,

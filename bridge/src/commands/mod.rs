@@ -3,6 +3,8 @@
 pub mod bench;
 pub mod boards;
 pub mod engines;
+pub mod flash;
 pub mod job;
 pub mod nomad;
+pub mod probes;
 pub mod schema;

@@ -1,0 +1,51 @@
+//! `vlab flash --board B [ELF]`: firmware onto a board through its probe.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use vlab_bridge::board::{Boards, LaunchDef};
+use vlab_bridge::firmware_image::{FirmwareImage, hex};
+use vlab_bridge::probe;
+use vlab_harness::{Error, Result};
+
+use crate::cli::FlashArgs;
+
+/// Flashes, verifies and resets.
+pub fn run(args: &FlashArgs) -> Result<()> {
+    let boards = Boards::load(&Boards::default_dir(args.boards_dir.as_deref()))?;
+    let board = boards.get(&args.board)?;
+    let LaunchDef::Probe { chip, probe } = &board.launch else {
+        return Err(Error::input(format!(
+            "board {} is not flashed through a debug probe (board.toml: launch kind is not \"probe\")",
+            board.name
+        )));
+    };
+    let elf = args.elf.clone().unwrap_or_else(|| board.elf());
+    if !elf.is_file() {
+        return Err(Error::input(format!(
+            "{}: no such firmware ELF; build the board's with `{}`",
+            elf.display(),
+            board.build_command()
+        )));
+    }
+    let image = FirmwareImage::read(&elf)?;
+    let selector = args.probe.as_deref().or(probe.as_deref());
+    let mut session = probe::attach(&board.name, chip, selector)?;
+    let bar = ProgressBar::new(image.flash_bytes).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes}")
+            .map_err(|e| Error::runtime(format!("progress bar: {e}")))?,
+    );
+    bar.set_message(format!("flashing {}", board.name));
+    probe::flash_elf(&mut session, &elf, &mut |done, total| {
+        bar.set_length(total.max(1));
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "flashed {} ({} bytes, build {}), verified, reset",
+        board.name,
+        image.flash_bytes,
+        image
+            .build_hash
+            .map_or("unknown".to_owned(), |(_, h)| hex(&h))
+    );
+    Ok(())
+}
