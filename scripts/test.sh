@@ -11,8 +11,11 @@ cargo fmt --all --manifest-path boards/Cargo.toml -- --check
 echo "test: cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "test: cargo clippy, board firmware"
-cargo clippy --quiet --release --manifest-path boards/qemu-mps2-an385/Cargo.toml --target thumbv7m-none-eabi -- -D warnings
-cargo clippy --quiet --release --manifest-path boards/qemu-mps2-an386/Cargo.toml --target thumbv7em-none-eabihf -- -D warnings
+for toml in boards/*/board.toml; do
+    board=$(basename "$(dirname "$toml")")
+    target=$(sed -n 's/^target = "\(.*\)"$/\1/p' "$toml")
+    cargo clippy --quiet --release --manifest-path "boards/$board/Cargo.toml" --target "$target" -- -D warnings
+done
 for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
     echo "test: no_std crates build for $target"
     cargo build --quiet --release -p vlab-micro -p vlab-protocol -p vlab-firmware --target "$target"

@@ -1,14 +1,14 @@
 //! Boards behind a debug probe, on a machine without one (CI): `vlab
-//! probes`, and `vlab bench`/`vlab flash` on such a board fail clearly.
-//! The board definition here is written by the test (a NUCLEO-L4R5ZI's
-//! chip and sizes) because no probe can be attached on these machines;
-//! flashing itself is for a hardware-in-the-loop run (docs/boards.md).
+//! probes`, and `vlab bench`/`vlab flash --board nucleo-l4r5zi` fail
+//! clearly. Flashing itself needs the board: a hardware-in-the-loop run
+//! (docs/boards.md).
 
 use std::path::Path;
 
 use crate::support::{model, qemu_firmware, root, vlab};
 
-/// A boards folder holding one probe-flashed board with `chip`.
+/// A boards folder holding one probe-flashed board with `chip` (for a
+/// chip name probe-rs does not know).
 fn probe_board(dir: &Path, chip: &str) {
     let board = dir.join("nucleo-test");
     std::fs::create_dir_all(&board).unwrap();
@@ -55,18 +55,14 @@ fn probes_answers_without_a_probe() {
 }
 
 #[test]
-fn bench_on_a_probe_board_without_a_probe_says_what_to_check() {
+fn bench_on_the_nucleo_without_a_probe_says_what_to_check() {
     qemu_firmware();
-    let boards = tempfile::tempdir().unwrap();
-    probe_board(boards.path(), "STM32L4R5ZITx");
     let out = tempfile::tempdir().unwrap();
     let kws = model("keyword_spotting.tflite");
     let output = vlab(&[
         "bench",
-        "--boards-dir",
-        boards.path().to_str().unwrap(),
         "--board",
-        "nucleo-test",
+        "nucleo-l4r5zi",
         "--model",
         kws.to_str().unwrap(),
         "--out",
@@ -77,7 +73,7 @@ fn bench_on_a_probe_board_without_a_probe_says_what_to_check() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     let log = std::fs::read_to_string(out.path().join("error.log")).unwrap();
     for needle in [
-        "no debug probe found for board nucleo-test (chip STM32L4R5ZITx)",
+        "no debug probe found for board nucleo-l4r5zi (chip STM32L4R5ZITx)",
         "plugged in over USB",
         "udev rules",
     ] {
@@ -89,15 +85,7 @@ fn bench_on_a_probe_board_without_a_probe_says_what_to_check() {
 #[test]
 fn flash_without_a_probe_fails_clearly() {
     qemu_firmware();
-    let boards = tempfile::tempdir().unwrap();
-    probe_board(boards.path(), "STM32L4R5ZITx");
-    let output = vlab(&[
-        "flash",
-        "--boards-dir",
-        boards.path().to_str().unwrap(),
-        "--board",
-        "nucleo-test",
-    ]);
+    let output = vlab(&["flash", "--board", "nucleo-l4r5zi"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no debug probe found"), "{stderr}");

@@ -10,9 +10,6 @@
 #![no_std]
 #![no_main]
 
-mod clock;
-mod flash_slot;
-mod stack;
 mod uart;
 
 use core::fmt::Write as _;
@@ -20,6 +17,8 @@ use core::fmt::Write as _;
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hio};
 use static_cell::ConstStaticCell;
+use vlab_board_support::build::{build_hash, decimal, version};
+use vlab_board_support::{SysTickClock, flash_slot, stack};
 use vlab_firmware::{Agent, BoardInfo, Memory};
 
 /// Core clock of the board, Hz; SysTick counts at this rate.
@@ -64,11 +63,20 @@ fn main() -> ! {
     let Some(core) = cortex_m::Peripherals::take() else {
         fail(format_args!("core peripherals taken twice"));
     };
-    let clock = clock::SysTickClock::start(core.SYST, CORE_CLOCK_HZ);
+    let clock = SysTickClock::start(core.SYST, CORE_CLOCK_HZ);
     let mut uart = uart::Uart0::enable();
+    // SAFETY: board.toml places the slot in QEMU's PSRAM, always mapped,
+    // outside the image, written only by QEMU's loader at launch.
+    #[allow(unsafe_code)]
+    let flash_slot = unsafe {
+        flash_slot::contents(
+            decimal(env!("VLAB_FLASH_SLOT_ADDRESS")),
+            decimal(env!("VLAB_FLASH_SLOT_BYTES")),
+        )
+    };
     let memory = Memory {
         model_slot: MODEL_SLOT.take(),
-        flash_slot: flash_slot::contents(),
+        flash_slot,
         arena: ARENA.take(),
         inputs: INPUTS.take(),
         samples: SAMPLES.take(),
@@ -102,52 +110,4 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     fail(format_args!("hard fault at pc {:#010x}", frame.pc()))
-}
-
-/// `major.minor.patch` packed as `major << 16 | minor << 8 | patch`.
-const fn version(v: &str) -> u32 {
-    let bytes = v.as_bytes();
-    let (mut packed, mut part, mut i) = (0u32, 0u32, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'.' => {
-                packed = packed << 8 | part;
-                part = 0;
-            }
-            d @ b'0'..=b'9' => part = part * 10 + (d - b'0') as u32,
-            _ => break,
-        }
-        i += 1;
-    }
-    packed << 8 | part
-}
-
-/// A decimal number from build.rs, at compile time.
-const fn decimal(digits: &str) -> usize {
-    let bytes = digits.as_bytes();
-    let (mut value, mut i) = (0usize, 0);
-    while i < bytes.len() {
-        value = value * 10 + (bytes[i] - b'0') as usize;
-        i += 1;
-    }
-    value
-}
-
-/// The build hash build.rs computed, 16 hex digits, as 8 bytes.
-const fn build_hash(hex: &str) -> [u8; 8] {
-    const fn nibble(c: u8) -> u8 {
-        match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => 0,
-        }
-    }
-    let h = hex.as_bytes();
-    let mut out = [0u8; 8];
-    let mut i = 0;
-    while i < 8 && 2 * i + 1 < h.len() {
-        out[i] = nibble(h[2 * i]) << 4 | nibble(h[2 * i + 1]);
-        i += 1;
-    }
-    out
 }

@@ -1,4 +1,5 @@
-//! SysTick as a 64-bit tick counter: the 24-bit down-counter wraps every
+//! SysTick as a 64-bit tick counter, for cores without a cycle counter
+//! (Cortex-M0+) and for QEMU, whose cores have none: the 24-bit down-counter wraps every
 //! 2^24 ticks (0.67 s at 25 MHz), and its exception counts the wraps.
 
 use core::sync::atomic::{AtomicU32, Ordering};
