@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod progress;
+mod stdout;
 
 use std::process::ExitCode;
 

@@ -349,3 +349,19 @@ fn npy_dataset_runs_like_the_same_raw_samples() {
     assert_eq!(outputs[0].len(), 2 * 12 * 4);
     assert_eq!(outputs[0], outputs[1]);
 }
+
+#[test]
+fn a_closed_pipe_on_stdout_ends_vlab_quietly() {
+    // `vlab boards | head -0`: the reader is gone before vlab writes.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_vlab"))
+        .arg("boards")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

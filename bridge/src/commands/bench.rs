@@ -13,6 +13,7 @@ use vlab_bridge::mcu::{BoardOptions, bench_on_board};
 
 use crate::cli::BenchArgs;
 use crate::progress::Progress;
+use crate::stdout::say;
 
 /// Default number of timed inferences for TYPE1.
 const DEFAULT_ITERATIONS: usize = 100;
@@ -36,12 +37,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if args.json {
         let json = serde_json::to_string_pretty(&reports.full)
             .map_err(|e| Error::runtime(format!("cannot serialise the report: {e}")))?;
-        println!("{json}");
+        say!("{json}");
     } else {
         for line in summary_lines(&reports.full) {
-            println!("{line}");
+            say!("{line}");
         }
-        println!("artifacts in {}", out.path().display());
+        say!("artifacts in {}", out.path().display());
     }
     Ok(())
 }

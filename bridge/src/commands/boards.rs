@@ -5,16 +5,17 @@ use vlab_bridge::qemu::QEMU;
 use vlab_harness::Result;
 
 use crate::cli::BoardsArgs;
+use crate::stdout::say;
 
 /// Prints one block per board.
 pub fn run(args: &BoardsArgs) -> Result<()> {
     let dir = Boards::default_dir(args.boards_dir.as_deref());
     let boards = Boards::load(&dir)?;
-    println!("boards in {}:", dir.display());
+    say!("boards in {}:", dir.display());
     for board in boards.all() {
-        println!("{}", board.name);
-        println!("  {}", board.description);
-        println!(
+        say!("{}", board.name);
+        say!("  {}", board.description);
+        say!(
             "  core {} ({}), {} MHz, flash {} KiB, RAM {} KiB, transport {}",
             board.core,
             board.target,
@@ -23,7 +24,7 @@ pub fn run(args: &BoardsArgs) -> Result<()> {
             board.memory.ram_bytes / 1024,
             board.transport.kind()
         );
-        println!("  state: {}", state(board));
+        say!("  state: {}", state(board));
     }
     Ok(())
 }

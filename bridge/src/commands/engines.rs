@@ -1,6 +1,7 @@
 //! `vlab engines`: every engine, whether it is available here, its version,
 //! and why it is not.
 
+use crate::stdout::say;
 use vlab_harness::Result;
 
 /// Prints one line per engine.
@@ -11,7 +12,7 @@ pub fn run() -> Result<()> {
             Ok(version) => format!("available, version {version}"),
             Err(why) => format!("unavailable: {}", why.message()),
         };
-        println!("{:<6} {:<12} {state}", engine.name(), formats.join(", "));
+        say!("{:<6} {:<12} {state}", engine.name(), formats.join(", "));
     }
     Ok(())
 }

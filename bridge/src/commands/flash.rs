@@ -7,6 +7,7 @@ use vlab_bridge::probe;
 use vlab_harness::{Error, Result};
 
 use crate::cli::FlashArgs;
+use crate::stdout::say;
 
 /// Flashes, verifies and resets.
 pub fn run(args: &FlashArgs) -> Result<()> {
@@ -39,7 +40,7 @@ pub fn run(args: &FlashArgs) -> Result<()> {
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
-    println!(
+    say!(
         "flashed {} ({} bytes, build {}), verified, reset",
         board.name,
         image.flash_bytes,

@@ -13,6 +13,7 @@ use vlab_bridge::board::Boards;
 use vlab_bridge::mcu::{BoardOptions, bench_on_board};
 
 use crate::progress::Progress;
+use crate::stdout::say;
 
 /// The folder inside the job's work folder that receives the artifacts.
 pub const OUTPUT_FOLDER: &str = "output";
@@ -45,7 +46,7 @@ pub fn run() -> Result<()> {
         out.write_failure(&e);
         return Err(e);
     }
-    println!("artifacts in {}", out.path().display());
+    say!("artifacts in {}", out.path().display());
     Ok(())
 }
 

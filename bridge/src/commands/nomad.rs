@@ -6,6 +6,7 @@ use vlab_bridge::nomad::{self, HostSpec, HostTarget, RegistryAuth};
 use vlab_harness::{Error, Result};
 
 use crate::cli::{ClientConfigArgs, ClientConfigPart};
+use crate::stdout::{say, say_raw};
 
 /// Prints the client meta block, the target configuration, or both.
 pub fn client_config(args: &ClientConfigArgs) -> Result<()> {
@@ -36,14 +37,14 @@ pub fn client_config(args: &ClientConfigArgs) -> Result<()> {
     let meta = nomad::client_meta(&config, env!("CARGO_PKG_VERSION"));
     let targets = nomad::target_config_json(&config);
     match args.only {
-        Some(ClientConfigPart::Meta) => print!("{meta}"),
-        Some(ClientConfigPart::Targets) => println!("{targets}"),
+        Some(ClientConfigPart::Meta) => say_raw!("{meta}"),
+        Some(ClientConfigPart::Targets) => say!("{targets}"),
         None => {
-            println!("# Nomad client configuration: add to this host's agent configuration.");
-            print!("{meta}");
-            println!();
-            println!("# Target configuration (JSON): this host's targets for the lab's API.");
-            println!("{targets}");
+            say!("# Nomad client configuration: add to this host's agent configuration.");
+            say_raw!("{meta}");
+            say!();
+            say!("# Target configuration (JSON): this host's targets for the lab's API.");
+            say!("{targets}");
         }
     }
     Ok(())

@@ -1,9 +1,10 @@
 //! `vlab schema`: the JSON Schema of vlab-report.json.
 
+use crate::stdout::say_raw;
 use vlab_harness::{Result, VlabReport};
 
 /// Prints the schema to stdout.
 pub fn run() -> Result<()> {
-    print!("{}", VlabReport::json_schema());
+    say_raw!("{}", VlabReport::json_schema());
     Ok(())
 }
