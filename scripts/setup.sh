@@ -40,5 +40,5 @@ if [ ! -e "$venv/.complete" ]; then
     touch "$venv/.complete"
 fi
 
-echo "setup: building the QEMU boards' firmware"
+echo "setup: building every board's firmware"
 scripts/build-firmware.sh

@@ -432,51 +432,40 @@ async fn connect(
             })
             .await
             .map_err(|e| Error::runtime(format!("the flashing task failed: {e}")))??;
-            let connection = match (&board.transport, kind) {
-                (
-                    TransportDef::Serial {
-                        path: Some(path),
-                        baud,
-                    },
-                    "serial",
-                ) => open_serial(path, *baud)?,
-                _ => {
-                    return Err(Error::input(format!(
-                        "board {}: board.toml gives no serial port path for --transport {kind}",
-                        board.name
-                    )));
-                }
-            };
-            Ok((connection, None))
+            Ok((connect_configured(board, kind).await?, None))
         }
         (LaunchDef::Running, _) if options.preload => Err(Error::input(format!(
             "--preload: board {} is not launched by vlab; flash the model into its slot",
             board.name
         ))),
-        (LaunchDef::Running, _) => {
-            let connection = match (&board.transport, kind) {
-                (
-                    TransportDef::Tcp {
-                        address: Some(address),
-                    },
-                    "tcp",
-                ) => connect_tcp(address, Duration::from_secs(5), || Ok(())).await?,
-                (
-                    TransportDef::Serial {
-                        path: Some(path),
-                        baud,
-                    },
-                    "serial",
-                ) => open_serial(path, *baud)?,
-                _ => {
-                    return Err(Error::input(format!(
-                        "board {}: board.toml gives no {kind} address or path",
-                        board.name
-                    )));
-                }
-            };
-            Ok((connection, None))
-        }
+        (LaunchDef::Running, _) => Ok((connect_configured(board, kind).await?, None)),
+        (_, other) => Err(Error::input(format!(
+            "--transport {other}: known transports are tcp and serial"
+        ))),
+    }
+}
+
+/// Opens the link board.toml configures for a board vlab does not launch:
+/// its TCP address or its serial port.
+async fn connect_configured(board: &BoardDef, kind: &str) -> Result<Connection> {
+    match (&board.transport, kind) {
+        (
+            TransportDef::Tcp {
+                address: Some(address),
+            },
+            "tcp",
+        ) => connect_tcp(address, Duration::from_secs(5), || Ok(())).await,
+        (
+            TransportDef::Serial {
+                path: Some(path),
+                baud,
+            },
+            "serial",
+        ) => open_serial(path, *baud),
+        (_, "tcp" | "serial") => Err(Error::input(format!(
+            "board {}: board.toml gives no {kind} address or path",
+            board.name
+        ))),
         (_, other) => Err(Error::input(format!(
             "--transport {other}: known transports are tcp and serial"
         ))),
