@@ -1,6 +1,5 @@
 //! Debug probes through probe-rs: listing them, attaching to a board's
-//! chip, flashing firmware (with verify and reset) and writing a model into
-//! a board's flash model slot. Errors say what to check: the probe plugged
+//! chip, flashing firmware (with verify and reset). Errors say what to check: the probe plugged
 //! in, USB permissions (udev rules), the selector when there are several.
 
 use std::path::Path;
@@ -178,25 +177,6 @@ pub fn flash_elf(
         options,
     )
     .map_err(|e| Error::runtime(format!("flashing {} failed: {e}", elf.display())))?;
-    reset(session)
-}
-
-/// Writes `bytes` at `address` (a board's flash model slot) through
-/// `session`, verified, and resets the core.
-pub fn flash_raw(session: &mut Session, address: u64, bytes: &[u8]) -> Result<()> {
-    let mut loader = session.target().flash_loader();
-    loader.add_data(address, bytes).map_err(|e| {
-        Error::input(format!(
-            "the model does not fit the flash slot at {address:#x}: {e}"
-        ))
-    })?;
-    let mut options = DownloadOptions::default();
-    options.verify = true;
-    loader.commit(session, options).map_err(|e| {
-        Error::runtime(format!(
-            "writing the model slot at {address:#x} failed: {e}"
-        ))
-    })?;
     reset(session)
 }
 
