@@ -139,13 +139,11 @@ impl<'a, C: TickClock> Agent<'a, C> {
                 match frame {
                     Ok(request) => self.handle(request, &mut send),
                     Err(e) => {
-                        log::warning!(
-                            "bad frame from the host: {=str}",
-                            detail(format_args!("{e}")).as_str()
-                        );
+                        let detail = detail(format_args!("{e}"));
+                        log::warning!("bad frame from the host: {=str}", detail.as_str());
                         send(&Event::Error {
                             code: ErrorCode::BadFrame,
-                            detail: detail(format_args!("{e}")),
+                            detail,
                         })
                     }
                 }

@@ -13,44 +13,18 @@ mod lpuart;
 
 use cortex_m_rt::entry;
 use embassy_stm32::rcc::{Pll, PllMul, PllPreDiv, PllRDiv, PllSource, Sysclk};
-use static_cell::ConstStaticCell;
-use vlab_board_support::build::{build_hash, decimal, version};
-use vlab_board_support::{DwtClock, flash_slot, stack};
-use vlab_firmware::{Agent, BoardInfo, Memory};
+use vlab_board_support::{DwtClock, stack};
+use vlab_firmware::Agent;
 
-/// Core clock, Hz: HSI16 / 1 x 15 / 2.
-const CORE_CLOCK_HZ: u32 = decimal(env!("VLAB_CORE_CLOCK_HZ")) as u32;
-/// Model slot in RAM, filled over the link.
-const MODEL_SLOT_BYTES: usize = 96 << 10;
-/// Tensor arena.
-const ARENA_BYTES: usize = 96 << 10;
-/// Input staging.
-const INPUT_BYTES: usize = 16 << 10;
-/// Per-inference samples a run keeps.
-const MAX_SAMPLES: usize = 4 << 10;
-
-static MODEL_SLOT: ConstStaticCell<[u8; MODEL_SLOT_BYTES]> =
-    ConstStaticCell::new([0; MODEL_SLOT_BYTES]);
-static ARENA: ConstStaticCell<[u8; ARENA_BYTES]> = ConstStaticCell::new([0; ARENA_BYTES]);
-static INPUTS: ConstStaticCell<[u8; INPUT_BYTES]> = ConstStaticCell::new([0; INPUT_BYTES]);
-static SAMPLES: ConstStaticCell<[u32; MAX_SAMPLES]> = ConstStaticCell::new([0; MAX_SAMPLES]);
-
-/// The firmware's build hash, also a symbol the host reads from the ELF
-/// and, through the probe, from the board's flash.
-// `no_mangle` is an unsafe attribute: the `VLAB_` name is unique in the image.
-#[allow(unsafe_code)]
-#[unsafe(no_mangle)]
-#[used]
-static VLAB_BUILD_HASH: [u8; 8] = build_hash(env!("VLAB_BUILD_HASH"));
-
-/// What this firmware says about the board.
-const INFO: BoardInfo = BoardInfo {
-    name: env!("VLAB_BOARD_NAME"),
-    core_clock_hz: CORE_CLOCK_HZ,
-    firmware_version: version(env!("CARGO_PKG_VERSION")),
-    build_hash: build_hash(env!("VLAB_BUILD_HASH")),
-    stack_used: stack::used,
-};
+// Model slot in RAM (filled over the link), tensor arena, input staging
+// and the per-inference samples a run keeps; the core clock (HSI16 / 1 x 15
+// / 2) comes from board.toml.
+vlab_board_support::declare_firmware! {
+    model_slot: 96 << 10,
+    arena: 96 << 10,
+    inputs: 16 << 10,
+    samples: 4 << 10,
+}
 
 #[entry]
 fn main() -> ! {
@@ -74,24 +48,7 @@ fn main() -> ! {
         panic!("the Cortex-M4 has a cycle counter");
     };
     let mut link = lpuart::Lpuart::new(p.LPUART1, p.PG8, p.PG7);
-    // SAFETY: board.toml's flash slot is flash bank 2, always mapped, not
-    // part of the image (memory.x gives the firmware bank 1) and written
-    // only by the probe while the core is halted.
-    #[allow(unsafe_code)]
-    let flash_slot = unsafe {
-        flash_slot::contents(
-            decimal(env!("VLAB_FLASH_SLOT_ADDRESS")),
-            decimal(env!("VLAB_FLASH_SLOT_BYTES")),
-        )
-    };
-    let memory = Memory {
-        model_slot: MODEL_SLOT.take(),
-        flash_slot,
-        arena: ARENA.take(),
-        inputs: INPUTS.take(),
-        samples: SAMPLES.take(),
-    };
-    let mut agent = Agent::new(INFO, clock, memory);
+    let mut agent = Agent::new(INFO, clock, memory());
     loop {
         // A UART error (overrun, framing) ends one `serve`; the host
         // resends whatever was lost.

@@ -1,12 +1,14 @@
-//! What every vlab board firmware shares: the tick clocks the agent times
-//! inferences with ([`SysTickClock`] on any Cortex-M, [`DwtClock`] where
-//! the core has a cycle counter), the stack high-water mark ([`stack`]),
-//! (feature `dwt`, Cortex-M3 and up) the flash model slot ([`flash_slot`]) and the compile-time facts
-//! build.rs passes in ([`build`]).
+//! What every vlab board firmware shares: the declarations of its memory
+//! and identity ([`declare_firmware!`]), the tick clocks the agent times
+//! inferences with ([`SysTickClock`] on any Cortex-M, [`DwtClock`] with
+//! feature `dwt` where the core has a cycle counter), the stack high-water
+//! mark ([`stack`]), the flash model slot ([`flash_slot`]) and the
+//! compile-time facts build.rs passes in ([`build`]).
 
 #![no_std]
 
 pub mod build;
+mod declare;
 #[cfg(feature = "dwt")]
 mod dwt;
 pub mod flash_slot;
@@ -16,3 +18,10 @@ mod systick;
 #[cfg(feature = "dwt")]
 pub use dwt::DwtClock;
 pub use systick::SysTickClock;
+
+/// What [`declare_firmware!`] expands to refers to.
+#[doc(hidden)]
+pub mod __private {
+    pub use static_cell::ConstStaticCell;
+    pub use vlab_firmware::{BoardInfo, Memory};
+}
