@@ -108,6 +108,11 @@ pub enum TransportDef {
         #[serde(default = "default_baud")]
         baud: u32,
     },
+    /// RTT through the board's debug probe (launch kind `probe`): up
+    /// channel 0 carries the firmware's defmt logs, up and down channel 1
+    /// the protocol. The control block is found at the ELF's
+    /// `_SEGGER_RTT` symbol.
+    Rtt {},
 }
 
 fn default_baud() -> u32 {
@@ -120,6 +125,7 @@ impl TransportDef {
         match self {
             TransportDef::Tcp { .. } => "tcp",
             TransportDef::Serial { .. } => "serial",
+            TransportDef::Rtt {} => "rtt",
         }
     }
 }
@@ -140,6 +146,14 @@ impl BoardDef {
         if let LaunchDef::Probe { chip, .. } = &def.launch {
             crate::probe::check_chip(chip)
                 .map_err(|e| Error::input(format!("{}: {}", path.display(), e.message())))?;
+        }
+        if matches!(def.transport, TransportDef::Rtt {})
+            && !matches!(def.launch, LaunchDef::Probe { .. })
+        {
+            return Err(Error::input(format!(
+                "{}: transport kind \"rtt\" goes through a debug probe: it needs launch kind \"probe\"",
+                path.display()
+            )));
         }
         Ok(def)
     }
@@ -162,7 +176,12 @@ impl BoardDef {
                     path: Some(path), ..
                 },
             ) => vec![path.clone()],
-            (_, TransportDef::Serial { path: None, .. } | TransportDef::Tcp { .. }) => Vec::new(),
+            (
+                _,
+                TransportDef::Serial { path: None, .. }
+                | TransportDef::Tcp { .. }
+                | TransportDef::Rtt {},
+            ) => Vec::new(),
         };
         if probe {
             devices.push("/dev/bus/usb".to_owned());

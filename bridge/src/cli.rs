@@ -128,7 +128,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR", requires = "board")]
     pub boards_dir: Option<PathBuf>,
 
-    /// Transport to the board instead of its board.toml's: tcp or serial.
+    /// Transport to the board instead of its board.toml's: tcp, serial or rtt (through the debug probe).
     #[arg(long, value_name = "KIND", requires = "board")]
     pub transport: Option<String>,
 

@@ -20,7 +20,9 @@ use crate::board_log::{DefmtDecoder, Level, LogLine};
 use crate::firmware_image::FirmwareImage;
 use crate::qemu::{Qemu, Serial};
 use crate::session::{LogSink, Session};
-use crate::transport::{Connection, FaultRates, FaultyLink, connect_tcp, open_serial};
+use crate::transport::{
+    Connection, FaultRates, FaultyLink, ProbeRtt, connect_tcp, open_rtt, open_serial,
+};
 
 /// How to reach and drive a board.
 #[derive(Debug, Clone)]
@@ -124,7 +126,16 @@ async fn bench(
             board.build_command()
         )));
     }
-    let (connection, qemu) = connect(options, &elf, model.path()).await?;
+    let rtt = options
+        .transport
+        .as_deref()
+        .unwrap_or(board.transport.kind())
+        == "rtt";
+    let rtt_logs = match rtt {
+        true => board_logs(&elf, out, options.verbose)?,
+        false => None,
+    };
+    let (connection, qemu) = connect(options, &elf, model.path(), rtt_logs).await?;
     let transport = connection.description.clone();
     let link = match options.inject_faults {
         Some(rate) => Box::new(FaultyLink::new(
@@ -143,15 +154,10 @@ async fn bench(
     });
     let mut session = Session::open(link, options.run_timeout, on_link_error).await?;
     let id = session.identify().clone();
-    if id.capabilities.has(vlab_protocol::Capabilities::DEFMT_LOG) {
-        match DefmtDecoder::from_elf(&elf) {
-            Ok(Some(decoder)) => session.on_log(log_sink(decoder, out.clone(), options.verbose)),
-            Ok(None) => out.log(&format!(
-                "board logs not decoded: {} has no defmt table",
-                elf.display()
-            ))?,
-            Err(e) => out.log(&format!("board logs not decoded: {}", e.message()))?,
-        }
+    if id.capabilities.has(vlab_protocol::Capabilities::DEFMT_LOG)
+        && let Some(sink) = board_logs(&elf, out, options.verbose)?
+    {
+        session.on_log(sink);
     }
     if id.board.as_str() != board.name {
         return Err(Error::runtime(format!(
@@ -335,6 +341,26 @@ async fn bench(
     write_reports(&measurement, &model, target, started, out)
 }
 
+/// The sink of the firmware's defmt bytes (from its Log frames or RTT
+/// channel), decoded with `elf`'s table; `None`, said in user.log, when
+/// the ELF has none.
+fn board_logs(elf: &Path, out: &OutputDir, verbose: bool) -> Result<Option<LogSink>> {
+    match DefmtDecoder::from_elf(elf) {
+        Ok(Some(decoder)) => Ok(Some(log_sink(decoder, out.clone(), verbose))),
+        Ok(None) => {
+            out.log(&format!(
+                "board logs not decoded: {} has no defmt table",
+                elf.display()
+            ))?;
+            Ok(None)
+        }
+        Err(e) => {
+            out.log(&format!("board logs not decoded: {}", e.message()))?;
+            Ok(None)
+        }
+    }
+}
+
 /// Where the firmware's decoded log lines go: info and above (and
 /// `println!`) to user.log, errors also to error.log, everything to stderr
 /// with `verbose`.
@@ -360,11 +386,14 @@ fn route(line: &LogLine, out: &OutputDir, verbose: bool) {
     }
 }
 
-/// Launches the board if it is emulated, and opens the link.
+/// Launches the board if it is emulated (or flashes it if it has a probe
+/// and runs another build), and opens the link. `rtt_logs` takes the
+/// defmt bytes of an RTT link's log channel.
 async fn connect(
     options: &BoardOptions,
     elf: &Path,
     model: &Path,
+    rtt_logs: Option<LogSink>,
 ) -> Result<(Connection, Option<Arc<Mutex<Qemu>>>)> {
     let board = &options.board;
     let kind = options
@@ -427,22 +456,42 @@ async fn connect(
         (LaunchDef::Probe { chip, probe }, kind) => {
             let selector = options.probe.clone().or_else(|| probe.clone());
             let (name, chip, image_path) = (board.name.clone(), chip.clone(), elf.to_path_buf());
-            tokio::task::spawn_blocking(move || {
-                ensure_firmware(&name, &chip, selector.as_deref(), &image_path)
+            let rtt = kind == "rtt";
+            let probe = tokio::task::spawn_blocking(move || {
+                let session = ensure_firmware(&name, &chip, selector.as_deref(), &image_path)?;
+                match rtt {
+                    true => ProbeRtt::attach(session, &image_path).map(Some),
+                    false => Ok(None),
+                }
             })
             .await
             .map_err(|e| Error::runtime(format!("the flashing task failed: {e}")))??;
-            Ok((connect_configured(board, kind).await?, None))
+            match probe {
+                Some(port) => {
+                    let description = format!("rtt through the {} probe", board.name);
+                    Ok((open_rtt(port, description, rtt_logs), None))
+                }
+                None => Ok((connect_configured(board, kind).await?, None)),
+            }
         }
         (LaunchDef::Running, _) if options.preload => Err(Error::input(format!(
             "--preload: board {} is not launched by vlab; flash the model into its slot",
             board.name
         ))),
         (LaunchDef::Running, _) => Ok((connect_configured(board, kind).await?, None)),
-        (_, other) => Err(Error::input(format!(
-            "--transport {other}: known transports are tcp and serial"
+        (LaunchDef::Qemu { .. }, "rtt") => Err(Error::input(format!(
+            "--transport rtt: board {} is emulated and has no debug probe; use tcp or serial",
+            board.name
         ))),
+        (_, other) => Err(unknown_transport(other)),
     }
+}
+
+/// `--transport` names no transport vlab has.
+fn unknown_transport(kind: &str) -> Error {
+    Error::input(format!(
+        "--transport {kind}: known transports are tcp, serial and rtt"
+    ))
 }
 
 /// Opens the link board.toml configures for a board vlab does not launch:
@@ -466,19 +515,27 @@ async fn connect_configured(board: &BoardDef, kind: &str) -> Result<Connection> 
             "board {}: board.toml gives no {kind} address or path",
             board.name
         ))),
-        (_, other) => Err(Error::input(format!(
-            "--transport {other}: known transports are tcp and serial"
+        (_, "rtt") => Err(Error::input(format!(
+            "--transport rtt: board {} has no debug probe in board.toml (launch kind \"probe\")",
+            board.name
         ))),
+        (_, other) => Err(unknown_transport(other)),
     }
 }
 
 /// Attaches to the board's probe and flashes `elf` unless the board already
-/// runs that build (its build hash in flash is the ELF's).
-fn ensure_firmware(board: &str, chip: &str, selector: Option<&str>, elf: &Path) -> Result<()> {
+/// runs that build (its build hash in flash is the ELF's). Returns the
+/// probe's session, for RTT.
+fn ensure_firmware(
+    board: &str,
+    chip: &str,
+    selector: Option<&str>,
+    elf: &Path,
+) -> Result<probe_rs::Session> {
     let image = FirmwareImage::read(elf)?;
     let mut session = crate::probe::attach(board, chip, selector)?;
     if crate::probe::runs(&mut session, &image)? {
-        return Ok(());
+        return Ok(session);
     }
     let bar = indicatif::ProgressBar::new(image.flash_bytes).with_message("flashing");
     crate::probe::flash_elf(&mut session, elf, &mut |done, total| {
@@ -486,7 +543,7 @@ fn ensure_firmware(board: &str, chip: &str, selector: Option<&str>, elf: &Path) 
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
-    Ok(())
+    Ok(session)
 }
 
 /// Per-operator statistics from one profiled inference.

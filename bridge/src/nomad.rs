@@ -249,7 +249,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             targets.expr().to_string(),
-            "\"host,nucleo-l4r5zi,qemu-mps2-an385,qemu-mps2-an386\""
+            "\"host,nrf52840-dk,nucleo-l4r5zi,qemu-mps2-an385,qemu-mps2-an386,rpi-pico,stm32f746g-disco\""
         );
     }
 }

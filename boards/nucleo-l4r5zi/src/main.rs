@@ -9,12 +9,18 @@
 #![no_std]
 #![no_main]
 
-mod lpuart;
+#[path = "../../stm32/uart_link.rs"]
+mod uart_link;
 
 use cortex_m_rt::entry;
 use embassy_stm32::rcc::{Pll, PllMul, PllPreDiv, PllRDiv, PllSource, Sysclk};
-use vlab_board_support::{DwtClock, stack};
+use embassy_stm32::usart::{self, Uart};
+use uart_link::UartLink;
+use vlab_board_support::{DwtClock, serve_forever, stack};
 use vlab_firmware::Agent;
+
+/// Baud rate of the link (board.toml's `baud`).
+const BAUD: u32 = 115_200;
 
 // Model slot in RAM (filled over the link), tensor arena, input staging
 // and the per-inference samples a run keeps; the core clock (HSI16 / 1 x 15
@@ -47,18 +53,13 @@ fn main() -> ! {
     let Some(clock) = DwtClock::start(core.DCB, core.DWT, CORE_CLOCK_HZ) else {
         panic!("the Cortex-M4 has a cycle counter");
     };
-    let mut link = lpuart::Lpuart::new(p.LPUART1, p.PG8, p.PG7);
+    // LPUART1 on PG7 (TX) and PG8 (RX): the ST-LINK's virtual COM port.
+    // VDDIO2, which powers port G, is enabled by embassy-stm32's init.
+    let mut uart_config = usart::Config::default();
+    uart_config.baudrate = BAUD;
+    let Ok(uart) = Uart::new_blocking(p.LPUART1, p.PG8, p.PG7, uart_config) else {
+        panic!("LPUART1 cannot run at {BAUD} baud");
+    };
     let mut agent = Agent::new(INFO, clock, memory());
-    loop {
-        // A UART error (overrun, framing) ends one `serve`; the host
-        // resends whatever was lost.
-        let _ = agent.serve(&mut link);
-    }
-}
-
-/// A panic resets the board: the host sees the link go quiet, and the
-/// next run starts from a clean state.
-#[panic_handler]
-fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
-    cortex_m::peripheral::SCB::sys_reset()
+    serve_forever(&mut agent, &mut UartLink::new(uart))
 }

@@ -15,9 +15,15 @@ const RELOAD: u32 = 0x00FF_FFFF;
 /// Wraps of the counter since [`SysTickClock::start`].
 static WRAPS: AtomicU32 = AtomicU32::new(0);
 
+// A load and a store rather than `fetch_add`, which the Cortex-M0+ lacks:
+// the exception cannot preempt itself, and `restart` writes `WRAPS` with
+// interrupts off, so nothing writes in between.
 #[exception]
 fn SysTick() {
-    WRAPS.fetch_add(1, Ordering::Relaxed);
+    WRAPS.store(
+        WRAPS.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 /// SysTick on the core clock, with wrap counting.

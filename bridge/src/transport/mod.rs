@@ -3,10 +3,12 @@
 //! one module here plus one arm in [`crate::board::TransportDef`].
 
 mod faults;
+mod rtt;
 mod serial;
 mod tcp;
 
 pub use faults::{FaultCounts, FaultRates, FaultyLink};
+pub use rtt::{ProbeRtt, RttPort, open_rtt};
 pub use serial::open_serial;
 pub use tcp::connect_tcp;
 

@@ -1,17 +1,14 @@
-//! LPUART1 (PG7 TX, PG8 RX: the ST-LINK's virtual COM port) as the
-//! agent's `embedded_io` byte stream. embassy-stm32's blocking UART speaks
-//! embedded-io 0.6; the agent takes 0.7, hence this adapter.
+//! An embassy-stm32 blocking UART as the agent's `embedded_io` byte stream,
+//! shared by the STM32 boards (each includes this file with `#[path]`, so
+//! that it compiles against the board's own embassy-stm32 chip feature).
+//! embassy-stm32's blocking UART speaks embedded-io 0.6 and implements no
+//! `Read`; the agent takes embedded-io 0.7, hence this adapter.
 
-use embassy_stm32::Peri;
 use embassy_stm32::mode::Blocking;
-use embassy_stm32::peripherals::{LPUART1, PG7, PG8};
-use embassy_stm32::usart::{Config, Error, Uart};
+use embassy_stm32::usart::{Error, Uart};
 
-/// Baud rate of the link (board.toml's `baud`).
-const BAUD: u32 = 115_200;
-
-/// The link to the host.
-pub struct Lpuart {
+/// The link to the host: a UART the board has configured.
+pub struct UartLink {
     uart: Uart<'static, Blocking>,
 }
 
@@ -21,7 +18,7 @@ pub struct LinkError(Error);
 
 impl core::fmt::Display for LinkError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "LPUART1: {:?}", self.0)
+        write!(f, "UART: {:?}", self.0)
     }
 }
 
@@ -36,28 +33,18 @@ impl embedded_io::Error for LinkError {
     }
 }
 
-impl Lpuart {
-    /// LPUART1 at [`BAUD`], 8N1. VDDIO2, which powers port G, is enabled
-    /// by embassy-stm32's init on the STM32L4+.
-    pub fn new(
-        lpuart: Peri<'static, LPUART1>,
-        rx: Peri<'static, PG8>,
-        tx: Peri<'static, PG7>,
-    ) -> Self {
-        let mut config = Config::default();
-        config.baudrate = BAUD;
-        let Ok(uart) = Uart::new_blocking(lpuart, rx, tx, config) else {
-            panic!("LPUART1 cannot run at {BAUD} baud");
-        };
+impl UartLink {
+    /// The link over `uart`.
+    pub fn new(uart: Uart<'static, Blocking>) -> Self {
         Self { uart }
     }
 }
 
-impl embedded_io::ErrorType for Lpuart {
+impl embedded_io::ErrorType for UartLink {
     type Error = LinkError;
 }
 
-impl embedded_io::Read for Lpuart {
+impl embedded_io::Read for UartLink {
     /// One byte at a time: the agent wants whatever has arrived, and a
     /// blocking read of more would wait for bytes that may never come.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
@@ -71,7 +58,7 @@ impl embedded_io::Read for Lpuart {
     }
 }
 
-impl embedded_io::Write for Lpuart {
+impl embedded_io::Write for UartLink {
     fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
         self.uart.blocking_write(buf).map_err(LinkError)?;
         Ok(buf.len())
