@@ -5,7 +5,7 @@ use core::fmt::Write as _;
 use embedded_io::{Read, Write};
 use heapless::{String, Vec};
 use vlab_micro::model::MAX_OPS;
-use vlab_micro::{Interpreter, Model, Profiler, arena_bytes_required};
+use vlab_micro::{Interpreter, Model, Profiler, Tables, arena_bytes_required};
 use vlab_protocol::{
     CHUNK, Capabilities, Decoder, ErrorCode, Event, Identify, MAX_FRAME, MAX_SAMPLES,
     PROTOCOL_VERSION, Request, RunSummary, Stream, chunk_crc, encode,
@@ -249,7 +249,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
                     ));
                 }
                 let arena_bytes = self.arena_needed()?;
-                self.interpreter()?;
+                self.check_model()?;
                 self.model_crc = Some(crc);
                 log::info!(
                     "model received: {=usize} B, tensor arena {=u32} B",
@@ -335,22 +335,41 @@ impl<'a, C: TickClock> Agent<'a, C> {
                 if self.last_run.is_none() {
                     return Err(fail(ErrorCode::NoRun, format_args!("no run yet")));
                 }
-                let interpreter = self.interpreter()?;
-                let out = interpreter
-                    .output(usize::from(index))
-                    .map_err(|_| fail(ErrorCode::BadIndex, format_args!("no output {index}")))?;
-                let start = (offset as usize).min(out.len());
-                let data = Vec::from_slice(&out[start..(start + CHUNK).min(out.len())])
-                    .unwrap_or_default();
-                send(&Event::Output {
-                    index,
-                    offset,
-                    len: out.len() as u32,
-                    data,
-                });
+                send(&self.read_output(index, offset)?);
             }
         }
         Ok(())
+    }
+
+    /// Whether the loaded model prepares (every operator supported, the
+    /// arena large enough).
+    ///
+    /// This and the other functions that prepare an interpreter are never
+    /// inlined: each holds interpreter tables (tens of KiB) in its own
+    /// stack frame, which the compiler would otherwise keep side by side in
+    /// their caller's, all at once.
+    #[inline(never)]
+    fn check_model(&mut self) -> Result<(), Failure> {
+        let mut tables = Tables::new();
+        self.interpreter(&mut tables).map(drop)
+    }
+
+    /// Up to a chunk of output `index` of the last run, from `offset`.
+    #[inline(never)]
+    fn read_output(&mut self, index: u8, offset: u32) -> Result<Event, Failure> {
+        let mut tables = Tables::new();
+        let interpreter = self.interpreter(&mut tables)?;
+        let out = interpreter
+            .output(usize::from(index))
+            .map_err(|_| fail(ErrorCode::BadIndex, format_args!("no output {index}")))?;
+        let start = (offset as usize).min(out.len());
+        let data = Vec::from_slice(&out[start..(start + CHUNK).min(out.len())]).unwrap_or_default();
+        Ok(Event::Output {
+            index,
+            offset,
+            len: out.len() as u32,
+            data,
+        })
     }
 
     fn identify(&self) -> Identify {
@@ -390,7 +409,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
         }
         (self.upload, self.model_len, self.model_crc, self.last_run) = (None, len, None, None);
         self.in_flash = true;
-        self.interpreter()?;
+        self.check_model()?;
         self.model_crc = Some(crc);
         log::info!("model found in the flash slot: {=usize} B", len);
         Ok(true)
@@ -426,7 +445,11 @@ impl<'a, C: TickClock> Agent<'a, C> {
         Ok(needed as u32)
     }
 
-    fn interpreter(&mut self) -> Result<Interpreter<'_, &mut [u8]>, Failure> {
+    /// The loaded model prepared over the arena, in `tables`.
+    fn interpreter<'s, 't>(
+        &'s mut self,
+        tables: &'t mut Tables<'s>,
+    ) -> Result<Prepared<'s, 't>, Failure> {
         if self.model_len == 0 || self.upload.is_some() {
             return Err(fail(ErrorCode::NoModel, format_args!("no model loaded")));
         }
@@ -436,7 +459,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
             self.in_flash,
             self.model_len,
         );
-        prepare(bytes, &mut *self.mem.arena)
+        prepare(bytes, &mut *self.mem.arena, tables)
     }
 
     /// Where input `index` lives in the staging buffer, and its size.
@@ -468,6 +491,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
 
     /// Runs `warmup` untimed and `iterations` timed inferences, keeping the
     /// samples and per-operator ticks for reading back.
+    #[inline(never)]
     fn run(
         &mut self,
         id: u32,
@@ -502,8 +526,9 @@ impl<'a, C: TickClock> Agent<'a, C> {
             self.in_flash,
             self.model_len,
         );
-        let mut it = prepare(bytes, &mut *self.mem.arena)?;
-        let load = |it: &mut Interpreter<'_, &mut [u8]>| -> Result<(), Failure> {
+        let mut tables = Tables::new();
+        let mut it = prepare(bytes, &mut *self.mem.arena, &mut tables)?;
+        let load = |it: &mut Prepared<'_, '_>| -> Result<(), Failure> {
             for (i, &(start, size)) in spans.iter().enumerate() {
                 let dest = it
                     .input_mut(i)
@@ -559,14 +584,20 @@ impl<'a, C: TickClock> Agent<'a, C> {
     }
 }
 
-/// Parses `model` and prepares an interpreter over `arena`.
-fn prepare<'m>(
+/// An interpreter over the agent's arena, in tables on the stack.
+type Prepared<'m, 't> = Interpreter<'m, &'m mut [u8], &'t mut Tables<'m>>;
+
+/// Parses `model` and prepares an interpreter over `arena`, in `tables`
+/// (the caller's: the one copy of them on the stack).
+fn prepare<'m, 't>(
     model: &'m [u8],
     arena: &'m mut [u8],
-) -> Result<Interpreter<'m, &'m mut [u8]>, Failure> {
+    tables: &'t mut Tables<'m>,
+) -> Result<Prepared<'m, 't>, Failure> {
     let model =
         Model::parse(model).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
-    Interpreter::new(model, arena).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
+    Interpreter::with_tables(model, arena, tables)
+        .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
 }
 
 /// The first `len` bytes of the flash slot or the RAM slot.

@@ -1,4 +1,9 @@
-//! The interpreter: a prepared model over a caller-provided arena.
+//! The interpreter: a prepared model over a caller-provided arena, with
+//! its tables wherever the caller keeps them.
+
+use core::borrow::BorrowMut;
+
+use heapless::Vec;
 
 use crate::error::Error;
 use crate::kernels::{self, Input, Kernel, MAX_OP_INPUTS, Output, PrepareCtx};
@@ -36,24 +41,61 @@ pub fn arena_bytes_required(model: &Model<'_>) -> Result<usize, Error> {
     Ok(plan(model)?.arena_bytes)
 }
 
+/// The interpreter's per-tensor and per-operator tables, sized for
+/// [`MAX_TENSORS`] tensors and [`MAX_OPS`] operators: tens of KiB, most of
+/// an interpreter. [`Interpreter::with_tables`] fills them in place where
+/// the caller keeps them (one stack frame or static memory on a
+/// microcontroller, where every copy would cost RAM; a `Box` on a host),
+/// so the interpreter itself stays small to move.
+pub struct Tables<'m> {
+    tensors: Vec<TensorInfo<'m>, MAX_TENSORS>,
+    locs: Vec<Loc<'m>, MAX_TENSORS>,
+    steps: Vec<Step, MAX_OPS>,
+}
+
+impl Tables<'_> {
+    /// Empty tables.
+    pub const fn new() -> Self {
+        Self {
+            tensors: Vec::new(),
+            locs: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+}
+
+impl Default for Tables<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// A model prepared to run in an arena.
 ///
 /// The arena is anything that derefs to bytes: `&mut [u8]` on a
-/// microcontroller, an owned buffer on a host.
-pub struct Interpreter<'m, A> {
+/// microcontroller, an owned buffer on a host. The tables are the
+/// interpreter's own by default, or lent ([`Self::with_tables`]).
+pub struct Interpreter<'m, A, T = Tables<'m>> {
     model: Model<'m>,
     arena: A,
     arena_used: usize,
-    tensors: [Option<TensorInfo<'m>>; MAX_TENSORS],
-    locs: [Loc<'m>; MAX_TENSORS],
-    steps: [Option<Step>; MAX_OPS],
+    tables: T,
 }
 
 impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
-    /// Plans the arena and prepares every operator. Fails on an unsupported
-    /// operator or option (naming the operator and its index) or when the
-    /// arena is too small (giving the size needed).
+    /// Plans the arena and prepares every operator, in tables of its own.
+    /// Fails on an unsupported operator or option (naming the operator and
+    /// its index) or when the arena is too small (giving the size needed).
     pub fn new(model: Model<'m>, arena: A) -> Result<Self, Error> {
+        Self::with_tables(model, arena, Tables::new())
+    }
+}
+
+impl<'m, A: AsRef<[u8]> + AsMut<[u8]>, T: BorrowMut<Tables<'m>>> Interpreter<'m, A, T> {
+    /// [`Interpreter::new`] with `tables` (e.g. `&mut Tables`) filled in
+    /// place instead of tables of its own. Their previous contents do not
+    /// matter.
+    pub fn with_tables(model: Model<'m>, arena: A, mut tables: T) -> Result<Self, Error> {
         let plan = plan(&model)?;
         let available = arena.as_ref().len();
         if plan.arena_bytes > available {
@@ -62,11 +104,19 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
                 available,
             });
         }
-        let mut tensors = [None; MAX_TENSORS];
-        let mut locs = [Loc::Absent; MAX_TENSORS];
+        let Tables {
+            tensors,
+            locs,
+            steps,
+        } = tables.borrow_mut();
+        tensors.clear();
+        locs.clear();
+        steps.clear();
+        // Model::parse checked the counts against the capacities.
+        let full = Error::TooLarge("more tensors or operators than this build holds");
         for t in 0..model.tensor_count() {
             let info = model.tensor(t)?;
-            locs[t] = match (info.data, plan.offsets[t]) {
+            let loc = match (info.data, plan.offsets[t]) {
                 (Some(data), _) => Loc::Const(data),
                 (None, Some(offset)) => Loc::Arena {
                     offset: offset as usize,
@@ -74,10 +124,10 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
                 },
                 (None, None) => Loc::Absent,
             };
-            tensors[t] = Some(info);
+            locs.push(loc).map_err(|_| full)?;
+            tensors.push(info).map_err(|_| full)?;
         }
-        let mut steps = [None; MAX_OPS];
-        for (index, step) in steps.iter_mut().enumerate().take(model.operator_count()) {
+        for index in 0..model.operator_count() {
             let op = model.operator(index)?;
             if op.output_count() != 1 {
                 return Err(Error::Unsupported {
@@ -98,12 +148,14 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
             for slot in 0..op.input_count() {
                 if let Some(t) = op.input(slot) {
                     inputs[slot] = t as u16;
-                    infos[slot] = tensors[t];
+                    infos[slot] = tensors.get(t).copied();
                 }
             }
             let output = op.output(0).ok_or(Error::Malformed("operator output"))?;
-            let out_info = tensors[output].ok_or(Error::Malformed("operator output"))?;
-            if !matches!(locs[output], Loc::Arena { .. }) {
+            let out_info = *tensors
+                .get(output)
+                .ok_or(Error::Malformed("operator output"))?;
+            if !matches!(locs.get(output), Some(Loc::Arena { .. })) {
                 return Err(Error::Invalid {
                     index,
                     op: op.opcode,
@@ -117,21 +169,20 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
                 output: out_info,
             };
             let kernel = kernels::prepare(&ctx)?;
-            *step = Some(Step {
+            let step = Step {
                 opcode: op.opcode,
                 kernel,
                 inputs,
                 input_count: op.input_count(),
                 output: output as u16,
-            });
+            };
+            steps.push(step).map_err(|_| full)?;
         }
         Ok(Self {
             model,
             arena,
             arena_used: plan.arena_bytes,
-            tensors,
-            locs,
-            steps,
+            tables,
         })
     }
 
@@ -158,20 +209,29 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
     /// Type and shape of graph input `i`.
     pub fn input_info(&self, i: usize) -> Result<TensorInfo<'m>, Error> {
         let t = self.graph_tensor(self.model.inputs(), i)?;
-        self.tensors[t].ok_or(Error::Usage("no such graph input"))
+        let info = self.tables.borrow().tensors.get(t).copied();
+        info.ok_or(Error::Usage("no such graph input"))
     }
 
     /// Type and shape of graph output `i`.
     pub fn output_info(&self, i: usize) -> Result<TensorInfo<'m>, Error> {
         let t = self.graph_tensor(self.model.outputs(), i)?;
-        self.tensors[t].ok_or(Error::Usage("no such graph output"))
+        let info = self.tables.borrow().tensors.get(t).copied();
+        info.ok_or(Error::Usage("no such graph output"))
     }
 
     /// The bytes of graph input `i`, to fill before every [`Self::invoke`]:
     /// an invocation may reuse them for intermediate tensors.
     pub fn input_mut(&mut self, i: usize) -> Result<&mut [u8], Error> {
         let t = self.graph_tensor(self.model.inputs(), i)?;
-        match self.locs[t] {
+        match self
+            .tables
+            .borrow()
+            .locs
+            .get(t)
+            .copied()
+            .unwrap_or(Loc::Absent)
+        {
             Loc::Arena { offset, len } => self
                 .arena
                 .as_mut()
@@ -184,7 +244,14 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
     /// The bytes of graph output `i` after [`Self::invoke`].
     pub fn output(&self, i: usize) -> Result<&[u8], Error> {
         let t = self.graph_tensor(self.model.outputs(), i)?;
-        match self.locs[t] {
+        match self
+            .tables
+            .borrow()
+            .locs
+            .get(t)
+            .copied()
+            .unwrap_or(Loc::Absent)
+        {
             Loc::Arena { offset, len } => self
                 .arena
                 .as_ref()
@@ -197,19 +264,16 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
 
     /// Runs every operator once, calling `hook` around each.
     pub fn invoke<H: OpHook>(&mut self, hook: &mut H) -> Result<(), Error> {
-        for (index, step) in self
-            .steps
-            .iter()
-            .enumerate()
-            .take(self.model.operator_count())
-        {
-            let Some(step) = step else {
-                return Err(Error::Usage("operator not prepared"));
-            };
+        let Tables {
+            tensors,
+            locs,
+            steps,
+        } = self.tables.borrow();
+        for (index, step) in steps.iter().enumerate() {
             hook.before(index, step.opcode);
             let output = usize::from(step.output);
-            let (Loc::Arena { offset, len }, Some(out_info)) =
-                (self.locs[output], self.tensors[output])
+            let (Some(Loc::Arena { offset, len }), Some(out_info)) =
+                (locs.get(output).copied(), tensors.get(output).copied())
             else {
                 return Err(Error::Usage("operator output not in the arena"));
             };
@@ -223,13 +287,13 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
                     continue;
                 }
                 let t = usize::from(t);
-                let data = match self.locs[t] {
+                let data = match locs.get(t).copied().unwrap_or(Loc::Absent) {
                     Loc::Const(data) => data,
                     Loc::Arena { offset: o, len: l } if o + l <= offset => &left[o..o + l],
                     Loc::Arena { offset: o, len: l } if o >= end => &right[o - end..o - end + l],
                     _ => return Err(Error::Usage("operator input overlaps its output")),
                 };
-                inputs[slot] = self.tensors[t].map(|info| Input { data, info });
+                inputs[slot] = tensors.get(t).map(|&info| Input { data, info });
             }
             kernels::eval(
                 &step.kernel,

@@ -31,7 +31,7 @@ pub mod profile;
 pub mod quant;
 
 pub use error::Error;
-pub use interpreter::{Interpreter, arena_bytes_required};
+pub use interpreter::{Interpreter, Tables, arena_bytes_required};
 pub use model::Model;
 pub use opcode::Opcode;
 pub use profile::{Clock, OpHook, Profiler};

@@ -60,12 +60,14 @@ fn strides5(d: &[usize; RANK]) -> [usize; RANK] {
     s
 }
 
-/// A prepared STRIDED_SLICE: per-axis start, stop and stride in 5-D.
+/// A prepared STRIDED_SLICE: per-axis start, stop and stride in 5-D,
+/// stored as `i32` (as TFLite Micro does) to keep every prepared operator
+/// small: the interpreter holds one per operator.
 #[derive(Clone, Copy, Debug)]
 pub struct SliceParams {
-    start: [i64; RANK],
-    stop: [i64; RANK],
-    stride: [i64; RANK],
+    start: [i32; RANK],
+    stop: [i32; RANK],
+    stride: [i32; RANK],
 }
 
 /// Checks a STRIDED_SLICE and resolves its constant begin, end and strides.
@@ -142,9 +144,11 @@ pub fn prepare_strided_slice(ctx: &PrepareCtx<'_, '_>) -> Result<SliceParams, Er
             }
         };
         elements *= slice_len(start, stop, stride) as usize;
-        p.start[pad + axis] = start;
-        p.stop[pad + axis] = stop;
-        p.stride[pad + axis] = stride;
+        let narrow =
+            |v: i64| i32::try_from(v).map_err(|_| ctx.invalid("a slice axis of 2^31 or more"));
+        p.start[pad + axis] = narrow(start)?;
+        p.stop[pad + axis] = narrow(stop)?;
+        p.stride[pad + axis] = narrow(stride)?;
     }
     if elements != out.shape.elements() {
         return Err(ctx.invalid("output size does not match the slice"));
@@ -169,7 +173,11 @@ pub fn eval_strided_slice(p: &SliceParams, input: Input<'_>, out: Output<'_>) ->
     let elem = input.info.dtype.size();
     let mut written = 0;
     let range = |k: usize| {
-        let (start, stop, step) = (p.start[k], p.stop[k], p.stride[k]);
+        let (start, stop, step) = (
+            i64::from(p.start[k]),
+            i64::from(p.stop[k]),
+            i64::from(p.stride[k]),
+        );
         (0..slice_len(start, stop, step) as i64).map(move |i| (start + i * step) as usize)
     };
     for a in range(0) {
