@@ -135,7 +135,11 @@ async fn bench(
         true => board_logs(&elf, out, options.verbose)?,
         false => None,
     };
-    let (connection, qemu) = connect(options, &elf, model.path(), rtt_logs).await?;
+    let Reached {
+        connection,
+        qemu,
+        model_in_slot,
+    } = connect(options, &elf, &model, rtt_logs).await?;
     let transport = connection.description.clone();
     let link = match options.inject_faults {
         Some(rate) => Box::new(FaultyLink::new(
@@ -186,9 +190,10 @@ async fn bench(
     }
     let uploaded = !session.has_model(model.bytes()).await?;
     if uploaded {
-        if options.preload {
+        if model_in_slot {
             return Err(Error::runtime(format!(
-                "--preload: board {} does not find the model in its flash slot",
+                "board {} does not find the model in its flash slot, where vlab put it \
+                 (the firmware checks its length and CRC)",
                 board.name
             )));
         }
@@ -386,15 +391,27 @@ fn route(line: &LogLine, out: &OutputDir, verbose: bool) {
     }
 }
 
-/// Launches the board if it is emulated (or flashes it if it has a probe
-/// and runs another build), and opens the link. `rtt_logs` takes the
-/// defmt bytes of an RTT link's log channel.
+/// A board made ready and linked to.
+struct Reached {
+    /// The link.
+    connection: Connection,
+    /// The emulator, for an emulated board.
+    qemu: Option<Arc<Mutex<Qemu>>>,
+    /// Whether vlab put the model into the board's flash slot (QEMU's
+    /// `--preload`, or the probe).
+    model_in_slot: bool,
+}
+
+/// Launches the board if it is emulated, or through its probe flashes it
+/// if it runs another build and writes the model into its flash slot; then
+/// opens the link. `rtt_logs` takes the defmt bytes of an RTT link's log
+/// channel.
 async fn connect(
     options: &BoardOptions,
     elf: &Path,
-    model: &Path,
+    model: &ModelFile,
     rtt_logs: Option<LogSink>,
-) -> Result<(Connection, Option<Arc<Mutex<Qemu>>>)> {
+) -> Result<Reached> {
     let board = &options.board;
     let kind = options
         .transport
@@ -416,14 +433,14 @@ async fn connect(
             let preload = match (&board.memory.flash_slot, options.preload) {
                 (_, false) => None,
                 (Some(slot), true) => {
-                    let len = std::fs::metadata(model).map_or(0, |m| m.len());
+                    let len = model.bytes().len() as u64;
                     if len > slot.bytes {
                         return Err(Error::input(format!(
                             "--preload: the model is {len} B; board {}'s flash slot holds {} B",
                             board.name, slot.bytes
                         )));
                     }
-                    Some((model, slot.address))
+                    Some((model.path(), slot.address))
                 }
                 (None, true) => {
                     return Err(Error::input(format!(
@@ -432,6 +449,7 @@ async fn connect(
                     )));
                 }
             };
+            let model_in_slot = preload.is_some();
             let qemu = Qemu::start(machine, elf, serial, *icount_shift, preload)?;
             let endpoint = qemu.endpoint().to_owned();
             let qemu = Arc::new(Mutex::new(qemu));
@@ -447,7 +465,11 @@ async fn connect(
             } else {
                 open_serial(&endpoint, 115_200)?
             };
-            Ok((connection, Some(qemu)))
+            Ok(Reached {
+                connection,
+                qemu: Some(qemu),
+                model_in_slot,
+            })
         }
         (LaunchDef::Probe { .. }, _) if options.preload => Err(Error::input(format!(
             "--preload is for emulated boards; board {} gets its model over the link",
@@ -457,8 +479,25 @@ async fn connect(
             let selector = options.probe.clone().or_else(|| probe.clone());
             let (name, chip, image_path) = (board.name.clone(), chip.clone(), elf.to_path_buf());
             let rtt = kind == "rtt";
+            // The model goes into the flash slot when it fits there;
+            // otherwise over the link into RAM.
+            let slot = board
+                .memory
+                .flash_slot
+                .as_ref()
+                .filter(|slot| model.bytes().len() as u64 <= slot.bytes)
+                .map(|slot| (slot.address, model.bytes().to_vec()));
+            let model_in_slot = slot.is_some();
             let probe = tokio::task::spawn_blocking(move || {
-                let session = ensure_firmware(&name, &chip, selector.as_deref(), &image_path)?;
+                let mut session = ensure_firmware(&name, &chip, selector.as_deref(), &image_path)?;
+                if let Some((address, model)) = slot {
+                    crate::probe::with_progress(
+                        "writing the model into the flash slot".into(),
+                        |progress| {
+                            crate::probe::fill_model_slot(&mut session, address, &model, progress)
+                        },
+                    )?;
+                }
                 match rtt {
                     true => ProbeRtt::attach(session, &image_path).map(Some),
                     false => Ok(None),
@@ -466,19 +505,28 @@ async fn connect(
             })
             .await
             .map_err(|e| Error::runtime(format!("the flashing task failed: {e}")))??;
-            match probe {
+            let connection = match probe {
                 Some(port) => {
                     let description = format!("rtt through the {} probe", board.name);
-                    Ok((open_rtt(port, description, rtt_logs), None))
+                    open_rtt(port, description, rtt_logs)
                 }
-                None => Ok((connect_configured(board, kind).await?, None)),
-            }
+                None => connect_configured(board, kind).await?,
+            };
+            Ok(Reached {
+                connection,
+                qemu: None,
+                model_in_slot,
+            })
         }
         (LaunchDef::Running, _) if options.preload => Err(Error::input(format!(
             "--preload: board {} is not launched by vlab; flash the model into its slot",
             board.name
         ))),
-        (LaunchDef::Running, _) => Ok((connect_configured(board, kind).await?, None)),
+        (LaunchDef::Running, _) => Ok(Reached {
+            connection: connect_configured(board, kind).await?,
+            qemu: None,
+            model_in_slot: false,
+        }),
         (LaunchDef::Qemu { .. }, "rtt") => Err(Error::input(format!(
             "--transport rtt: board {} is emulated and has no debug probe; use tcp or serial",
             board.name
@@ -537,12 +585,9 @@ fn ensure_firmware(
     if crate::probe::runs(&mut session, &image)? {
         return Ok(session);
     }
-    let bar = indicatif::ProgressBar::new(image.flash_bytes).with_message("flashing");
-    crate::probe::flash_elf(&mut session, elf, &mut |done, total| {
-        bar.set_length(total.max(1));
-        bar.set_position(done);
+    crate::probe::with_progress("flashing".into(), |progress| {
+        crate::probe::flash_elf(&mut session, elf, progress)
     })?;
-    bar.finish_and_clear();
     Ok(session)
 }
 

@@ -1,10 +1,12 @@
 //! Debug probes through probe-rs: listing them, attaching to a board's
-//! chip, flashing firmware (with verify and reset). Errors say what to check: the probe plugged
+//! chip, flashing firmware (with verify and reset) and writing a model into
+//! a board's flash model slot. Errors say what to check: the probe plugged
 //! in, USB permissions (udev rules), the selector when there are several.
 
 use std::path::Path;
 use std::sync::OnceLock;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use probe_rs::config::Registry;
 use probe_rs::flashing::{DownloadOptions, ElfLoader, ElfOptions, FlashProgress, ProgressEvent};
 use probe_rs::probe::list::{Accessibility, Lister};
@@ -156,11 +158,76 @@ pub fn flash_elf(
     elf: &Path,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<()> {
+    let mut options = verified(progress);
+    options.preverify = true;
+    probe_rs::flashing::download_file_with_options(
+        session,
+        elf,
+        ElfLoader(ElfOptions::default()),
+        options,
+    )
+    .map_err(|e| Error::runtime(format!("flashing {} failed: {e}", elf.display())))?;
+    reset(session)
+}
+
+/// Makes the flash model slot at `address` start with `model`: reads what
+/// is there, and when it differs writes `model` as a raw image (verified)
+/// and resets the core. Returns whether it wrote. `progress` gets (bytes
+/// done, bytes total) as programming goes.
+pub fn fill_model_slot(
+    session: &mut Session,
+    address: u64,
+    model: &[u8],
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<bool> {
+    let mut on_board = vec![0u8; model.len()];
+    session
+        .core(0)
+        .and_then(|mut core| core.read(address, &mut on_board))
+        .map_err(|e| Error::runtime(format!("cannot read the flash slot at {address:#x}: {e}")))?;
+    if on_board == model {
+        return Ok(false);
+    }
+    let mut loader = session.target().flash_loader();
+    loader.add_data(address, model).map_err(|e| {
+        Error::input(format!(
+            "the model cannot go into the flash slot at {address:#x}: {e}"
+        ))
+    })?;
+    let options = verified(progress);
+    loader.commit(session, options).map_err(|e| {
+        Error::runtime(format!(
+            "writing the model into the flash slot at {address:#x} failed: {e}"
+        ))
+    })?;
+    reset(session)?;
+    Ok(true)
+}
+
+/// Runs `write` (flashing) with a progress bar on stderr labelled
+/// `message`, which it feeds (bytes done, bytes total).
+pub fn with_progress<T>(
+    message: String,
+    write: impl FnOnce(&mut dyn FnMut(u64, u64)) -> Result<T>,
+) -> Result<T> {
+    let style = ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let bar = ProgressBar::new(1).with_style(style).with_message(message);
+    let result = write(&mut |done, total| {
+        bar.set_length(total.max(1));
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    result
+}
+
+/// Download options that verify what they write and report (bytes done,
+/// bytes total) to `progress`.
+fn verified(progress: &mut dyn FnMut(u64, u64)) -> DownloadOptions<'_> {
     let mut options = DownloadOptions::default();
     options.verify = true;
-    options.preverify = true;
     let (mut done, mut total) = (0u64, 0u64);
-    options.progress = FlashProgress::new(|event| match event {
+    options.progress = FlashProgress::new(move |event| match event {
         ProgressEvent::AddProgressBar {
             total: Some(bytes), ..
         } => total += bytes,
@@ -170,14 +237,7 @@ pub fn flash_elf(
         }
         _ => {}
     });
-    probe_rs::flashing::download_file_with_options(
-        session,
-        elf,
-        ElfLoader(ElfOptions::default()),
-        options,
-    )
-    .map_err(|e| Error::runtime(format!("flashing {} failed: {e}", elf.display())))?;
-    reset(session)
+    options
 }
 
 fn reset(session: &mut Session) -> Result<()> {

@@ -1,6 +1,5 @@
 //! `vlab flash --board B [ELF]`: firmware onto a board through its probe.
 
-use indicatif::{ProgressBar, ProgressStyle};
 use vlab_bridge::board::{Boards, LaunchDef};
 use vlab_bridge::firmware_image::{FirmwareImage, hex};
 use vlab_bridge::probe;
@@ -30,16 +29,9 @@ pub fn run(args: &FlashArgs) -> Result<()> {
     let image = FirmwareImage::read(&elf)?;
     let selector = args.probe.as_deref().or(probe.as_deref());
     let mut session = probe::attach(&board.name, chip, selector)?;
-    let bar = ProgressBar::new(image.flash_bytes).with_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes}")
-            .map_err(|e| Error::runtime(format!("progress bar: {e}")))?,
-    );
-    bar.set_message(format!("flashing {}", board.name));
-    probe::flash_elf(&mut session, &elf, &mut |done, total| {
-        bar.set_length(total.max(1));
-        bar.set_position(done);
+    probe::with_progress(format!("flashing {}", board.name), |progress| {
+        probe::flash_elf(&mut session, &elf, progress)
     })?;
-    bar.finish_and_clear();
     say!(
         "flashed {} ({} bytes, build {}), verified, reset",
         board.name,
