@@ -64,6 +64,18 @@ impl Tables<'_> {
     }
 }
 
+impl<'m> Tables<'m> {
+    /// Where tensor `t`'s bytes are.
+    fn loc(&self, t: usize) -> Loc<'m> {
+        self.locs.get(t).copied().unwrap_or(Loc::Absent)
+    }
+
+    /// Tensor `t`'s type, shape and quantisation.
+    fn tensor(&self, t: usize) -> Option<TensorInfo<'m>> {
+        self.tensors.get(t).copied()
+    }
+}
+
 impl Default for Tables<'_> {
     fn default() -> Self {
         Self::new()
@@ -209,14 +221,14 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>, T: BorrowMut<Tables<'m>>> Interpreter<'m,
     /// Type and shape of graph input `i`.
     pub fn input_info(&self, i: usize) -> Result<TensorInfo<'m>, Error> {
         let t = self.graph_tensor(self.model.inputs(), i)?;
-        let info = self.tables.borrow().tensors.get(t).copied();
+        let info = self.tables.borrow().tensor(t);
         info.ok_or(Error::Usage("no such graph input"))
     }
 
     /// Type and shape of graph output `i`.
     pub fn output_info(&self, i: usize) -> Result<TensorInfo<'m>, Error> {
         let t = self.graph_tensor(self.model.outputs(), i)?;
-        let info = self.tables.borrow().tensors.get(t).copied();
+        let info = self.tables.borrow().tensor(t);
         info.ok_or(Error::Usage("no such graph output"))
     }
 
@@ -224,14 +236,7 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>, T: BorrowMut<Tables<'m>>> Interpreter<'m,
     /// an invocation may reuse them for intermediate tensors.
     pub fn input_mut(&mut self, i: usize) -> Result<&mut [u8], Error> {
         let t = self.graph_tensor(self.model.inputs(), i)?;
-        match self
-            .tables
-            .borrow()
-            .locs
-            .get(t)
-            .copied()
-            .unwrap_or(Loc::Absent)
-        {
+        match self.tables.borrow().loc(t) {
             Loc::Arena { offset, len } => self
                 .arena
                 .as_mut()
@@ -244,14 +249,7 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>, T: BorrowMut<Tables<'m>>> Interpreter<'m,
     /// The bytes of graph output `i` after [`Self::invoke`].
     pub fn output(&self, i: usize) -> Result<&[u8], Error> {
         let t = self.graph_tensor(self.model.outputs(), i)?;
-        match self
-            .tables
-            .borrow()
-            .locs
-            .get(t)
-            .copied()
-            .unwrap_or(Loc::Absent)
-        {
+        match self.tables.borrow().loc(t) {
             Loc::Arena { offset, len } => self
                 .arena
                 .as_ref()
