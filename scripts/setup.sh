@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what vlab's build, tests and quick start need on a fresh Debian
 # machine that has Rust (rustup): the Rust components and thumb targets,
-# QEMU for the emulated board, Python's pip for models/fetch.sh, the
-# reference models, and the QEMU boards' firmware. Safe to re-run.
+# QEMU for the emulated board, Chromium for the HTML report's tests,
+# Python's pip for models/fetch.sh, the reference models, and every board's
+# firmware. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,6 +13,8 @@ python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 command -v sha256sum >/dev/null || need_apt+=(coreutils)
 command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
 python3 -c "import ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
+# Headless Chromium renders report.html in the tests (tests/cli/report.rs).
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get"
     sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)

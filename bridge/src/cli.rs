@@ -29,6 +29,12 @@ pub enum Command {
     Probes,
     /// Flash a board's firmware through its debug probe, verify and reset it.
     Flash(FlashArgs),
+    /// Write report.html (charts, statistics, memory) from a run's vlab-report.json.
+    Report(ReportArgs),
+    /// Compare a candidate run with a baseline run: per-metric change, a
+    /// bootstrap confidence interval for the median latency and a verdict;
+    /// exit code 4 when the candidate is significantly slower than the threshold.
+    Compare(CompareArgs),
     /// Nomad: what a lab host advertises to the cluster.
     #[command(subcommand)]
     Nomad(NomadCommand),
@@ -82,6 +88,49 @@ pub struct ClientConfigArgs {
     /// Print only one part.
     #[arg(long, value_enum, value_name = "PART")]
     pub only: Option<ClientConfigPart>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output folder of a `vlab bench` run (holding vlab-report.json).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Where to write the page [default: DIR/report.html].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Output folder of the baseline run.
+    #[arg(value_name = "BASELINE_DIR")]
+    pub baseline: PathBuf,
+
+    /// Output folder of the candidate run.
+    #[arg(value_name = "CANDIDATE_DIR")]
+    pub candidate: PathBuf,
+
+    /// Relative change of the median latency that counts: `5%` (or `5`).
+    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
+    pub threshold: f64,
+
+    /// Print the comparison as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write a side-by-side HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// `5%` or `5` as the fraction 0.05.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim();
+    match number.parse::<f64>() {
+        Ok(p) if p.is_finite() && (0.0..1000.0).contains(&p) => Ok(p / 100.0),
+        _ => Err(format!("{text:?} is not a percentage from 0% to 1000%, such as 5%")),
+    }
 }
 
 #[derive(Debug, Args)]

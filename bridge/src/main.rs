@@ -20,6 +20,8 @@ fn main() -> ExitCode {
         cli::Command::Job => commands::job::run(),
         cli::Command::Probes => commands::probes::run(),
         cli::Command::Flash(args) => commands::flash::run(&args),
+        cli::Command::Report(args) => commands::report::run(&args),
+        cli::Command::Compare(args) => commands::compare::run(&args),
         cli::Command::Nomad(cli::NomadCommand::ClientConfig(args)) => {
             commands::nomad::client_config(&args)
         }

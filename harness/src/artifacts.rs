@@ -7,6 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, describe_io};
+use crate::report::html::HTML_REPORT;
 use crate::report::{Reports, summary_lines};
 
 /// The pipeline contract's report.
@@ -24,7 +25,13 @@ pub const RAW_OUTPUT: &str = "raw_output.bin";
 pub const RAW_OUTPUT_PARTIAL: &str = "raw_output.bin.partial";
 
 /// Artifacts of an earlier run that would pass for this run's results.
-const STALE: [&str; 4] = [REPORT, VLAB_REPORT, RAW_OUTPUT, RAW_OUTPUT_PARTIAL];
+const STALE: [&str; 5] = [
+    REPORT,
+    VLAB_REPORT,
+    HTML_REPORT,
+    RAW_OUTPUT,
+    RAW_OUTPUT_PARTIAL,
+];
 
 /// A prepared, writable output folder.
 #[derive(Debug, Clone)]
@@ -109,6 +116,9 @@ impl OutputDir {
         for line in summary_lines(&reports.full) {
             self.log(&line)?;
         }
+        let page = crate::report::html::render(&reports.full)?;
+        std::fs::write(self.path.join(HTML_REPORT), page)
+            .map_err(|e| self.write_error(HTML_REPORT, &e))?;
         // report.json last: its presence means every other artifact is complete.
         self.write_json(REPORT, &reports.contract)
     }

@@ -12,6 +12,10 @@ pub enum ErrorKind {
     /// The benchmark ran and its artifacts are written, but delivering them
     /// to the lab's API failed (exit code 3).
     Delivery,
+    /// `vlab compare`: the candidate is significantly slower than the
+    /// baseline by more than the threshold (exit code 4), so CI can gate
+    /// on it.
+    Regression,
 }
 
 impl ErrorKind {
@@ -21,6 +25,7 @@ impl ErrorKind {
             ErrorKind::Input => 2,
             ErrorKind::Runtime => 1,
             ErrorKind::Delivery => 3,
+            ErrorKind::Regression => 4,
         }
     }
 }
@@ -57,6 +62,14 @@ impl Error {
     pub fn delivery(message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::Delivery,
+            message: message.into(),
+        }
+    }
+
+    /// A performance regression `vlab compare` found.
+    pub fn regression(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Regression,
             message: message.into(),
         }
     }

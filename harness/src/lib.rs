@@ -15,6 +15,7 @@
 //! ```
 
 pub mod artifacts;
+pub mod compare;
 pub mod delivery;
 pub mod engine;
 pub mod error;

@@ -76,3 +76,37 @@ pub fn qemu_firmware() {
         );
     });
 }
+
+/// Headless Chromium (Debian's `chromium`, which scripts/setup.sh
+/// installs), kept off the network: no proxy bypass, every host name
+/// unresolvable, no background services, a throwaway profile.
+pub fn chromium(profile: &Path, args: &[&str]) -> Output {
+    let profile = format!("--user-data-dir={}", profile.display());
+    let offline = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-default-apps",
+        "--proxy-server=127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        profile.as_str(),
+    ];
+    let output = Command::new("chromium")
+        .args(offline)
+        .args(args)
+        .output()
+        .expect("chromium runs (scripts/setup.sh installs Debian's chromium)");
+    assert!(
+        output.status.success(),
+        "chromium {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}

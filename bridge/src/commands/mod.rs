@@ -2,9 +2,11 @@
 
 pub mod bench;
 pub mod boards;
+pub mod compare;
 pub mod engines;
 pub mod flash;
 pub mod job;
 pub mod nomad;
 pub mod probes;
+pub mod report;
 pub mod schema;

@@ -286,6 +286,33 @@ impl VlabReport {
         })
     }
 
+    /// Reads the `vlab-report.json` of the output folder `dir`.
+    pub fn read_from(dir: &std::path::Path) -> Result<Self> {
+        let path = dir.join(crate::artifacts::VLAB_REPORT);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::file(
+                    &path,
+                    "no such file: is this the output folder of a successful vlab bench run?",
+                ));
+            }
+            Err(e) => return Err(Error::io(&path, &e)),
+        };
+        let report: Self = serde_json::from_str(&text)
+            .map_err(|e| Error::file(&path, format!("not a vlab report: {e}")))?;
+        if report.schema != REPORT_SCHEMA {
+            return Err(Error::file(
+                &path,
+                format!(
+                    "report layout {:?}; this vlab reads {REPORT_SCHEMA:?}",
+                    report.schema
+                ),
+            ));
+        }
+        Ok(report)
+    }
+
     /// The JSON Schema of this report, pretty-printed.
     pub fn json_schema() -> String {
         let schema = schemars::schema_for!(VlabReport);

@@ -1,10 +1,12 @@
-//! The reports a run produces: the pipeline's `report.json` and vlab's own
-//! `vlab-report.json`, plus the human summary shared by `user.log` and the
-//! terminal.
+//! The reports a run produces: the pipeline's `report.json`, vlab's own
+//! `vlab-report.json` and the page people read, `report.html`, plus the
+//! human summary shared by `user.log` and the terminal.
 
+pub mod charts;
 mod contract;
 mod full;
-mod summary;
+pub mod html;
+pub(crate) mod summary;
 
 pub use contract::{ContractReport, Latency};
 pub use full::{

@@ -16,7 +16,8 @@ pub fn format_duration_ns(ns: f64) -> String {
     }
 }
 
-fn format_bytes(bytes: Option<u64>) -> String {
+/// Formats bytes in B, KiB or MiB; `n/a` when unknown.
+pub(crate) fn format_bytes(bytes: Option<u64>) -> String {
     match bytes {
         Some(b) if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
         Some(b) if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
