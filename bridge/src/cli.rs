@@ -129,7 +129,9 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches('%').trim();
     match number.parse::<f64>() {
         Ok(p) if p.is_finite() && (0.0..1000.0).contains(&p) => Ok(p / 100.0),
-        _ => Err(format!("{text:?} is not a percentage from 0% to 1000%, such as 5%")),
+        _ => Err(format!(
+            "{text:?} is not a percentage from 0% to 1000%, such as 5%"
+        )),
     }
 }
 

@@ -355,8 +355,16 @@ fn setup_differences(baseline: &VlabReport, candidate: &VlabReport) -> Vec<Strin
     };
     differ(
         "model",
-        &format!("{} {}", baseline.model.file_name, short(&baseline.model.sha256)),
-        &format!("{} {}", candidate.model.file_name, short(&candidate.model.sha256)),
+        &format!(
+            "{} {}",
+            baseline.model.file_name,
+            short(&baseline.model.sha256)
+        ),
+        &format!(
+            "{} {}",
+            candidate.model.file_name,
+            short(&candidate.model.sha256)
+        ),
     );
     differ(
         "engine",
@@ -391,7 +399,10 @@ mod tests {
     }
 
     fn scaled(samples: &[u64], factor: f64) -> Vec<u64> {
-        samples.iter().map(|&s| (s as f64 * factor) as u64).collect()
+        samples
+            .iter()
+            .map(|&s| (s as f64 * factor) as u64)
+            .collect()
     }
 
     #[test]
@@ -404,7 +415,10 @@ mod tests {
         let relative = change.relative_change.unwrap();
         assert!((0.07..0.13).contains(&relative), "{relative}");
         let [low, high] = change.interval.unwrap();
-        assert!(low > 0.05 && low < relative && relative < high, "{low} {high}");
+        assert!(
+            low > 0.05 && low < relative && relative < high,
+            "{low} {high}"
+        );
     }
 
     #[test]
@@ -427,7 +441,11 @@ mod tests {
             let a = samples(100 + seed, 100, 1e6);
             let b = samples(200 + seed, 100, 1e6);
             let change = compare_samples("latency", &a, &b, &options);
-            assert_eq!(change.verdict, Verdict::NoSignificantChange, "seed {seed}: {change:?}");
+            assert_eq!(
+                change.verdict,
+                Verdict::NoSignificantChange,
+                "seed {seed}: {change:?}"
+            );
         }
     }
 

@@ -113,6 +113,17 @@ fn keyword_spotting_runs_on_the_board_with_per_layer_timing() {
     );
     let errors = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
     assert_eq!(errors, "");
+    // report.html shows the board's memory against its sizes and the
+    // per-layer chart (tests/cli/report.rs renders such pages in Chromium).
+    let page = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for needle in [
+        "keyword_spotting.tflite on qemu-mps2-an385",
+        "id=\"layers\"",
+        "<td>tensor arena</td><td class=\"num\">15.6 KiB</td><td>of 1.0 MiB</td>",
+        "<td>stack</td>",
+    ] {
+        assert!(page.contains(needle), "{needle} in report.html");
+    }
 }
 
 #[test]

@@ -56,7 +56,11 @@ fn compare(args: &[&str]) -> (Option<i32>, String, String) {
 #[test]
 fn identical_runs_pass_and_a_ten_percent_slowdown_fails() {
     let dir = tempfile::tempdir().unwrap();
-    let (base, same, slow) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    let (base, same, slow) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
     baseline(&base);
     scaled_copy(&base, &same, 1.0);
     scaled_copy(&base, &slow, 1.10);
@@ -65,12 +69,18 @@ fn identical_runs_pass_and_a_ten_percent_slowdown_fails() {
     let (code, stdout, stderr) = compare(&[&s(&base), &s(&same)]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let latency = stdout.lines().find(|l| l.starts_with("latency")).unwrap();
-    assert!(latency.contains("+0.0%") && latency.ends_with("no significant change"), "{latency}");
+    assert!(
+        latency.contains("+0.0%") && latency.ends_with("no significant change"),
+        "{latency}"
+    );
 
     let (code, stdout, stderr) = compare(&[&s(&base), &s(&slow)]);
     assert_eq!(code, Some(4), "{stdout}{stderr}");
     let latency = stdout.lines().find(|l| l.starts_with("latency")).unwrap();
-    assert!(latency.contains("+10.0%") && latency.ends_with("slower"), "{latency}");
+    assert!(
+        latency.contains("+10.0%") && latency.ends_with("slower"),
+        "{latency}"
+    );
     assert!(stderr.contains("beyond the 5.0% threshold"), "{stderr}");
 
     let (code, stdout, _) = compare(&[&s(&base), &s(&slow), "--json"]);
@@ -100,7 +110,10 @@ fn compare_names_a_folder_without_a_run_and_a_bad_threshold() {
     let e = empty.path().to_str().unwrap();
     let (code, _, stderr) = compare(&[e, e]);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("vlab-report.json: no such file"), "{stderr}");
+    assert!(
+        stderr.contains("vlab-report.json: no such file"),
+        "{stderr}"
+    );
     let (code, _, stderr) = compare(&[e, e, "--threshold", "five"]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("is not a percentage"), "{stderr}");

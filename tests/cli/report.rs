@@ -36,7 +36,9 @@ fn count(pixels: &[u8], channels: usize, color: RGBColor) -> usize {
     pixels
         .chunks_exact(channels)
         .filter(|p| {
-            p[0].abs_diff(color.0) <= 3 && p[1].abs_diff(color.1) <= 3 && p[2].abs_diff(color.2) <= 3
+            p[0].abs_diff(color.0) <= 3
+                && p[1].abs_diff(color.1) <= 3
+                && p[2].abs_diff(color.2) <= 3
         })
         .count()
 }
@@ -77,7 +79,10 @@ fn bench_leaves_a_report_html_that_chromium_draws_offline() {
     let page = out.path().join("report.html");
     let html = std::fs::read_to_string(&page).unwrap();
     for outside in ["src=", "href=", "@import", "url(", "<script"] {
-        assert!(!html.contains(outside), "the page refers outside itself: {outside}");
+        assert!(
+            !html.contains(outside),
+            "the page refers outside itself: {outside}"
+        );
     }
 
     let shots = tempfile::tempdir().unwrap();
@@ -90,7 +95,10 @@ fn bench_leaves_a_report_html_that_chromium_draws_offline() {
         ("memory", MEMORY_COLOR),
     ] {
         let drawn = count(&pixels, channels, color);
-        assert!(drawn > 50, "the {chart} chart is blank: {drawn} pixels of its colour");
+        assert!(
+            drawn > 50,
+            "the {chart} chart is blank: {drawn} pixels of its colour"
+        );
     }
 
     let doc = dom(&page, shots.path());
@@ -120,7 +128,14 @@ fn the_histogram_of_known_samples_has_the_known_bars() {
     let tiny = model("tiny_cnn.tflite");
     bench_ok(
         out.path(),
-        &["--engine", "micro", "--model", tiny.to_str().unwrap(), "--iterations", "10"],
+        &[
+            "--engine",
+            "micro",
+            "--model",
+            tiny.to_str().unwrap(),
+            "--iterations",
+            "10",
+        ],
     );
     // 100 samples at 1.0, 1.5 and 2.0 ms: 10 bins of 0.1 ms from 1.0 to
     // 2.0, of which the first, the sixth and the last hold samples.
@@ -134,7 +149,11 @@ fn the_histogram_of_known_samples_has_the_known_bars() {
     report["timing"]["statistics"]["median"] = serde_json::json!(1_250_000.0);
     std::fs::write(&path, serde_json::to_string(&report).unwrap()).unwrap();
     let output = vlab(&["report", out.path().to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let shots = tempfile::tempdir().unwrap();
     let page = out.path().join("report.html");
@@ -146,7 +165,10 @@ fn the_histogram_of_known_samples_has_the_known_bars() {
         &format!("#latency-histogram rect[fill=\"{}\"]", hex(HISTOGRAM_COLOR)),
     );
     assert_eq!(bars.len(), 3);
-    assert!(select(&doc, "#layers").is_empty(), "no per-layer data, no chart");
+    assert!(
+        select(&doc, "#layers").is_empty(),
+        "no per-layer data, no chart"
+    );
 }
 
 #[test]
@@ -155,5 +177,8 @@ fn report_on_a_folder_without_a_run_names_the_file() {
     let output = vlab(&["report", empty.path().to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("vlab-report.json: no such file"), "{stderr}");
+    assert!(
+        stderr.contains("vlab-report.json: no such file"),
+        "{stderr}"
+    );
 }

@@ -10,7 +10,10 @@ use crate::stdout::say;
 pub fn run(args: &ReportArgs) -> Result<()> {
     let report = VlabReport::read_from(&args.dir)?;
     let page = render(&report)?;
-    let out = args.out.clone().unwrap_or_else(|| args.dir.join(HTML_REPORT));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.dir.join(HTML_REPORT));
     std::fs::write(&out, page).map_err(|e| Error::io(&out, &e))?;
     say!("wrote {}", out.display());
     Ok(())

@@ -148,7 +148,10 @@ pub fn histogram(samples_ns: &[u64], unit: Unit) -> Result<String> {
         chart
             .draw_series(bars.map(|(i, &count)| {
                 let x0 = bins.start + bins.width * i as f64;
-                Rectangle::new([(x0, 0), (x0 + bins.width, count)], HISTOGRAM_COLOR.filled())
+                Rectangle::new(
+                    [(x0, 0), (x0 + bins.width, count)],
+                    HISTOGRAM_COLOR.filled(),
+                )
             }))
             .map_err(err)?;
         Ok(())
@@ -157,7 +160,12 @@ pub fn histogram(samples_ns: &[u64], unit: Unit) -> Result<String> {
 
 /// Every inference in run order: the first and the warmups, then the
 /// timed ones, so warm-up and throttling show.
-pub fn timeline(first_ns: u64, warmup_ns: &[u64], samples_ns: &[u64], unit: Unit) -> Result<String> {
+pub fn timeline(
+    first_ns: u64,
+    warmup_ns: &[u64],
+    samples_ns: &[u64],
+    unit: Unit,
+) -> Result<String> {
     let warm: Vec<(f64, f64)> = std::iter::once(first_ns)
         .chain(warmup_ns.iter().copied())
         .enumerate()
@@ -200,12 +208,18 @@ pub fn timeline(first_ns: u64, warmup_ns: &[u64], samples_ns: &[u64], unit: Unit
             )
             .map_err(err)?;
         chart
-            .draw_series(LineSeries::new(warm.iter().copied(), WARMUP_COLOR.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                warm.iter().copied(),
+                WARMUP_COLOR.stroke_width(2),
+            ))
             .map_err(err)?
             .label("first and warmup")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], WARMUP_COLOR.stroke_width(2)));
         chart
-            .draw_series(LineSeries::new(timed.iter().copied(), TIMED_COLOR.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                timed.iter().copied(),
+                TIMED_COLOR.stroke_width(2),
+            ))
             .map_err(err)?
             .label("timed")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TIMED_COLOR.stroke_width(2)));
@@ -227,7 +241,13 @@ pub fn layers(layers: &[(String, f64)], unit: Unit) -> Result<String> {
         .map(|(label, ns)| (label.clone(), ns / unit.ns))
         .collect();
     let top = rows.iter().map(|(_, v)| *v).fold(0.0f64, f64::max);
-    bars(&rows, top * 1.05, &format!("median time ({})", unit.name), LAYER_COLOR, None)
+    bars(
+        &rows,
+        top * 1.05,
+        &format!("median time ({})", unit.name),
+        LAYER_COLOR,
+        None,
+    )
 }
 
 /// One memory bar: what, used bytes, capacity bytes.
@@ -356,7 +376,11 @@ mod tests {
             "fill=\"#{:02X}{:02X}{:02X}\"",
             HISTOGRAM_COLOR.0, HISTOGRAM_COLOR.1, HISTOGRAM_COLOR.2
         );
-        assert_eq!(svg.matches(&fill).count(), Bins::of(&values).bars(), "{svg}");
+        assert_eq!(
+            svg.matches(&fill).count(),
+            Bins::of(&values).bars(),
+            "{svg}"
+        );
         assert!(svg.contains("latency (ms)"));
     }
 }
