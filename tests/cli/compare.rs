@@ -4,24 +4,11 @@
 
 use std::path::Path;
 
-use crate::support::{bench_ok, chromium, json, model, vlab};
+use crate::support::{chromium, json, tiny_cnn_on_micro, vlab};
 
 /// A baseline run: tiny_cnn on the micro engine, 200 timed inferences.
 fn baseline(out: &Path) {
-    let tiny = model("tiny_cnn.tflite");
-    bench_ok(
-        out,
-        &[
-            "--engine",
-            "micro",
-            "--model",
-            tiny.to_str().unwrap(),
-            "--iterations",
-            "200",
-            "--warmup",
-            "10",
-        ],
-    );
+    tiny_cnn_on_micro(out, &["--iterations", "200", "--warmup", "10"]);
 }
 
 /// `from` copied to `to` with every timed sample multiplied by `factor`.

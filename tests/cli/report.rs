@@ -9,7 +9,7 @@ use vlab_harness::report::charts::{
     Bins, HISTOGRAM_COLOR, LAYER_COLOR, MEMORY_COLOR, RGBColor, TIMED_COLOR, Unit, WARMUP_COLOR,
 };
 
-use crate::support::{bench_ok, chromium, json, model, vlab};
+use crate::support::{chromium, json, tiny_cnn_on_micro, vlab};
 
 /// A screenshot of `page`, decoded to RGB(A) pixels.
 fn screenshot(page: &Path, dir: &Path) -> (Vec<u8>, usize) {
@@ -61,20 +61,9 @@ fn hex(color: RGBColor) -> String {
 #[test]
 fn bench_leaves_a_report_html_that_chromium_draws_offline() {
     let out = tempfile::tempdir().unwrap();
-    let tiny = model("tiny_cnn.tflite");
-    bench_ok(
+    tiny_cnn_on_micro(
         out.path(),
-        &[
-            "--engine",
-            "micro",
-            "--model",
-            tiny.to_str().unwrap(),
-            "--iterations",
-            "60",
-            "--warmup",
-            "5",
-            "--per-layer",
-        ],
+        &["--iterations", "60", "--warmup", "5", "--per-layer"],
     );
     let page = out.path().join("report.html");
     let html = std::fs::read_to_string(&page).unwrap();
@@ -125,18 +114,7 @@ fn bench_leaves_a_report_html_that_chromium_draws_offline() {
 #[test]
 fn the_histogram_of_known_samples_has_the_known_bars() {
     let out = tempfile::tempdir().unwrap();
-    let tiny = model("tiny_cnn.tflite");
-    bench_ok(
-        out.path(),
-        &[
-            "--engine",
-            "micro",
-            "--model",
-            tiny.to_str().unwrap(),
-            "--iterations",
-            "10",
-        ],
-    );
+    tiny_cnn_on_micro(out.path(), &["--iterations", "10"]);
     // 100 samples at 1.0, 1.5 and 2.0 ms: 10 bins of 0.1 ms from 1.0 to
     // 2.0, of which the first, the sixth and the last hold samples.
     let path = out.path().join("vlab-report.json");

@@ -48,6 +48,20 @@ pub fn bench_ok(out: &Path, args: &[&str]) -> Output {
     output
 }
 
+/// Runs tiny_cnn on the micro engine into `out` with `extra` arguments
+/// (`--iterations N`, ...), expecting success.
+pub fn tiny_cnn_on_micro(out: &Path, extra: &[&str]) {
+    let tiny = model("tiny_cnn.tflite");
+    let mut args = vec![
+        "--engine",
+        "micro",
+        "--model",
+        tiny.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    bench_ok(out, &args);
+}
+
 /// Reads a JSON artifact.
 pub fn json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
