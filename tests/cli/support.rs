@@ -93,13 +93,15 @@ pub fn qemu_firmware() {
 
 /// Headless Chromium (Debian's `chromium`, which scripts/setup.sh
 /// installs), kept off the network: no proxy bypass, every host name
-/// unresolvable, no background services, a throwaway profile.
+/// unresolvable, no background services, a throwaway profile; /tmp rather
+/// than a container's small /dev/shm for shared memory.
 pub fn chromium(profile: &Path, args: &[&str]) -> Output {
     let profile = format!("--user-data-dir={}", profile.display());
     let offline = [
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
+        "--disable-dev-shm-usage",
         "--hide-scrollbars",
         "--no-first-run",
         "--no-default-browser-check",
