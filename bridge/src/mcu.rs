@@ -45,6 +45,15 @@ pub struct BoardOptions {
     pub probe: Option<String>,
 }
 
+impl BoardOptions {
+    /// The transport to use: `--transport`, else board.toml's.
+    fn transport_kind(&self) -> &str {
+        self.transport
+            .as_deref()
+            .unwrap_or(self.board.transport.kind())
+    }
+}
+
 /// Benchmarks `spec` on the board and writes every artifact into `out`:
 /// the reports on success, `error.log` on failure.
 pub fn bench_on_board(
@@ -126,12 +135,7 @@ async fn bench(
             board.build_command()
         )));
     }
-    let rtt = options
-        .transport
-        .as_deref()
-        .unwrap_or(board.transport.kind())
-        == "rtt";
-    let rtt_logs = match rtt {
+    let rtt_logs = match options.transport_kind() == "rtt" {
         true => board_logs(&elf, out, options.verbose)?,
         false => None,
     };
@@ -413,10 +417,7 @@ async fn connect(
     rtt_logs: Option<LogSink>,
 ) -> Result<Reached> {
     let board = &options.board;
-    let kind = options
-        .transport
-        .as_deref()
-        .unwrap_or(board.transport.kind());
+    let kind = options.transport_kind();
     match (&board.launch, kind) {
         (
             LaunchDef::Qemu {

@@ -123,13 +123,14 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// The latency histogram of `samples_ns`.
-pub fn histogram(samples_ns: &[u64], unit: Unit) -> Result<String> {
+/// The latency histogram of `samples_ns`, and how many bars it has (the
+/// bins that hold samples).
+pub fn histogram(samples_ns: &[u64], unit: Unit) -> Result<(String, usize)> {
     let values: Vec<f64> = samples_ns.iter().map(|&s| s as f64 / unit.ns).collect();
     let bins = Bins::of(&values);
     let end = bins.start + bins.width * bins.counts.len() as f64;
     let top = bins.counts.iter().copied().max().unwrap_or(1).max(1);
-    svg(320, |root| {
+    let chart = svg(320, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(40)
@@ -155,7 +156,8 @@ pub fn histogram(samples_ns: &[u64], unit: Unit) -> Result<String> {
             }))
             .map_err(err)?;
         Ok(())
-    })
+    })?;
+    Ok((chart, bins.bars()))
 }
 
 /// Every inference in run order: the first and the warmups, then the
@@ -370,7 +372,7 @@ mod tests {
     #[test]
     fn a_histogram_has_one_bar_of_its_colour_per_non_empty_bin() {
         let samples: Vec<u64> = (0..50).map(|i| 1_000_000 + (i % 7) * 10_000).collect();
-        let svg = histogram(&samples, Unit::for_ns(1e6)).unwrap();
+        let (svg, bars) = histogram(&samples, Unit::for_ns(1e6)).unwrap();
         let values: Vec<f64> = samples.iter().map(|&s| s as f64 / 1e6).collect();
         let fill = format!(
             "fill=\"#{:02X}{:02X}{:02X}\"",
@@ -381,6 +383,7 @@ mod tests {
             Bins::of(&values).bars(),
             "{svg}"
         );
+        assert_eq!(bars, Bins::of(&values).bars());
         assert!(svg.contains("latency (ms)"));
     }
 }

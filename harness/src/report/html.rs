@@ -33,14 +33,7 @@ figcaption { color: #444; font-size: 0.9em; }
 pub fn render(report: &VlabReport) -> Result<String> {
     let t = &report.timing;
     let unit = Unit::for_ns(t.statistics.median);
-    let histogram = charts::histogram(&t.samples_ns, unit)?;
-    let bars = charts::Bins::of(
-        &t.samples_ns
-            .iter()
-            .map(|&s| s as f64 / unit.ns)
-            .collect::<Vec<_>>(),
-    )
-    .bars();
+    let (histogram, bars) = charts::histogram(&t.samples_ns, unit)?;
     let timeline = charts::timeline(t.first_inference_ns, &t.warmup_ns, &t.samples_ns, unit)?;
     let layers = match &report.layers {
         Some(layers) if !layers.is_empty() => {
@@ -260,7 +253,7 @@ pub fn render_comparison(
         columns.push((
             role,
             r,
-            charts::histogram(&t.samples_ns, unit)?,
+            charts::histogram(&t.samples_ns, unit)?.0,
             charts::timeline(t.first_inference_ns, &t.warmup_ns, &t.samples_ns, unit)?,
         ));
     }
