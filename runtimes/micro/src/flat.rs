@@ -146,6 +146,14 @@ pub struct Vector<'a> {
 }
 
 impl<'a> Vector<'a> {
+    /// A vector with no elements.
+    pub const EMPTY: Vector<'static> = Vector {
+        buf: &[],
+        start: 0,
+        len: 0,
+        elem: 1,
+    };
+
     fn at(buf: &'a [u8], pos: usize, elem: usize) -> Result<Self, Error> {
         let len = u32_at(buf, pos)? as usize;
         let start = pos + 4;

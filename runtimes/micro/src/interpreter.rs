@@ -1,246 +1,257 @@
-//! The interpreter: a prepared model over a caller-provided arena, with
-//! its tables wherever the caller keeps them.
+//! The interpreter: a model prepared in a caller's arena, which holds
+//! everything it needs: the activations at the front; the variables, the
+//! data computed at prepare time and the tables of every subgraph in the
+//! tail.
 
-use core::borrow::BorrowMut;
-
-use heapless::Vec;
-
-use crate::error::Error;
-use crate::kernels::{self, Input, Kernel, MAX_OP_INPUTS, Output, PrepareCtx};
-use crate::model::{MAX_OPS, MAX_TENSORS, Model, TensorInfo};
+use crate::arena::{Tail, tail_bytes};
+use crate::error::{Error, OpRef};
+use crate::kernels::{self, EvalCtx, Inputs, Kernel, Outputs, PrepareCtx, State, Tensors};
+use crate::model::{Model, TensorInfo};
 use crate::opcode::Opcode;
 use crate::plan::plan;
 use crate::profile::OpHook;
+use crate::tables::{Graph, Loc, Resource, Slot, Step};
 
-/// Where a tensor's bytes are.
-#[derive(Clone, Copy, Debug)]
-enum Loc<'m> {
-    /// Not used by the graph.
-    Absent,
-    /// Constant data inside the model.
-    Const(&'m [u8]),
-    /// In the arena.
-    Arena { offset: usize, len: usize },
+/// Deepest nesting of control-flow calls (IF, WHILE, CALL_ONCE).
+const MAX_CALL_DEPTH: usize = 8;
+
+/// How the arena is used, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArenaUse {
+    /// Activations of every subgraph.
+    pub activations: usize,
+    /// Variable tensors and resource variables.
+    pub variables: usize,
+    /// Data computed at prepare time and the interpreter's tables. An
+    /// arena whose end is not on a 16-byte boundary needs up to 15 bytes
+    /// more than the total.
+    pub persistent: usize,
 }
 
-/// One prepared operator.
-#[derive(Clone, Copy, Debug)]
-struct Step {
-    opcode: Opcode,
-    kernel: Kernel,
-    inputs: [u16; MAX_OP_INPUTS],
-    input_count: usize,
-    output: u16,
-}
-
-/// Marks an absent optional input in [`Step::inputs`].
-const ABSENT: u16 = u16::MAX;
-
-/// Bytes of arena `model` needs, known before any arena exists.
-pub fn arena_bytes_required(model: &Model<'_>) -> Result<usize, Error> {
-    Ok(plan(model)?.arena_bytes)
-}
-
-/// The interpreter's per-tensor and per-operator tables, sized for
-/// [`MAX_TENSORS`] tensors and [`MAX_OPS`] operators: tens of KiB, most of
-/// an interpreter. [`Interpreter::with_tables`] fills them in place where
-/// the caller keeps them (one stack frame or static memory on a
-/// microcontroller, where every copy would cost RAM; a `Box` on a host),
-/// so the interpreter itself stays small to move.
-pub struct Tables<'m> {
-    tensors: Vec<TensorInfo<'m>, MAX_TENSORS>,
-    locs: Vec<Loc<'m>, MAX_TENSORS>,
-    steps: Vec<Step, MAX_OPS>,
-}
-
-impl Tables<'_> {
-    /// Empty tables.
-    pub const fn new() -> Self {
-        Self {
-            tensors: Vec::new(),
-            locs: Vec::new(),
-            steps: Vec::new(),
-        }
-    }
-}
-
-impl<'m> Tables<'m> {
-    /// Where tensor `t`'s bytes are.
-    fn loc(&self, t: usize) -> Loc<'m> {
-        self.locs.get(t).copied().unwrap_or(Loc::Absent)
-    }
-
-    /// Tensor `t`'s type, shape and quantisation.
-    fn tensor(&self, t: usize) -> Option<TensorInfo<'m>> {
-        self.tensors.get(t).copied()
-    }
-}
-
-impl Default for Tables<'_> {
-    fn default() -> Self {
-        Self::new()
+impl ArenaUse {
+    /// Bytes of arena in use.
+    pub fn total(&self) -> usize {
+        self.activations + self.variables + self.persistent
     }
 }
 
 /// A model prepared to run in an arena.
-///
-/// The arena is anything that derefs to bytes: `&mut [u8]` on a
-/// microcontroller, an owned buffer on a host. The tables are the
-/// interpreter's own by default, or lent ([`Self::with_tables`]).
-pub struct Interpreter<'m, A, T = Tables<'m>> {
-    model: Model<'m>,
-    arena: A,
-    arena_used: usize,
-    tables: T,
+pub struct Interpreter<'a> {
+    model: Model<'a>,
+    graphs: &'a [Graph<'a>],
+    activations: &'a mut [u8],
+    vars: &'a mut [u8],
+    resources: &'a [Resource<'a>],
+    /// Per subgraph: whether a CALL_ONCE has run it.
+    called: &'a mut [bool],
+    usage: ArenaUse,
 }
 
-impl<'m, A: AsRef<[u8]> + AsMut<[u8]>> Interpreter<'m, A> {
-    /// Plans the arena and prepares every operator, in tables of its own.
-    /// Fails on an unsupported operator or option (naming the operator and
-    /// its index) or when the arena is too small (giving the size needed).
-    pub fn new(model: Model<'m>, arena: A) -> Result<Self, Error> {
-        Self::with_tables(model, arena, Tables::new())
+/// Bytes of the tables of `model`: what the arena's tail holds before any
+/// operator is prepared.
+fn table_bytes(model: &Model<'_>) -> Result<(usize, usize), Error> {
+    let n = model.subgraph_count();
+    let mut bytes = tail_bytes::<Graph<'_>>(n) + tail_bytes::<bool>(n);
+    let mut handles = 0;
+    for s in 0..n {
+        let g = model.subgraph(s)?;
+        bytes +=
+            tail_bytes::<Slot<'_>>(g.tensor_count()) + tail_bytes::<Step<'_>>(g.operator_count());
+        for i in 0..g.operator_count() {
+            if g.operator(i)?.opcode == Opcode::VAR_HANDLE {
+                handles += 1;
+            }
+        }
     }
+    Ok((bytes + tail_bytes::<Resource<'_>>(handles), handles))
 }
 
-impl<'m, A: AsRef<[u8]> + AsMut<[u8]>, T: BorrowMut<Tables<'m>>> Interpreter<'m, A, T> {
-    /// [`Interpreter::new`] with `tables` (e.g. `&mut Tables`) filled in
-    /// place instead of tables of its own. Their previous contents do not
-    /// matter.
-    pub fn with_tables(model: Model<'m>, arena: A, mut tables: T) -> Result<Self, Error> {
-        let plan = plan(&model)?;
-        let available = arena.as_ref().len();
-        if plan.arena_bytes > available {
-            return Err(Error::ArenaTooSmall {
-                needed: plan.arena_bytes,
-                available,
-            });
+impl<'a> Interpreter<'a> {
+    /// Prepares every operator of every subgraph and plans the arena.
+    /// Fails on an unsupported tensor type, operator or option (naming it)
+    /// or when the arena is too small (giving the size needed).
+    pub fn new(model: Model<'a>, arena: &'a mut [u8]) -> Result<Self, Error> {
+        let available = arena.len();
+        let (tables, handles) = table_bytes(&model)?;
+        let mut tail = Tail::new(arena);
+        let too_small = |needed: usize, exact: bool| Error::ArenaTooSmall {
+            needed,
+            available,
+            exact,
+        };
+        if tail.pad() + tables > available {
+            return Err(too_small(tables, false));
         }
-        let Tables {
-            tensors,
-            locs,
-            steps,
-        } = tables.borrow_mut();
-        tensors.clear();
-        locs.clear();
-        steps.clear();
-        // Model::parse checked the counts against the capacities.
-        let full = Error::TooLarge("more tensors or operators than this build holds");
-        for t in 0..model.tensor_count() {
-            let info = model.tensor(t)?;
-            let loc = match (info.data, plan.offsets[t]) {
-                (Some(data), _) => Loc::Const(data),
-                (None, Some(offset)) => Loc::Arena {
-                    offset: offset as usize,
-                    len: info.bytes(),
-                },
-                (None, None) => Loc::Absent,
-            };
-            locs.push(loc).map_err(|_| full)?;
-            tensors.push(info).map_err(|_| full)?;
+        let ns = model.subgraph_count();
+        let full = Error::Usage("the interpreter's tables did not fit");
+        let graphs = tail.take(ns, |_| Graph::empty()).ok_or(full)?;
+        let called = tail.take(ns, |_| false).ok_or(full)?;
+        let resources = tail.take(handles, |_| Resource::UNUSED).ok_or(full)?;
+        for (s, graph) in graphs.iter_mut().enumerate() {
+            let g = model.subgraph(s)?;
+            graph.slots = tail
+                .try_take(g.tensor_count(), |t| g.tensor(t).map(Slot::new))?
+                .ok_or(full)?;
+            graph.steps = tail
+                .try_take(g.operator_count(), |i| {
+                    g.operator(i).map(|op| Step { op, kernel: None })
+                })?
+                .ok_or(full)?;
         }
-        for index in 0..model.operator_count() {
-            let op = model.operator(index)?;
-            if op.output_count() != 1 {
-                return Err(Error::Unsupported {
-                    index,
-                    op: op.opcode,
-                    what: "operators with more than one output",
-                });
+        let mut short = 0;
+        let mut resource_count = 0;
+        for (s, graph) in graphs.iter_mut().enumerate() {
+            for i in 0..graph.steps.len() {
+                let step = graph.steps[i];
+                let at = OpRef {
+                    subgraph: s,
+                    index: i,
+                    op: step.op.opcode,
+                };
+                let first_output = step.op.output(0).and_then(|t| graph.slots.get(t));
+                let mut ctx = PrepareCtx {
+                    at,
+                    op: step.op,
+                    output: first_output.map_or_else(TensorInfo::empty, |s| s.info),
+                    model,
+                    tensors: Tensors::Slots(graph.slots),
+                    tail: Some(&mut tail),
+                    resources: Some(&mut resources[..]),
+                    short: 0,
+                    folded: None,
+                    handle: None,
+                };
+                let kernel = kernels::prepare(&mut ctx)?;
+                let (folded, handle) = (ctx.folded, ctx.handle);
+                short += ctx.short;
+                check_outputs(at, &step, graph.slots, folded.is_some())?;
+                if let Some(t) = step.op.output(0)
+                    && let Some(slot) = graph.slots.get_mut(t)
+                {
+                    if let Some(bytes) = folded {
+                        slot.info.data = Some(bytes);
+                        slot.loc = Loc::Const(bytes);
+                    }
+                    slot.handle = handle;
+                }
+                if let Some(id) = handle {
+                    resource_count = resource_count.max(id as usize + 1);
+                }
+                graph.steps[i].kernel = folded.is_none().then_some(kernel);
             }
-            if op.input_count() > MAX_OP_INPUTS {
-                return Err(Error::Unsupported {
-                    index,
-                    op: op.opcode,
-                    what: "more than 16 inputs",
-                });
-            }
-            let mut inputs = [ABSENT; MAX_OP_INPUTS];
-            let mut infos = [None; MAX_OP_INPUTS];
-            for slot in 0..op.input_count() {
-                if let Some(t) = op.input(slot) {
-                    inputs[slot] = t as u16;
-                    infos[slot] = tensors.get(t).copied();
+        }
+        let resources = &mut resources[..resource_count];
+        let mut var_bytes = 0usize;
+        let mut place = |len: usize| {
+            let offset = var_bytes;
+            var_bytes += len.div_ceil(crate::plan::ALIGN) * crate::plan::ALIGN;
+            (offset as u32, len as u32)
+        };
+        for graph in graphs.iter_mut() {
+            for slot in graph.slots.iter_mut() {
+                if let Loc::Var { .. } = slot.loc {
+                    let (offset, len) = place(slot.info.bytes());
+                    slot.loc = Loc::Var { offset, len };
                 }
             }
-            let output = op.output(0).ok_or(Error::Malformed("operator output"))?;
-            let out_info = *tensors
-                .get(output)
-                .ok_or(Error::Malformed("operator output"))?;
-            if !matches!(locs.get(output), Some(Loc::Arena { .. })) {
-                return Err(Error::Invalid {
-                    index,
-                    op: op.opcode,
-                    what: "writes to a constant tensor",
-                });
+        }
+        for r in resources.iter_mut() {
+            r.offset = place(r.len as usize).0;
+        }
+        let vars = match tail.bytes(var_bytes) {
+            Some(vars) => vars,
+            None => {
+                short += var_bytes;
+                &mut []
             }
-            let ctx = PrepareCtx {
-                index,
-                op: &op,
-                inputs: &infos[..op.input_count()],
-                output: out_info,
-            };
-            let kernel = kernels::prepare(&ctx)?;
-            let step = Step {
-                opcode: op.opcode,
-                kernel,
-                inputs,
-                input_count: op.input_count(),
-                output: output as u16,
-            };
-            steps.push(step).map_err(|_| full)?;
+        };
+        let persistent = tail.taken() - var_bytes.min(tail.taken());
+        let front = tail.into_front();
+        let mut activations = 0;
+        for (s, graph) in graphs.iter_mut().enumerate() {
+            let g = model.subgraph(s)?;
+            activations += plan(&g, graph.slots, graph.steps, activations)?;
+        }
+        let usage = ArenaUse {
+            activations,
+            variables: var_bytes,
+            persistent: persistent + short,
+        };
+        if short > 0 || activations > front.len() {
+            return Err(too_small(usage.total(), true));
+        }
+        let graphs: &'a [Graph<'a>] = graphs;
+        for (s, graph) in graphs.iter().enumerate() {
+            check_layout(s, graph)?;
         }
         Ok(Self {
             model,
-            arena,
-            arena_used: plan.arena_bytes,
-            tables,
+            graphs,
+            activations: &mut front[..activations],
+            vars,
+            resources,
+            called,
+            usage,
         })
     }
 
-    /// Arena bytes in use.
+    /// Bytes of arena in use.
     pub fn arena_used(&self) -> usize {
-        self.arena_used
+        self.usage.total()
+    }
+
+    /// How the arena is used.
+    pub fn arena_use(&self) -> ArenaUse {
+        self.usage
     }
 
     /// The model.
-    pub fn model(&self) -> &Model<'m> {
+    pub fn model(&self) -> &Model<'a> {
         &self.model
     }
 
-    /// Tensor index of graph input `i`.
+    /// Number of operators that [`OpHook`]s see: those of subgraph 0.
+    pub fn operator_count(&self) -> usize {
+        self.graphs.first().map_or(0, |g| g.steps.len())
+    }
+
+    fn main(&self) -> Result<&'a Graph<'a>, Error> {
+        self.graphs
+            .first()
+            .ok_or(Error::Usage("the model has no subgraph"))
+    }
+
     fn graph_tensor(
         &self,
         mut list: impl Iterator<Item = usize>,
         i: usize,
-    ) -> Result<usize, Error> {
-        list.nth(i)
+    ) -> Result<&'a Slot<'a>, Error> {
+        let t = list
+            .nth(i)
+            .ok_or(Error::Usage("no such graph input or output"))?;
+        self.main()?
+            .slots
+            .get(t)
             .ok_or(Error::Usage("no such graph input or output"))
     }
 
     /// Type and shape of graph input `i`.
-    pub fn input_info(&self, i: usize) -> Result<TensorInfo<'m>, Error> {
-        let t = self.graph_tensor(self.model.inputs(), i)?;
-        let info = self.tables.borrow().tensor(t);
-        info.ok_or(Error::Usage("no such graph input"))
+    pub fn input_info(&self, i: usize) -> Result<TensorInfo<'a>, Error> {
+        Ok(self.graph_tensor(self.model.inputs(), i)?.info)
     }
 
     /// Type and shape of graph output `i`.
-    pub fn output_info(&self, i: usize) -> Result<TensorInfo<'m>, Error> {
-        let t = self.graph_tensor(self.model.outputs(), i)?;
-        let info = self.tables.borrow().tensor(t);
-        info.ok_or(Error::Usage("no such graph output"))
+    pub fn output_info(&self, i: usize) -> Result<TensorInfo<'a>, Error> {
+        Ok(self.graph_tensor(self.model.outputs(), i)?.info)
     }
 
-    /// The bytes of graph input `i`, to fill before every [`Self::invoke`]:
-    /// an invocation may reuse them for intermediate tensors.
+    /// The bytes of graph input `i`. They keep their value across
+    /// invocations: set an input once to run on it many times.
     pub fn input_mut(&mut self, i: usize) -> Result<&mut [u8], Error> {
-        let t = self.graph_tensor(self.model.inputs(), i)?;
-        match self.tables.borrow().loc(t) {
+        match self.graph_tensor(self.model.inputs(), i)?.loc {
             Loc::Arena { offset, len } => self
-                .arena
-                .as_mut()
-                .get_mut(offset..offset + len)
+                .activations
+                .get_mut(offset as usize..(offset + len) as usize)
                 .ok_or(Error::Usage("input")),
             _ => Err(Error::Usage("graph input is a constant")),
         }
@@ -248,61 +259,298 @@ impl<'m, A: AsRef<[u8]> + AsMut<[u8]>, T: BorrowMut<Tables<'m>>> Interpreter<'m,
 
     /// The bytes of graph output `i` after [`Self::invoke`].
     pub fn output(&self, i: usize) -> Result<&[u8], Error> {
-        let t = self.graph_tensor(self.model.outputs(), i)?;
-        match self.tables.borrow().loc(t) {
-            Loc::Arena { offset, len } => self
-                .arena
-                .as_ref()
-                .get(offset..offset + len)
-                .ok_or(Error::Usage("output")),
-            Loc::Const(data) => Ok(data),
-            Loc::Absent => Err(Error::Usage("graph output is not computed")),
-        }
+        let slot = self.graph_tensor(self.model.outputs(), i)?;
+        read(slot.loc, self.activations, self.vars)
     }
 
-    /// Runs every operator once, calling `hook` around each.
+    /// Sets every variable (variable tensors and resource variables) back
+    /// to its value at load, and lets CALL_ONCE initialise again.
+    pub fn reset_state(&mut self) {
+        self.vars.fill(0);
+        self.called.fill(false);
+    }
+
+    /// Runs subgraph 0 once, calling `hook` around each of its operators.
     pub fn invoke<H: OpHook>(&mut self, hook: &mut H) -> Result<(), Error> {
-        let Tables {
-            tensors,
-            locs,
-            steps,
-        } = self.tables.borrow();
-        for (index, step) in steps.iter().enumerate() {
-            hook.before(index, step.opcode);
-            let output = usize::from(step.output);
-            let (Some(Loc::Arena { offset, len }), Some(out_info)) =
-                (locs.get(output).copied(), tensors.get(output).copied())
-            else {
-                return Err(Error::Usage("operator output not in the arena"));
+        self.run(0, hook, 0)
+    }
+
+    fn run<H: OpHook>(&mut self, s: usize, hook: &mut H, depth: usize) -> Result<(), Error> {
+        if depth > MAX_CALL_DEPTH {
+            return Err(Error::TooLarge("control flow nested more than 8 deep"));
+        }
+        let graph = self.graphs.get(s).ok_or(Error::Usage("no such subgraph"))?;
+        for (index, step) in graph.steps.iter().enumerate() {
+            let Some(kernel) = &step.kernel else {
+                continue;
             };
-            let (left, rest) = self.arena.as_mut().split_at_mut(offset);
-            let (out, right) = rest.split_at_mut(len);
-            let (left, right): (&[u8], &[u8]) = (left, right);
-            let end = offset + len;
-            let mut inputs: [Option<Input<'_>>; MAX_OP_INPUTS] = [None; MAX_OP_INPUTS];
-            for (slot, &t) in step.inputs.iter().enumerate().take(step.input_count) {
-                if t == ABSENT {
-                    continue;
-                }
-                let t = usize::from(t);
-                let data = match locs.get(t).copied().unwrap_or(Loc::Absent) {
-                    Loc::Const(data) => data,
-                    Loc::Arena { offset: o, len: l } if o + l <= offset => &left[o..o + l],
-                    Loc::Arena { offset: o, len: l } if o >= end => &right[o - end..o - end + l],
-                    _ => return Err(Error::Usage("operator input overlaps its output")),
-                };
-                inputs[slot] = tensors.get(t).map(|&info| Input { data, info });
+            if s == 0 {
+                hook.before(index, step.op.opcode);
             }
-            kernels::eval(
-                &step.kernel,
-                &inputs[..step.input_count],
-                Output {
-                    data: out,
-                    info: out_info,
-                },
-            )?;
-            hook.after(index, step.opcode);
+            match kernel {
+                Kernel::IF(p) => {
+                    let cond = self.input(graph, step, 0)?;
+                    let branch = if cond.iter().any(|&b| b != 0) {
+                        p.then_branch
+                    } else {
+                        p.else_branch
+                    };
+                    self.call(s, step, 1, branch, &mut (), depth)?;
+                    self.copy_results(branch, s, step)?;
+                }
+                Kernel::WHILE(p) => {
+                    self.seed_outputs(s, step)?;
+                    loop {
+                        self.pass_outputs(s, step, p.cond)?;
+                        self.run(p.cond, &mut (), depth + 1)?;
+                        if !self.truth(p.cond)? {
+                            break;
+                        }
+                        self.pass_outputs(s, step, p.body)?;
+                        self.run(p.body, &mut (), depth + 1)?;
+                        self.copy_results(p.body, s, step)?;
+                    }
+                }
+                Kernel::CALL_ONCE(p) => {
+                    if !self.called.get(p.init).copied().unwrap_or(true) {
+                        self.called[p.init] = true;
+                        self.run(p.init, &mut (), depth + 1)?;
+                    }
+                }
+                kernel => self.eval(graph, step, kernel)?,
+            }
+            if s == 0 {
+                hook.after(index, step.op.opcode);
+            }
         }
         Ok(())
+    }
+
+    /// Evaluates one data operator.
+    fn eval(
+        &mut self,
+        graph: &'a Graph<'a>,
+        step: &Step<'a>,
+        kernel: &Kernel<'a>,
+    ) -> Result<(), Error> {
+        let (mut low_end, mut high_start) = (usize::MAX, 0usize);
+        for t in step.op.outputs() {
+            if let Some(Loc::Arena { offset, len }) = graph.slots.get(t).map(|s| s.loc) {
+                low_end = low_end.min(offset as usize);
+                high_start = high_start.max((offset + len) as usize);
+            }
+        }
+        if low_end == usize::MAX {
+            (low_end, high_start) = (0, 0);
+        }
+        let (low, rest) = self.activations.split_at_mut(low_end);
+        let (block, high) = rest.split_at_mut(high_start - low_end);
+        let mut ctx = EvalCtx {
+            inputs: Inputs {
+                op: step.op,
+                slots: graph.slots,
+                low,
+                high: (high, high_start),
+            },
+            outputs: Outputs {
+                op: step.op,
+                slots: graph.slots,
+                block: (block, low_end),
+            },
+            state: State {
+                op: step.op,
+                slots: graph.slots,
+                vars: self.vars,
+                resources: self.resources,
+            },
+        };
+        kernels::eval(kernel, &mut ctx)
+    }
+
+    /// The bytes of input `i` of `step`.
+    fn input(&self, graph: &Graph<'a>, step: &Step<'a>, i: usize) -> Result<&[u8], Error> {
+        let t = step
+            .op
+            .input(i)
+            .ok_or(Error::Usage("operator input missing"))?;
+        let slot = graph.slots.get(t).ok_or(Error::Usage("operator input"))?;
+        read(slot.loc, self.activations, self.vars)
+    }
+
+    /// Whether output 0 of subgraph `s` (a WHILE condition) is true.
+    fn truth(&self, s: usize) -> Result<bool, Error> {
+        let graph = self.graphs.get(s).ok_or(Error::Usage("no such subgraph"))?;
+        let g = self.model.subgraph(s)?;
+        let t = g
+            .outputs()
+            .next()
+            .ok_or(Error::Usage("condition without output"))?;
+        let slot = graph.slots.get(t).ok_or(Error::Usage("condition output"))?;
+        Ok(read(slot.loc, self.activations, self.vars)?
+            .iter()
+            .any(|&b| b != 0))
+    }
+
+    /// Copies the inputs of `step` (of subgraph `s`) from input `skip` on
+    /// into the inputs of subgraph `callee`, and runs it.
+    fn call<H: OpHook>(
+        &mut self,
+        s: usize,
+        step: &Step<'a>,
+        skip: usize,
+        callee: usize,
+        hook: &mut H,
+        depth: usize,
+    ) -> Result<(), Error> {
+        let g = self.model.subgraph(callee)?;
+        for (k, to) in g.inputs().enumerate() {
+            let from = step.op.input(k + skip).ok_or(Error::Usage("call input"))?;
+            self.copy((s, from), (callee, to))?;
+        }
+        self.run(callee, hook, depth + 1)
+    }
+
+    /// WHILE: its inputs become its outputs before the first pass.
+    fn seed_outputs(&mut self, s: usize, step: &Step<'a>) -> Result<(), Error> {
+        for (k, to) in step.op.outputs().enumerate() {
+            let from = step.op.input(k).ok_or(Error::Usage("while input"))?;
+            self.copy((s, from), (s, to))?;
+        }
+        Ok(())
+    }
+
+    /// WHILE: its outputs (the loop's values) into subgraph `callee`'s inputs.
+    fn pass_outputs(&mut self, s: usize, step: &Step<'a>, callee: usize) -> Result<(), Error> {
+        let g = self.model.subgraph(callee)?;
+        for (from, to) in step.op.outputs().zip(g.inputs()) {
+            self.copy((s, from), (callee, to))?;
+        }
+        Ok(())
+    }
+
+    /// Copies the outputs of subgraph `callee` into the outputs of `step`.
+    fn copy_results(&mut self, callee: usize, s: usize, step: &Step<'a>) -> Result<(), Error> {
+        let g = self.model.subgraph(callee)?;
+        for (from, to) in g.outputs().zip(step.op.outputs()) {
+            self.copy((callee, from), (s, to))?;
+        }
+        Ok(())
+    }
+
+    /// Copies tensor `from` to tensor `to`, each given as (subgraph, tensor).
+    fn copy(&mut self, from: (usize, usize), to: (usize, usize)) -> Result<(), Error> {
+        let slot = |(s, t): (usize, usize)| {
+            self.graphs
+                .get(s)
+                .and_then(|g| g.slots.get(t))
+                .map(|s| s.loc)
+                .ok_or(Error::Usage("no such tensor"))
+        };
+        let (src, dst) = (slot(from)?, slot(to)?);
+        let Loc::Arena { offset, len } = dst else {
+            return Err(Error::Usage("a control-flow result must be an activation"));
+        };
+        let (offset, len) = (offset as usize, len as usize);
+        match src {
+            Loc::Arena { offset: o, len: l } if l as usize == len => {
+                self.activations
+                    .copy_within(o as usize..o as usize + len, offset);
+            }
+            Loc::Const(data) if data.len() == len => {
+                self.activations[offset..offset + len].copy_from_slice(data);
+            }
+            Loc::Var { offset: o, len: l } if l as usize == len => {
+                let o = o as usize;
+                self.activations[offset..offset + len].copy_from_slice(&self.vars[o..o + len]);
+            }
+            _ => return Err(Error::Usage("control-flow operands differ in size")),
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `step` writes only activations (or folded into a constant).
+fn check_outputs(
+    at: OpRef,
+    step: &Step<'_>,
+    slots: &[Slot<'_>],
+    folded: bool,
+) -> Result<(), Error> {
+    for t in step.op.outputs() {
+        let slot = slots.get(t).ok_or(Error::Malformed("operator output"))?;
+        if slot.info.data.is_some() && !folded {
+            return Err(Error::Invalid {
+                at,
+                what: "writes to a constant tensor",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that no input of an operator with several outputs lies between
+/// two of them, where evaluation could not lend it beside the outputs.
+fn check_layout(s: usize, graph: &Graph<'_>) -> Result<(), Error> {
+    let span = |t: usize| match graph.slots.get(t).map(|s| s.loc) {
+        Some(Loc::Arena { offset, len }) => Some((offset as usize, (offset + len) as usize)),
+        _ => None,
+    };
+    for (index, step) in graph.steps.iter().enumerate() {
+        if step.op.output_count() < 2 || step.kernel.is_none() {
+            continue;
+        }
+        let (low, high) = step
+            .op
+            .outputs()
+            .filter_map(span)
+            .fold((usize::MAX, 0), |(l, h), (a, b)| (l.min(a), h.max(b)));
+        if step
+            .op
+            .inputs()
+            .filter_map(span)
+            .any(|(a, b)| a < high && low < b)
+        {
+            return Err(Error::Unsupported {
+                at: OpRef {
+                    subgraph: s,
+                    index,
+                    op: step.op.opcode,
+                },
+                what: "an input planned between two of its outputs",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The bytes at `loc`.
+fn read<'x>(loc: Loc<'x>, activations: &'x [u8], vars: &'x [u8]) -> Result<&'x [u8], Error> {
+    match loc {
+        Loc::Arena { offset, len } => activations.get(offset as usize..(offset + len) as usize),
+        Loc::Var { offset, len } => vars.get(offset as usize..(offset + len) as usize),
+        Loc::Const(data) => Some(data),
+        Loc::Absent => None,
+    }
+    .ok_or(Error::Usage("tensor is not computed"))
+}
+
+/// Bytes of arena `model` needs, found by preparing it in arenas of growing
+/// size (the exact figure is known after at most a few tries).
+#[cfg(feature = "alloc")]
+pub fn arena_bytes_required(model: &Model<'_>) -> Result<usize, Error> {
+    let mut size = 4096;
+    loop {
+        let mut arena = alloc::vec![0u8; size];
+        match Interpreter::new(*model, &mut arena) {
+            Ok(interpreter) => return Ok(interpreter.arena_used()),
+            Err(Error::ArenaTooSmall { needed, exact, .. }) => {
+                size = if exact {
+                    needed.max(size + 16)
+                } else {
+                    needed.max(2 * size)
+                };
+            }
+            Err(e) => return Err(e),
+        }
     }
 }

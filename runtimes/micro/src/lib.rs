@@ -7,10 +7,11 @@
 //!
 //! ```
 //! # fn demo(bytes: &[u8]) -> Result<(), vlab_micro::Error> {
-//! use vlab_micro::{Interpreter, Model, arena_bytes_required};
+//! use vlab_micro::{Interpreter, Model};
 //! let model = Model::parse(bytes)?;
 //! let mut arena = [0u8; 64 * 1024];
-//! assert!(arena_bytes_required(&model)? <= arena.len());
+//! // Tables, prepared data, variables and activations all live in the arena;
+//! // a too small one is `Error::ArenaTooSmall`, with the bytes needed.
 //! let mut interpreter = Interpreter::new(model, &mut arena[..])?;
 //! interpreter.input_mut(0)?.fill(0);
 //! interpreter.invoke(&mut ())?;
@@ -20,6 +21,11 @@
 
 #![no_std]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod arena;
+mod check;
 pub mod error;
 mod flat;
 mod interpreter;
@@ -29,9 +35,14 @@ pub mod opcode;
 mod plan;
 pub mod profile;
 pub mod quant;
+mod tables;
 
+pub use check::check;
 pub use error::Error;
-pub use interpreter::{Interpreter, Tables, arena_bytes_required};
+#[cfg(feature = "alloc")]
+pub use interpreter::arena_bytes_required;
+pub use interpreter::{ArenaUse, Interpreter};
+pub use kernels::{IMPLEMENTED, Implemented};
 pub use model::Model;
 pub use opcode::Opcode;
 pub use profile::{Clock, OpHook, Profiler};

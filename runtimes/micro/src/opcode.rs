@@ -6,57 +6,194 @@ use core::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Opcode(pub i32);
 
-impl Opcode {
-    /// ADD
-    pub const ADD: Self = Self(0);
-    /// AVERAGE_POOL_2D
-    pub const AVERAGE_POOL_2D: Self = Self(1);
-    /// CONCATENATION
-    pub const CONCATENATION: Self = Self(2);
-    /// CONV_2D
-    pub const CONV_2D: Self = Self(3);
-    /// DEPTHWISE_CONV_2D
-    pub const DEPTHWISE_CONV_2D: Self = Self(4);
-    /// DEQUANTIZE
-    pub const DEQUANTIZE: Self = Self(6);
-    /// FULLY_CONNECTED
-    pub const FULLY_CONNECTED: Self = Self(9);
-    /// LOGISTIC
-    pub const LOGISTIC: Self = Self(14);
-    /// MAX_POOL_2D
-    pub const MAX_POOL_2D: Self = Self(17);
-    /// MUL
-    pub const MUL: Self = Self(18);
-    /// RELU
-    pub const RELU: Self = Self(19);
-    /// RELU6
-    pub const RELU6: Self = Self(21);
-    /// RESHAPE
-    pub const RESHAPE: Self = Self(22);
-    /// SOFTMAX
-    pub const SOFTMAX: Self = Self(25);
-    /// TANH
-    pub const TANH: Self = Self(28);
-    /// PAD
-    pub const PAD: Self = Self(34);
-    /// MEAN
-    pub const MEAN: Self = Self(40);
-    /// STRIDED_SLICE
-    pub const STRIDED_SLICE: Self = Self(45);
-    /// SHAPE
-    pub const SHAPE: Self = Self(77);
-    /// PACK
-    pub const PACK: Self = Self(83);
-    /// QUANTIZE
-    pub const QUANTIZE: Self = Self(114);
+/// Declares one constant per builtin operator and the table of their names,
+/// from one list of (code, name) pairs: the schema's, in order.
+macro_rules! builtin_operators {
+    ($($code:literal $name:ident,)*) => {
+        impl Opcode {
+            $(
+                #[doc = concat!("`", stringify!($name), "`")]
+                pub const $name: Self = Self($code);
+            )*
+        }
 
+        /// Names of the builtin operators of TFLite schema v3, indexed by code.
+        const NAMES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+builtin_operators! {
+    0 ADD,
+    1 AVERAGE_POOL_2D,
+    2 CONCATENATION,
+    3 CONV_2D,
+    4 DEPTHWISE_CONV_2D,
+    5 DEPTH_TO_SPACE,
+    6 DEQUANTIZE,
+    7 EMBEDDING_LOOKUP,
+    8 FLOOR,
+    9 FULLY_CONNECTED,
+    10 HASHTABLE_LOOKUP,
+    11 L2_NORMALIZATION,
+    12 L2_POOL_2D,
+    13 LOCAL_RESPONSE_NORMALIZATION,
+    14 LOGISTIC,
+    15 LSH_PROJECTION,
+    16 LSTM,
+    17 MAX_POOL_2D,
+    18 MUL,
+    19 RELU,
+    20 RELU_N1_TO_1,
+    21 RELU6,
+    22 RESHAPE,
+    23 RESIZE_BILINEAR,
+    24 RNN,
+    25 SOFTMAX,
+    26 SPACE_TO_DEPTH,
+    27 SVDF,
+    28 TANH,
+    29 CONCAT_EMBEDDINGS,
+    30 SKIP_GRAM,
+    31 CALL,
+    32 CUSTOM,
+    33 EMBEDDING_LOOKUP_SPARSE,
+    34 PAD,
+    35 UNIDIRECTIONAL_SEQUENCE_RNN,
+    36 GATHER,
+    37 BATCH_TO_SPACE_ND,
+    38 SPACE_TO_BATCH_ND,
+    39 TRANSPOSE,
+    40 MEAN,
+    41 SUB,
+    42 DIV,
+    43 SQUEEZE,
+    44 UNIDIRECTIONAL_SEQUENCE_LSTM,
+    45 STRIDED_SLICE,
+    46 BIDIRECTIONAL_SEQUENCE_RNN,
+    47 EXP,
+    48 TOPK_V2,
+    49 SPLIT,
+    50 LOG_SOFTMAX,
+    51 DELEGATE,
+    52 BIDIRECTIONAL_SEQUENCE_LSTM,
+    53 CAST,
+    54 PRELU,
+    55 MAXIMUM,
+    56 ARG_MAX,
+    57 MINIMUM,
+    58 LESS,
+    59 NEG,
+    60 PADV2,
+    61 GREATER,
+    62 GREATER_EQUAL,
+    63 LESS_EQUAL,
+    64 SELECT,
+    65 SLICE,
+    66 SIN,
+    67 TRANSPOSE_CONV,
+    68 SPARSE_TO_DENSE,
+    69 TILE,
+    70 EXPAND_DIMS,
+    71 EQUAL,
+    72 NOT_EQUAL,
+    73 LOG,
+    74 SUM,
+    75 SQRT,
+    76 RSQRT,
+    77 SHAPE,
+    78 POW,
+    79 ARG_MIN,
+    80 FAKE_QUANT,
+    81 REDUCE_PROD,
+    82 REDUCE_MAX,
+    83 PACK,
+    84 LOGICAL_OR,
+    85 ONE_HOT,
+    86 LOGICAL_AND,
+    87 LOGICAL_NOT,
+    88 UNPACK,
+    89 REDUCE_MIN,
+    90 FLOOR_DIV,
+    91 REDUCE_ANY,
+    92 SQUARE,
+    93 ZEROS_LIKE,
+    94 FILL,
+    95 FLOOR_MOD,
+    96 RANGE,
+    97 RESIZE_NEAREST_NEIGHBOR,
+    98 LEAKY_RELU,
+    99 SQUARED_DIFFERENCE,
+    100 MIRROR_PAD,
+    101 ABS,
+    102 SPLIT_V,
+    103 UNIQUE,
+    104 CEIL,
+    105 REVERSE_V2,
+    106 ADD_N,
+    107 GATHER_ND,
+    108 COS,
+    109 WHERE,
+    110 RANK,
+    111 ELU,
+    112 REVERSE_SEQUENCE,
+    113 MATRIX_DIAG,
+    114 QUANTIZE,
+    115 MATRIX_SET_DIAG,
+    116 ROUND,
+    117 HARD_SWISH,
+    118 IF,
+    119 WHILE,
+    120 NON_MAX_SUPPRESSION_V4,
+    121 NON_MAX_SUPPRESSION_V5,
+    122 SCATTER_ND,
+    123 SELECT_V2,
+    124 DENSIFY,
+    125 SEGMENT_SUM,
+    126 BATCH_MATMUL,
+    127 PLACEHOLDER_FOR_GREATER_OP_CODES,
+    128 CUMSUM,
+    129 CALL_ONCE,
+    130 BROADCAST_TO,
+    131 RFFT2D,
+    132 CONV_3D,
+    133 IMAG,
+    134 REAL,
+    135 COMPLEX_ABS,
+    136 HASHTABLE,
+    137 HASHTABLE_FIND,
+    138 HASHTABLE_IMPORT,
+    139 HASHTABLE_SIZE,
+    140 REDUCE_ALL,
+    141 CONV_3D_TRANSPOSE,
+    142 VAR_HANDLE,
+    143 READ_VARIABLE,
+    144 ASSIGN_VARIABLE,
+    145 BROADCAST_ARGS,
+    146 RANDOM_STANDARD_NORMAL,
+    147 BUCKETIZE,
+    148 RANDOM_UNIFORM,
+    149 MULTINOMIAL,
+    150 GELU,
+    151 DYNAMIC_UPDATE_SLICE,
+    152 RELU_0_TO_1,
+    153 UNSORTED_SEGMENT_PROD,
+    154 UNSORTED_SEGMENT_MAX,
+    155 UNSORTED_SEGMENT_SUM,
+    156 ATAN2,
+    157 UNSORTED_SEGMENT_MIN,
+    158 SIGN,
+    159 BITCAST,
+    160 BITWISE_XOR,
+    161 RIGHT_SHIFT,
+}
+
+impl Opcode {
     /// The schema's name of the operator, or `"?"` for a code this build does not know.
     pub fn name(self) -> &'static str {
         usize::try_from(self.0)
             .ok()
             .and_then(|i| NAMES.get(i))
             .copied()
-            .filter(|n| !n.is_empty())
             .unwrap_or("?")
     }
 }
@@ -70,168 +207,16 @@ impl fmt::Display for Opcode {
     }
 }
 
-/// Names of the builtin operators of TFLite schema v3, indexed by code.
-const NAMES: [&str; 162] = [
-    "ADD",
-    "AVERAGE_POOL_2D",
-    "CONCATENATION",
-    "CONV_2D",
-    "DEPTHWISE_CONV_2D",
-    "DEPTH_TO_SPACE",
-    "DEQUANTIZE",
-    "EMBEDDING_LOOKUP",
-    "FLOOR",
-    "FULLY_CONNECTED",
-    "HASHTABLE_LOOKUP",
-    "L2_NORMALIZATION",
-    "L2_POOL_2D",
-    "LOCAL_RESPONSE_NORMALIZATION",
-    "LOGISTIC",
-    "LSH_PROJECTION",
-    "LSTM",
-    "MAX_POOL_2D",
-    "MUL",
-    "RELU",
-    "RELU_N1_TO_1",
-    "RELU6",
-    "RESHAPE",
-    "RESIZE_BILINEAR",
-    "RNN",
-    "SOFTMAX",
-    "SPACE_TO_DEPTH",
-    "SVDF",
-    "TANH",
-    "CONCAT_EMBEDDINGS",
-    "SKIP_GRAM",
-    "CALL",
-    "CUSTOM",
-    "EMBEDDING_LOOKUP_SPARSE",
-    "PAD",
-    "UNIDIRECTIONAL_SEQUENCE_RNN",
-    "GATHER",
-    "BATCH_TO_SPACE_ND",
-    "SPACE_TO_BATCH_ND",
-    "TRANSPOSE",
-    "MEAN",
-    "SUB",
-    "DIV",
-    "SQUEEZE",
-    "UNIDIRECTIONAL_SEQUENCE_LSTM",
-    "STRIDED_SLICE",
-    "BIDIRECTIONAL_SEQUENCE_RNN",
-    "EXP",
-    "TOPK_V2",
-    "SPLIT",
-    "LOG_SOFTMAX",
-    "DELEGATE",
-    "BIDIRECTIONAL_SEQUENCE_LSTM",
-    "CAST",
-    "PRELU",
-    "MAXIMUM",
-    "ARG_MAX",
-    "MINIMUM",
-    "LESS",
-    "NEG",
-    "PADV2",
-    "GREATER",
-    "GREATER_EQUAL",
-    "LESS_EQUAL",
-    "SELECT",
-    "SLICE",
-    "SIN",
-    "TRANSPOSE_CONV",
-    "SPARSE_TO_DENSE",
-    "TILE",
-    "EXPAND_DIMS",
-    "EQUAL",
-    "NOT_EQUAL",
-    "LOG",
-    "SUM",
-    "SQRT",
-    "RSQRT",
-    "SHAPE",
-    "POW",
-    "ARG_MIN",
-    "FAKE_QUANT",
-    "REDUCE_PROD",
-    "REDUCE_MAX",
-    "PACK",
-    "LOGICAL_OR",
-    "ONE_HOT",
-    "LOGICAL_AND",
-    "LOGICAL_NOT",
-    "UNPACK",
-    "REDUCE_MIN",
-    "FLOOR_DIV",
-    "REDUCE_ANY",
-    "SQUARE",
-    "ZEROS_LIKE",
-    "FILL",
-    "FLOOR_MOD",
-    "RANGE",
-    "RESIZE_NEAREST_NEIGHBOR",
-    "LEAKY_RELU",
-    "SQUARED_DIFFERENCE",
-    "MIRROR_PAD",
-    "ABS",
-    "SPLIT_V",
-    "UNIQUE",
-    "CEIL",
-    "REVERSE_V2",
-    "ADD_N",
-    "GATHER_ND",
-    "COS",
-    "WHERE",
-    "RANK",
-    "ELU",
-    "REVERSE_SEQUENCE",
-    "MATRIX_DIAG",
-    "QUANTIZE",
-    "MATRIX_SET_DIAG",
-    "ROUND",
-    "HARD_SWISH",
-    "IF",
-    "WHILE",
-    "NON_MAX_SUPPRESSION_V4",
-    "NON_MAX_SUPPRESSION_V5",
-    "SCATTER_ND",
-    "SELECT_V2",
-    "DENSIFY",
-    "SEGMENT_SUM",
-    "BATCH_MATMUL",
-    "PLACEHOLDER_FOR_GREATER_OP_CODES",
-    "CUMSUM",
-    "CALL_ONCE",
-    "BROADCAST_TO",
-    "RFFT2D",
-    "CONV_3D",
-    "IMAG",
-    "REAL",
-    "COMPLEX_ABS",
-    "HASHTABLE",
-    "HASHTABLE_FIND",
-    "HASHTABLE_IMPORT",
-    "HASHTABLE_SIZE",
-    "REDUCE_ALL",
-    "CONV_3D_TRANSPOSE",
-    "VAR_HANDLE",
-    "READ_VARIABLE",
-    "ASSIGN_VARIABLE",
-    "BROADCAST_ARGS",
-    "RANDOM_STANDARD_NORMAL",
-    "BUCKETIZE",
-    "RANDOM_UNIFORM",
-    "MULTINOMIAL",
-    "GELU",
-    "DYNAMIC_UPDATE_SLICE",
-    "RELU_0_TO_1",
-    "UNSORTED_SEGMENT_PROD",
-    "UNSORTED_SEGMENT_MAX",
-    "UNSORTED_SEGMENT_SUM",
-    "ATAN2",
-    "UNSORTED_SEGMENT_MIN",
-    "SIGN",
-    "BITCAST",
-    "BITWISE_XOR",
-    "RIGHT_SHIFT",
-];
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_agree() {
+        assert_eq!(Opcode::ADD.name(), "ADD");
+        assert_eq!(Opcode::QUANTIZE, Opcode(114));
+        assert_eq!(Opcode::RIGHT_SHIFT, Opcode(161));
+        assert_eq!(Opcode(999).name(), "?");
+        assert_eq!(NAMES.len(), 162);
+    }
+}

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use vlab_micro::error::OpRef;
 use vlab_micro::{Error, Interpreter, Model, Opcode, arena_bytes_required};
 
 fn models() -> Vec<PathBuf> {
@@ -24,8 +25,8 @@ fn models() -> Vec<PathBuf> {
 /// Parses, plans and prepares; runs one inference when everything loads.
 fn load_and_run(bytes: &[u8]) -> Result<(), Error> {
     let model = Model::parse(bytes)?;
-    let needed = arena_bytes_required(&model)?;
-    let mut interpreter = Interpreter::new(model, vec![0u8; needed])?;
+    let mut arena = vec![0u8; arena_bytes_required(&model)?];
+    let mut interpreter = Interpreter::new(model, &mut arena)?;
     interpreter.invoke(&mut ())
 }
 
@@ -77,14 +78,16 @@ fn too_small_an_arena_says_how_much_is_needed() {
     let bytes = std::fs::read(path).unwrap();
     let model = Model::parse(&bytes).unwrap();
     let needed = arena_bytes_required(&model).unwrap();
-    let Err(err) = Interpreter::new(model, vec![0u8; needed - 1]) else {
+    let mut arena = vec![0u8; needed - 1];
+    let Err(err) = Interpreter::new(model, &mut arena) else {
         panic!("arena too small accepted")
     };
     assert_eq!(
         err,
         Error::ArenaTooSmall {
             needed,
-            available: needed - 1
+            available: needed - 1,
+            exact: true,
         }
     );
     assert!(err.to_string().contains(&format!("needs {needed} bytes")));
@@ -96,15 +99,19 @@ fn unsupported_operators_are_named_with_their_index() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/models/unsupported/gelu_f32.tflite");
     let bytes = std::fs::read(path).unwrap();
-    let Err(err) = Interpreter::new(Model::parse(&bytes).unwrap(), vec![0u8; 1 << 20]) else {
+    let mut arena = vec![0u8; 1 << 20];
+    let Err(err) = Interpreter::new(Model::parse(&bytes).unwrap(), &mut arena) else {
         panic!("GELU accepted")
     };
     assert!(
         matches!(
             err,
             Error::Unsupported {
-                index: 0,
-                op: Opcode(150),
+                at: OpRef {
+                    subgraph: 0,
+                    index: 0,
+                    op: Opcode(150),
+                },
                 ..
             }
         ),

@@ -5,7 +5,8 @@
 
 use crate::error::Error;
 use crate::kernels::{
-    Input, Output, PrepareCtx, Range, clamp_f32, conv_int8, f32_at, i32_at, nhwc, put_f32,
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, conv_int8, f32_at, i32_at, nhwc,
+    put_f32,
 };
 use crate::model::ElemType;
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -321,5 +322,37 @@ mod tests {
         assert_eq!(out_size_and_pad(false, 49, 10, 2, 1), (20, 0));
         assert_eq!(out_size_and_pad(true, 32, 3, 1, 1), (32, 1));
         assert_eq!(out_size_and_pad(true, 8, 3, 1, 2), (8, 2));
+    }
+}
+
+/// CONV_2D.
+pub struct Conv2d;
+
+impl Op for Conv2d {
+    type Params<'a> = ConvParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<ConvParams, Error> {
+        prepare(ctx, false)
+    }
+
+    fn eval(p: &ConvParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let i = &ctx.inputs;
+        eval_conv(p, i.get(0)?, i.get(1)?, i.opt(2)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// DEPTHWISE_CONV_2D.
+pub struct DepthwiseConv2d;
+
+impl Op for DepthwiseConv2d {
+    type Params<'a> = ConvParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<ConvParams, Error> {
+        prepare(ctx, true)
+    }
+
+    fn eval(p: &ConvParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let i = &ctx.inputs;
+        eval_depthwise(p, i.get(0)?, i.get(1)?, i.opt(2)?, ctx.outputs.get(0)?)
     }
 }

@@ -2,7 +2,7 @@
 //! LOGISTIC and TANH, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
-use crate::kernels::{Input, Output, PrepareCtx, Range, clamp_f32, f32_at, put_f32};
+use crate::kernels::{EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, f32_at, put_f32};
 use crate::model::{ElemType, MAX_RANK, Shape};
 use crate::opcode::Opcode;
 use crate::quant::{
@@ -315,4 +315,35 @@ pub fn eval_unary(p: &UnaryParams, input: Input<'_>, out: Output<'_>) -> Result<
         out.data[i] = y.clamp(p.bounds.0, p.bounds.1) as i8 as u8;
     }
     Ok(())
+}
+
+/// ADD and MUL.
+pub struct Binary;
+
+impl Op for Binary {
+    type Params<'a> = BinaryParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<BinaryParams, Error> {
+        prepare_binary(ctx)
+    }
+
+    fn eval(p: &BinaryParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let i = &ctx.inputs;
+        eval_binary(p, i.get(0)?, i.get(1)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// RELU, RELU6, LOGISTIC and TANH.
+pub struct Unary;
+
+impl Op for Unary {
+    type Params<'a> = UnaryParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<UnaryParams, Error> {
+        prepare_unary(ctx)
+    }
+
+    fn eval(p: &UnaryParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_unary(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
 }

@@ -5,7 +5,8 @@
 use crate::error::Error;
 use crate::kernels::conv::float_weight;
 use crate::kernels::{
-    Input, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, f32_at, i32_at, put_f32,
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, f32_at, i32_at,
+    put_f32,
 };
 use crate::model::ElemType;
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -150,4 +151,20 @@ pub fn eval(
         }
     }
     Ok(())
+}
+
+/// FULLY_CONNECTED.
+pub struct FullyConnected;
+
+impl Op for FullyConnected {
+    type Params<'a> = FcParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<FcParams, Error> {
+        prepare(ctx)
+    }
+
+    fn eval(p: &FcParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let i = &ctx.inputs;
+        eval(p, i.get(0)?, i.get(1)?, i.opt(2)?, ctx.outputs.get(0)?)
+    }
 }

@@ -1,22 +1,45 @@
-//! Operator kernels: preparation (checking an operator once, at load time)
-//! and evaluation, with TFLite Micro's reference semantics.
+//! Operators. Each is a type implementing [`Op`] (checking the operator
+//! once, when the model is prepared, then evaluating it), in a file of its
+//! own or of its family, registered by one line in `registry.rs`. Their
+//! arithmetic follows TFLite Micro's reference kernels.
 
+#[macro_use]
+mod operators_macro;
+mod control;
 mod conv;
 mod conv_int8;
 mod elementwise;
 mod fully_connected;
 mod pool;
 mod quantize;
+mod registry;
 mod shape_ops;
 mod softmax;
+mod variables;
 
-use crate::error::Error;
-use crate::model::{ElemType, Operator, QParams, TensorInfo};
-use crate::opcode::Opcode;
+pub use registry::{IMPLEMENTED, Implemented, Kernel, eval, prepare};
+
+use crate::arena::Tail;
+use crate::error::{Error, OpRef};
+use crate::flat::Table;
+use crate::model::{ElemType, Model, Operator, Subgraph, TensorInfo};
 use crate::quant::quantize_value;
+use crate::tables::{Loc, Resource, Slot};
 
-/// Most inputs an operator may have in this build.
-pub const MAX_OP_INPUTS: usize = 16;
+/// An operator: its checks and precomputation at prepare time, and its
+/// evaluation.
+pub trait Op {
+    /// What preparation computes for evaluation. It may borrow the model
+    /// and data kept in the arena ([`PrepareCtx::persist`]) for `'a`.
+    type Params<'a>: Copy;
+
+    /// Checks the operator's tensors and options and computes its
+    /// parameters; an unsupported case is [`PrepareCtx::unsupported`].
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<Self::Params<'a>, Error>;
+
+    /// Evaluates the operator.
+    fn eval(params: &Self::Params<'_>, ctx: &mut EvalCtx<'_>) -> Result<(), Error>;
+}
 
 /// A tensor an operator reads.
 #[derive(Clone, Copy)]
@@ -27,7 +50,7 @@ pub struct Input<'x> {
     pub info: TensorInfo<'x>,
 }
 
-/// The tensor an operator writes.
+/// A tensor an operator writes.
 pub struct Output<'x> {
     /// Raw little-endian bytes.
     pub data: &'x mut [u8],
@@ -35,88 +58,173 @@ pub struct Output<'x> {
     pub info: TensorInfo<'x>,
 }
 
-/// A prepared operator, ready to evaluate.
-#[derive(Clone, Copy, Debug)]
-pub enum Kernel {
-    /// CONV_2D.
-    Conv(conv::ConvParams),
-    /// DEPTHWISE_CONV_2D.
-    Depthwise(conv::ConvParams),
-    /// FULLY_CONNECTED.
-    FullyConnected(fully_connected::FcParams),
-    /// AVERAGE_POOL_2D and MAX_POOL_2D.
-    Pool(pool::PoolParams),
-    /// ADD, MUL.
-    Binary(elementwise::BinaryParams),
-    /// RELU, RELU6, LOGISTIC, TANH.
-    Unary(elementwise::UnaryParams),
-    /// SOFTMAX.
-    Softmax(softmax::SoftmaxParams),
-    /// QUANTIZE.
-    Quantize(quantize::QuantizeParams),
-    /// DEQUANTIZE.
-    Dequantize(QParams),
-    /// RESHAPE: the bytes are unchanged.
-    Copy,
-    /// SHAPE.
-    Shape,
-    /// STRIDED_SLICE.
-    StridedSlice(shape_ops::SliceParams),
-    /// PACK.
-    Pack(shape_ops::PackParams),
-    /// CONCATENATION.
-    Concat(shape_ops::PackParams),
-    /// PAD.
-    Pad(shape_ops::PadParams),
-    /// MEAN.
-    Mean(shape_ops::MeanParams),
+/// Where preparation reads tensor descriptions from.
+#[derive(Clone, Copy)]
+pub enum Tensors<'c, 'a> {
+    /// The interpreter's table of the subgraph.
+    Slots(&'c [Slot<'a>]),
+    /// The model itself, when checking without an arena.
+    Model(Subgraph<'a>),
 }
 
-/// What preparation sees of an operator.
-pub struct PrepareCtx<'a, 'm> {
-    /// Operator index in the graph.
-    pub index: usize,
+/// What preparation sees of an operator, and what it may keep.
+pub struct PrepareCtx<'c, 'a> {
+    /// Where the operator is.
+    pub at: OpRef,
     /// The operator.
-    pub op: &'a Operator<'m>,
-    /// Its inputs (absent ones are `None`).
-    pub inputs: &'a [Option<TensorInfo<'m>>],
-    /// Its output.
-    pub output: TensorInfo<'m>,
+    pub op: Operator<'a>,
+    /// Type, shape and quantisation of output 0.
+    pub output: TensorInfo<'a>,
+    pub(crate) model: Model<'a>,
+    pub(crate) tensors: Tensors<'c, 'a>,
+    /// Memory for prepared data; `None` when only checking.
+    pub(crate) tail: Option<&'c mut Tail<'a>>,
+    /// Resource variables of the model; `None` when only checking.
+    pub(crate) resources: Option<&'c mut [Resource<'a>]>,
+    /// Bytes that prepared data needed beyond the arena.
+    pub(crate) short: usize,
+    /// Output 0 computed at prepare time, when the operator folded.
+    pub(crate) folded: Option<&'a [u8]>,
+    /// The resource id output 0 holds, when the operator makes a handle.
+    pub(crate) handle: Option<u32>,
 }
 
-impl<'m> PrepareCtx<'_, 'm> {
+impl<'a> PrepareCtx<'_, 'a> {
     /// An unsupported-feature error for this operator.
     pub fn unsupported(&self, what: &'static str) -> Error {
-        Error::Unsupported {
-            index: self.index,
-            op: self.op.opcode,
-            what,
-        }
+        Error::Unsupported { at: self.at, what }
     }
 
     /// An invalid-operator error for this operator.
     pub fn invalid(&self, what: &'static str) -> Error {
-        Error::Invalid {
-            index: self.index,
-            op: self.op.opcode,
-            what,
+        Error::Invalid { at: self.at, what }
+    }
+
+    /// Number of input slots (absent ones included).
+    pub fn input_count(&self) -> usize {
+        self.op.input_count()
+    }
+
+    /// Number of outputs.
+    pub fn output_count(&self) -> usize {
+        self.op.output_count()
+    }
+
+    fn tensor(&self, t: usize) -> Result<TensorInfo<'a>, Error> {
+        match self.tensors {
+            Tensors::Slots(slots) => slots
+                .get(t)
+                .map(|s| s.info)
+                .ok_or(Error::Malformed("tensor index out of range")),
+            Tensors::Model(graph) => {
+                let mut info = graph.tensor(t)?;
+                if info.data.is_none() && produced_by_folding(&graph, t) {
+                    // Checking without an arena: a tensor that a folding
+                    // operator computes at prepare time is a constant.
+                    info.data = Some(&[]);
+                }
+                Ok(info)
+            }
         }
     }
 
     /// Input `i`, which must be present.
-    pub fn input(&self, i: usize) -> Result<TensorInfo<'m>, Error> {
-        self.inputs
-            .get(i)
-            .copied()
-            .flatten()
+    pub fn input(&self, i: usize) -> Result<TensorInfo<'a>, Error> {
+        self.input_opt(i)?
             .ok_or(self.invalid("a required input is missing"))
     }
 
-    /// Constant data of input `i`.
-    pub fn constant(&self, i: usize) -> Result<&'m [u8], Error> {
+    /// Input `i`, or `None` when absent.
+    pub fn input_opt(&self, i: usize) -> Result<Option<TensorInfo<'a>>, Error> {
+        self.op.input(i).map(|t| self.tensor(t)).transpose()
+    }
+
+    /// Output `i`.
+    pub fn output_at(&self, i: usize) -> Result<TensorInfo<'a>, Error> {
+        let t = self
+            .op
+            .output(i)
+            .ok_or(self.invalid("a required output is missing"))?;
+        self.tensor(t)
+    }
+
+    /// Constant data of input `i`. While only checking, a constant computed
+    /// at prepare time has no bytes yet.
+    pub fn constant(&self, i: usize) -> Result<&'a [u8], Error> {
         self.input(i)?
             .data
             .ok_or(self.unsupported("this input must be a constant"))
+    }
+
+    /// Whether this is a check without an arena (no data is computed).
+    pub fn checking_only(&self) -> bool {
+        self.tail.is_none()
+    }
+
+    /// Keeps `n` values `fill(0)`, `fill(1)`, ... in the arena for
+    /// evaluation: data computed once at prepare time. While only checking,
+    /// nothing is computed and the slice is empty.
+    pub fn persist<T: Copy>(
+        &mut self,
+        n: usize,
+        fill: impl FnMut(usize) -> T,
+    ) -> Result<&'a [T], Error> {
+        let Some(tail) = self.tail.as_deref_mut() else {
+            return Ok(&[]);
+        };
+        match tail.take(n, fill) {
+            Some(values) => Ok(values),
+            None => {
+                self.short += crate::arena::tail_bytes::<T>(n);
+                Ok(&[])
+            }
+        }
+    }
+
+    /// Computes output 0 now, once: `fill` writes its bytes, and the
+    /// operator never runs during an inference (its output is a constant).
+    pub fn fold(&mut self, fill: impl FnOnce(&mut [u8]) -> Result<(), Error>) -> Result<(), Error> {
+        let Some(tail) = self.tail.as_deref_mut() else {
+            return Ok(());
+        };
+        let bytes = self.output.bytes();
+        match tail.bytes(bytes) {
+            Some(out) => {
+                fill(out)?;
+                self.folded = Some(out);
+            }
+            None => {
+                self.short += bytes.div_ceil(crate::arena::TAIL_ALIGN) * crate::arena::TAIL_ALIGN
+            }
+        }
+        Ok(())
+    }
+
+    /// Subgraph `index` of the model (the callee of a control-flow operator).
+    pub fn subgraph(&self, index: usize) -> Result<Subgraph<'a>, Error> {
+        if index >= self.model.subgraph_count() {
+            return Err(self.invalid("calls a subgraph the model does not have"));
+        }
+        self.model.subgraph(index)
+    }
+
+    /// The resource variables table, `None` while only checking.
+    pub fn resources(&mut self) -> Option<&mut [Resource<'a>]> {
+        self.resources.as_deref_mut()
+    }
+
+    /// Output 0 is a handle to resource `id`.
+    pub fn set_handle(&mut self, id: u32) {
+        self.handle = Some(id);
+    }
+
+    /// The resource id input `i` is a handle to, when a VAR_HANDLE of this
+    /// subgraph made it.
+    pub fn handle_of(&self, i: usize) -> Option<u32> {
+        match (self.tensors, self.op.input(i)) {
+            (Tensors::Slots(slots), Some(t)) => slots.get(t).and_then(|s| s.handle),
+            _ => None,
+        }
     }
 
     /// The fused activation range of the output, for int8 or float.
@@ -160,8 +268,8 @@ impl<'m> PrepareCtx<'_, 'm> {
 
     /// Checks the optional bias (input 2): a constant of `count` values,
     /// float32 for a float input, int32 for an int8 one.
-    pub fn check_bias(&self, input: &TensorInfo<'m>, count: usize) -> Result<(), Error> {
-        let Some(bias) = self.inputs.get(2).copied().flatten() else {
+    pub fn check_bias(&self, input: &TensorInfo<'a>, count: usize) -> Result<(), Error> {
+        let Some(bias) = self.input_opt(2)? else {
             return Ok(());
         };
         self.constant(2)?;
@@ -179,10 +287,155 @@ impl<'m> PrepareCtx<'_, 'm> {
     }
 
     /// Reads the builtin options table.
-    pub fn options(&self) -> Result<crate::flat::Table<'m>, Error> {
+    pub fn options(&self) -> Result<Table<'a>, Error> {
         self.op
             .options()?
             .ok_or(self.invalid("missing builtin options"))
+    }
+}
+
+/// Whether a folding operator (DEQUANTIZE or DENSIFY of a constant)
+/// produces tensor `t` of `graph`.
+fn produced_by_folding(graph: &Subgraph<'_>, t: usize) -> bool {
+    (0..graph.operator_count()).any(|i| {
+        graph.operator(i).is_ok_and(|op| {
+            op.outputs().any(|o| o == t)
+                && registry::folds(op.opcode)
+                && op
+                    .inputs()
+                    .all(|i| graph.tensor(i).is_ok_and(|x| x.data.is_some()))
+        })
+    })
+}
+
+/// What evaluation sees of an operator: its inputs, its outputs and the
+/// model's state, as three parts that can be borrowed at once.
+pub struct EvalCtx<'x> {
+    /// The inputs.
+    pub inputs: Inputs<'x>,
+    /// The outputs.
+    pub outputs: Outputs<'x>,
+    /// Variables kept across invocations.
+    pub state: State<'x>,
+}
+
+/// The inputs of the operator being evaluated.
+pub struct Inputs<'x> {
+    pub(crate) op: Operator<'x>,
+    pub(crate) slots: &'x [Slot<'x>],
+    /// Activations below the outputs' block.
+    pub(crate) low: &'x [u8],
+    /// Activations above the outputs' block, and where they start.
+    pub(crate) high: (&'x [u8], usize),
+}
+
+impl<'x> Inputs<'x> {
+    /// Number of input slots (absent ones included).
+    pub fn count(&self) -> usize {
+        self.op.input_count()
+    }
+
+    /// Input `i`, which must be present.
+    pub fn get(&self, i: usize) -> Result<Input<'x>, Error> {
+        self.opt(i)?.ok_or(Error::Usage("operator input missing"))
+    }
+
+    /// Input `i`, or `None` when absent.
+    pub fn opt(&self, i: usize) -> Result<Option<Input<'x>>, Error> {
+        let Some(t) = self.op.input(i) else {
+            return Ok(None);
+        };
+        let slot = self.slots.get(t).ok_or(Error::Usage("operator input"))?;
+        let data = match slot.loc {
+            Loc::Const(data) => data,
+            Loc::Arena { offset, len } => {
+                let (o, l) = (offset as usize, len as usize);
+                let (high, start) = self.high;
+                if o + l <= self.low.len() {
+                    &self.low[o..o + l]
+                } else if o >= start && o + l - start <= high.len() {
+                    &high[o - start..o + l - start]
+                } else {
+                    return Err(Error::Usage("operator input overlaps its outputs"));
+                }
+            }
+            Loc::Var { .. } => return Err(Error::Usage("a variable tensor is read through State")),
+            Loc::Absent => return Err(Error::Usage("operator input is not computed")),
+        };
+        Ok(Some(Input {
+            data,
+            info: slot.info,
+        }))
+    }
+}
+
+/// The outputs of the operator being evaluated.
+pub struct Outputs<'x> {
+    pub(crate) op: Operator<'x>,
+    pub(crate) slots: &'x [Slot<'x>],
+    /// The block of activations that holds every output, and where it starts.
+    pub(crate) block: (&'x mut [u8], usize),
+}
+
+impl Outputs<'_> {
+    /// Number of outputs.
+    pub fn count(&self) -> usize {
+        self.op.output_count()
+    }
+
+    /// Output `i`.
+    pub fn get(&mut self, i: usize) -> Result<Output<'_>, Error> {
+        let t = self.op.output(i).ok_or(Error::Usage("operator output"))?;
+        let slot = self.slots.get(t).ok_or(Error::Usage("operator output"))?;
+        let Loc::Arena { offset, len } = slot.loc else {
+            return Err(Error::Usage("operator output not in the arena"));
+        };
+        let (block, start) = (&mut *self.block.0, self.block.1);
+        let o = (offset as usize)
+            .checked_sub(start)
+            .ok_or(Error::Usage("operator output"))?;
+        let data = block
+            .get_mut(o..o + len as usize)
+            .ok_or(Error::Usage("operator output"))?;
+        Ok(Output {
+            data,
+            info: slot.info,
+        })
+    }
+}
+
+/// Variables kept across invocations: variable tensors and resource
+/// variables.
+pub struct State<'x> {
+    pub(crate) op: Operator<'x>,
+    pub(crate) slots: &'x [Slot<'x>],
+    pub(crate) vars: &'x mut [u8],
+    pub(crate) resources: &'x [Resource<'x>],
+}
+
+impl State<'_> {
+    /// The bytes of variable tensor input `i` (as SVDF's state), to read
+    /// and update.
+    pub fn variable(&mut self, i: usize) -> Result<&mut [u8], Error> {
+        let t = self.op.input(i).ok_or(Error::Usage("operator input"))?;
+        match self.slots.get(t).map(|s| s.loc) {
+            Some(Loc::Var { offset, len }) => self
+                .vars
+                .get_mut(offset as usize..(offset + len) as usize)
+                .ok_or(Error::Usage("variable")),
+            _ => Err(Error::Usage("operator input is not a variable tensor")),
+        }
+    }
+
+    /// The bytes of resource variable `id`.
+    pub fn resource(&mut self, id: i32) -> Result<&mut [u8], Error> {
+        let r = usize::try_from(id)
+            .ok()
+            .and_then(|id| self.resources.get(id))
+            .ok_or(Error::Usage("no such resource variable"))?;
+        self.vars
+            .get_mut(r.offset as usize..(r.offset + r.len) as usize)
+            .ok_or(Error::Usage("resource variable"))
     }
 }
 
@@ -193,90 +446,6 @@ pub struct Range {
     pub float: (f32, f32),
     /// Quantised bounds.
     pub int: (i32, i32),
-}
-
-/// Checks an operator and computes what evaluation needs.
-pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<Kernel, Error> {
-    Ok(match ctx.op.opcode {
-        Opcode::CONV_2D => Kernel::Conv(conv::prepare(ctx, false)?),
-        Opcode::DEPTHWISE_CONV_2D => Kernel::Depthwise(conv::prepare(ctx, true)?),
-        Opcode::FULLY_CONNECTED => Kernel::FullyConnected(fully_connected::prepare(ctx)?),
-        Opcode::AVERAGE_POOL_2D | Opcode::MAX_POOL_2D => Kernel::Pool(pool::prepare(ctx)?),
-        Opcode::ADD | Opcode::MUL => Kernel::Binary(elementwise::prepare_binary(ctx)?),
-        Opcode::RELU | Opcode::RELU6 | Opcode::LOGISTIC | Opcode::TANH => {
-            Kernel::Unary(elementwise::prepare_unary(ctx)?)
-        }
-        Opcode::SOFTMAX => Kernel::Softmax(softmax::prepare(ctx)?),
-        Opcode::QUANTIZE => Kernel::Quantize(quantize::prepare_quantize(ctx)?),
-        Opcode::DEQUANTIZE => Kernel::Dequantize(quantize::prepare_dequantize(ctx)?),
-        Opcode::RESHAPE => {
-            shape_ops::prepare_reshape(ctx)?;
-            Kernel::Copy
-        }
-        Opcode::SHAPE => {
-            shape_ops::prepare_shape(ctx)?;
-            Kernel::Shape
-        }
-        Opcode::STRIDED_SLICE => Kernel::StridedSlice(shape_ops::prepare_strided_slice(ctx)?),
-        Opcode::PACK => Kernel::Pack(shape_ops::prepare_pack(ctx, false)?),
-        Opcode::CONCATENATION => Kernel::Concat(shape_ops::prepare_pack(ctx, true)?),
-        Opcode::PAD => Kernel::Pad(shape_ops::prepare_pad(ctx)?),
-        Opcode::MEAN => Kernel::Mean(shape_ops::prepare_mean(ctx)?),
-        _ => return Err(ctx.unsupported("operator not implemented")),
-    })
-}
-
-/// Evaluates a prepared operator.
-pub fn eval(kernel: &Kernel, inputs: &[Option<Input<'_>>], out: Output<'_>) -> Result<(), Error> {
-    let input = |i: usize| {
-        inputs
-            .get(i)
-            .copied()
-            .flatten()
-            .ok_or(Error::Usage("operator input missing"))
-    };
-    match kernel {
-        Kernel::Conv(p) => conv::eval_conv(
-            p,
-            input(0)?,
-            input(1)?,
-            inputs.get(2).copied().flatten(),
-            out,
-        ),
-        Kernel::Depthwise(p) => conv::eval_depthwise(
-            p,
-            input(0)?,
-            input(1)?,
-            inputs.get(2).copied().flatten(),
-            out,
-        ),
-        Kernel::FullyConnected(p) => fully_connected::eval(
-            p,
-            input(0)?,
-            input(1)?,
-            inputs.get(2).copied().flatten(),
-            out,
-        ),
-        Kernel::Pool(p) => pool::eval(p, input(0)?, out),
-        Kernel::Binary(p) => elementwise::eval_binary(p, input(0)?, input(1)?, out),
-        Kernel::Unary(p) => elementwise::eval_unary(p, input(0)?, out),
-        Kernel::Softmax(p) => softmax::eval(p, input(0)?, out),
-        Kernel::Quantize(p) => quantize::eval_quantize(p, input(0)?, out),
-        Kernel::Dequantize(q) => quantize::eval_dequantize(q, input(0)?, out),
-        Kernel::Copy => {
-            let src = input(0)?.data;
-            out.data
-                .get_mut(..src.len())
-                .ok_or(Error::Usage("reshape size mismatch"))?
-                .copy_from_slice(src);
-            Ok(())
-        }
-        Kernel::Shape => shape_ops::eval_shape(input(0)?, out),
-        Kernel::StridedSlice(p) => shape_ops::eval_strided_slice(p, input(0)?, out),
-        Kernel::Pack(p) | Kernel::Concat(p) => shape_ops::eval_pack(p, inputs, out),
-        Kernel::Pad(p) => shape_ops::eval_pad(p, input(0)?, out),
-        Kernel::Mean(p) => shape_ops::eval_mean(p, input(0)?, out),
-    }
 }
 
 /// `sum(a[i] * b[i])` of int8 bytes (wrapping, so any order is exact).

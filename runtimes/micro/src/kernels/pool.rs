@@ -3,7 +3,9 @@
 
 use crate::error::Error;
 use crate::kernels::conv::out_size_and_pad;
-use crate::kernels::{Input, Output, PrepareCtx, Range, clamp_f32, f32_at, nhwc, put_f32};
+use crate::kernels::{
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, f32_at, nhwc, put_f32,
+};
 use crate::model::ElemType;
 use crate::opcode::Opcode;
 
@@ -122,4 +124,19 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
         }
     }
     Ok(())
+}
+
+/// AVERAGE_POOL_2D and MAX_POOL_2D.
+pub struct Pool;
+
+impl Op for Pool {
+    type Params<'a> = PoolParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<PoolParams, Error> {
+        prepare(ctx)
+    }
+
+    fn eval(p: &PoolParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
 }

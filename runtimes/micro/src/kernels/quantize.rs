@@ -2,7 +2,7 @@
 //! (int8/uint8 to float32), following TFLite's reference kernels.
 
 use crate::error::Error;
-use crate::kernels::{Input, Output, PrepareCtx, f32_at, put_f32};
+use crate::kernels::{EvalCtx, Input, Op, Output, PrepareCtx, f32_at, put_f32};
 use crate::model::{ElemType, QParams};
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
 
@@ -89,23 +89,86 @@ pub fn prepare_dequantize(ctx: &PrepareCtx<'_, '_>) -> Result<QParams, Error> {
 
 /// DEQUANTIZE.
 pub fn eval_dequantize(q: &QParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
-    let signed = input.info.dtype == ElemType::I8;
-    for (i, &b) in input
-        .data
-        .iter()
-        .enumerate()
-        .take(input.info.shape.elements())
-    {
+    dequantize(q, input.info.dtype, input.data, out.data);
+    Ok(())
+}
+
+/// Dequantizes int8 or uint8 `data` into float32 bytes `out`.
+fn dequantize(q: &QParams, dtype: ElemType, data: &[u8], out: &mut [u8]) {
+    let signed = dtype == ElemType::I8;
+    for (i, &b) in data.iter().enumerate().take(out.len() / 4) {
         let v = if signed {
             i32::from(b as i8)
         } else {
             i32::from(b)
         };
         put_f32(
-            out.data,
+            out,
             i,
             (f64::from(q.scale) * f64::from(v - q.zero_point)) as f32,
         );
     }
-    Ok(())
+}
+
+/// Expands float16 `data` into float32 bytes `out`.
+fn widen_f16(data: &[u8], out: &mut [u8]) {
+    for (i, h) in data.chunks_exact(2).enumerate().take(out.len() / 4) {
+        let v = half::f16::from_le_bytes([h[0], h[1]]).to_f32();
+        put_f32(out, i, v);
+    }
+}
+
+/// QUANTIZE.
+pub struct Quantize;
+
+impl Op for Quantize {
+    type Params<'a> = QuantizeParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<QuantizeParams, Error> {
+        prepare_quantize(ctx)
+    }
+
+    fn eval(p: &QuantizeParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_quantize(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// DEQUANTIZE. Of a constant (float16 weights, or quantised ones) it is
+/// computed once, at prepare time: vlab-micro runs the float16-weight
+/// models that TFLite Micro refuses.
+pub struct Dequantize;
+
+impl Op for Dequantize {
+    type Params<'a> = QParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<QParams, Error> {
+        let input = ctx.input(0)?;
+        if input.dtype != ElemType::F16 {
+            let q = prepare_dequantize(ctx)?;
+            if let Some(data) = input.data {
+                ctx.fold(|out| {
+                    dequantize(&q, input.dtype, data, out);
+                    Ok(())
+                })?;
+            }
+            return Ok(q);
+        }
+        if ctx.output.dtype != ElemType::F32
+            || input.shape.elements() != ctx.output.shape.elements()
+        {
+            return Err(ctx.invalid("float16 must dequantize to float32 of the same size"));
+        }
+        let data = input
+            .data
+            .ok_or(ctx.unsupported("float16 activations (only float16 constants are)"))?;
+        ctx.fold(|out| {
+            widen_f16(data, out);
+            Ok(())
+        })?;
+        Ok(QParams::default())
+    }
+
+    fn eval(p: &QParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_dequantize(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
 }

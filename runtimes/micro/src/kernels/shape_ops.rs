@@ -2,7 +2,7 @@
 //! STRIDED_SLICE, PACK, CONCATENATION, PAD; and MEAN (float32).
 
 use crate::error::Error;
-use crate::kernels::{Input, Output, PrepareCtx, f32_at, i32_at, put_f32};
+use crate::kernels::{EvalCtx, Input, Inputs, Op, Output, PrepareCtx, f32_at, i32_at, put_f32};
 use crate::model::{ElemType, Shape, TensorInfo};
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
 
@@ -233,7 +233,7 @@ pub fn prepare_pack(ctx: &PrepareCtx<'_, '_>, concat: bool) -> Result<PackParams
         .filter(|&a| a < rank)
         .ok_or(ctx.invalid("axis out of range"))?;
     let mut along = 0;
-    for i in 0..ctx.inputs.len() {
+    for i in 0..ctx.input_count() {
         let t = ctx.input(i)?;
         if t.dtype != out.dtype || !same_quant(&t, &out) || t.shape.rank() != first.shape.rank() {
             return Err(
@@ -251,7 +251,7 @@ pub fn prepare_pack(ctx: &PrepareCtx<'_, '_>, concat: bool) -> Result<PackParams
     let expected = if concat {
         expected
     } else {
-        first.shape.elements() * ctx.inputs.len()
+        first.shape.elements() * ctx.input_count()
     };
     if out.shape.elements() != expected {
         return Err(ctx.invalid("output size does not match the joined inputs"));
@@ -260,16 +260,15 @@ pub fn prepare_pack(ctx: &PrepareCtx<'_, '_>, concat: bool) -> Result<PackParams
 }
 
 /// PACK or CONCATENATION.
-pub fn eval_pack(
-    p: &PackParams,
-    inputs: &[Option<Input<'_>>],
-    out: Output<'_>,
-) -> Result<(), Error> {
+pub fn eval_pack(p: &PackParams, inputs: &Inputs<'_>, out: Output<'_>) -> Result<(), Error> {
     let elem = out.info.dtype.size();
     let outer: usize = out.info.shape.dims()[..p.axis].iter().product();
     let mut written = 0;
     for o in 0..outer {
-        for input in inputs.iter().flatten() {
+        for i in 0..inputs.count() {
+            let Some(input) = inputs.opt(i)? else {
+                continue;
+            };
             let dims = input.info.shape.dims();
             let chunk = dims[p.axis..].iter().product::<usize>() * elem;
             out.data[written..written + chunk]
@@ -509,4 +508,116 @@ pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<()
         o += 1;
     });
     Ok(())
+}
+
+/// RESHAPE: the bytes are unchanged.
+pub struct Reshape;
+
+impl Op for Reshape {
+    type Params<'a> = ();
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<(), Error> {
+        prepare_reshape(ctx)
+    }
+
+    fn eval(_: &(), ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let src = ctx.inputs.get(0)?.data;
+        ctx.outputs
+            .get(0)?
+            .data
+            .get_mut(..src.len())
+            .ok_or(Error::Usage("reshape size mismatch"))?
+            .copy_from_slice(src);
+        Ok(())
+    }
+}
+
+/// SHAPE.
+pub struct ShapeOf;
+
+impl Op for ShapeOf {
+    type Params<'a> = ();
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<(), Error> {
+        prepare_shape(ctx)
+    }
+
+    fn eval(_: &(), ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_shape(ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// STRIDED_SLICE.
+pub struct StridedSlice;
+
+impl Op for StridedSlice {
+    type Params<'a> = SliceParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<SliceParams, Error> {
+        prepare_strided_slice(ctx)
+    }
+
+    fn eval(p: &SliceParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_strided_slice(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// PACK.
+pub struct Pack;
+
+impl Op for Pack {
+    type Params<'a> = PackParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<PackParams, Error> {
+        prepare_pack(ctx, false)
+    }
+
+    fn eval(p: &PackParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_pack(p, &ctx.inputs, ctx.outputs.get(0)?)
+    }
+}
+
+/// CONCATENATION.
+pub struct Concatenation;
+
+impl Op for Concatenation {
+    type Params<'a> = PackParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<PackParams, Error> {
+        prepare_pack(ctx, true)
+    }
+
+    fn eval(p: &PackParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_pack(p, &ctx.inputs, ctx.outputs.get(0)?)
+    }
+}
+
+/// PAD.
+pub struct Pad;
+
+impl Op for Pad {
+    type Params<'a> = PadParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<PadParams, Error> {
+        prepare_pad(ctx)
+    }
+
+    fn eval(p: &PadParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_pad(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// MEAN.
+pub struct Mean;
+
+impl Op for Mean {
+    type Params<'a> = MeanParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<MeanParams, Error> {
+        prepare_mean(ctx)
+    }
+
+    fn eval(p: &MeanParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_mean(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
 }

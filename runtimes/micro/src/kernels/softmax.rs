@@ -2,7 +2,7 @@
 //! (gemmlowp fixed-point exp and reciprocal for int8).
 
 use crate::error::Error;
-use crate::kernels::{Input, Output, PrepareCtx, f32_at, put_f32};
+use crate::kernels::{EvalCtx, Input, Op, Output, PrepareCtx, f32_at, put_f32};
 use crate::model::ElemType;
 use crate::quant::{
     Fixed, exp_on_negative_values, quantize_multiplier, reciprocal, rounding_divide_by_pot,
@@ -135,4 +135,19 @@ pub fn eval(p: &SoftmaxParams, input: Input<'_>, out: Output<'_>) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// SOFTMAX.
+pub struct Softmax;
+
+impl Op for Softmax {
+    type Params<'a> = SoftmaxParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<SoftmaxParams, Error> {
+        prepare(ctx)
+    }
+
+    fn eval(p: &SoftmaxParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
 }

@@ -1,0 +1,56 @@
+//! The `operators!` macro behind the registry (`registry.rs`).
+
+/// Makes, from the list of (operator => implementing type):
+/// - `Kernel<'a>`, one variant per operator holding its prepared parameters;
+/// - `prepare`, which dispatches on the operator code (and custom code);
+/// - `eval`, which dispatches on the variant;
+/// - `IMPLEMENTED`, the builtin operators and custom codes, for checks and docs.
+macro_rules! operators {
+    (
+        builtin { $($name:ident => $op:ty,)* }
+        custom { $($custom:ident => $cop:ty,)* }
+    ) => {
+        /// A prepared operator: its parameters, by operator.
+        #[allow(non_camel_case_types, missing_docs)]
+        #[derive(Clone, Copy)]
+        pub enum Kernel<'a> {
+            $($name(<$op as Op>::Params<'a>),)*
+            $($custom(<$cop as Op>::Params<'a>),)*
+        }
+
+        /// Checks an operator and computes what evaluation needs.
+        pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<Kernel<'a>, Error> {
+            let op = ctx.op.opcode;
+            $(
+                if op == Opcode::$name {
+                    return Ok(Kernel::$name(<$op as Op>::prepare(ctx)?));
+                }
+            )*
+            if op == Opcode::CUSTOM {
+                #[allow(unused_variables)]
+                let code = ctx.op.custom_code.unwrap_or("");
+                $(
+                    if code == stringify!($custom) {
+                        return Ok(Kernel::$custom(<$cop as Op>::prepare(ctx)?));
+                    }
+                )*
+                return Err(ctx.unsupported("custom operator not implemented"));
+            }
+            Err(ctx.unsupported("operator not implemented"))
+        }
+
+        /// Evaluates a prepared operator.
+        pub fn eval(kernel: &Kernel<'_>, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+            match kernel {
+                $(Kernel::$name(p) => <$op as Op>::eval(p, ctx),)*
+                $(Kernel::$custom(p) => <$cop as Op>::eval(p, ctx),)*
+            }
+        }
+
+        /// What vlab-micro implements.
+        pub const IMPLEMENTED: Implemented = Implemented {
+            builtin: &[$(Opcode::$name),*],
+            custom: &[$(stringify!($custom)),*],
+        };
+    };
+}

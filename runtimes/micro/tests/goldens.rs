@@ -1,0 +1,115 @@
+//! Conformance of vlab-micro with TensorFlow Lite Micro, in the crate
+//! itself: every model of tests/goldens/manifest.json runs on the inputs
+//! TFLite Micro ran (scripts/goldens.sh). int8 (and every integer) output
+//! must be bit-exact, float32 within 1e-5 relative (plus 1e-7 absolute for
+//! values near zero). Stateful models see their samples in order, as one
+//! stream, from a freshly loaded interpreter. The end-to-end counterpart,
+//! through `vlab bench`, is tests/cli/goldens.rs.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use vlab_micro::{Interpreter, Model, arena_bytes_required};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where a golden model is: fetched, written by op_models.py, or MLPerf
+/// Tiny reference data; `None` when it is not on this machine.
+fn model_path(name: &str) -> Option<PathBuf> {
+    let reference = std::env::var_os("VLAB_REFERENCE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/mlperf-tiny"));
+    [
+        root().join("models").join(name),
+        root().join("tests/goldens/ops").join(name),
+        reference.join(name),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+}
+
+#[test]
+fn every_golden_matches_tflite_micro() {
+    let goldens = root().join("tests/goldens");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(goldens.join("manifest.json")).unwrap()).unwrap();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for (name, entry) in manifest["models"].as_object().unwrap() {
+        let Some(path) = model_path(name) else {
+            eprintln!("skipped {name}: not on this machine (models/fetch.sh, VLAB_REFERENCE_DATA)");
+            continue;
+        };
+        let bytes = std::fs::read(&path).unwrap();
+        let model = Model::parse(&bytes).unwrap();
+        let mut arena = vec![0u8; arena_bytes_required(&model).unwrap_or(1 << 16)];
+        let mut it = match Interpreter::new(model, &mut arena) {
+            Ok(it) => it,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let inputs = std::fs::read(goldens.join(format!("{name}.inputs.bin"))).unwrap();
+        let want = std::fs::read(goldens.join(format!("{name}.outputs.bin"))).unwrap();
+        let samples = entry["samples"].as_u64().unwrap() as usize;
+        let n_in = model.inputs().count();
+        let in_sizes: Vec<usize> = (0..n_in)
+            .map(|i| it.input_info(i).unwrap().bytes())
+            .collect();
+        let out_size = it.output_info(0).unwrap().bytes();
+        assert_eq!(
+            inputs.len(),
+            samples * in_sizes.iter().sum::<usize>(),
+            "{name}: inputs"
+        );
+        assert_eq!(want.len(), samples * out_size, "{name}: outputs");
+        let mut got = Vec::new();
+        let mut at = 0;
+        for _ in 0..samples {
+            for (i, &n) in in_sizes.iter().enumerate() {
+                it.input_mut(i)
+                    .unwrap()
+                    .copy_from_slice(&inputs[at..at + n]);
+                at += n;
+            }
+            if let Err(e) = it.invoke(&mut ()) {
+                failures.push(format!("{name}: {e}"));
+                break;
+            }
+            got.extend_from_slice(it.output(0).unwrap());
+        }
+        ran += 1;
+        if got.len() != want.len() {
+            continue;
+        }
+        if entry["output_dtype"] == "float32" {
+            let floats = |b: &[u8]| -> Vec<f32> {
+                b.chunks(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                    .collect()
+            };
+            let bad = floats(&got)
+                .iter()
+                .zip(floats(&want))
+                .filter(|&(g, w)| (g - w).abs() > 1e-5 * w.abs() + 1e-7)
+                .count();
+            if bad > 0 {
+                failures.push(format!("{name}: {bad} float outputs differ beyond 1e-5"));
+            }
+        } else {
+            let bad = got.iter().zip(&want).filter(|(g, w)| g != w).count();
+            if bad > 0 {
+                failures.push(format!(
+                    "{name}: {bad} of {} output bytes differ",
+                    want.len()
+                ));
+            }
+        }
+    }
+    assert!(ran > 0, "no golden model found");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
