@@ -87,12 +87,22 @@ def input_details(interpreter):
             return details
 
 
+def output_details(interpreter):
+    """Details of every graph output, in order."""
+    details = []
+    while True:
+        try:
+            details.append(interpreter.get_output_details(len(details)))
+        except Exception:  # past the last output
+            return details
+
+
 def golden(path):
     data = path.read_bytes()
     interpreter = runtime.Interpreter.from_bytes(data, arena_size=4 * 1024 * 1024)
     with captured_output():
         inputs = input_details(interpreter)
-    outputs = interpreter.get_output_details(0)
+        outputs = output_details(interpreter)
     # A sample is every input's bytes in input order: vlab's dataset layout.
     samples = [[x] for x in reference_inputs(path.name)]
     samples += [[seeded_input(d, 1000 * s + i) for i, d in enumerate(inputs)] for s in SEEDS]
@@ -103,7 +113,8 @@ def golden(path):
             interpreter.set_input(x, i)
             ins += x.tobytes()
         interpreter.invoke()
-        outs += interpreter.get_output(0).tobytes()
+        for i in range(len(outputs)):
+            outs += interpreter.get_output(i).tobytes()
     with captured_output() as text:
         interpreter.print_allocations()
     total = re.search(r"Arena allocation total (\d+) bytes", text[0])
@@ -114,20 +125,32 @@ def golden(path):
         "sha256": hashlib.sha256(data).hexdigest(),
         "samples": len(samples),
         "reference_samples": len(samples) - len(SEEDS),
-        "output_dtype": np.dtype(outputs["dtype"]).name,
+        "output_dtype": np.dtype(outputs[0]["dtype"]).name,
+        # Every output of a sample, in order: the layout of raw_output.bin.
+        "outputs": [{"dtype": np.dtype(o["dtype"]).name, "bytes": int(np.prod(o["shape"])) * np.dtype(o["dtype"]).itemsize}
+                    for o in outputs],
         "tflm_arena_total_bytes": int(total.group(1)) if total else None,
         "tflm_arena_head_bytes": int(head.group(1)) if head else None,
     }
 
 
 def main():
+    """Regenerates every golden, or with model file names as arguments only
+    those (the other entries of the manifest are kept)."""
     OUT.mkdir(parents=True, exist_ok=True)
     models = (
         sorted((ROOT / "models").glob("*.tflite"))
         + sorted(SHARED.glob("*.tflite"))
         + sorted((OUT / "ops").glob("*.tflite"))
     )
+    only = set(sys.argv[1:])
     manifest = {"tflite_micro": TFLM_VERSION, "models": {}, "unsupported_by_tflite_micro": {}}
+    if only:
+        manifest = json.loads((OUT / "manifest.json").read_text())
+        models = [m for m in models if m.name in only]
+        for section in ("models", "unsupported_by_tflite_micro"):
+            for name in only:
+                manifest[section].pop(name, None)
     for path in models:
         try:
             manifest["models"][path.name] = golden(path)

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Writes tiny single-operator .tflite models into tests/goldens/ops/, for
-conformance tests of operators and options the fetched models do not use.
-
-The models are built with the flatbuffers builder directly from the TFLite
-schema's field numbers, so no TensorFlow is needed. scripts/goldens.py then
-runs them through TFLite Micro like every other model.
+conformance tests of every operator, data type and option case: the ones
+below, and those of each operator family in scripts/op_cases/*.py (each
+has `models()`, returning (name, bytes) pairs built with
+scripts/tflite_builder.py). scripts/goldens.py then runs them through
+TFLite Micro like every other model.
 """
+import importlib
 import pathlib
+import sys
 
-import flatbuffers
 import numpy as np
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "goldens" / "ops"
@@ -17,99 +18,8 @@ UNSUPPORTED = OUT.parent.parent / "models" / "unsupported"
 # Models that load but whose arena (4 MiB) is larger than any board's RAM.
 LARGE = OUT.parent.parent / "models"
 
-FLOAT32, INT32, INT8 = 0, 2, 9
-ADD, AVERAGE_POOL_2D, CONCATENATION, LOGISTIC, MAX_POOL_2D, MUL = 0, 1, 2, 14, 17, 18
-RELU, RELU6, TANH, PAD, MEAN = 19, 21, 28, 34, 40
-GELU = 150
-OPTIONS = {"pool": 5, "concat": 10, "add": 11, "mul": 21, "pad": 22, "reducer": 27}
-
-
-class ModelBuilder:
-    """One subgraph, one operator."""
-
-    def __init__(self):
-        self.b = flatbuffers.Builder(1024)
-        self.tensors, self.buffers = [], [b""]
-
-    def vector(self, values, kind):
-        size, prepend = {"i32": (4, "PrependInt32"), "f32": (4, "PrependFloat32"), "i64": (8, "PrependInt64"),
-                         "u8": (1, "PrependUint8"), "off": (4, "PrependUOffsetTRelative")}[kind]
-        self.b.StartVector(size, len(values), size)
-        for v in reversed(values):
-            getattr(self.b, prepend)(v)
-        return self.b.EndVector()
-
-    def tensor(self, name, shape, dtype, quant=None, data=None):
-        """Adds a tensor; `data` (bytes) makes it a constant."""
-        buffer = 0
-        if data is not None:
-            self.buffers.append(data)
-            buffer = len(self.buffers) - 1
-        self.tensors.append((name, shape, dtype, quant, buffer))
-        return len(self.tensors) - 1
-
-    def finish(self, opcode, inputs, outputs, options_type=0, options=None):
-        b = self.b
-        buffers = []
-        for data in self.buffers:
-            vec = self.vector(list(data), "u8") if data else None
-            b.StartObject(3)
-            if vec is not None:
-                b.PrependUOffsetTRelativeSlot(0, vec, 0)
-            buffers.append(b.EndObject())
-        tensors = []
-        for name, shape, dtype, quant, buffer in self.tensors:
-            name_off = b.CreateString(name)
-            shape_off = self.vector(shape, "i32")
-            q_off = None
-            if quant is not None:
-                scale = self.vector([quant[0]], "f32")
-                zp = self.vector([quant[1]], "i64")
-                b.StartObject(7)
-                b.PrependUOffsetTRelativeSlot(2, scale, 0)
-                b.PrependUOffsetTRelativeSlot(3, zp, 0)
-                q_off = b.EndObject()
-            b.StartObject(8)
-            b.PrependUOffsetTRelativeSlot(0, shape_off, 0)
-            b.PrependInt8Slot(1, dtype, -1)
-            b.PrependUint32Slot(2, buffer, 0xFFFFFFFF)
-            b.PrependUOffsetTRelativeSlot(3, name_off, 0)
-            if q_off is not None:
-                b.PrependUOffsetTRelativeSlot(4, q_off, 0)
-            tensors.append(b.EndObject())
-        opts = options(b) if options else None
-        op_in, op_out = self.vector(inputs, "i32"), self.vector(outputs, "i32")
-        b.StartObject(5)
-        b.PrependUint32Slot(0, 0, 1)
-        b.PrependUOffsetTRelativeSlot(1, op_in, 0)
-        b.PrependUOffsetTRelativeSlot(2, op_out, 0)
-        if opts is not None:
-            b.PrependUint8Slot(3, options_type, 0)
-            b.PrependUOffsetTRelativeSlot(4, opts, 0)
-        operator = b.EndObject()
-        graph_inputs = [i for i in inputs if self.tensors[i][4] == 0]
-        sg_tensors, sg_in = self.vector(tensors, "off"), self.vector(graph_inputs, "i32")
-        sg_out, sg_ops = self.vector(outputs, "i32"), self.vector([operator], "off")
-        b.StartObject(5)
-        b.PrependUOffsetTRelativeSlot(0, sg_tensors, 0)
-        b.PrependUOffsetTRelativeSlot(1, sg_in, 0)
-        b.PrependUOffsetTRelativeSlot(2, sg_out, 0)
-        b.PrependUOffsetTRelativeSlot(3, sg_ops, 0)
-        subgraph = b.EndObject()
-        b.StartObject(4)
-        b.PrependInt8Slot(0, min(opcode, 127), 0)
-        b.PrependInt32Slot(2, 1, 1)
-        b.PrependInt32Slot(3, opcode, 0)
-        code = b.EndObject()
-        codes, subgraphs, bufs = self.vector([code], "off"), self.vector([subgraph], "off"), self.vector(buffers, "off")
-        b.StartObject(5)
-        b.PrependUint32Slot(0, 3, 0)
-        b.PrependUOffsetTRelativeSlot(1, codes, 0)
-        b.PrependUOffsetTRelativeSlot(2, subgraphs, 0)
-        b.PrependUOffsetTRelativeSlot(4, bufs, 0)
-        b.Finish(b.EndObject(), file_identifier=b"TFL3")
-        return bytes(b.Output())
-
+from tflite_builder import (ADD, AVERAGE_POOL_2D, CONCATENATION, FLOAT32, GELU, INT8, INT32, LOGISTIC,
+                            MAX_POOL_2D, MEAN, MUL, OPTIONS, PAD, RELU, RELU6, TANH, ModelBuilder)
 
 def unary(name, opcode, dtype, in_q, out_q, shape=(1, 4, 4, 3)):
     m = ModelBuilder()
@@ -203,6 +113,14 @@ def main():
         pad("pad_f32", FLOAT32, None),
         concat("concat_int8", INT8, q),
     ]
+    # One file per operator family in scripts/op_cases/, each with models().
+    cases = pathlib.Path(__file__).resolve().parent / "op_cases"
+    for case in sorted(cases.glob("[!_]*.py")):
+        models += importlib.import_module(f"op_cases.{case.stem}").models()
+    names = [name for name, _ in models]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        sys.exit(f"op_models: two cases named {sorted(duplicates)}")
     for name, data in models:
         (OUT / f"{name}.tflite").write_bytes(data)
         print(f"op_models: {name}.tflite ({len(data)} bytes)")

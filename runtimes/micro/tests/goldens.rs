@@ -60,7 +60,8 @@ fn every_golden_matches_tflite_micro() {
         let in_sizes: Vec<usize> = (0..n_in)
             .map(|i| it.input_info(i).unwrap().bytes())
             .collect();
-        let out_size = it.output_info(0).unwrap().bytes();
+        let n_out = model.outputs().count();
+        let out_size: usize = (0..n_out).map(|i| it.output_info(i).unwrap().bytes()).sum();
         assert_eq!(
             inputs.len(),
             samples * in_sizes.iter().sum::<usize>(),
@@ -80,34 +81,58 @@ fn every_golden_matches_tflite_micro() {
                 failures.push(format!("{name}: {e}"));
                 break;
             }
-            got.extend_from_slice(it.output(0).unwrap());
+            for i in 0..n_out {
+                got.extend_from_slice(it.output(i).unwrap());
+            }
         }
         ran += 1;
         if got.len() != want.len() {
             continue;
         }
-        if entry["output_dtype"] == "float32" {
-            let floats = |b: &[u8]| -> Vec<f32> {
-                b.chunks(4)
-                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                    .collect()
-            };
-            let bad = floats(&got)
+        // Every output of a sample, in order (older entries: one output).
+        let layout: Vec<(String, usize)> = match entry["outputs"].as_array() {
+            Some(outs) => outs
                 .iter()
-                .zip(floats(&want))
-                .filter(|&(g, w)| (g - w).abs() > 1e-5 * w.abs() + 1e-7)
-                .count();
-            if bad > 0 {
-                failures.push(format!("{name}: {bad} float outputs differ beyond 1e-5"));
+                .map(|o| {
+                    (
+                        o["dtype"].as_str().unwrap().to_owned(),
+                        o["bytes"].as_u64().unwrap() as usize,
+                    )
+                })
+                .collect(),
+            None => vec![(entry["output_dtype"].as_str().unwrap().to_owned(), out_size)],
+        };
+        let (mut bad_floats, mut bad_bytes, mut at) = (0, 0, 0);
+        for _ in 0..samples {
+            for (dtype, n) in &layout {
+                let (g, w) = (&got[at..at + n], &want[at..at + n]);
+                at += n;
+                if dtype == "float32" {
+                    let floats = |b: &[u8]| -> Vec<f32> {
+                        b.chunks(4)
+                            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                            .collect()
+                    };
+                    bad_floats += floats(g)
+                        .iter()
+                        .zip(floats(w))
+                        .filter(|&(g, w)| (g - w).abs() > 1e-5 * w.abs() + 1e-7)
+                        .count();
+                } else {
+                    bad_bytes += g.iter().zip(w).filter(|(g, w)| g != w).count();
+                }
             }
-        } else {
-            let bad = got.iter().zip(&want).filter(|(g, w)| g != w).count();
-            if bad > 0 {
-                failures.push(format!(
-                    "{name}: {bad} of {} output bytes differ",
-                    want.len()
-                ));
-            }
+        }
+        if bad_floats > 0 {
+            failures.push(format!(
+                "{name}: {bad_floats} float outputs differ beyond 1e-5"
+            ));
+        }
+        if bad_bytes > 0 {
+            failures.push(format!(
+                "{name}: {bad_bytes} of {} output bytes differ",
+                want.len()
+            ));
         }
     }
     assert!(ran > 0, "no golden model found");

@@ -1,0 +1,1 @@
+"""Operator case files for scripts/op_models.py: one per operator family."""
