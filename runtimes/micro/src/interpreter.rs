@@ -10,7 +10,7 @@ use crate::model::{Model, TensorInfo};
 use crate::opcode::Opcode;
 use crate::plan::plan;
 use crate::profile::OpHook;
-use crate::tables::{Graph, Loc, Resource, Slot, Step};
+use crate::tables::{Graph, GraphBuild, Loc, Resource, Slot, Step};
 
 /// Deepest nesting of control-flow calls (IF, WHILE, CALL_ONCE).
 const MAX_CALL_DEPTH: usize = 8;
@@ -51,7 +51,7 @@ pub struct Interpreter<'a> {
 /// operator is prepared.
 fn table_bytes(model: &Model<'_>) -> Result<(usize, usize), Error> {
     let n = model.subgraph_count();
-    let mut bytes = tail_bytes::<Graph<'_>>(n) + tail_bytes::<bool>(n);
+    let mut bytes = tail_bytes::<Graph<'_>>(n) + tail_bytes::<GraphBuild<'_>>(n) + tail_bytes::<bool>(n);
     let mut handles = 0;
     for s in 0..n {
         let g = model.subgraph(s)?;
@@ -84,7 +84,8 @@ impl<'a> Interpreter<'a> {
         }
         let ns = model.subgraph_count();
         let full = Error::Usage("the interpreter's tables did not fit");
-        let graphs = tail.take(ns, |_| Graph::empty()).ok_or(full)?;
+        let frozen = tail.take(ns, |_| Graph::EMPTY).ok_or(full)?;
+        let graphs = tail.take(ns, |_| GraphBuild::empty()).ok_or(full)?;
         let called = tail.take(ns, |_| false).ok_or(full)?;
         let resources = tail.take(handles, |_| Resource::UNUSED).ok_or(full)?;
         for (s, graph) in graphs.iter_mut().enumerate() {
@@ -180,10 +181,13 @@ impl<'a> Interpreter<'a> {
         if short > 0 || activations > front.len() {
             return Err(too_small(usage.total(), true));
         }
-        let graphs: &'a [Graph<'a>] = graphs;
-        for (s, graph) in graphs.iter().enumerate() {
+        for (s, (graph, built)) in frozen.iter_mut().zip(graphs.iter_mut()).enumerate() {
+            let slots: &'a mut [Slot<'a>] = core::mem::take(&mut built.slots);
+            let steps: &'a mut [Step<'a>] = core::mem::take(&mut built.steps);
+            *graph = Graph { slots, steps };
             check_layout(s, graph)?;
         }
+        let graphs: &'a [Graph<'a>] = frozen;
         Ok(Self {
             model,
             graphs,

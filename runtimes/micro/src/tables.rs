@@ -69,15 +69,32 @@ pub struct Step<'a> {
     pub kernel: Option<Kernel<'a>>,
 }
 
-/// One subgraph's tables.
+/// One subgraph's tables, once prepared.
+#[derive(Clone, Copy)]
 pub struct Graph<'a> {
+    /// One slot per tensor.
+    pub slots: &'a [Slot<'a>],
+    /// One step per operator, in execution order.
+    pub steps: &'a [Step<'a>],
+}
+
+impl Graph<'_> {
+    /// Tables not yet made.
+    pub const EMPTY: Self = Self {
+        slots: &[],
+        steps: &[],
+    };
+}
+
+/// One subgraph's tables while they are filled.
+pub struct GraphBuild<'a> {
     /// One slot per tensor.
     pub slots: &'a mut [Slot<'a>],
     /// One step per operator, in execution order.
     pub steps: &'a mut [Step<'a>],
 }
 
-impl Graph<'_> {
+impl GraphBuild<'_> {
     /// Tables not yet made.
     pub fn empty() -> Self {
         Self {
