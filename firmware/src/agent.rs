@@ -4,8 +4,7 @@ use core::fmt::Write as _;
 
 use embedded_io::{Read, Write};
 use heapless::{String, Vec};
-use vlab_micro::model::MAX_OPS;
-use vlab_micro::{Interpreter, Model, Profiler, Tables, arena_bytes_required};
+use vlab_micro::{Interpreter, Model, Profiler};
 use vlab_protocol::{
     CHUNK, Capabilities, Decoder, ErrorCode, Event, Identify, MAX_FRAME, MAX_SAMPLES,
     PROTOCOL_VERSION, Request, RunSummary, Stream, chunk_crc, encode,
@@ -13,6 +12,13 @@ use vlab_protocol::{
 
 use crate::clock::TickClock;
 use crate::log;
+
+/// Most operators whose ticks a per-layer run keeps (the first ones of a
+/// larger model are timed).
+pub const MAX_LAYERS: usize = 512;
+
+/// Most graph inputs and outputs the agent serves.
+const MAX_TENSORS: usize = 16;
 
 /// What a board says about itself.
 #[derive(Debug, Clone, Copy)]
@@ -37,10 +43,9 @@ pub struct Memory<'a> {
     /// `ModelQuery` whose length and CRC match its start uses the model
     /// there, without an upload.
     pub flash_slot: &'a [u8],
-    /// The tensor arena.
+    /// The tensor arena. It holds the interpreter's tables and the model's
+    /// inputs too: a sample is written straight into its input tensor.
     pub arena: &'a mut [u8],
-    /// Staging for the inputs, copied into the arena before every inference.
-    pub inputs: &'a mut [u8],
     /// Per-inference ticks of the last run, read back with `ReadSamples`.
     pub samples: &'a mut [u32],
 }
@@ -61,8 +66,20 @@ pub struct Agent<'a, C: TickClock> {
     in_flash: bool,
     /// The last finished run, whose outputs, samples and layers can be read.
     last_run: Option<LastRun>,
+    /// What preparing the loaded model found, kept so that inputs and
+    /// outputs are reached without preparing it again.
+    prepared: Option<Prepared>,
     /// Per-operator ticks of the last run's profiled inference.
-    layer_ticks: [u32; MAX_OPS],
+    layer_ticks: [u32; MAX_LAYERS],
+}
+
+/// The loaded model as prepared in the arena: its arena use and where its
+/// inputs and outputs are (bytes from the arena's start; `None` for an
+/// output that is not an activation).
+struct Prepared {
+    arena_used: u32,
+    inputs: Vec<(usize, usize), MAX_TENSORS>,
+    outputs: Vec<Option<(usize, usize)>, MAX_TENSORS>,
 }
 
 /// What the agent keeps of its last run.
@@ -113,7 +130,8 @@ impl<'a, C: TickClock> Agent<'a, C> {
             model_crc: None,
             in_flash: false,
             last_run: None,
-            layer_ticks: [0; MAX_OPS],
+            prepared: None,
+            layer_ticks: [0; MAX_LAYERS],
         }
     }
 
@@ -182,6 +200,10 @@ impl<'a, C: TickClock> Agent<'a, C> {
             Request::ModelQuery { len, crc } => {
                 let present = (self.model_crc == Some(crc) && self.model_len == len as usize)
                     || self.use_flash_slot(len as usize, crc)?;
+                // A benchmark starts from the model's state at load.
+                if present {
+                    self.check_model()?;
+                }
                 let arena_bytes = if present { self.arena_needed()? } else { 0 };
                 send(&Event::ModelStatus {
                     present,
@@ -198,6 +220,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
                 }
                 (self.upload, self.model_len, self.model_crc, self.last_run) =
                     (Some(len), 0, None, None);
+                self.prepared = None;
                 self.in_flash = false;
                 send(&Event::Received {
                     stream: Stream::Model,
@@ -248,8 +271,8 @@ impl<'a, C: TickClock> Agent<'a, C> {
                         format_args!("model CRC mismatch"),
                     ));
                 }
-                let arena_bytes = self.arena_needed()?;
                 self.check_model()?;
+                let arena_bytes = self.arena_needed()?;
                 self.model_crc = Some(crc);
                 log::info!(
                     "model received: {=usize} B, tensor arena {=u32} B",
@@ -268,13 +291,13 @@ impl<'a, C: TickClock> Agent<'a, C> {
             } => {
                 let (start, size) = self.input_span(usize::from(index))?;
                 let (offset, end) = (offset as usize, offset as usize + data.len());
-                if end > size || start + end > self.mem.inputs.len() {
+                if end > size {
                     return Err(fail(
                         ErrorCode::BadIndex,
                         format_args!("input {index} is {size} B"),
                     ));
                 }
-                self.mem.inputs[start + offset..start + end].copy_from_slice(&data);
+                self.mem.arena[start + offset..start + end].copy_from_slice(&data);
                 send(&Event::Received {
                     stream: Stream::Input(index),
                     end: end as u32,
@@ -341,35 +364,67 @@ impl<'a, C: TickClock> Agent<'a, C> {
         Ok(())
     }
 
-    /// Whether the loaded model prepares (every operator supported, the
-    /// arena large enough).
+    /// Prepares the loaded model afresh (its state and inputs at zero) and
+    /// keeps where its inputs and outputs are.
     ///
     /// This and the other functions that prepare an interpreter are never
-    /// inlined: each holds interpreter tables (tens of KiB) in its own
-    /// stack frame, which the compiler would otherwise keep side by side in
-    /// their caller's, all at once.
+    /// inlined, so that their frames are not kept side by side in their
+    /// caller's.
     #[inline(never)]
     fn check_model(&mut self) -> Result<(), Failure> {
-        let mut tables = Tables::new();
-        self.interpreter(&mut tables).map(drop)
+        self.prepared = None;
+        let it = self.interpreter(true)?;
+        let span = |r: core::ops::Range<usize>| (r.start, r.len());
+        let count = it.model().inputs().count();
+        let inputs = (0..count)
+            .map(|i| it.input_range(i).map(span))
+            .collect::<Result<Vec<_, MAX_TENSORS>, _>>();
+        let outputs = (0..it.model().outputs().count())
+            .map(|i| Ok(it.output_range(i).ok().map(span)))
+            .collect::<Result<Vec<_, MAX_TENSORS>, vlab_micro::Error>>();
+        let arena_used = it.arena_used() as u32;
+        let (Ok(inputs), Ok(outputs)) = (inputs, outputs) else {
+            return Err(fail(
+                ErrorCode::ModelRejected,
+                format_args!("more than {MAX_TENSORS} graph inputs or outputs, or a constant input"),
+            ));
+        };
+        self.prepared = Some(Prepared {
+            arena_used,
+            inputs,
+            outputs,
+        });
+        Ok(())
     }
 
     /// Up to a chunk of output `index` of the last run, from `offset`.
     #[inline(never)]
     fn read_output(&mut self, index: u8, offset: u32) -> Result<Event, Failure> {
-        let mut tables = Tables::new();
-        let interpreter = self.interpreter(&mut tables)?;
-        let out = interpreter
-            .output(usize::from(index))
-            .map_err(|_| fail(ErrorCode::BadIndex, format_args!("no output {index}")))?;
-        let start = (offset as usize).min(out.len());
-        let data = Vec::from_slice(&out[start..(start + CHUNK).min(out.len())]).unwrap_or_default();
-        Ok(Event::Output {
-            index,
-            offset,
-            len: out.len() as u32,
-            data,
-        })
+        let no_output = || fail(ErrorCode::BadIndex, format_args!("no output {index}"));
+        let span = self
+            .prepared
+            .as_ref()
+            .and_then(|p| p.outputs.get(usize::from(index)).copied())
+            .ok_or_else(no_output)?;
+        let chunk = |out: &[u8]| {
+            let start = (offset as usize).min(out.len());
+            Event::Output {
+                index,
+                offset,
+                len: out.len() as u32,
+                data: Vec::from_slice(&out[start..(start + CHUNK).min(out.len())])
+                    .unwrap_or_default(),
+            }
+        };
+        match span {
+            Some((start, len)) => Ok(chunk(&self.mem.arena[start..start + len])),
+            // A constant output: where the model (or the prepared data) holds it.
+            None => {
+                let it = self.interpreter(false)?;
+                let out = it.output(usize::from(index)).map_err(|_| no_output())?;
+                Ok(chunk(out))
+            }
+        }
     }
 
     fn identify(&self) -> Identify {
@@ -408,6 +463,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
             return Ok(false);
         }
         (self.upload, self.model_len, self.model_crc, self.last_run) = (None, len, None, None);
+        self.prepared = None;
         self.in_flash = true;
         self.check_model()?;
         self.model_crc = Some(crc);
@@ -433,23 +489,17 @@ impl<'a, C: TickClock> Agent<'a, C> {
             .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
     }
 
-    fn arena_needed(&self) -> Result<u32, Failure> {
-        let needed = arena_bytes_required(&self.model()?)
-            .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
-        if needed > self.mem.arena.len() {
-            return Err(fail(
-                ErrorCode::ArenaTooSmall,
-                format_args!("arena {needed} B > {} B", self.mem.arena.len()),
-            ));
+    /// Arena bytes the loaded model uses, preparing it if it is not yet.
+    fn arena_needed(&mut self) -> Result<u32, Failure> {
+        if self.prepared.is_none() {
+            self.check_model()?;
         }
-        Ok(needed as u32)
+        Ok(self.prepared.as_ref().map_or(0, |p| p.arena_used))
     }
 
-    /// The loaded model prepared over the arena, in `tables`.
-    fn interpreter<'s, 't>(
-        &'s mut self,
-        tables: &'t mut Tables<'s>,
-    ) -> Result<Prepared<'s, 't>, Failure> {
+    /// The loaded model prepared over the arena: afresh (state and inputs
+    /// zero), or resumed (state and inputs as the last run left them).
+    fn interpreter(&mut self, fresh: bool) -> Result<Interpreter<'_>, Failure> {
         if self.model_len == 0 || self.upload.is_some() {
             return Err(fail(ErrorCode::NoModel, format_args!("no model loaded")));
         }
@@ -459,34 +509,18 @@ impl<'a, C: TickClock> Agent<'a, C> {
             self.in_flash,
             self.model_len,
         );
-        prepare(bytes, &mut *self.mem.arena, tables)
+        prepare(bytes, &mut *self.mem.arena, fresh)
     }
 
-    /// Where input `index` lives in the staging buffer, and its size.
-    fn input_span(&self, index: usize) -> Result<(usize, usize), Failure> {
-        let model = self.model()?;
-        let mut start = 0;
-        for (i, t) in model.inputs().enumerate() {
-            let size = model
-                .tensor(t)
-                .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?
-                .bytes();
-            if i == index {
-                if start + size > self.mem.inputs.len() {
-                    return Err(fail(
-                        ErrorCode::BadIndex,
-                        format_args!(
-                            "input {index} needs {} B of staging, {} B here",
-                            start + size,
-                            self.mem.inputs.len()
-                        ),
-                    ));
-                }
-                return Ok((start, size));
-            }
-            start += size;
+    /// Where input `index` lives in the arena, and its size.
+    fn input_span(&mut self, index: usize) -> Result<(usize, usize), Failure> {
+        if self.prepared.is_none() {
+            self.check_model()?;
         }
-        Err(fail(ErrorCode::BadIndex, format_args!("no input {index}")))
+        self.prepared
+            .as_ref()
+            .and_then(|p| p.inputs.get(index).copied())
+            .ok_or(fail(ErrorCode::BadIndex, format_args!("no input {index}")))
     }
 
     /// Runs `warmup` untimed and `iterations` timed inferences, keeping the
@@ -507,18 +541,7 @@ impl<'a, C: TickClock> Agent<'a, C> {
                 format_args!("{iterations} iterations > {capacity} samples kept"),
             ));
         }
-        let inputs = self.model()?.inputs().count();
-        let spans = (0..inputs)
-            .map(|i| self.input_span(i))
-            .collect::<Result<Vec<(usize, usize), 16>, _>>();
-        let spans = spans.map_err(|_| {
-            fail(
-                ErrorCode::ModelRejected,
-                format_args!("more than 16 inputs"),
-            )
-        })?;
         let mut clock = &mut self.clock;
-        let staged = &*self.mem.inputs;
         let kept = &mut *self.mem.samples;
         let bytes = model_bytes(
             self.mem.model_slot,
@@ -526,21 +549,12 @@ impl<'a, C: TickClock> Agent<'a, C> {
             self.in_flash,
             self.model_len,
         );
-        let mut tables = Tables::new();
-        let mut it = prepare(bytes, &mut *self.mem.arena, &mut tables)?;
-        let load = |it: &mut Prepared<'_, '_>| -> Result<(), Failure> {
-            for (i, &(start, size)) in spans.iter().enumerate() {
-                let dest = it
-                    .input_mut(i)
-                    .map_err(|_| fail(ErrorCode::BadIndex, format_args!("input {i}")))?;
-                dest.copy_from_slice(&staged[start..start + size]);
-            }
-            Ok(())
-        };
+        // The inputs are in the arena, where InputChunk wrote them, and the
+        // state carries on from the last run (one stream of samples).
+        let mut it = prepare(bytes, &mut *self.mem.arena, false)?;
         let inference = |e: vlab_micro::Error| fail(ErrorCode::Inference, format_args!("{e}"));
         clock.restart();
         for _ in 0..warmup {
-            load(&mut it)?;
             it.invoke(&mut ()).map_err(inference)?;
         }
         let mut summary = RunSummary {
@@ -553,7 +567,6 @@ impl<'a, C: TickClock> Agent<'a, C> {
             stack_used: 0,
         };
         for i in 0..iterations as usize {
-            load(&mut it)?;
             let start = vlab_micro::Clock::now(&mut clock);
             it.invoke(&mut ()).map_err(inference)?;
             let ticks = vlab_micro::Clock::now(&mut clock).saturating_sub(start);
@@ -566,11 +579,10 @@ impl<'a, C: TickClock> Agent<'a, C> {
         }
         let mut layers = 0;
         if per_layer {
-            let mut ticks = [0u64; MAX_OPS];
-            load(&mut it)?;
+            let mut ticks = [0u64; MAX_LAYERS];
             it.invoke(&mut Profiler::new(&mut clock, &mut ticks))
                 .map_err(inference)?;
-            layers = it.model().operator_count();
+            layers = it.operator_count().min(MAX_LAYERS);
             for (kept, &t) in self.layer_ticks.iter_mut().zip(&ticks[..layers]) {
                 *kept = u32::try_from(t).unwrap_or(u32::MAX);
             }
@@ -584,20 +596,23 @@ impl<'a, C: TickClock> Agent<'a, C> {
     }
 }
 
-/// An interpreter over the agent's arena, in tables on the stack.
-type Prepared<'m, 't> = Interpreter<'m, &'m mut [u8], &'t mut Tables<'m>>;
-
-/// Parses `model` and prepares an interpreter over `arena`, in `tables`
-/// (the caller's: the one copy of them on the stack).
-fn prepare<'m, 't>(
-    model: &'m [u8],
-    arena: &'m mut [u8],
-    tables: &'t mut Tables<'m>,
-) -> Result<Prepared<'m, 't>, Failure> {
+/// Parses `model` and prepares an interpreter over `arena`: afresh, or
+/// resumed ([`Interpreter::resume`]).
+fn prepare<'m>(model: &'m [u8], arena: &'m mut [u8], fresh: bool) -> Result<Interpreter<'m>, Failure> {
     let model =
         Model::parse(model).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
-    Interpreter::with_tables(model, arena, tables)
-        .map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))
+    let prepared = if fresh {
+        Interpreter::new(model, arena)
+    } else {
+        Interpreter::resume(model, arena)
+    };
+    prepared.map_err(|e| match e {
+        vlab_micro::Error::ArenaTooSmall { needed, available, exact } => fail(
+            ErrorCode::ArenaTooSmall,
+            format_args!("arena {}{needed} B > {available} B", if exact { "" } else { ">= " }),
+        ),
+        e => fail(ErrorCode::ModelRejected, format_args!("{e}")),
+    })
 }
 
 /// The first `len` bytes of the flash slot or the RAM slot.

@@ -23,16 +23,17 @@ impl Clock for HostClock {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Micro;
 
-self_cell::self_cell!(
-    /// The model's bytes and the interpreter that borrows them.
-    struct Loaded {
-        owner: Vec<u8>,
-        #[covariant]
-        dependent: MicroInterpreter,
-    }
-);
-
-type MicroInterpreter<'m> = Interpreter<'m, Vec<u8>>;
+/// The model's bytes, the arena, and the interpreter that borrows both
+/// (ouroboros, because the interpreter borrows the arena mutably, which
+/// self_cell cannot express).
+#[ouroboros::self_referencing]
+struct Loaded {
+    model: Vec<u8>,
+    arena: Vec<u8>,
+    #[borrows(model, mut arena)]
+    #[not_covariant]
+    interpreter: Interpreter<'this>,
+}
 
 impl Engine for Micro {
     fn name(&self) -> &'static str {
@@ -50,41 +51,44 @@ impl Engine for Micro {
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
         options.engine.check_supported("micro", &[])?;
         let fail = |e: vlab_micro::Error| model.error(format!("micro cannot run this model: {e}"));
-        let loaded = Loaded::try_new(model.bytes().to_vec(), |bytes| {
-            let parsed = Model::parse(bytes)?;
-            let arena = vec![0u8; arena_bytes_required(&parsed)?];
-            Interpreter::new(parsed, arena)
-        })
+        let bytes = model.bytes().to_vec();
+        let parsed = Model::parse(&bytes).map_err(fail)?;
+        let mut problems = Vec::new();
+        vlab_micro::check(&parsed, |e| problems.push(e.to_string()));
+        if !problems.is_empty() {
+            return Err(model.error(format!(
+                "micro cannot run this model ({} problems):\n  {}",
+                problems.len(),
+                problems.join("\n  ")
+            )));
+        }
+        let arena = vec![0u8; arena_bytes_required(&parsed).map_err(fail)?];
+        let loaded = LoadedTryBuilder {
+            model: bytes,
+            arena,
+            interpreter_builder: |bytes: &Vec<u8>, arena: &mut Vec<u8>| {
+                Interpreter::new(Model::parse(bytes)?, arena)
+            },
+        }
+        .try_build()
         .map_err(fail)?;
-        let interpreter = loaded.borrow_dependent();
-        let inputs = (0..interpreter.model().inputs().count())
-            .map(|i| {
-                interpreter
-                    .input_info(i)
-                    .map_err(fail)
-                    .and_then(|t| spec(model, &t))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let outputs = (0..interpreter.model().outputs().count())
-            .map(|i| {
-                interpreter
-                    .output_info(i)
-                    .map_err(fail)
-                    .and_then(|t| spec(model, &t))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let describe = |interpreter: &Interpreter<'_>| -> Result<(Vec<TensorSpec>, Vec<TensorSpec>)> {
+            let inputs = (0..interpreter.model().inputs().count())
+                .map(|i| interpreter.input_info(i).map_err(fail).and_then(|t| spec(model, &t)))
+                .collect::<Result<Vec<_>>>()?;
+            let outputs = (0..interpreter.model().outputs().count())
+                .map(|i| interpreter.output_info(i).map_err(fail).and_then(|t| spec(model, &t)))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((inputs, outputs))
+        };
+        let (inputs, outputs) = loaded.with_interpreter(|interpreter| describe(interpreter))?;
         let shapes = &options.input_shapes;
         shapes.check_names(inputs.iter().map(|s| s.name.as_str()))?;
         for input in &inputs {
             shapes.resolve(&input.name, Some(&input.shape))?;
         }
-        let staged = inputs
-            .iter()
-            .map(|s| vec![0u8; s.byte_size().unwrap_or(0)])
-            .collect();
         Ok(Box::new(MicroSession {
             loaded,
-            staged,
             inputs,
             outputs,
         }))
@@ -100,6 +104,13 @@ fn spec(model: &ModelFile, t: &TensorInfo<'_>) -> Result<TensorSpec> {
         ElemType::I32 => DType::Int32,
         ElemType::I64 => DType::Int64,
         ElemType::Bool => DType::Bool,
+        other => {
+            return Err(model.error(format!(
+                "graph input or output \"{}\" has type {}, which vlab cannot feed or read",
+                t.name,
+                other.name()
+            )));
+        }
     };
     if t.name.is_empty() {
         return Err(model.error("a graph input or output has no name"));
@@ -115,22 +126,9 @@ fn spec(model: &ModelFile, t: &TensorInfo<'_>) -> Result<TensorSpec> {
     })
 }
 
-/// Copies the staged inputs into the interpreter's arena.
-fn copy_inputs(
-    staged: &[Vec<u8>],
-    interpreter: &mut MicroInterpreter<'_>,
-) -> std::result::Result<(), vlab_micro::Error> {
-    for (index, bytes) in staged.iter().enumerate() {
-        interpreter.input_mut(index)?.copy_from_slice(bytes);
-    }
-    Ok(())
-}
-
 struct MicroSession {
+    /// Inputs live in the arena and keep their value across inferences.
     loaded: Loaded,
-    /// Inputs as last set: the interpreter may reuse input bytes during an
-    /// inference, so they are copied in before each one.
-    staged: Vec<Vec<u8>>,
     inputs: Vec<TensorSpec>,
     outputs: Vec<TensorSpec>,
 }
@@ -145,28 +143,25 @@ impl Session for MicroSession {
     }
 
     fn set_input(&mut self, index: usize, bytes: &[u8]) -> Result<()> {
-        let staged = self
-            .staged
-            .get_mut(index)
-            .ok_or_else(|| Error::runtime(format!("micro: no input {index}")))?;
-        if staged.len() != bytes.len() {
-            return Err(Error::runtime(format!(
-                "micro: input {index} takes {} bytes, got {}",
-                staged.len(),
-                bytes.len()
-            )));
-        }
-        staged.copy_from_slice(bytes);
-        Ok(())
+        self.loaded.with_interpreter_mut(|interpreter| {
+            let dest = interpreter
+                .input_mut(index)
+                .map_err(|_| Error::runtime(format!("micro: no input {index}")))?;
+            if dest.len() != bytes.len() {
+                return Err(Error::runtime(format!(
+                    "micro: input {index} takes {} bytes, got {}",
+                    dest.len(),
+                    bytes.len()
+                )));
+            }
+            dest.copy_from_slice(bytes);
+            Ok(())
+        })
     }
 
     fn run(&mut self) -> Result<()> {
-        let staged = &self.staged;
         self.loaded
-            .with_dependent_mut(|_, interpreter| {
-                copy_inputs(staged, interpreter)?;
-                interpreter.invoke(&mut ())
-            })
+            .with_interpreter_mut(|interpreter| interpreter.invoke(&mut ()))
             .map_err(|e| Error::runtime(format!("micro inference failed: {e}")))
     }
 
@@ -175,11 +170,9 @@ impl Session for MicroSession {
     }
 
     fn run_profiled(&mut self) -> Result<Vec<OperatorTime>> {
-        self.loaded.with_dependent_mut(|_, interpreter| {
-            let n = interpreter.model().operator_count();
+        self.loaded.with_interpreter_mut(|interpreter| {
+            let n = interpreter.operator_count();
             let mut ticks = vec![0u64; n];
-            copy_inputs(&self.staged, interpreter)
-                .map_err(|e| Error::runtime(format!("micro: {e}")))?;
             interpreter
                 .invoke(&mut Profiler::new(HostClock(Instant::now()), &mut ticks))
                 .map_err(|e| Error::runtime(format!("micro inference failed: {e}")))?;
@@ -206,8 +199,7 @@ impl Session for MicroSession {
             .ok_or_else(|| Error::runtime(format!("micro: no output {index}")))?;
         let bytes = self
             .loaded
-            .borrow_dependent()
-            .output(index)
+            .with_interpreter(|interpreter| interpreter.output(index))
             .map_err(|e| Error::runtime(format!("micro: {e}")))?;
         Ok(OutputTensor {
             shape: spec.shape.iter().map(|d| d.unwrap_or(0)).collect(),

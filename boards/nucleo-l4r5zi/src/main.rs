@@ -22,13 +22,12 @@ use vlab_firmware::Agent;
 /// Baud rate of the link (board.toml's `baud`).
 const BAUD: u32 = 115_200;
 
-// Model slot in RAM (filled over the link), tensor arena, input staging
+// Model slot in RAM (filled over the link), tensor arena (inputs included)
 // and the per-inference samples a run keeps; the core clock (HSI16 / 1 x 15
 // / 2) comes from board.toml.
 vlab_board_support::declare_firmware! {
     model_slot: 96 << 10,
     arena: 96 << 10,
-    inputs: 16 << 10,
     samples: 4 << 10,
 }
 

@@ -19,13 +19,12 @@ use cortex_m_semihosting::{debug, hio};
 use vlab_board_support::{SysTickClock, stack};
 use vlab_firmware::Agent;
 
-// Model slot (filled over the link), tensor arena, input staging and the
+// Model slot (filled over the link), tensor arena (inputs included) and the
 // per-inference samples a run keeps. board.toml places the flash slot in
 // QEMU's PSRAM, which QEMU's loader fills at launch (`--preload`).
 vlab_board_support::declare_firmware! {
     model_slot: 1 << 20,
     arena: 1 << 20,
-    inputs: 64 << 10,
     samples: 16 << 10,
 }
 

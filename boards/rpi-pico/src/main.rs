@@ -14,14 +14,13 @@ use cortex_m_rt::entry;
 use vlab_board_support::{RttLink, SysTickClock, serve_forever, stack};
 use vlab_firmware::Agent;
 
-// Model slot in RAM (filled over the link), tensor arena, input staging
+// Model slot in RAM (filled over the link), tensor arena (inputs included)
 // and the per-inference samples a run keeps: 137 KiB of the 256 KiB of
 // RAM, which leaves the agent's stack (68 KiB deep for the MLPerf Tiny
 // models, docs/performance.md) room to spare.
 vlab_board_support::declare_firmware! {
     model_slot: 64 << 10,
     arena: 64 << 10,
-    inputs: 8 << 10,
     samples: 1 << 10,
 }
 

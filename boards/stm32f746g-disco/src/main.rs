@@ -24,7 +24,7 @@ use vlab_firmware::Agent;
 /// Baud rate of the link (board.toml's `baud`).
 const BAUD: u32 = 115_200;
 
-// Model slot in RAM (filled over the link), tensor arena, input staging
+// Model slot in RAM (filled over the link), tensor arena (inputs included)
 // and the per-inference samples a run keeps: 216 KiB of the 320 KiB of
 // RAM, which leaves the agent's stack (68 KiB deep for the MLPerf Tiny
 // models, docs/performance.md) room to spare; the core clock (HSI16 / 8
@@ -32,7 +32,6 @@ const BAUD: u32 = 115_200;
 vlab_board_support::declare_firmware! {
     model_slot: 96 << 10,
     arena: 96 << 10,
-    inputs: 16 << 10,
     samples: 2 << 10,
 }
 

@@ -16,7 +16,6 @@
 /// vlab_board_support::declare_firmware! {
 ///     model_slot: 96 << 10,
 ///     arena: 96 << 10,
-///     inputs: 16 << 10,
 ///     samples: 4 << 10,
 /// }
 /// ```
@@ -29,7 +28,6 @@ macro_rules! declare_firmware {
     (
         model_slot: $model_slot:expr,
         arena: $arena:expr,
-        inputs: $inputs:expr,
         samples: $samples:expr $(,)?
     ) => {
         /// Core clock of the board, Hz (board.toml).
@@ -53,14 +51,13 @@ macro_rules! declare_firmware {
         };
 
         /// The agent's memory: the model slot filled over the link, the
-        /// tensor arena, input staging, per-inference samples, and the
+        /// tensor arena (which also holds the inputs), per-inference samples, and the
         /// flash model slot. Panics when called a second time.
         fn memory() -> $crate::__private::Memory<'static> {
             use $crate::__private::ConstStaticCell;
             static MODEL_SLOT: ConstStaticCell<[u8; $model_slot]> =
                 ConstStaticCell::new([0; $model_slot]);
             static ARENA: ConstStaticCell<[u8; $arena]> = ConstStaticCell::new([0; $arena]);
-            static INPUTS: ConstStaticCell<[u8; $inputs]> = ConstStaticCell::new([0; $inputs]);
             static SAMPLES: ConstStaticCell<[u32; $samples]> = ConstStaticCell::new([0; $samples]);
             // SAFETY: board.toml's flash slot is always mapped, outside the
             // image and not written while the firmware runs (the contract
@@ -76,7 +73,6 @@ macro_rules! declare_firmware {
                 model_slot: MODEL_SLOT.take(),
                 flash_slot,
                 arena: ARENA.take(),
-                inputs: INPUTS.take(),
                 samples: SAMPLES.take(),
             }
         }

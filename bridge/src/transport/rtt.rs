@@ -400,7 +400,6 @@ mod tests {
                 model_slot: leak(0u8, 128 << 10),
                 flash_slot: &[],
                 arena: leak(0u8, 64 << 10),
-                inputs: leak(0u8, 16 << 10),
                 samples: leak(0u32, 64),
             };
             let mut agent = Agent::new(info, HostClock(Instant::now()), memory);

@@ -52,8 +52,9 @@ impl<'a> Tail<'a> {
         self.taken
     }
 
-    /// `n` bytes off the end, zeroed; `None` when they do not fit.
-    pub fn bytes(&mut self, n: usize) -> Option<&'a mut [u8]> {
+    /// `n` bytes off the end, zeroed when `zero` (else as they were);
+    /// `None` when they do not fit.
+    pub fn bytes(&mut self, n: usize, zero: bool) -> Option<&'a mut [u8]> {
         let size = n.div_ceil(TAIL_ALIGN) * TAIL_ALIGN;
         let at = self.free.len().checked_sub(size)?;
         let free = core::mem::take(&mut self.free);
@@ -61,7 +62,9 @@ impl<'a> Tail<'a> {
         self.free = rest;
         self.taken += size;
         let chunk = &mut chunk[..n];
-        chunk.fill(0);
+        if zero {
+            chunk.fill(0);
+        }
         Some(chunk)
     }
 
@@ -84,7 +87,7 @@ impl<'a> Tail<'a> {
             // Nothing in the arena is ever dropped.
             assert!(!core::mem::needs_drop::<T>());
         };
-        let Some(chunk) = n.checked_mul(size_of::<T>()).and_then(|b| self.bytes(b)) else {
+        let Some(chunk) = n.checked_mul(size_of::<T>()).and_then(|b| self.bytes(b, false)) else {
             return Ok(None);
         };
         let ptr = chunk.as_mut_ptr().cast::<T>();

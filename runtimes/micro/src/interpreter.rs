@@ -42,8 +42,9 @@ pub struct Interpreter<'a> {
     activations: &'a mut [u8],
     vars: &'a mut [u8],
     resources: &'a [Resource<'a>],
-    /// Per subgraph: whether a CALL_ONCE has run it.
-    called: &'a mut [bool],
+    /// Subgraphs in the model; the first as many bytes of `vars` say, per
+    /// subgraph, whether a CALL_ONCE has run it.
+    subgraphs: usize,
     usage: ArenaUse,
 }
 
@@ -51,7 +52,7 @@ pub struct Interpreter<'a> {
 /// operator is prepared.
 fn table_bytes(model: &Model<'_>) -> Result<(usize, usize), Error> {
     let n = model.subgraph_count();
-    let mut bytes = tail_bytes::<Graph<'_>>(n) + tail_bytes::<GraphBuild<'_>>(n) + tail_bytes::<bool>(n);
+    let mut bytes = tail_bytes::<Graph<'_>>(n) + tail_bytes::<GraphBuild<'_>>(n);
     let mut handles = 0;
     for s in 0..n {
         let g = model.subgraph(s)?;
@@ -71,6 +72,19 @@ impl<'a> Interpreter<'a> {
     /// Fails on an unsupported tensor type, operator or option (naming it)
     /// or when the arena is too small (giving the size needed).
     pub fn new(model: Model<'a>, arena: &'a mut [u8]) -> Result<Self, Error> {
+        Self::prepare(model, arena, true)
+    }
+
+    /// [`Self::new`] over an arena this model was last prepared in, keeping
+    /// its state (variables and whether CALL_ONCE ran) and its inputs: for a
+    /// caller that cannot keep the interpreter between two uses of it, as
+    /// the firmware agent between two requests. Over another arena the
+    /// state and inputs are whatever bytes are there.
+    pub fn resume(model: Model<'a>, arena: &'a mut [u8]) -> Result<Self, Error> {
+        Self::prepare(model, arena, false)
+    }
+
+    fn prepare(model: Model<'a>, arena: &'a mut [u8], fresh: bool) -> Result<Self, Error> {
         let available = arena.len();
         let (tables, handles) = table_bytes(&model)?;
         let mut tail = Tail::new(arena);
@@ -86,7 +100,6 @@ impl<'a> Interpreter<'a> {
         let full = Error::Usage("the interpreter's tables did not fit");
         let frozen = tail.take(ns, |_| Graph::EMPTY).ok_or(full)?;
         let graphs = tail.take(ns, |_| GraphBuild::empty()).ok_or(full)?;
-        let called = tail.take(ns, |_| false).ok_or(full)?;
         let resources = tail.take(handles, |_| Resource::UNUSED).ok_or(full)?;
         for (s, graph) in graphs.iter_mut().enumerate() {
             let g = model.subgraph(s)?;
@@ -142,7 +155,7 @@ impl<'a> Interpreter<'a> {
             }
         }
         let resources = &mut resources[..resource_count];
-        let mut var_bytes = 0usize;
+        let mut var_bytes = ns.div_ceil(crate::plan::ALIGN) * crate::plan::ALIGN;
         let mut place = |len: usize| {
             let offset = var_bytes;
             var_bytes += len.div_ceil(crate::plan::ALIGN) * crate::plan::ALIGN;
@@ -159,7 +172,7 @@ impl<'a> Interpreter<'a> {
         for r in resources.iter_mut() {
             r.offset = place(r.len as usize).0;
         }
-        let vars = match tail.bytes(var_bytes) {
+        let vars = match tail.bytes(var_bytes, fresh) {
             Some(vars) => vars,
             None => {
                 short += var_bytes;
@@ -194,7 +207,7 @@ impl<'a> Interpreter<'a> {
             activations: &mut front[..activations],
             vars,
             resources,
-            called,
+            subgraphs: ns,
             usage,
         })
     }
@@ -261,6 +274,18 @@ impl<'a> Interpreter<'a> {
         }
     }
 
+    /// Where graph input `i` lives in the arena (bytes from its start): a
+    /// caller that prepares the model again with [`Self::resume`] may write
+    /// an input there directly.
+    pub fn input_range(&self, i: usize) -> Result<core::ops::Range<usize>, Error> {
+        arena_range(self.graph_tensor(self.model.inputs(), i)?.loc)
+    }
+
+    /// Where graph output `i` lives in the arena, when it is an activation.
+    pub fn output_range(&self, i: usize) -> Result<core::ops::Range<usize>, Error> {
+        arena_range(self.graph_tensor(self.model.outputs(), i)?.loc)
+    }
+
     /// The bytes of graph output `i` after [`Self::invoke`].
     pub fn output(&self, i: usize) -> Result<&[u8], Error> {
         let slot = self.graph_tensor(self.model.outputs(), i)?;
@@ -271,7 +296,6 @@ impl<'a> Interpreter<'a> {
     /// to its value at load, and lets CALL_ONCE initialise again.
     pub fn reset_state(&mut self) {
         self.vars.fill(0);
-        self.called.fill(false);
     }
 
     /// Runs subgraph 0 once, calling `hook` around each of its operators.
@@ -316,8 +340,9 @@ impl<'a> Interpreter<'a> {
                     }
                 }
                 Kernel::CALL_ONCE(p) => {
-                    if !self.called.get(p.init).copied().unwrap_or(true) {
-                        self.called[p.init] = true;
+                    let flag = self.vars.get_mut(..self.subgraphs).and_then(|f| f.get_mut(p.init));
+                    if let Some(flag @ 0) = flag {
+                        *flag = 1;
                         self.run(p.init, &mut (), depth + 1)?;
                     }
                 }
@@ -525,6 +550,14 @@ fn check_layout(s: usize, graph: &Graph<'_>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The arena bytes of an activation.
+fn arena_range(loc: Loc<'_>) -> Result<core::ops::Range<usize>, Error> {
+    match loc {
+        Loc::Arena { offset, len } => Ok(offset as usize..(offset + len) as usize),
+        _ => Err(Error::Usage("not an activation")),
+    }
 }
 
 /// The bytes at `loc`.

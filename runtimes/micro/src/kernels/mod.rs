@@ -188,7 +188,7 @@ impl<'a> PrepareCtx<'_, 'a> {
             return Ok(());
         };
         let bytes = self.output.bytes();
-        match tail.bytes(bytes) {
+        match tail.bytes(bytes, true) {
             Some(out) => {
                 fill(out)?;
                 self.folded = Some(out);
