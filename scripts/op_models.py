@@ -19,7 +19,7 @@ UNSUPPORTED = OUT.parent.parent / "models" / "unsupported"
 LARGE = OUT.parent.parent / "models"
 
 from tflite_builder import (ADD, AVERAGE_POOL_2D, CONCATENATION, FLOAT32, GELU, INT8, INT32, LOGISTIC,
-                            MAX_POOL_2D, MEAN, MUL, OPTIONS, PAD, RELU, RELU6, TANH, ModelBuilder)
+                            MAX_POOL_2D, MEAN, MUL, OPTIONS, CONV_2D, PAD, RELU, RELU6, TANH, ModelBuilder)
 
 def unary(name, opcode, dtype, in_q, out_q, shape=(1, 4, 4, 3)):
     m = ModelBuilder()
@@ -91,6 +91,28 @@ def concat(name, dtype, q):
     return name, m.finish(CONCATENATION, [a, c], [y], OPTIONS["concat"], options)
 
 
+def image_conv(name, size=96, channels=3, filters=8):
+    """A float32 image model the size of a small camera frame: one 3x3
+    CONV_2D, stride 2, RELU. Its input (110,592 B at 96x96x3) is larger
+    than any fixed staging buffer a board could afford."""
+    rng = np.random.default_rng(96)
+    m = ModelBuilder()
+    x = m.tensor("image", [1, size, size, channels], FLOAT32)
+    w = m.tensor("filter", [filters, 3, 3, channels], FLOAT32,
+                 data=rng.uniform(-0.5, 0.5, (filters, 3, 3, channels)).astype("<f4").tobytes())
+    bias = m.tensor("bias", [filters], FLOAT32, data=rng.uniform(-0.1, 0.1, filters).astype("<f4").tobytes())
+    y = m.tensor("features", [1, size // 2, size // 2, filters], FLOAT32)
+
+    def options(b):
+        b.StartObject(6)
+        b.PrependInt8Slot(0, 0, 0)  # SAME
+        b.PrependInt32Slot(1, 2, 0)
+        b.PrependInt32Slot(2, 2, 0)
+        b.PrependInt8Slot(3, 1, 0)  # RELU
+        return b.EndObject()
+    return name, m.finish(CONV_2D, [x, w, bias], [y], OPTIONS["conv"], options)
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     q = (0.05, 3)
@@ -112,6 +134,7 @@ def main():
         pad("pad_int8", INT8, q),
         pad("pad_f32", FLOAT32, None),
         concat("concat_int8", INT8, q),
+        image_conv("image_96x96x3_f32"),
     ]
     # One file per operator family in scripts/op_cases/, each with models().
     cases = pathlib.Path(__file__).resolve().parent / "op_cases"
@@ -125,7 +148,8 @@ def main():
         (OUT / f"{name}.tflite").write_bytes(data)
         print(f"op_models: {name}.tflite ({len(data)} bytes)")
     UNSUPPORTED.mkdir(parents=True, exist_ok=True)
-    for name, data in [unary("gelu_f32", GELU, FLOAT32, None, None)]:
+    # Three problems at once: two COMPLEX64 tensors and an operator vlab-micro lacks.
+    for name, data in [unary("gelu_f32", GELU, FLOAT32, None, None), unary("gelu_complex64", GELU, 8, None, None)]:
         (UNSUPPORTED / f"{name}.tflite").write_bytes(data)
         print(f"op_models: unsupported/{name}.tflite ({len(data)} bytes)")
     for name, data in [unary("large_arena_f32", RELU, FLOAT32, None, None, shape=(1, 512, 512, 2))]:

@@ -77,6 +77,8 @@ pub fn bench_on_board(
 struct HostView {
     inputs: Vec<TensorSpec>,
     outputs: Vec<TensorSpec>,
+    /// Arena bytes the board needs at least: activations and variables
+    /// (the interpreter's tables are smaller on a 32-bit core than here).
     arena_bytes: usize,
     operators: usize,
 }
@@ -89,9 +91,14 @@ fn host_view(model: &ModelFile, spec: &BenchmarkSpec) -> Result<HostView> {
         )));
     }
     let parsed = vlab_micro::Model::parse(model.bytes()).map_err(|e| model.error(e))?;
-    let arena_bytes = vlab_micro::arena_bytes_required(&parsed).map_err(|e| model.error(e))?;
-    let operators = parsed.operator_count();
+    // Loading checks every operator and lists every problem at once.
     let session = vlab_runtimes::engine("micro")?.load(model, &spec.load)?;
+    let mut arena = vec![0u8; vlab_micro::arena_bytes_required(&parsed).map_err(|e| model.error(e))?];
+    let usage = vlab_micro::Interpreter::new(parsed, &mut arena)
+        .map_err(|e| model.error(e))?
+        .arena_use();
+    let arena_bytes = usage.activations + usage.variables;
+    let operators = parsed.operator_count();
     Ok(HostView {
         inputs: session.inputs().to_vec(),
         outputs: session.outputs().to_vec(),
@@ -188,7 +195,7 @@ async fn bench(
     let model_len = model.bytes().len() as u64;
     if view.arena_bytes > id.arena_bytes as usize {
         return Err(model.error(format!(
-            "the model needs a {} B tensor arena; board {}'s firmware has {} B",
+            "the model needs a tensor arena of at least {} B; board {}'s firmware has {} B",
             view.arena_bytes, board.name, id.arena_bytes
         )));
     }

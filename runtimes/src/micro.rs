@@ -55,12 +55,15 @@ impl Engine for Micro {
         let parsed = Model::parse(&bytes).map_err(fail)?;
         let mut problems = Vec::new();
         vlab_micro::check(&parsed, |e| problems.push(e.to_string()));
-        if !problems.is_empty() {
-            return Err(model.error(format!(
-                "micro cannot run this model ({} problems):\n  {}",
-                problems.len(),
-                problems.join("\n  ")
-            )));
+        match problems.len() {
+            0 => {}
+            1 => return Err(model.error(format!("micro cannot run this model: {}", problems[0]))),
+            n => {
+                return Err(model.error(format!(
+                    "micro cannot run this model ({n} problems): {}",
+                    problems.join("; ")
+                )));
+            }
         }
         let arena = vec![0u8; arena_bytes_required(&parsed).map_err(fail)?];
         let loaded = LoadedTryBuilder {
