@@ -156,6 +156,8 @@ impl fmt::Display for Error {
     }
 }
 
+impl core::error::Error for Error {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

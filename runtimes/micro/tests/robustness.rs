@@ -132,3 +132,41 @@ fn hybrid_models_run_on_dequantised_weights() {
     let bytes = std::fs::read(path).unwrap();
     assert!(load_and_run(&bytes).is_ok());
 }
+
+#[test]
+fn check_lists_every_problem_and_names_unsupported_types() {
+    // Written by scripts/op_models.py: GELU on two COMPLEX64 tensors.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/models/unsupported/gelu_complex64.tflite");
+    let bytes = std::fs::read(path).unwrap();
+    let model = Model::parse(&bytes).expect("a valid model, though unsupported");
+    let mut problems = Vec::new();
+    assert_eq!(vlab_micro::check(&model, |e| problems.push(e.to_string())), 3);
+    assert_eq!(
+        problems,
+        [
+            "tensor 0 (\"x\") has type COMPLEX64, which vlab-micro does not support",
+            "tensor 1 (\"y\") has type COMPLEX64, which vlab-micro does not support",
+            "operator 0 (GELU): unsupported: operator not implemented",
+        ]
+    );
+    let mut arena = vec![0u8; 1 << 16];
+    let Err(err) = Interpreter::new(model, &mut arena) else {
+        panic!("COMPLEX64 accepted")
+    };
+    assert!(matches!(err, Error::UnsupportedType { tensor: 0, dtype: "COMPLEX64", .. }), "{err}");
+}
+
+#[test]
+fn a_supported_model_has_no_problems() {
+    for path in models() {
+        let bytes = std::fs::read(&path).unwrap();
+        let model = Model::parse(&bytes).unwrap();
+        let mut arena = vec![0u8; 8 << 20];
+        if Interpreter::new(model, &mut arena).is_ok() {
+            let mut problems = Vec::new();
+            vlab_micro::check(&model, |e| problems.push(e));
+            assert!(problems.is_empty(), "{path:?}: {problems:?}");
+        }
+    }
+}
