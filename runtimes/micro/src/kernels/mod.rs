@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod operators_macro;
+mod activations;
 mod control;
 mod conv;
 mod conv_int8;
@@ -15,6 +16,7 @@ mod quantize;
 mod registry;
 mod shape_ops;
 mod softmax;
+mod unary_math;
 mod variables;
 
 pub use registry::{IMPLEMENTED, Implemented, Kernel, eval, prepare};
