@@ -7,6 +7,16 @@ INT16, BOOL = 7, 6
 FLOOR, EXP, NEG, SIN, LOG, SQRT, RSQRT, LOGICAL_NOT, SQUARE = 8, 47, 59, 66, 73, 75, 76, 87, 92
 LEAKY_RELU, ABS, CEIL, COS, ELU, ROUND, HARD_SWISH = 98, 101, 104, 108, 111, 116, 117
 LEAKY_RELU_OPTIONS = 75
+INT32, INT64 = 2, 4
+RELU, RELU6, CAST, ZEROS_LIKE = 19, 21, 53, 93
+
+
+def cast(src, dst, shape=(3, 7)):
+    names = {FLOAT32: "f32", INT8: "int8", INT16: "int16", INT32: "int32"}
+    m = ModelBuilder()
+    x = m.tensor("x", list(shape), src)
+    y = m.tensor("y", list(shape), dst)
+    return f"cast_{names[src]}_to_{names[dst]}", m.finish(CAST, [x], [y])
 
 
 def unary(name, opcode, dtype, in_q=None, out_q=None, shape=(2, 3, 5), options_type=0, options=None):
@@ -51,4 +61,17 @@ def models():
         unary("hard_swish_narrow_int8", HARD_SWISH, INT8, (0.01, 20), (0.005, -3)),
         unary("elu_int8", ELU, INT8, (0.05, 10), (0.04, 30)),
     ]
+    out += [
+        unary("relu_int16", RELU, INT16, (0.001, 0), (0.0006, 0)),
+        unary("relu6_int16", RELU6, INT16, (0.0003, 0), (0.0003, 0)),
+        unary("relu6_zero_point_int16", RELU6, INT16, (0.0004, -1000), (0.0004, -1000)),
+        unary("zeros_like_f32", ZEROS_LIKE, FLOAT32),
+        unary("zeros_like_int8", ZEROS_LIKE, INT8, (0.1, 3), (0.1, 3)),
+        unary("zeros_like_int32", ZEROS_LIKE, INT32),
+        unary("zeros_like_int64", ZEROS_LIKE, INT64),
+    ]
+    for src, dst in [(INT8, FLOAT32), (INT8, INT32), (INT8, INT16), (INT16, INT8), (INT16, FLOAT32),
+                     (INT32, INT8), (INT32, INT16), (INT32, FLOAT32), (FLOAT32, INT32), (FLOAT32, INT8),
+                     (FLOAT32, INT16)]:
+        out.append(cast(src, dst))
     return out

@@ -3,8 +3,10 @@
 //! Micro's leaky_relu.cc, hard_swish.cc and elu.cc.
 
 use crate::error::Error;
+use crate::kernels::elementwise;
 use crate::kernels::{EvalCtx, Op, PrepareCtx, f32_at, put_f32};
 use crate::model::ElemType;
+use crate::opcode::Opcode;
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_pot};
 
 /// Checks the one input and output of an activation: same type and size.
@@ -300,6 +302,86 @@ impl Op for Elu {
         }
         for i in 0..n {
             y[i] = p.table[usize::from(x[i])] as u8;
+        }
+        Ok(())
+    }
+}
+
+/// A prepared RELU or RELU6: int16 here, float32 and int8 in
+/// [`elementwise::Unary`].
+#[derive(Clone, Copy, Debug)]
+pub enum ReluParams {
+    /// float32 or int8.
+    Other(elementwise::UnaryParams),
+    /// int16 RELU: input zero point, output zero point, multiplier, shift
+    /// and the output bounds.
+    Relu16(i32, i32, i32, i32, (i32, i32)),
+    /// int16 RELU6: clamp to the input's zero and six.
+    Relu6_16(i32, i32),
+}
+
+/// RELU and RELU6 of float32, int8 and int16.
+pub struct Relu;
+
+impl Op for Relu {
+    type Params<'a> = ReluParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<ReluParams, Error> {
+        let input = ctx.input(0)?;
+        if input.dtype != ElemType::I16 {
+            return elementwise::prepare_unary(ctx).map(ReluParams::Other);
+        }
+        check_unary(ctx, &[ElemType::I16], "int16")?;
+        let (Some(qi), Some(qo)) = (input.quant, ctx.output.quant) else {
+            return Err(ctx.invalid("int16 tensors without quantisation parameters"));
+        };
+        if ctx.op.opcode == Opcode::RELU6 {
+            let six = libm::roundf(6.0 / qi.scale) as i32;
+            let six = six.saturating_add(qi.zero_point).clamp(-32768, 32767);
+            return Ok(ReluParams::Relu6_16(qi.zero_point, six));
+        }
+        if qi.zero_point != 0 || qo.zero_point != 0 {
+            return Err(ctx.invalid("int16 RELU zero points must be 0"));
+        }
+        let (m, s) = quantize_multiplier(f64::from(qi.scale / qo.scale));
+        let min = qo
+            .zero_point
+            .saturating_add(libm::roundf(0.0 / qo.scale) as i32)
+            .max(-32768);
+        Ok(ReluParams::Relu16(
+            qi.zero_point,
+            qo.zero_point,
+            m,
+            s,
+            (min, 32767),
+        ))
+    }
+
+    fn eval(p: &ReluParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (f, bounds): (&dyn Fn(i32) -> i32, (i32, i32)) = match p {
+            ReluParams::Other(u) => {
+                return elementwise::eval_unary(u, ctx.inputs.get(0)?, ctx.outputs.get(0)?);
+            }
+            &ReluParams::Relu16(in_zp, out_zp, m, s, bounds) => (
+                &move |v: i32| {
+                    out_zp.wrapping_add(multiply_by_quantized_multiplier(
+                        v.wrapping_sub(in_zp),
+                        m,
+                        s,
+                    ))
+                },
+                bounds,
+            ),
+            &ReluParams::Relu6_16(zero, six) => (&|v: i32| v, (zero, six)),
+        };
+        let input = ctx.inputs.get(0)?;
+        let out = ctx.outputs.get(0)?;
+        let (x, y) = (input.data, out.data);
+        for i in 0..input.info.shape.elements() {
+            let v = i32::from(i16::from_le_bytes([x[2 * i], x[2 * i + 1]]));
+            // max then min, as TFLite Micro does (bounds may cross).
+            let r = f(v).max(bounds.0).min(bounds.1) as i16;
+            y[2 * i..2 * i + 2].copy_from_slice(&r.to_le_bytes());
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ operators! {
         ASSIGN_VARIABLE => variables::AssignVariable,
         AVERAGE_POOL_2D => pool::Pool,
         CALL_ONCE => control::CallOnce,
+        CAST => unary_math::Cast,
         CEIL => unary_math::Math,
         CONCATENATION => shape_ops::Concatenation,
         CONV_2D => conv::Conv2d,
@@ -43,8 +44,8 @@ operators! {
         PAD => shape_ops::Pad,
         QUANTIZE => quantize::Quantize,
         READ_VARIABLE => variables::ReadVariable,
-        RELU => elementwise::Unary,
-        RELU6 => elementwise::Unary,
+        RELU => activations::Relu,
+        RELU6 => activations::Relu,
         RESHAPE => shape_ops::Reshape,
         ROUND => unary_math::Math,
         RSQRT => unary_math::Math,
@@ -57,6 +58,7 @@ operators! {
         TANH => elementwise::Unary,
         VAR_HANDLE => variables::VarHandle,
         WHILE => control::While,
+        ZEROS_LIKE => unary_math::ZerosLike,
     }
     custom {
     }

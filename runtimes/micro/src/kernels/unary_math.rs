@@ -222,6 +222,119 @@ pub(crate) fn inv_sqrt_multiplier_exp(mut input: i32) -> (i32, i32) {
     (raw, -shift)
 }
 
+/// ZEROS_LIKE: float32, int8, int32 or int64 zeros of the input's shape.
+pub struct ZerosLike;
+
+impl Op for ZerosLike {
+    type Params<'a> = ();
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<(), Error> {
+        let input = ctx.input(0)?;
+        if ctx.input_count() != 1 || input.dtype != ctx.output.dtype {
+            return Err(ctx.invalid("one input of the output's type"));
+        }
+        if !matches!(
+            input.dtype,
+            ElemType::F32 | ElemType::I8 | ElemType::I32 | ElemType::I64
+        ) {
+            return Err(ctx.unsupported("types other than float32, int8, int32 or int64"));
+        }
+        if input.shape.elements() != ctx.output.shape.elements() {
+            return Err(ctx.invalid("output shape differs from the input's"));
+        }
+        Ok(())
+    }
+
+    fn eval(_: &(), ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        ctx.outputs.get(0)?.data.fill(0);
+        Ok(())
+    }
+}
+
+/// A prepared CAST: the two types.
+#[derive(Clone, Copy, Debug)]
+pub struct CastParams {
+    from: ElemType,
+    to: ElemType,
+}
+
+/// CAST between int8, int16, int32, float32 (and from bool), as TFLite
+/// Micro's cast.cc (a C++ `static_cast` per element).
+pub struct Cast;
+
+/// Reads element `i` of `b` as a wide value: integers exactly, floats as f64.
+#[derive(Clone, Copy)]
+enum Wide {
+    Int(i64),
+    Float(f32),
+}
+
+fn read_wide(t: ElemType, b: &[u8], i: usize) -> Wide {
+    match t {
+        ElemType::I8 => Wide::Int(i64::from(b[i] as i8)),
+        ElemType::Bool => Wide::Int(i64::from(b[i] != 0)),
+        ElemType::I16 => Wide::Int(i64::from(i16::from_le_bytes([b[2 * i], b[2 * i + 1]]))),
+        ElemType::I32 => Wide::Int(i64::from(crate::kernels::i32_at(b, i))),
+        _ => Wide::Float(f32_at(b, i)),
+    }
+}
+
+impl Op for Cast {
+    type Params<'a> = CastParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<CastParams, Error> {
+        let (input, out) = (ctx.input(0)?, ctx.output);
+        if ctx.input_count() != 1 || ctx.output_count() != 1 {
+            return Err(ctx.invalid("takes one input and one output"));
+        }
+        use ElemType::*;
+        if !matches!(input.dtype, I8 | I16 | I32 | F32 | Bool) {
+            return Err(
+                ctx.unsupported("input types other than int8, int16, int32, float32 or bool")
+            );
+        }
+        if !matches!(out.dtype, I8 | I16 | I32 | F32) {
+            return Err(ctx.unsupported("output types other than int8, int16, int32 or float32"));
+        }
+        if input.shape.elements() != out.shape.elements() {
+            return Err(ctx.invalid("output shape differs from the input's"));
+        }
+        Ok(CastParams {
+            from: input.dtype,
+            to: out.dtype,
+        })
+    }
+
+    fn eval(p: &CastParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let input = ctx.inputs.get(0)?;
+        let out = ctx.outputs.get(0)?;
+        let n = input.info.shape.elements();
+        let (x, y) = (input.data, out.data);
+        for i in 0..n {
+            let v = read_wide(p.from, x, i);
+            // Float to integer truncates toward zero; out of range it goes
+            // through int32 as the usual compilers do.
+            let int = match v {
+                Wide::Int(v) => v,
+                Wide::Float(f) => i64::from(f as i32),
+            };
+            match p.to {
+                ElemType::I8 => y[i] = int as i8 as u8,
+                ElemType::I16 => y[2 * i..2 * i + 2].copy_from_slice(&(int as i16).to_le_bytes()),
+                ElemType::I32 => y[4 * i..4 * i + 4].copy_from_slice(&(int as i32).to_le_bytes()),
+                _ => {
+                    let f = match v {
+                        Wide::Int(v) => v as f32,
+                        Wide::Float(f) => f,
+                    };
+                    put_f32(y, i, f);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
