@@ -9,6 +9,7 @@ LEAKY_RELU, ABS, CEIL, COS, ELU, ROUND, HARD_SWISH = 98, 101, 104, 108, 111, 116
 LEAKY_RELU_OPTIONS = 75
 INT32, INT64 = 2, 4
 RELU, RELU6, CAST, ZEROS_LIKE = 19, 21, 53, 93
+L2_NORMALIZATION, LOG_SOFTMAX = 11, 50
 
 
 def cast(src, dst, shape=(3, 7)):
@@ -65,6 +66,13 @@ def models():
         unary("relu_int16", RELU, INT16, (0.001, 0), (0.0006, 0)),
         unary("relu6_int16", RELU6, INT16, (0.0003, 0), (0.0003, 0)),
         unary("relu6_zero_point_int16", RELU6, INT16, (0.0004, -1000), (0.0004, -1000)),
+        unary("l2_normalization_f32", L2_NORMALIZATION, FLOAT32, shape=(3, 2, 7)),
+        unary("l2_normalization_int8", L2_NORMALIZATION, INT8, (0.05, -4), (1 / 128, 0), shape=(3, 2, 7)),
+        unary("l2_normalization_rank2_int8", L2_NORMALIZATION, INT8, (0.3, 11), (1 / 128, 0), shape=(4, 33)),
+        unary("log_softmax_f32", LOG_SOFTMAX, FLOAT32, shape=(3, 2, 7)),
+        unary("log_softmax_int8", LOG_SOFTMAX, INT8, (0.1, -3), (16 / 256, 127), shape=(3, 2, 7)),
+        unary("log_softmax_fine_scale_int8", LOG_SOFTMAX, INT8, (0.02, 5), (16 / 256, 127), shape=(4, 33)),
+        unary("log_softmax_coarse_scale_int8", LOG_SOFTMAX, INT8, (0.5, 0), (16 / 256, 127), shape=(2, 9)),
         unary("zeros_like_f32", ZEROS_LIKE, FLOAT32),
         unary("zeros_like_int8", ZEROS_LIKE, INT8, (0.1, 3), (0.1, 3)),
         unary("zeros_like_int32", ZEROS_LIKE, INT32),

@@ -11,6 +11,7 @@ mod conv;
 mod conv_int8;
 mod elementwise;
 mod fully_connected;
+mod normalization;
 mod pool;
 mod quantize;
 mod registry;

@@ -8,8 +8,8 @@ use crate::error::Error;
 use crate::opcode::Opcode;
 
 use super::{
-    activations, control, conv, elementwise, fully_connected, pool, quantize, shape_ops, softmax,
-    unary_math, variables,
+    activations, control, conv, elementwise, fully_connected, normalization, pool, quantize,
+    shape_ops, softmax, unary_math, variables,
 };
 
 operators! {
@@ -32,8 +32,10 @@ operators! {
         FULLY_CONNECTED => fully_connected::FullyConnected,
         HARD_SWISH => activations::HardSwish,
         IF => control::If,
+        L2_NORMALIZATION => normalization::L2Norm,
         LEAKY_RELU => activations::LeakyRelu,
         LOG => unary_math::Math,
+        LOG_SOFTMAX => normalization::LogSoftmax,
         LOGICAL_NOT => unary_math::Math,
         LOGISTIC => elementwise::Unary,
         MAX_POOL_2D => pool::Pool,
