@@ -10,6 +10,7 @@ LEAKY_RELU_OPTIONS = 75
 INT32, INT64 = 2, 4
 RELU, RELU6, CAST, ZEROS_LIKE = 19, 21, 53, 93
 L2_NORMALIZATION, LOG_SOFTMAX = 11, 50
+QUANTIZE, DEQUANTIZE, UINT8 = 114, 6, 3
 
 
 def cast(src, dst, shape=(3, 7)):
@@ -20,10 +21,11 @@ def cast(src, dst, shape=(3, 7)):
     return f"cast_{names[src]}_to_{names[dst]}", m.finish(CAST, [x], [y])
 
 
-def unary(name, opcode, dtype, in_q=None, out_q=None, shape=(2, 3, 5), options_type=0, options=None):
+def unary(name, opcode, dtype, in_q=None, out_q=None, shape=(2, 3, 5), options_type=0, options=None,
+          out_dtype=None):
     m = ModelBuilder()
     x = m.tensor("x", list(shape), dtype, in_q)
-    y = m.tensor("y", list(shape), dtype, out_q)
+    y = m.tensor("y", list(shape), dtype if out_dtype is None else out_dtype, out_q)
     return name, m.finish(opcode, [x], [y], options_type, options)
 
 
@@ -82,4 +84,22 @@ def models():
                      (INT32, INT8), (INT32, INT16), (INT32, FLOAT32), (FLOAT32, INT32), (FLOAT32, INT8),
                      (FLOAT32, INT16)]:
         out.append(cast(src, dst))
+    names = {FLOAT32: "f32", INT8: "int8", INT16: "int16", INT32: "int32", UINT8: "uint8"}
+    for src, dst, qi, qo in [
+        (FLOAT32, INT16, None, (0.0001, 0)),
+        (FLOAT32, INT16, None, (0.00005, 300)),
+        (INT16, INT8, (0.0003, 0), (0.008, -5)),
+        (INT16, INT16, (0.0003, 0), (0.0007, 0)),
+        (INT16, INT32, (0.001, 0), (0.0003, 7)),
+        (INT8, INT16, (0.05, 3), (0.0002, 0)),
+        (INT8, INT32, (0.05, -9), (0.0013, 2)),
+        (INT8, UINT8, (0.05, -3), (0.05, 125)),
+        (INT32, INT8, (1e-9, 0), (0.05, 4)),
+        (INT32, INT16, (1e-7, 0), (0.01, 0)),
+    ]:
+        name = f"quantize_{names[src]}_to_{names[dst]}" + ("_zero_point" if qo[1] == 300 else "")
+        out.append(unary(name, QUANTIZE, src, qi, qo, shape=(3, 11), out_dtype=dst))
+    out.append(unary("dequantize_int16", DEQUANTIZE, INT16, (0.0004, 0), None, shape=(3, 11), out_dtype=FLOAT32))
+    out.append(unary("dequantize_zero_point_int16", DEQUANTIZE, INT16, (0.0004, -77), None, shape=(3, 11),
+                     out_dtype=FLOAT32))
     return out
