@@ -11,6 +11,7 @@ INT32, INT64 = 2, 4
 RELU, RELU6, CAST, ZEROS_LIKE = 19, 21, 53, 93
 L2_NORMALIZATION, LOG_SOFTMAX = 11, 50
 QUANTIZE, DEQUANTIZE, UINT8 = 114, 6, 3
+SOFTMAX, SOFTMAX_OPTIONS = 25, 9
 
 
 def cast(src, dst, shape=(3, 7)):
@@ -102,4 +103,18 @@ def models():
     out.append(unary("dequantize_int16", DEQUANTIZE, INT16, (0.0004, 0), None, shape=(3, 11), out_dtype=FLOAT32))
     out.append(unary("dequantize_zero_point_int16", DEQUANTIZE, INT16, (0.0004, -77), None, shape=(3, 11),
                      out_dtype=FLOAT32))
+    def beta(value):
+        def options(b):
+            b.StartObject(1)
+            b.PrependFloat32Slot(0, value, 0.0)
+            return b.EndObject()
+        return options
+    out += [
+        unary("softmax_int16", SOFTMAX, INT16, (0.0005, 0), (1 / 32768, 0), shape=(3, 2, 7),
+              options_type=SOFTMAX_OPTIONS, options=beta(1.0)),
+        unary("softmax_beta_int16", SOFTMAX, INT16, (0.0002, 0), (1 / 32768, 0), shape=(4, 33),
+              options_type=SOFTMAX_OPTIONS, options=beta(0.7)),
+        unary("softmax_int8_to_int16", SOFTMAX, INT8, (0.1, -3), (1 / 65536, -32768), shape=(3, 2, 7),
+              options_type=SOFTMAX_OPTIONS, options=beta(1.0), out_dtype=INT16),
+    ]
     return out

@@ -312,3 +312,209 @@ mod tests {
         }
     }
 }
+
+/// TFLite's `LUTPopulateInt16` for float transforms: 513 entries, the
+/// last for the slope of the 512th.
+fn lut_populate_i16(
+    input_scale: f32,
+    input_zp: i32,
+    out_scale: f32,
+    out_zp: i32,
+    f: fn(f32) -> f32,
+    k: usize,
+) -> i16 {
+    let input_min = input_scale * (-32768 - input_zp) as f32;
+    let input_max = input_scale * (32767 - input_zp) as f32;
+    let output_min = out_scale * (-32768 - out_zp) as f32;
+    let output_max = out_scale * (32767 - out_zp) as f32;
+    const STEPS: usize = 512;
+    let step = (input_max - input_min) / STEPS as f32;
+    let half_step = step / 2.0;
+    let inv = 65536.0f32 / (output_max - output_min);
+    let clamp = |v: f32| v.clamp(-32768.0, 32767.0) as i16;
+    if k == STEPS {
+        return clamp(libm::roundf(f(input_max) * inv));
+    }
+    let at = input_min + k as f32 * step;
+    let val = f(at);
+    let val_mid = f(at + half_step);
+    let val_next = f(input_min + (k + 1) as f32 * step);
+    let sample = libm::roundf(val * inv);
+    let interp = libm::roundf((val_next * inv + libm::roundf(val * inv)) / 2.0);
+    let mid = libm::roundf(val_mid * inv);
+    let bias = libm::roundf((interp - mid) / 2.0);
+    clamp(sample - bias)
+}
+
+/// TFLite's 513-entry int16 `LUTLookup` with interpolation.
+fn lut_lookup_i16(value: i16, lut: &[i16]) -> i16 {
+    let index = (256 + (i32::from(value) >> 7)) as usize;
+    let offset = i32::from(value & 0x7f);
+    let base = lut[index];
+    let slope = i32::from(lut[index + 1].wrapping_sub(base));
+    let delta = (slope * offset + 64) >> 7;
+    (i32::from(base) + delta) as i16
+}
+
+/// The int16 (or int8 to int16) part of a prepared SOFTMAX.
+#[derive(Clone, Copy, Debug)]
+pub enum SoftmaxParams<'a> {
+    /// float32, or int8 to int8.
+    Other(super::softmax::SoftmaxParams),
+    /// int8 to int16: input multiplier, left shift, diff_min.
+    Int8To16(i32, i32, i32),
+    /// int16: input multiplier, shift, exp table, 1 / (1 + x) table.
+    Int16(i32, i32, &'a [i16], &'a [i16]),
+}
+
+/// SOFTMAX: float32 and int8 in `softmax.rs`; int16, and int8 to int16, here.
+pub struct Softmax;
+
+impl Op for Softmax {
+    type Params<'a> = SoftmaxParams<'a>;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<SoftmaxParams<'a>, Error> {
+        let (input, out) = (ctx.input(0)?, ctx.output);
+        if out.dtype != ElemType::I16 {
+            return <super::softmax::Softmax as Op>::prepare(ctx).map(SoftmaxParams::Other);
+        }
+        if ctx.input_count() != 1 || input.shape != out.shape || input.shape.rank() == 0 {
+            return Err(ctx.invalid("output shape must equal the input shape"));
+        }
+        let (Some(qi), Some(qo)) = (input.quant, out.quant) else {
+            return Err(ctx.invalid("quantised tensors without quantisation parameters"));
+        };
+        let beta = ctx.op.options()?.map_or(Ok(1.0), |o| o.f32(0, 1.0))?;
+        match input.dtype {
+            ElemType::I8 => {
+                if qo.zero_point != -32768 || (qo.scale - 1.0 / 65536.0).abs() > 0.001 / 65536.0 {
+                    return Err(
+                        ctx.unsupported("int16 output quantisation other than 1/65536, -32768")
+                    );
+                }
+                let real = (f64::from(beta) * f64::from(qi.scale) * f64::from(1i32 << 26))
+                    .min(f64::from(i32::MAX));
+                let (m, left) = quantize_multiplier(real);
+                if !(0..31).contains(&left) {
+                    return Err(
+                        ctx.unsupported("input scale too small or too large for int8 softmax")
+                    );
+                }
+                let radius = 31.0 * (1i64 << 26) as f64 / (1i64 << left) as f64;
+                Ok(SoftmaxParams::Int8To16(
+                    m,
+                    left,
+                    -(libm::floor(radius) as i32),
+                ))
+            }
+            ElemType::I16 => {
+                if qi.zero_point != 0 || qo.zero_point != 0 {
+                    return Err(ctx.invalid("int16 softmax zero points must be 0"));
+                }
+                if (qo.scale - 1.0 / 32768.0).abs() > 0.001 / 32768.0 {
+                    return Err(ctx.unsupported("int16 output scale other than 1/32768"));
+                }
+                let (m, s) =
+                    quantize_multiplier(f64::from(qi.scale) * f64::from(beta) / (10.0 / 65535.0));
+                let range = 65535.0f32;
+                let exp = ctx.persist(513, |k| {
+                    lut_populate_i16(10.0 / range, 32767, 2.0 / range, 0, libm::expf, k)
+                })?;
+                let recip = ctx.persist(513, |k| {
+                    lut_populate_i16(1.0 / range, -32768, 2.0 / range, 0, |v| 1.0 / (1.0 + v), k)
+                })?;
+                Ok(SoftmaxParams::Int16(m, s, exp, recip))
+            }
+            _ => Err(ctx.unsupported("int16 output from an input other than int8 or int16")),
+        }
+    }
+
+    fn eval(p: &SoftmaxParams<'_>, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        if let SoftmaxParams::Other(q) = p {
+            return <super::softmax::Softmax as Op>::eval(q, ctx);
+        }
+        let input = ctx.inputs.get(0)?;
+        let out = ctx.outputs.get(0)?;
+        let dims = input.info.shape.dims();
+        let depth = dims[dims.len() - 1];
+        if depth == 0 {
+            return Ok(());
+        }
+        let rows = input.info.shape.elements() / depth;
+        let (x, y) = (input.data, out.data);
+        let put =
+            |y: &mut [u8], i: usize, v: i16| y[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
+        match *p {
+            SoftmaxParams::Int8To16(m, left, diff_min) => {
+                let rescaled = |d: i32| Fixed::<5>(multiply_by_quantized_multiplier(d, m, left));
+                for r in 0..rows {
+                    let base = r * depth;
+                    let value = |c: usize| i32::from(x[base + c] as i8);
+                    let max = (0..depth).map(value).fold(-128, i32::max);
+                    let mut sum = Fixed::<12>(0);
+                    for c in 0..depth {
+                        let d = value(c) - max;
+                        if d >= diff_min {
+                            sum = sum.plus(exp_on_negative_values(rescaled(d)).rescale::<12>());
+                        }
+                    }
+                    let (scale, bits_over_unit) = crate::quant::reciprocal(sum.0, 12);
+                    let exponent = bits_over_unit + 31 - 16;
+                    for c in 0..depth {
+                        let d = value(c) - max;
+                        let v = if d >= diff_min {
+                            let product: Fixed<0> =
+                                Fixed::<0>(scale).times(exp_on_negative_values(rescaled(d)));
+                            (rounding_divide_by_pot(product.0, exponent) - 32768)
+                                .clamp(-32768, 32767)
+                        } else {
+                            -32768
+                        };
+                        put(y, base + c, v as i16);
+                    }
+                }
+            }
+            SoftmaxParams::Int16(m, s, exp, recip) => {
+                if exp.len() != 513 || recip.len() != 513 {
+                    return Err(Error::Usage("SOFTMAX lookup tables missing"));
+                }
+                for r in 0..rows {
+                    let base = r * depth;
+                    let value = |c: usize| {
+                        i32::from(i16::from_le_bytes([
+                            x[2 * (base + c)],
+                            x[2 * (base + c) + 1],
+                        ]))
+                    };
+                    let max = (0..depth).map(value).fold(-32768, i32::max);
+                    let mut sum = 0i32;
+                    for c in 0..depth {
+                        let scaled = multiply_by_quantized_multiplier(value(c) - max, m, s);
+                        let sym = scaled.wrapping_add(32767).clamp(-32768, 32767) as i16;
+                        let e = lut_lookup_i16(sym, exp);
+                        put(y, base + c, e);
+                        sum = sum.wrapping_add(i32::from(e));
+                    }
+                    let headroom_plus_one = (sum as u32).leading_zeros() as i32;
+                    let shifted = (((i64::from(sum) << (headroom_plus_one - 1).clamp(0, 62))
+                        + (1 << 13))
+                        >> 14) as i32;
+                    let sym = shifted
+                        .wrapping_add(-((1 << 15) + (1 << 16)))
+                        .clamp(-32768, 32767) as i16;
+                    let reciprocal = i64::from(lut_lookup_i16(sym, recip));
+                    let right_shift = (31 - headroom_plus_one).clamp(1, 62);
+                    let round = 1i64 << (right_shift - 1);
+                    for c in 0..depth {
+                        let i = base + c;
+                        let e = i64::from(i16::from_le_bytes([y[2 * i], y[2 * i + 1]]));
+                        let v = ((e * reciprocal + round) >> right_shift) as i32;
+                        put(y, i, v.clamp(0, 32767) as i16);
+                    }
+                }
+            }
+            SoftmaxParams::Other(_) => {}
+        }
+        Ok(())
+    }
+}

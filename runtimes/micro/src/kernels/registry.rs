@@ -53,7 +53,7 @@ operators! {
         RSQRT => unary_math::Math,
         SHAPE => shape_ops::ShapeOf,
         SIN => unary_math::Math,
-        SOFTMAX => softmax::Softmax,
+        SOFTMAX => normalization::Softmax,
         SQRT => unary_math::Math,
         SQUARE => unary_math::Math,
         STRIDED_SLICE => shape_ops::StridedSlice,
