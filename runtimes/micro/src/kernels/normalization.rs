@@ -30,11 +30,7 @@ fn check(ctx: &PrepareCtx<'_, '_>) -> Result<(ElemType, usize, usize), Error> {
     }
     let dims = input.shape.dims();
     let depth = *dims.last().ok_or(ctx.invalid("scalar input"))?;
-    let outer = if depth == 0 {
-        0
-    } else {
-        input.shape.elements() / depth
-    };
+    let outer = input.shape.elements().checked_div(depth).unwrap_or(0);
     Ok((input.dtype, outer, depth))
 }
 
