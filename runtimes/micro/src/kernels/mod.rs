@@ -5,16 +5,19 @@
 
 #[macro_use]
 mod operators_macro;
+mod activations;
 mod control;
 mod conv;
 mod conv_int8;
 mod elementwise;
 mod fully_connected;
+mod normalization;
 mod pool;
 mod quantize;
 mod registry;
 mod shape_ops;
 mod softmax;
+mod unary_math;
 mod variables;
 
 pub use registry::{IMPLEMENTED, Implemented, Kernel, eval, prepare};

@@ -1,5 +1,6 @@
-//! QUANTIZE (float32 to int8/uint8, and int8 requantisation) and DEQUANTIZE
-//! (int8/uint8 to float32), following TFLite's reference kernels.
+//! QUANTIZE (float32 to int8/uint8/int16, and the int8/uint8/int16/int32
+//! requantisations TFLite Micro takes) and DEQUANTIZE (int8/uint8/int16 to
+//! float32), following TFLite's reference kernels.
 
 use crate::error::Error;
 use crate::kernels::{EvalCtx, Input, Op, Output, PrepareCtx, f32_at, put_f32};
@@ -19,6 +20,8 @@ fn range(dtype: ElemType) -> Option<(i32, i32)> {
     match dtype {
         ElemType::I8 => Some((-128, 127)),
         ElemType::U8 => Some((0, 255)),
+        ElemType::I16 => Some((-32768, 32767)),
+        ElemType::I32 => Some((i32::MIN, i32::MAX)),
         _ => None,
     }
 }
@@ -26,23 +29,27 @@ fn range(dtype: ElemType) -> Option<(i32, i32)> {
 /// Checks a QUANTIZE.
 pub fn prepare_quantize(ctx: &PrepareCtx<'_, '_>) -> Result<QuantizeParams, Error> {
     let (input, out) = (ctx.input(0)?, ctx.output);
-    let r = range(out.dtype).ok_or(ctx.unsupported("output type other than int8 or uint8"))?;
+    let r = range(out.dtype)
+        .ok_or(ctx.unsupported("output type other than int8, uint8, int16 or int32"))?;
     let q = out
         .quant
         .ok_or(ctx.invalid("output without quantisation parameters"))?;
     if input.shape.elements() != out.shape.elements() {
         return Err(ctx.invalid("output size must equal the input size"));
     }
-    let requantize = match input.dtype {
-        ElemType::F32 => None,
-        ElemType::I8 | ElemType::U8 => {
+    use ElemType::*;
+    let requantize = match (input.dtype, out.dtype) {
+        (F32, I8 | U8 | I16) => None,
+        (I8, I8 | U8 | I16 | I32) | (U8, I8 | U8) | (I16, I8 | I16 | I32) | (I32, I8 | I16) => {
             let qi = input
                 .quant
                 .ok_or(ctx.invalid("input without quantisation parameters"))?;
             let (m, s) = quantize_multiplier(f64::from(qi.scale) / f64::from(q.scale));
             Some((qi.zero_point, m, s))
         }
-        _ => return Err(ctx.unsupported("input type other than float32, int8 or uint8")),
+        _ => return Err(ctx.unsupported(
+            "type pair other than float32 to int8/uint8/int16, or int8/uint8/int16/int32 requantisation",
+        )),
     };
     Ok(QuantizeParams {
         out: q,
@@ -53,31 +60,50 @@ pub fn prepare_quantize(ctx: &PrepareCtx<'_, '_>) -> Result<QuantizeParams, Erro
 
 /// QUANTIZE.
 pub fn eval_quantize(p: &QuantizeParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
-    let signed_in = input.info.dtype == ElemType::I8;
+    let (from, to) = (input.info.dtype, out.info.dtype);
     for i in 0..input.info.shape.elements() {
         let v = match p.requantize {
             None => (libm::roundf(f32_at(input.data, i) / p.out.scale) as i32)
                 .saturating_add(p.out.zero_point),
-            Some((in_zp, m, s)) => {
-                let x = if signed_in {
-                    i32::from(input.data[i] as i8)
-                } else {
-                    i32::from(input.data[i])
-                };
-                multiply_by_quantized_multiplier(x.wrapping_sub(in_zp), m, s)
-                    .wrapping_add(p.out.zero_point)
-            }
+            Some((in_zp, m, s)) => multiply_by_quantized_multiplier(
+                int_at(from, input.data, i).wrapping_sub(in_zp),
+                m,
+                s,
+            )
+            .wrapping_add(p.out.zero_point),
         };
-        out.data[i] = v.clamp(p.range.0, p.range.1) as u8;
+        put_int(to, out.data, i, v.clamp(p.range.0, p.range.1));
     }
     Ok(())
+}
+
+/// Integer element `i` of an int8, uint8, int16 or int32 tensor.
+fn int_at(dtype: ElemType, b: &[u8], i: usize) -> i32 {
+    match dtype {
+        ElemType::I8 => i32::from(b[i] as i8),
+        ElemType::I16 => i32::from(i16::from_le_bytes([b[2 * i], b[2 * i + 1]])),
+        ElemType::I32 => crate::kernels::i32_at(b, i),
+        _ => i32::from(b[i]),
+    }
+}
+
+/// Stores `v` (already in range) as element `i` of an int8, uint8, int16
+/// or int32 tensor.
+fn put_int(dtype: ElemType, b: &mut [u8], i: usize, v: i32) {
+    match dtype {
+        ElemType::I16 => b[2 * i..2 * i + 2].copy_from_slice(&(v as i16).to_le_bytes()),
+        ElemType::I32 => b[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes()),
+        _ => b[i] = v as u8,
+    }
 }
 
 /// Checks a DEQUANTIZE.
 pub fn prepare_dequantize(ctx: &PrepareCtx<'_, '_>) -> Result<QParams, Error> {
     let (input, out) = (ctx.input(0)?, ctx.output);
-    if out.dtype != ElemType::F32 || range(input.dtype).is_none() {
-        return Err(ctx.unsupported("types other than int8 or uint8 to float32"));
+    if out.dtype != ElemType::F32
+        || !matches!(input.dtype, ElemType::I8 | ElemType::U8 | ElemType::I16)
+    {
+        return Err(ctx.unsupported("types other than int8, uint8 or int16 to float32"));
     }
     if input.shape.elements() != out.shape.elements() {
         return Err(ctx.invalid("output size must equal the input size"));
@@ -95,17 +121,14 @@ pub fn eval_dequantize(q: &QParams, input: Input<'_>, out: Output<'_>) -> Result
 
 /// Dequantizes int8 or uint8 `data` into float32 bytes `out`.
 fn dequantize(q: &QParams, dtype: ElemType, data: &[u8], out: &mut [u8]) {
-    let signed = dtype == ElemType::I8;
-    for (i, &b) in data.iter().enumerate().take(out.len() / 4) {
-        let v = if signed {
-            i32::from(b as i8)
-        } else {
-            i32::from(b)
-        };
+    let width = if dtype == ElemType::I16 { 2 } else { 1 };
+    let n = (data.len() / width).min(out.len() / 4);
+    for i in 0..n {
+        let v = int_at(dtype, data, i);
         put_f32(
             out,
             i,
-            (f64::from(q.scale) * f64::from(v - q.zero_point)) as f32,
+            (f64::from(q.scale) * f64::from(v.wrapping_sub(q.zero_point))) as f32,
         );
     }
 }
