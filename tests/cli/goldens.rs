@@ -94,7 +94,7 @@ fn micro_engine_matches_tflite_micro_goldens() {
                 let (g, w) = (&got[at..at + n], &want[at..at + n]);
                 if dtype == "float32" {
                     for (i, (g, w)) in floats(g).iter().zip(floats(w)).enumerate() {
-                        if (g - w).abs() > 1e-5 * w.abs() + 1e-7 {
+                        if !floats_agree(*g, w) {
                             failures.push(format!(
                                 "{name}: float output {}: micro {g}, TFLite Micro {w}",
                                 at / 4 + i
@@ -117,4 +117,13 @@ fn micro_engine_matches_tflite_micro_goldens() {
         assert_eq!(report["nb_infernece"], entry["samples"]);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Whether a float output agrees with TFLite Micro's: within 1e-5 relative
+/// (plus 1e-7 absolute), NaN where it is NaN, the same infinity.
+fn floats_agree(got: f32, want: f32) -> bool {
+    if want.is_nan() || got.is_nan() {
+        return want.is_nan() && got.is_nan();
+    }
+    got == want || (got - want).abs() <= 1e-5 * want.abs() + 1e-7
 }

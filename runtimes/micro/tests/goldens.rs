@@ -116,7 +116,7 @@ fn every_golden_matches_tflite_micro() {
                     bad_floats += floats(g)
                         .iter()
                         .zip(floats(w))
-                        .filter(|&(g, w)| (g - w).abs() > 1e-5 * w.abs() + 1e-7)
+                        .filter(|&(g, w)| !floats_agree(*g, w))
                         .count();
                 } else {
                     bad_bytes += g.iter().zip(w).filter(|(g, w)| g != w).count();
@@ -137,4 +137,13 @@ fn every_golden_matches_tflite_micro() {
     }
     assert!(ran > 0, "no golden model found");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Whether a float output agrees with TFLite Micro's: within 1e-5 relative
+/// (plus 1e-7 absolute), NaN where it is NaN, the same infinity.
+fn floats_agree(got: f32, want: f32) -> bool {
+    if want.is_nan() || got.is_nan() {
+        return want.is_nan() && got.is_nan();
+    }
+    got == want || (got - want).abs() <= 1e-5 * want.abs() + 1e-7
 }

@@ -63,6 +63,8 @@ pub struct Output<'x> {
 
 /// Where preparation reads tensor descriptions from.
 #[derive(Clone, Copy)]
+// One value per operator, at prepare time only: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Tensors<'c, 'a> {
     /// The interpreter's table of the subgraph.
     Slots(&'c [Slot<'a>]),

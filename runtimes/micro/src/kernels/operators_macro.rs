@@ -10,8 +10,15 @@ macro_rules! operators {
         builtin { $($name:ident => $op:ty,)* }
         custom { $($custom:ident => $cop:ty,)* }
     ) => {
-        /// A prepared operator: its parameters, by operator.
-        #[allow(non_camel_case_types, missing_docs)]
+        /// A prepared operator: its parameters, by operator. Variants are
+        /// named as the schema names the operators; the enum lives in the
+        /// arena's tables, where boxing a large variant is not possible.
+        #[allow(
+            non_camel_case_types,
+            missing_docs,
+            clippy::upper_case_acronyms,
+            clippy::large_enum_variant
+        )]
         #[derive(Clone, Copy)]
         pub enum Kernel<'a> {
             $($name(<$op as Op>::Params<'a>),)*
