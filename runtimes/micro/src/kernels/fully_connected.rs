@@ -26,8 +26,9 @@ pub struct FcParams {
 
 /// Checks a fully connected layer.
 pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<FcParams, Error> {
+    // The weights may be a tensor computed by the graph (as in attention
+    // blocks), not only a constant: TFLite Micro takes both.
     let (input, filter, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
-    ctx.constant(1)?;
     let o = ctx.options()?;
     if o.u8(1, 0)? != 0 {
         return Err(ctx.unsupported("shuffled weights format"));
