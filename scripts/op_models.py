@@ -19,7 +19,7 @@ UNSUPPORTED = OUT.parent.parent / "models" / "unsupported"
 LARGE = OUT.parent.parent / "models"
 
 from tflite_builder import (ADD, AVERAGE_POOL_2D, CONCATENATION, FLOAT32, GELU, INT8, INT32, LOGISTIC,
-                            MAX_POOL_2D, MEAN, MUL, OPTIONS, CONV_2D, PAD, RELU, RELU6, TANH, ModelBuilder)
+                            MAX_POOL_2D, MEAN, MUL, OPTIONS, CONV_2D, FULLY_CONNECTED, PAD, RELU, RELU6, TANH, ModelBuilder)
 
 def unary(name, opcode, dtype, in_q, out_q, shape=(1, 4, 4, 3)):
     m = ModelBuilder()
@@ -113,6 +113,20 @@ def image_conv(name, size=96, channels=3, filters=8):
     return name, m.finish(CONV_2D, [x, w, bias], [y], OPTIONS["conv"], options)
 
 
+def fc_weights_input(name):
+    """FULLY_CONNECTED whose weights are a graph input, not a constant."""
+    m = ModelBuilder()
+    x = m.tensor("x", [2, 5], FLOAT32)
+    w = m.tensor("w", [3, 5], FLOAT32)
+    y = m.tensor("y", [2, 3], FLOAT32)
+
+    def options(b):
+        b.StartObject(4)
+        b.PrependInt8Slot(0, 0, 0)
+        return b.EndObject()
+    return name, m.finish(FULLY_CONNECTED, [x, w], [y], OPTIONS["fc"], options)
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     q = (0.05, 3)
@@ -135,6 +149,7 @@ def main():
         pad("pad_f32", FLOAT32, None),
         concat("concat_int8", INT8, q),
         image_conv("image_96x96x3_f32"),
+        fc_weights_input("fully_connected_weights_input_f32"),
     ]
     # One file per operator family in scripts/op_cases/, each with models().
     cases = pathlib.Path(__file__).resolve().parent / "op_cases"

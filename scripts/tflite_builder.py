@@ -7,10 +7,10 @@ operator case files in scripts/op_cases/.
 import flatbuffers
 
 FLOAT32, INT32, INT8 = 0, 2, 9
-ADD, AVERAGE_POOL_2D, CONCATENATION, CONV_2D, LOGISTIC, MAX_POOL_2D, MUL = 0, 1, 2, 3, 14, 17, 18
+ADD, AVERAGE_POOL_2D, CONCATENATION, CONV_2D, FULLY_CONNECTED, LOGISTIC, MAX_POOL_2D, MUL = 0, 1, 2, 3, 9, 14, 17, 18
 RELU, RELU6, TANH, PAD, MEAN = 19, 21, 28, 34, 40
 GELU = 150
-OPTIONS = {"conv": 1, "pool": 5, "concat": 10, "add": 11, "mul": 21, "pad": 22, "reducer": 27}
+OPTIONS = {"conv": 1, "pool": 5, "fc": 8, "concat": 10, "add": 11, "mul": 21, "pad": 22, "reducer": 27}
 
 
 class ModelBuilder:
