@@ -93,7 +93,8 @@ fn host_view(model: &ModelFile, spec: &BenchmarkSpec) -> Result<HostView> {
     let parsed = vlab_micro::Model::parse(model.bytes()).map_err(|e| model.error(e))?;
     // Loading checks every operator and lists every problem at once.
     let session = vlab_runtimes::engine("micro")?.load(model, &spec.load)?;
-    let mut arena = vec![0u8; vlab_micro::arena_bytes_required(&parsed).map_err(|e| model.error(e))?];
+    let mut arena =
+        vec![0u8; vlab_micro::arena_bytes_required(&parsed).map_err(|e| model.error(e))?];
     let usage = vlab_micro::Interpreter::new(parsed, &mut arena)
         .map_err(|e| model.error(e))?
         .arena_use();
@@ -246,12 +247,17 @@ async fn bench(
             observer.phase(Phase::Measure, source.count());
             while source.next_sample(&mut buffers)? {
                 session.send_inputs(&buffers).await?;
-                let is_first = ticks.is_empty();
-                if is_first {
+                if ticks.is_empty() {
                     first = session.run(0, 1, true, false).await?.max_ticks;
+                    if warmup > 0 {
+                        session.run(warmup, 0, false, false).await?;
+                    }
+                    // The samples are one stream from the model's state at
+                    // load, as on the host: asking for the model again
+                    // resets it (a stateless model does not notice).
+                    session.has_model(model.bytes()).await?;
                 }
-                let w = if is_first { warmup } else { 0 };
-                let summary = session.run(w, 1, true, spec.per_layer && is_first).await?;
+                let summary = session.run(0, 1, true, false).await?;
                 ticks.extend(session.read_samples(1).await?);
                 profiled.get_or_insert(summary);
                 for index in 0..view.outputs.len() {
@@ -264,7 +270,13 @@ async fn bench(
             }
             raw.flush()
                 .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
-            let summary = profiled.ok_or_else(|| Error::input("the dataset has no samples"))?;
+            let mut summary = profiled.ok_or_else(|| Error::input("the dataset has no samples"))?;
+            if spec.per_layer {
+                // After the stream, so that the profiled inference does not
+                // advance a stateful model's state between two samples.
+                let layers = session.run(0, 0, false, true).await?;
+                summary.stack_used = summary.stack_used.max(layers.stack_used);
+            }
             (first, ticks, summary, written)
         };
     let measured_wall_ns = elapsed_ns(wall_start);

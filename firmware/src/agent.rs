@@ -386,7 +386,9 @@ impl<'a, C: TickClock> Agent<'a, C> {
         let (Ok(inputs), Ok(outputs)) = (inputs, outputs) else {
             return Err(fail(
                 ErrorCode::ModelRejected,
-                format_args!("more than {MAX_TENSORS} graph inputs or outputs, or a constant input"),
+                format_args!(
+                    "more than {MAX_TENSORS} graph inputs or outputs, or a constant input"
+                ),
             ));
         };
         self.prepared = Some(Prepared {
@@ -598,7 +600,11 @@ impl<'a, C: TickClock> Agent<'a, C> {
 
 /// Parses `model` and prepares an interpreter over `arena`: afresh, or
 /// resumed ([`Interpreter::resume`]).
-fn prepare<'m>(model: &'m [u8], arena: &'m mut [u8], fresh: bool) -> Result<Interpreter<'m>, Failure> {
+fn prepare<'m>(
+    model: &'m [u8],
+    arena: &'m mut [u8],
+    fresh: bool,
+) -> Result<Interpreter<'m>, Failure> {
     let model =
         Model::parse(model).map_err(|e| fail(ErrorCode::ModelRejected, format_args!("{e}")))?;
     let prepared = if fresh {
@@ -607,9 +613,16 @@ fn prepare<'m>(model: &'m [u8], arena: &'m mut [u8], fresh: bool) -> Result<Inte
         Interpreter::resume(model, arena)
     };
     prepared.map_err(|e| match e {
-        vlab_micro::Error::ArenaTooSmall { needed, available, exact } => fail(
+        vlab_micro::Error::ArenaTooSmall {
+            needed,
+            available,
+            exact,
+        } => fail(
             ErrorCode::ArenaTooSmall,
-            format_args!("arena {}{needed} B > {available} B", if exact { "" } else { ">= " }),
+            format_args!(
+                "arena {}{needed} B > {available} B",
+                if exact { "" } else { ">= " }
+            ),
         ),
         e => fail(ErrorCode::ModelRejected, format_args!("{e}")),
     })

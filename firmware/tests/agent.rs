@@ -115,11 +115,8 @@ fn arena_used(model: &[u8]) -> u32 {
 
 #[test]
 fn runs_mlperf_kws_and_matches_tflite_micro() {
-    let (mut slot, mut arena, mut samples) = (
-        vec![0u8; 1 << 17],
-        vec![0u8; 1 << 16],
-        vec![0u32; 100],
-    );
+    let (mut slot, mut arena, mut samples) =
+        (vec![0u8; 1 << 17], vec![0u8; 1 << 16], vec![0u32; 100]);
     let mem = Memory {
         model_slot: &mut slot,
         flash_slot: &[],
@@ -256,11 +253,7 @@ fn runs_mlperf_kws_and_matches_tflite_micro() {
 
 #[test]
 fn refuses_what_does_not_fit_and_keeps_serving() {
-    let (mut slot, mut arena, mut samples) = (
-        vec![0u8; 60_000],
-        vec![0u8; 1000],
-        vec![0u32; 4],
-    );
+    let (mut slot, mut arena, mut samples) = (vec![0u8; 60_000], vec![0u8; 1000], vec![0u32; 4]);
     let mem = Memory {
         model_slot: &mut slot,
         flash_slot: &[],
@@ -354,11 +347,7 @@ fn a_bad_frame_gets_an_error_frame_and_the_agent_keeps_serving() {
         read: 0,
         outgoing: std::vec::Vec::new(),
     };
-    let (mut slot, mut arena, mut samples) = (
-        vec![0u8; 1024],
-        vec![0u8; 1024],
-        vec![0u32; 4],
-    );
+    let (mut slot, mut arena, mut samples) = (vec![0u8; 1024], vec![0u8; 1024], vec![0u32; 4]);
     let mem = Memory {
         model_slot: &mut slot,
         flash_slot: &[],
@@ -394,11 +383,7 @@ fn a_model_in_the_flash_slot_is_used_without_an_upload() {
     let model = shared("kws_ref_model.tflite");
     let mut flash = model.clone();
     flash.resize(model.len() + 1000, 0xff); // erased flash after the model
-    let (mut slot, mut arena, mut samples) = (
-        vec![0u8; 16],
-        vec![0u8; 1 << 16],
-        vec![0u32; 4],
-    );
+    let (mut slot, mut arena, mut samples) = (vec![0u8; 16], vec![0u8; 1 << 16], vec![0u32; 4]);
     let mem = Memory {
         model_slot: &mut slot,
         flash_slot: &flash,

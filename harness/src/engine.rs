@@ -67,6 +67,13 @@ pub trait Session {
         false
     }
 
+    /// Sets the model's state (variables kept across inferences, as a
+    /// streaming model has) back to its value at load. The harness calls it
+    /// before a TYPE2 dataset, so the samples are one stream from the start.
+    fn reset_state(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// Runs one inference timing every operator, in execution order.
     fn run_profiled(&mut self) -> Result<Vec<OperatorTime>> {
         Err(Error::input("this engine cannot time individual operators"))

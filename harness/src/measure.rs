@@ -296,6 +296,9 @@ pub fn measure(
             observer.step();
         }
     } else {
+        // The first inference and the warmups ran on the first sample: the
+        // dataset is one stream from the model's state at load.
+        session.reset_state()?;
         while source.next_sample(&mut buffers)? {
             set_inputs(session.as_mut(), &buffers)?;
             samples_ns.push(timed_run(session.as_mut())?);

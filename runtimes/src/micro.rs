@@ -75,15 +75,26 @@ impl Engine for Micro {
         }
         .try_build()
         .map_err(fail)?;
-        let describe = |interpreter: &Interpreter<'_>| -> Result<(Vec<TensorSpec>, Vec<TensorSpec>)> {
-            let inputs = (0..interpreter.model().inputs().count())
-                .map(|i| interpreter.input_info(i).map_err(fail).and_then(|t| spec(model, &t)))
-                .collect::<Result<Vec<_>>>()?;
-            let outputs = (0..interpreter.model().outputs().count())
-                .map(|i| interpreter.output_info(i).map_err(fail).and_then(|t| spec(model, &t)))
-                .collect::<Result<Vec<_>>>()?;
-            Ok((inputs, outputs))
-        };
+        let describe =
+            |interpreter: &Interpreter<'_>| -> Result<(Vec<TensorSpec>, Vec<TensorSpec>)> {
+                let inputs = (0..interpreter.model().inputs().count())
+                    .map(|i| {
+                        interpreter
+                            .input_info(i)
+                            .map_err(fail)
+                            .and_then(|t| spec(model, &t))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let outputs = (0..interpreter.model().outputs().count())
+                    .map(|i| {
+                        interpreter
+                            .output_info(i)
+                            .map_err(fail)
+                            .and_then(|t| spec(model, &t))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((inputs, outputs))
+            };
         let (inputs, outputs) = loaded.with_interpreter(|interpreter| describe(interpreter))?;
         let shapes = &options.input_shapes;
         shapes.check_names(inputs.iter().map(|s| s.name.as_str()))?;
@@ -170,6 +181,12 @@ impl Session for MicroSession {
 
     fn profiles_operators(&self) -> bool {
         true
+    }
+
+    fn reset_state(&mut self) -> Result<()> {
+        self.loaded
+            .with_interpreter_mut(|interpreter| interpreter.reset_state());
+        Ok(())
     }
 
     fn run_profiled(&mut self) -> Result<Vec<OperatorTime>> {

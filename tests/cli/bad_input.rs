@@ -371,7 +371,11 @@ fn every_problem_of_a_model_micro_cannot_run_is_listed_at_once() {
     // scripts/op_models.py: GELU (not implemented) on COMPLEX64 tensors.
     let model = crate::support::root().join("tests/models/unsupported/gelu_complex64.tflite");
     let out = tempfile::tempdir().unwrap();
-    let msg = bench_fails(out.path(), &["--engine", "micro", "--model", path(&model)], 2);
+    let msg = bench_fails(
+        out.path(),
+        &["--engine", "micro", "--model", path(&model)],
+        2,
+    );
     for want in [
         "3 problems",
         "tensor 0 (\"x\") has type COMPLEX64, which vlab-micro does not support",

@@ -96,7 +96,9 @@ fn keyword_spotting_runs_on_the_board_with_per_layer_timing() {
             .all(|l| l["median_ns"].as_f64().unwrap() > 0.0)
     );
     let device = &full["device"];
-    assert_eq!(device["arena_used_bytes"], 16000);
+    // 16,000 B of activations plus the interpreter's tables, which live in
+    // the arena too (docs/micro.md).
+    assert_eq!(device["arena_used_bytes"], 25248);
     assert!(device["stack_used_bytes"].as_u64().unwrap() > 0);
     assert_eq!(device["model_uploaded"], true);
     let log = std::fs::read_to_string(dir.path().join("user.log")).unwrap();
@@ -173,7 +175,8 @@ fn image_classification_runs_on_the_board() {
         ],
     );
     assert_eq!(contract["nb_infernece"], 3);
-    assert_eq!(full["device"]["arena_used_bytes"], 49152);
+    // 49,152 B of activations plus the interpreter's tables.
+    assert_eq!(full["device"]["arena_used_bytes"], 59696);
 }
 
 /// Seeded float inputs in [-1, 1) for a dataset file.

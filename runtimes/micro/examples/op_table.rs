@@ -43,7 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // operator -> tested input types; operator -> models (not single-operator ones) using it
     let mut tested: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     let mut in_models: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let models = manifest["models"].as_object().ok_or("manifest without models")?;
+    let models = manifest["models"]
+        .as_object()
+        .ok_or("manifest without models")?;
     for name in models.keys() {
         let Some(path) = find(&root, name) else {
             continue;
@@ -86,7 +88,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let types = tested.get(op);
         let cells = TYPES
             .iter()
-            .map(|t| if types.is_some_and(|s| s.contains(t)) { "yes" } else { "" })
+            .map(|t| {
+                if types.is_some_and(|s| s.contains(t)) {
+                    "yes"
+                } else {
+                    ""
+                }
+            })
             .collect::<Vec<_>>();
         let users = in_models.get(op).map_or(0, |m| m.len());
         println!("| {op} | {} | {users} |", cells.join(" | "));

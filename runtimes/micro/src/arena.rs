@@ -87,7 +87,10 @@ impl<'a> Tail<'a> {
             // Nothing in the arena is ever dropped.
             assert!(!core::mem::needs_drop::<T>());
         };
-        let Some(chunk) = n.checked_mul(size_of::<T>()).and_then(|b| self.bytes(b, false)) else {
+        let Some(chunk) = n
+            .checked_mul(size_of::<T>())
+            .and_then(|b| self.bytes(b, false))
+        else {
             return Ok(None);
         };
         let ptr = chunk.as_mut_ptr().cast::<T>();

@@ -155,7 +155,9 @@ impl<'a> Interpreter<'a> {
             }
         }
         let resources = &mut resources[..resource_count];
-        let mut var_bytes = ns.div_ceil(crate::plan::ALIGN) * crate::plan::ALIGN;
+        // CALL_ONCE's flags, one byte per subgraph, when there are callees.
+        let flags = if ns > 1 { ns } else { 0 };
+        let mut var_bytes = flags.div_ceil(crate::plan::ALIGN) * crate::plan::ALIGN;
         let mut place = |len: usize| {
             let offset = var_bytes;
             var_bytes += len.div_ceil(crate::plan::ALIGN) * crate::plan::ALIGN;
@@ -340,7 +342,10 @@ impl<'a> Interpreter<'a> {
                     }
                 }
                 Kernel::CALL_ONCE(p) => {
-                    let flag = self.vars.get_mut(..self.subgraphs).and_then(|f| f.get_mut(p.init));
+                    let flag = self
+                        .vars
+                        .get_mut(..self.subgraphs)
+                        .and_then(|f| f.get_mut(p.init));
                     if let Some(flag @ 0) = flag {
                         *flag = 1;
                         self.run(p.init, &mut (), depth + 1)?;

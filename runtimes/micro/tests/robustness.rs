@@ -141,7 +141,10 @@ fn check_lists_every_problem_and_names_unsupported_types() {
     let bytes = std::fs::read(path).unwrap();
     let model = Model::parse(&bytes).expect("a valid model, though unsupported");
     let mut problems = Vec::new();
-    assert_eq!(vlab_micro::check(&model, |e| problems.push(e.to_string())), 3);
+    assert_eq!(
+        vlab_micro::check(&model, |e| problems.push(e.to_string())),
+        3
+    );
     assert_eq!(
         problems,
         [
@@ -154,7 +157,17 @@ fn check_lists_every_problem_and_names_unsupported_types() {
     let Err(err) = Interpreter::new(model, &mut arena) else {
         panic!("COMPLEX64 accepted")
     };
-    assert!(matches!(err, Error::UnsupportedType { tensor: 0, dtype: "COMPLEX64", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::UnsupportedType {
+                tensor: 0,
+                dtype: "COMPLEX64",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
