@@ -50,6 +50,7 @@ wanted = [
     # Real models, named <origin>_<file> (several packages ship an alexa.tflite).
     ("pymicro_wakeword-2.5.0-*.whl", "pymicro_wakeword/models/hey_jarvis.tflite", None, "microwakeword_hey_jarvis.tflite"),
     ("pymicro_wakeword-2.5.0-*.whl", "pymicro_wakeword/models/okay_nabu.tflite", None, "microwakeword_okay_nabu.tflite"),
+    ("pyopen_wakeword-1.1.0-*.whl", "pyopen_wakeword/models/alexa.tflite", None, "openwakeword_alexa.tflite"),
     ("pyopen_wakeword-1.1.0-*.whl", "pyopen_wakeword/models/embedding_model.tflite", None, "openwakeword_embedding_model.tflite"),
     ("pyopen_wakeword-1.1.0-*.whl", "pyopen_wakeword/models/hey_jarvis.tflite", None, "openwakeword_hey_jarvis.tflite"),
     ("pyopen_wakeword-1.1.0-*.whl", "pyopen_wakeword/models/okay_nabu.tflite", None, "openwakeword_okay_nabu.tflite"),

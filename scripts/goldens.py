@@ -64,6 +64,7 @@ MAX_INPUT_BYTES = 512 * 1024
 PENDING_MICRO = {
     "microwakeword_hey_jarvis.tflite",
     "microwakeword_okay_nabu.tflite",
+    "openwakeword_alexa.tflite",
     "openwakeword_embedding_model.tflite",
     "openwakeword_hey_jarvis.tflite",
     "openwakeword_okay_nabu.tflite",
