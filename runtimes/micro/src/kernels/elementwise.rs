@@ -1,4 +1,4 @@
-//! Element-wise operators: ADD and MUL with broadcasting, RELU, RELU6,
+//! Element-wise operators: ADD, SUB and MUL with broadcasting, RELU, RELU6,
 //! LOGISTIC and TANH, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
@@ -22,6 +22,7 @@ struct Operand {
 #[derive(Clone, Copy, Debug)]
 pub struct BinaryParams {
     mul: bool,
+    sub: bool,
     act: Range,
     a: Operand,
     b: Operand,
@@ -47,6 +48,7 @@ pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
     let act = ctx.activation(ctx.op.options()?.map_or(Ok(0), |o| o.u8(0, 0))?)?;
     let mut p = BinaryParams {
         mul,
+        sub: ctx.op.opcode == Opcode::SUB,
         act,
         a: Operand::default(),
         b: Operand::default(),
@@ -80,7 +82,7 @@ pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
 }
 
 /// Element strides of `input` when broadcast to `out` (0 along broadcast axes).
-fn broadcast_strides(input: &Shape, out: &Shape) -> Option<[usize; MAX_RANK]> {
+pub(crate) fn broadcast_strides(input: &Shape, out: &Shape) -> Option<[usize; MAX_RANK]> {
     let (ir, or) = (input.rank(), out.rank());
     if ir > or {
         return None;
@@ -105,7 +107,12 @@ fn broadcast_strides(input: &Shape, out: &Shape) -> Option<[usize; MAX_RANK]> {
 }
 
 /// Calls `f(output index, a index, b index)` for every output element.
-fn for_each_broadcast(a: &Shape, b: &Shape, out: &Shape, mut f: impl FnMut(usize, usize, usize)) {
+pub(crate) fn for_each_broadcast(
+    a: &Shape,
+    b: &Shape,
+    out: &Shape,
+    mut f: impl FnMut(usize, usize, usize),
+) {
     if a == out && b == out {
         (0..out.elements()).for_each(|i| f(i, i, i));
         return;
@@ -146,7 +153,16 @@ pub fn eval_binary(
             put_f32(
                 out.data,
                 o,
-                clamp_f32(if p.mul { x * y } else { x + y }, p.act.float),
+                clamp_f32(
+                    if p.mul {
+                        x * y
+                    } else if p.sub {
+                        x - y
+                    } else {
+                        x + y
+                    },
+                    p.act.float,
+                ),
             );
         });
         return Ok(());
@@ -167,7 +183,12 @@ pub fn eval_binary(
                 p.b.multiplier,
                 p.b.shift,
             );
-            multiply_by_quantized_multiplier(sx.wrapping_add(sy), p.out.multiplier, p.out.shift)
+            let raw = if p.sub {
+                sx.wrapping_sub(sy)
+            } else {
+                sx.wrapping_add(sy)
+            };
+            multiply_by_quantized_multiplier(raw, p.out.multiplier, p.out.shift)
         };
         out.data[o] = v.wrapping_add(p.out.offset).clamp(p.act.int.0, p.act.int.1) as i8 as u8;
     });
@@ -317,7 +338,7 @@ pub fn eval_unary(p: &UnaryParams, input: Input<'_>, out: Output<'_>) -> Result<
     Ok(())
 }
 
-/// ADD and MUL.
+/// ADD, SUB and MUL.
 pub struct Binary;
 
 impl Op for Binary {

@@ -8,7 +8,8 @@ use crate::error::Error;
 use crate::opcode::Opcode;
 
 use super::{
-    control, conv, elementwise, fully_connected, pool, quantize, shape_ops, softmax, variables,
+    binary_ops, control, conv, elementwise, fully_connected, pool, quantize, shape_ops, softmax,
+    variables,
 };
 
 operators! {
@@ -24,8 +25,10 @@ operators! {
         FULLY_CONNECTED => fully_connected::FullyConnected,
         IF => control::If,
         LOGISTIC => elementwise::Unary,
+        MAXIMUM => binary_ops::MaxMin,
         MAX_POOL_2D => pool::Pool,
         MEAN => shape_ops::Mean,
+        MINIMUM => binary_ops::MaxMin,
         MUL => elementwise::Binary,
         PACK => shape_ops::Pack,
         PAD => shape_ops::Pad,
@@ -37,6 +40,7 @@ operators! {
         SHAPE => shape_ops::ShapeOf,
         SOFTMAX => softmax::Softmax,
         STRIDED_SLICE => shape_ops::StridedSlice,
+        SUB => elementwise::Binary,
         TANH => elementwise::Unary,
         VAR_HANDLE => variables::VarHandle,
         WHILE => control::While,

@@ -1,0 +1,50 @@
+"""Binary operators: SUB (int8 requantisation, broadcasting, fused
+activation), MAXIMUM and MINIMUM (every type TFLite Micro takes)."""
+from tflite_builder import FLOAT32, INT8, INT32, ModelBuilder
+
+INT16, INT64 = 7, 4
+SUB, MAXIMUM, MINIMUM = 41, 55, 57
+SUB_OPTIONS, MAXMIN_OPTIONS = 28, 39
+
+
+def _binary(name, opcode, dtype, qa, qb, qo, shape_a, shape_b, shape_o, opt_type, options):
+    m = ModelBuilder()
+    a = m.tensor("a", shape_a, dtype, qa)
+    b = m.tensor("b", shape_b, dtype, qb)
+    y = m.tensor("y", shape_o, dtype, qo)
+    return name, m.finish(opcode, [a, b], [y], opt_type, options)
+
+
+def _act(code):
+    def options(b):
+        b.StartObject(2)
+        b.PrependInt8Slot(0, code, 0)
+        return b.EndObject()
+    return options
+
+
+def _empty(b):
+    b.StartObject(0)
+    return b.EndObject()
+
+
+def models():
+    out = []
+    shape = [1, 3, 5, 3]
+    for act, tag in ((0, "none"), (1, "relu")):
+        out.append(_binary(f"sub_broadcast_{tag}_float32", SUB, FLOAT32, None, None, None,
+                           shape, [5, 1], shape, SUB_OPTIONS, _act(act)))
+        out.append(_binary(f"sub_broadcast_{tag}_int8", SUB, INT8, (0.013, -7), (0.021, 11), (0.027, 3),
+                           shape, [5, 1], shape, SUB_OPTIONS, _act(act)))
+    out.append(_binary("sub_same_relu6_int8", SUB, INT8, (0.05, 2), (0.031, -20), (0.022, -100),
+                       shape, shape, shape, SUB_OPTIONS, _act(3)))
+    out.append(_binary("sub_same_relun1to1_float32", SUB, FLOAT32, None, None, None,
+                       shape, shape, shape, SUB_OPTIONS, _act(2)))
+    for opcode, op in ((MAXIMUM, "maximum"), (MINIMUM, "minimum")):
+        for dtype, tag, q in ((FLOAT32, "float32", None), (INT8, "int8", (0.02, -3)),
+                              (INT16, "int16", None), (INT32, "int32", None), (INT64, "int64", None)):
+            out.append(_binary(f"{op}_broadcast_{tag}", opcode, dtype, q, q, q,
+                               [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], MAXMIN_OPTIONS, _empty))
+            out.append(_binary(f"{op}_same_{tag}", opcode, dtype, q, q, q,
+                               [3, 7], [3, 7], [3, 7], MAXMIN_OPTIONS, _empty))
+    return out
