@@ -2,7 +2,7 @@
 activation), MAXIMUM and MINIMUM (every type TFLite Micro takes)."""
 from tflite_builder import FLOAT32, INT8, INT32, ModelBuilder
 
-INT16, INT64 = 7, 4
+INT16, INT64, BOOL = 7, 4, 6
 SUB, MAXIMUM, MINIMUM = 41, 55, 57
 SUB_OPTIONS, MAXMIN_OPTIONS = 28, 39
 
@@ -47,4 +47,18 @@ def models():
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], MAXMIN_OPTIONS, _empty))
             out.append(_binary(f"{op}_same_{tag}", opcode, dtype, q, q, q,
                                [3, 7], [3, 7], [3, 7], MAXMIN_OPTIONS, _empty))
+    # Comparisons: bool output; int8 sides rescaled to one scale by TFLM.
+    for opcode, op in ((71, "equal"), (72, "not_equal"), (61, "greater"), (62, "greater_equal"),
+                       (58, "less"), (63, "less_equal")):
+        types = [(FLOAT32, "float32", None, None), (INT8, "int8", (0.02, -3), (0.035, 9)),
+                 (INT32, "int32", None, None), (INT64, "int64", None, None)]
+        if op in ("equal", "not_equal"):
+            # Equal scales, so equality is hit on random int8 inputs.
+            types.append((INT8, "samescale_int8", (0.02, -3), (0.02, -3)))
+        for dtype, tag, qa, qb in types:
+            m = ModelBuilder()
+            a = m.tensor("a", [2, 3, 1, 5], dtype, qa)
+            b = m.tensor("b", [4, 1], dtype, qb)
+            y = m.tensor("y", [2, 3, 4, 5], BOOL)
+            out.append((f"{op}_broadcast_{tag}", m.finish(opcode, [a, b], [y])))
     return out

@@ -1,11 +1,12 @@
-//! Binary operators beyond ADD, SUB and MUL: MAXIMUM and MINIMUM with
-//! broadcasting, following TFLite Micro's reference kernels.
+//! Binary operators beyond ADD, SUB and MUL: MAXIMUM, MINIMUM and the
+//! comparisons, with broadcasting, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
 use crate::kernels::elementwise::{broadcast_strides, for_each_broadcast};
 use crate::kernels::{EvalCtx, Op, PrepareCtx};
 use crate::model::ElemType;
 use crate::opcode::Opcode;
+use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
 
 /// A prepared MAXIMUM or MINIMUM.
 #[derive(Clone, Copy, Debug)]
@@ -70,6 +71,116 @@ impl Op for MaxMin {
             ElemType::I16 => run!(i16, 2),
             ElemType::I32 => run!(i32, 4),
             _ => run!(i64, 8),
+        }
+        Ok(())
+    }
+}
+
+/// A prepared comparison: its opcode, input type and, for int8, the
+/// rescaling of each side (offset, multiplier, shift).
+#[derive(Clone, Copy, Debug)]
+pub struct CompareParams {
+    op: Opcode,
+    dtype: ElemType,
+    a: (i32, i32, i32),
+    b: (i32, i32, i32),
+}
+
+/// EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS and LESS_EQUAL: a bool
+/// output; int8 sides are rescaled to a common scale first, as TFLite does.
+pub struct Compare;
+
+/// TFLite's left shift of int8 comparison operands before rescaling.
+const COMPARE_LEFT_SHIFT: u32 = 8;
+
+impl Op for Compare {
+    type Params<'a> = CompareParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<CompareParams, Error> {
+        let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+        let op = ctx.op.opcode;
+        if a.dtype != b.dtype || out.dtype != ElemType::Bool {
+            return Err(ctx.invalid("inputs must have one type and the output must be bool"));
+        }
+        let equality = matches!(op, Opcode::EQUAL | Opcode::NOT_EQUAL);
+        if !(matches!(
+            a.dtype,
+            ElemType::F32 | ElemType::I8 | ElemType::I32 | ElemType::I64
+        ) || (equality && a.dtype == ElemType::Bool))
+        {
+            return Err(ctx.unsupported(
+                "types other than float32, int8, int32, int64 (and bool for EQUAL, NOT_EQUAL)",
+            ));
+        }
+        if broadcast_strides(&a.shape, &out.shape).is_none()
+            || broadcast_strides(&b.shape, &out.shape).is_none()
+        {
+            return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+        }
+        let mut p = CompareParams {
+            op,
+            dtype: a.dtype,
+            a: (0, 0, 0),
+            b: (0, 0, 0),
+        };
+        if a.dtype == ElemType::I8 {
+            let (Some(qa), Some(qb)) = (a.quant, b.quant) else {
+                return Err(ctx.invalid("int8 inputs without quantisation parameters"));
+            };
+            if !(qa.scale > 0.0 && qa.scale < 1.0 && qb.scale > 0.0 && qb.scale < 1.0) {
+                return Err(ctx.unsupported("int8 comparison with an input scale outside (0, 1)"));
+            }
+            let (ma, sa) = quantize_multiplier(f64::from(qa.scale));
+            let (mb, sb) = quantize_multiplier(f64::from(qb.scale));
+            p.a = (-qa.zero_point, ma, sa);
+            p.b = (-qb.zero_point, mb, sb);
+        }
+        Ok(p)
+    }
+
+    fn eval(p: &CompareParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        let op = p.op;
+        fn cmp<T: PartialOrd>(op: Opcode, x: T, y: T) -> bool {
+            match op {
+                Opcode::EQUAL => x == y,
+                Opcode::NOT_EQUAL => x != y,
+                Opcode::GREATER => x > y,
+                Opcode::GREATER_EQUAL => x >= y,
+                Opcode::LESS => x < y,
+                _ => x <= y,
+            }
+        }
+        macro_rules! run {
+            ($t:ty, $n:expr) => {
+                for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                    let x = <$t>::from_le_bytes(a.data[$n * i..$n * i + $n].try_into().unwrap());
+                    let y = <$t>::from_le_bytes(b.data[$n * j..$n * j + $n].try_into().unwrap());
+                    out.data[o] = u8::from(cmp(op, x, y));
+                })
+            };
+        }
+        match p.dtype {
+            ElemType::F32 => run!(f32, 4),
+            ElemType::I32 => run!(i32, 4),
+            ElemType::I64 => run!(i64, 8),
+            ElemType::Bool => for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                out.data[o] = u8::from(cmp(op, a.data[i] != 0, b.data[j] != 0));
+            }),
+            _ => {
+                let scale = |v: u8, (off, m, s): (i32, i32, i32)| {
+                    let shifted = i32::from(v as i8)
+                        .wrapping_add(off)
+                        .wrapping_shl(COMPARE_LEFT_SHIFT);
+                    multiply_by_quantized_multiplier(shifted, m, s)
+                };
+                for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                    let (x, y) = (scale(a.data[i], p.a), scale(b.data[j], p.b));
+                    out.data[o] = u8::from(cmp(op, x, y));
+                })
+            }
         }
         Ok(())
     }
