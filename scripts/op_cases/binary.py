@@ -61,4 +61,18 @@ def models():
             b = m.tensor("b", [4, 1], dtype, qb)
             y = m.tensor("y", [2, 3, 4, 5], BOOL)
             out.append((f"{op}_broadcast_{tag}", m.finish(opcode, [a, b], [y])))
+    # DIV (fused activation), SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD.
+    for act, tag in ((0, "none"), (1, "relu")):
+        for dtype, dt in ((FLOAT32, "float32"), (INT32, "int32")):
+            out.append(_binary(f"div_broadcast_{tag}_{dt}", 42, dtype, None, None, None,
+                               [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], 29, _act(act)))
+    for opcode, op, types in ((99, "squared_difference", ((FLOAT32, "float32"), (INT32, "int32"))),
+                              (90, "floor_div", ((FLOAT32, "float32"),)),
+                              (95, "floor_mod", ((FLOAT32, "float32"),))):
+        for dtype, dt in types:
+            m = ModelBuilder()
+            a = m.tensor("a", [2, 3, 1, 5], dtype)
+            b = m.tensor("b", [4, 1], dtype)
+            y = m.tensor("y", [2, 3, 4, 5], dtype)
+            out.append((f"{op}_broadcast_{dt}", m.finish(opcode, [a, b], [y])))
     return out

@@ -1,9 +1,9 @@
-//! Binary operators beyond ADD, SUB and MUL: MAXIMUM, MINIMUM and the
-//! comparisons, with broadcasting, following TFLite Micro's reference kernels.
+//! Binary operators beyond ADD, SUB and MUL: MAXIMUM, MINIMUM, the
+//! comparisons, DIV, SQUARED_DIFFERENCE, FLOOR_DIV and FLOOR_MOD, with broadcasting, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
 use crate::kernels::elementwise::{broadcast_strides, for_each_broadcast};
-use crate::kernels::{EvalCtx, Op, PrepareCtx};
+use crate::kernels::{EvalCtx, Op, PrepareCtx, clamp_f32, f32_at, i32_at, put_f32};
 use crate::model::ElemType;
 use crate::opcode::Opcode;
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -182,6 +182,115 @@ impl Op for Compare {
                 })
             }
         }
+        Ok(())
+    }
+}
+
+/// A prepared DIV, SQUARED_DIFFERENCE, FLOOR_DIV or FLOOR_MOD.
+#[derive(Clone, Copy, Debug)]
+pub struct ArithParams {
+    op: Opcode,
+    dtype: ElemType,
+    float: (f32, f32),
+    int: (i32, i32),
+}
+
+/// DIV (float32, int32; fused activation), SQUARED_DIFFERENCE (float32,
+/// int32), FLOOR_DIV and FLOOR_MOD (float32), as TFLite Micro takes them.
+pub struct Arith;
+
+impl Op for Arith {
+    type Params<'a> = ArithParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<ArithParams, Error> {
+        let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+        let op = ctx.op.opcode;
+        if a.dtype != out.dtype || b.dtype != out.dtype {
+            return Err(ctx.invalid("inputs and output must have one type"));
+        }
+        let int_ok = matches!(op, Opcode::DIV | Opcode::SQUARED_DIFFERENCE);
+        if !(out.dtype == ElemType::F32 || (int_ok && out.dtype == ElemType::I32)) {
+            return Err(ctx.unsupported(
+                "types other than float32 (and int32 for DIV and SQUARED_DIFFERENCE)",
+            ));
+        }
+        if out.dtype == ElemType::I32 && (a.quant.is_some() || b.quant.is_some()) {
+            return Err(ctx.unsupported("quantised int32"));
+        }
+        if broadcast_strides(&a.shape, &out.shape).is_none()
+            || broadcast_strides(&b.shape, &out.shape).is_none()
+        {
+            return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+        }
+        let code = if op == Opcode::DIV {
+            ctx.op.options()?.map_or(Ok(0), |o| o.u8(0, 0))?
+        } else {
+            0
+        };
+        let (float, int) = match code {
+            0 => ((f32::NEG_INFINITY, f32::INFINITY), (i32::MIN, i32::MAX)),
+            1 => ((0.0, f32::INFINITY), (0, i32::MAX)),
+            2 => ((-1.0, 1.0), (-1, 1)),
+            3 => ((0.0, 6.0), (0, 6)),
+            _ => {
+                return Err(
+                    ctx.unsupported("fused activation other than NONE, RELU, RELU_N1_TO_1, RELU6")
+                );
+            }
+        };
+        Ok(ArithParams {
+            op,
+            dtype: out.dtype,
+            float,
+            int,
+        })
+    }
+
+    fn eval(p: &ArithParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        if p.dtype == ElemType::I32 {
+            let mut zero = false;
+            for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                let (x, y) = (i32_at(a.data, i), i32_at(b.data, j));
+                let v = if p.op == Opcode::DIV {
+                    if y == 0 {
+                        zero = true;
+                        0
+                    } else {
+                        x.wrapping_div(y)
+                    }
+                } else {
+                    let d = x.wrapping_sub(y);
+                    d.wrapping_mul(d)
+                };
+                let v = v.clamp(p.int.0, p.int.1);
+                out.data[4 * o..4 * o + 4].copy_from_slice(&v.to_le_bytes());
+            });
+            return if zero {
+                Err(Error::Usage("int32 DIV by zero"))
+            } else {
+                Ok(())
+            };
+        }
+        for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+            let (x, y) = (f32_at(a.data, i), f32_at(b.data, j));
+            let v = match p.op {
+                Opcode::DIV => clamp_f32(x / y, p.float),
+                Opcode::SQUARED_DIFFERENCE => (x - y) * (x - y),
+                Opcode::FLOOR_DIV => libm::floorf(x / y),
+                _ => {
+                    let m = libm::fmodf(x, y);
+                    if m != 0.0 && ((y < 0.0) != (m < 0.0)) {
+                        m + y
+                    } else {
+                        m
+                    }
+                }
+            };
+            put_f32(out.data, o, v);
+        });
         Ok(())
     }
 }
