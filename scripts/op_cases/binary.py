@@ -75,4 +75,10 @@ def models():
             b = m.tensor("b", [4, 1], dtype)
             y = m.tensor("y", [2, 3, 4, 5], dtype)
             out.append((f"{op}_broadcast_{dt}", m.finish(opcode, [a, b], [y])))
+    # PRELU: alpha broadcast along the channels and along two axes.
+    for alpha_shape, tag in (([3], "channel"), ([5, 1], "broadcast")):
+        out.append(_binary(f"prelu_{tag}_float32", 54, FLOAT32, None, None, None,
+                           [1, 4, 5, 3], alpha_shape, [1, 4, 5, 3], 0, None))
+        out.append(_binary(f"prelu_{tag}_int8", 54, INT8, (0.021, 5), (0.0043, -17), (0.015, -9),
+                           [1, 4, 5, 3], alpha_shape, [1, 4, 5, 3], 0, None))
     return out

@@ -1,5 +1,5 @@
 //! Binary operators beyond ADD, SUB and MUL: MAXIMUM, MINIMUM, the
-//! comparisons, DIV, SQUARED_DIFFERENCE, FLOOR_DIV and FLOOR_MOD, with broadcasting, following TFLite Micro's reference kernels.
+//! comparisons, DIV, SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD and PRELU, with broadcasting, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
 use crate::kernels::elementwise::{broadcast_strides, for_each_broadcast};
@@ -290,6 +290,80 @@ impl Op for Arith {
                 }
             };
             put_f32(out.data, o, v);
+        });
+        Ok(())
+    }
+}
+
+/// A prepared PRELU: for int8, offsets and the multipliers of the positive
+/// side (`input scale / output scale`) and of the negative side
+/// (`input scale * alpha scale / output scale`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PreluParams {
+    int8: bool,
+    input_offset: i32,
+    alpha_offset: i32,
+    output_offset: i32,
+    pos: (i32, i32),
+    neg: (i32, i32),
+}
+
+/// PRELU (float32, int8) with the alpha broadcast to the input.
+pub struct Prelu;
+
+impl Op for Prelu {
+    type Params<'a> = PreluParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<PreluParams, Error> {
+        let (x, alpha, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+        if x.dtype != out.dtype || alpha.dtype != out.dtype {
+            return Err(ctx.unsupported("types other than all float32 or all int8"));
+        }
+        if !matches!(out.dtype, ElemType::F32 | ElemType::I8) {
+            return Err(ctx.unsupported("types other than float32 or int8"));
+        }
+        if broadcast_strides(&x.shape, &out.shape).is_none()
+            || broadcast_strides(&alpha.shape, &out.shape).is_none()
+        {
+            return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+        }
+        let mut p = PreluParams::default();
+        if out.dtype == ElemType::I8 {
+            let (Some(qx), Some(qa), Some(qo)) = (x.quant, alpha.quant, out.quant) else {
+                return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+            };
+            p.int8 = true;
+            p.input_offset = -qx.zero_point;
+            p.alpha_offset = -qa.zero_point;
+            p.output_offset = qo.zero_point;
+            p.pos = quantize_multiplier(f64::from(qx.scale) / f64::from(qo.scale));
+            p.neg = quantize_multiplier(
+                f64::from(qx.scale) * f64::from(qa.scale) / f64::from(qo.scale),
+            );
+        }
+        Ok(p)
+    }
+
+    fn eval(p: &PreluParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (x, alpha) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        let (sx, sa, so) = (x.info.shape, alpha.info.shape, out.info.shape);
+        if !p.int8 {
+            for_each_broadcast(&sx, &sa, &so, |o, i, j| {
+                let (v, a) = (f32_at(x.data, i), f32_at(alpha.data, j));
+                put_f32(out.data, o, if v >= 0.0 { v } else { v * a });
+            });
+            return Ok(());
+        }
+        for_each_broadcast(&sx, &sa, &so, |o, i, j| {
+            let v = p.input_offset.wrapping_add(i32::from(x.data[i] as i8));
+            let y = if v >= 0 {
+                multiply_by_quantized_multiplier(v, p.pos.0, p.pos.1)
+            } else {
+                let a = p.alpha_offset.wrapping_add(i32::from(alpha.data[j] as i8));
+                multiply_by_quantized_multiplier(v.wrapping_mul(a), p.neg.0, p.neg.1)
+            };
+            out.data[o] = y.wrapping_add(p.output_offset).clamp(-128, 127) as i8 as u8;
         });
         Ok(())
     }
