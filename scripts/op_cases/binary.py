@@ -81,4 +81,13 @@ def models():
                            [1, 4, 5, 3], alpha_shape, [1, 4, 5, 3], 0, None))
         out.append(_binary(f"prelu_{tag}_int8", 54, INT8, (0.021, 5), (0.0043, -17), (0.015, -9),
                            [1, 4, 5, 3], alpha_shape, [1, 4, 5, 3], 0, None))
+    # ADD, SUB, MUL on int16 (general rescaling, zero points 0 for MUL) and int32.
+    for opcode, op, opt in ((0, "add", 11), (41, "sub", 28), (18, "mul", 21)):
+        q16 = ((0.0007, 0), (0.0011, 0), (0.0009, 0)) if op == "mul" else \
+              ((0.0007, 3), (0.0011, -5), (0.0013, 7))
+        for act, tag in ((0, "none"), (1, "relu")):
+            out.append(_binary(f"{op}_broadcast_{tag}_int16", opcode, INT16, *q16,
+                               [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
+            out.append(_binary(f"{op}_broadcast_{tag}_int32", opcode, INT32, None, None, None,
+                               [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
     return out
