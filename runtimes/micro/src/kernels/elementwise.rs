@@ -1,8 +1,10 @@
-//! Element-wise operators: ADD and MUL with broadcasting, RELU, RELU6,
+//! Element-wise operators: ADD, SUB and MUL (float32, int8, int16, int32) with broadcasting, RELU, RELU6,
 //! LOGISTIC and TANH, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
-use crate::kernels::{EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, f32_at, put_f32};
+use crate::kernels::{
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, f32_at, i32_at, put_f32,
+};
 use crate::model::{ElemType, MAX_RANK, Shape};
 use crate::opcode::Opcode;
 use crate::quant::{
@@ -22,6 +24,7 @@ struct Operand {
 #[derive(Clone, Copy, Debug)]
 pub struct BinaryParams {
     mul: bool,
+    sub: bool,
     act: Range,
     a: Operand,
     b: Operand,
@@ -34,9 +37,14 @@ pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
     let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
     if a.dtype != out.dtype
         || b.dtype != out.dtype
-        || !matches!(out.dtype, ElemType::F32 | ElemType::I8)
+        || !matches!(
+            out.dtype,
+            ElemType::F32 | ElemType::I8 | ElemType::I16 | ElemType::I32
+        )
     {
-        return Err(ctx.unsupported("types other than all float32 or all int8"));
+        return Err(
+            ctx.unsupported("types other than all float32, all int8, all int16 or all int32")
+        );
     }
     if broadcast_strides(&a.shape, &out.shape).is_none()
         || broadcast_strides(&b.shape, &out.shape).is_none()
@@ -44,19 +52,69 @@ pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
         return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
     }
     let mul = ctx.op.opcode == Opcode::MUL;
-    let act = ctx.activation(ctx.op.options()?.map_or(Ok(0), |o| o.u8(0, 0))?)?;
+    let code = ctx.op.options()?.map_or(Ok(0), |o| o.u8(0, 0))?;
+    let act = match out.dtype {
+        ElemType::F32 | ElemType::I8 => ctx.activation(code)?,
+        ElemType::I16 => {
+            let q = out
+                .quant
+                .ok_or(ctx.invalid("int16 output without quantisation"))?;
+            let zero = quantize_value(0.0, q.scale, q.zero_point);
+            let (lo, hi) = match code {
+                0 => (-32768, 32767),
+                1 => (zero.max(-32768), 32767),
+                2 => (
+                    quantize_value(-1.0, q.scale, q.zero_point).max(-32768),
+                    quantize_value(1.0, q.scale, q.zero_point).min(32767),
+                ),
+                3 => (
+                    zero.max(-32768),
+                    quantize_value(6.0, q.scale, q.zero_point).min(32767),
+                ),
+                _ => return Err(ctx.unsupported("fused activation of int16")),
+            };
+            Range {
+                float: (0.0, 0.0),
+                int: (lo, hi),
+            }
+        }
+        _ => {
+            // TFLite Micro's int32 ADD ignores the fused activation.
+            let int = match (ctx.op.opcode == Opcode::ADD, code) {
+                (true, _) | (false, 0) => (i32::MIN, i32::MAX),
+                (false, 1) => (0, i32::MAX),
+                (false, 2) => (-1, 1),
+                (false, 3) => (0, 6),
+                _ => return Err(ctx.unsupported("fused activation of int32")),
+            };
+            Range {
+                float: (0.0, 0.0),
+                int,
+            }
+        }
+    };
     let mut p = BinaryParams {
         mul,
+        sub: ctx.op.opcode == Opcode::SUB,
         act,
         a: Operand::default(),
         b: Operand::default(),
         out: Operand::default(),
         left_shift: 0,
     };
-    if out.dtype == ElemType::I8 {
+    if out.dtype == ElemType::I32 && (a.quant.is_some() || b.quant.is_some()) {
+        return Err(ctx.unsupported("quantised int32"));
+    }
+    if matches!(out.dtype, ElemType::I8 | ElemType::I16) {
         let (Some(qa), Some(qb), Some(qo)) = (a.quant, b.quant, out.quant) else {
-            return Err(ctx.invalid("int8 operands without quantisation parameters"));
+            return Err(ctx.invalid("int8 or int16 operands without quantisation parameters"));
         };
+        if out.dtype == ElemType::I16
+            && mul
+            && (qa.zero_point != 0 || qb.zero_point != 0 || qo.zero_point != 0)
+        {
+            return Err(ctx.unsupported("int16 MUL with a zero point other than 0"));
+        }
         p.a.offset = -qa.zero_point;
         p.b.offset = -qb.zero_point;
         p.out.offset = qo.zero_point;
@@ -67,7 +125,7 @@ pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
             p.out.multiplier = m;
             p.out.shift = s;
         } else {
-            p.left_shift = 20;
+            p.left_shift = if out.dtype == ElemType::I16 { 15 } else { 20 };
             let twice_max = 2.0 * f64::from(qa.scale.max(qb.scale));
             (p.a.multiplier, p.a.shift) = quantize_multiplier(f64::from(qa.scale) / twice_max);
             (p.b.multiplier, p.b.shift) = quantize_multiplier(f64::from(qb.scale) / twice_max);
@@ -80,7 +138,7 @@ pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
 }
 
 /// Element strides of `input` when broadcast to `out` (0 along broadcast axes).
-fn broadcast_strides(input: &Shape, out: &Shape) -> Option<[usize; MAX_RANK]> {
+pub(crate) fn broadcast_strides(input: &Shape, out: &Shape) -> Option<[usize; MAX_RANK]> {
     let (ir, or) = (input.rank(), out.rank());
     if ir > or {
         return None;
@@ -105,7 +163,12 @@ fn broadcast_strides(input: &Shape, out: &Shape) -> Option<[usize; MAX_RANK]> {
 }
 
 /// Calls `f(output index, a index, b index)` for every output element.
-fn for_each_broadcast(a: &Shape, b: &Shape, out: &Shape, mut f: impl FnMut(usize, usize, usize)) {
+pub(crate) fn for_each_broadcast(
+    a: &Shape,
+    b: &Shape,
+    out: &Shape,
+    mut f: impl FnMut(usize, usize, usize),
+) {
     if a == out && b == out {
         (0..out.elements()).for_each(|i| f(i, i, i));
         return;
@@ -146,14 +209,46 @@ pub fn eval_binary(
             put_f32(
                 out.data,
                 o,
-                clamp_f32(if p.mul { x * y } else { x + y }, p.act.float),
+                clamp_f32(
+                    if p.mul {
+                        x * y
+                    } else if p.sub {
+                        x - y
+                    } else {
+                        x + y
+                    },
+                    p.act.float,
+                ),
             );
         });
         return Ok(());
     }
+    if out.info.dtype == ElemType::I32 {
+        for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+            let (x, y) = (i32_at(a.data, i), i32_at(b.data, j));
+            let v = if p.mul {
+                x.wrapping_mul(y)
+            } else if p.sub {
+                x.wrapping_sub(y)
+            } else {
+                x.wrapping_add(y)
+            };
+            let v = v.clamp(p.act.int.0, p.act.int.1);
+            out.data[4 * o..4 * o + 4].copy_from_slice(&v.to_le_bytes());
+        });
+        return Ok(());
+    }
+    let wide = out.info.dtype == ElemType::I16;
+    let at = |d: &[u8], i: usize| {
+        if wide {
+            i32::from(i16::from_le_bytes([d[2 * i], d[2 * i + 1]]))
+        } else {
+            i32::from(d[i] as i8)
+        }
+    };
     for_each_broadcast(&sa, &sb, &so, |o, i, j| {
-        let x = i32::from(a.data[i] as i8).wrapping_add(p.a.offset);
-        let y = i32::from(b.data[j] as i8).wrapping_add(p.b.offset);
+        let x = at(a.data, i).wrapping_add(p.a.offset);
+        let y = at(b.data, j).wrapping_add(p.b.offset);
         let v = if p.mul {
             multiply_by_quantized_multiplier(x.wrapping_mul(y), p.out.multiplier, p.out.shift)
         } else {
@@ -167,9 +262,19 @@ pub fn eval_binary(
                 p.b.multiplier,
                 p.b.shift,
             );
-            multiply_by_quantized_multiplier(sx.wrapping_add(sy), p.out.multiplier, p.out.shift)
+            let raw = if p.sub {
+                sx.wrapping_sub(sy)
+            } else {
+                sx.wrapping_add(sy)
+            };
+            multiply_by_quantized_multiplier(raw, p.out.multiplier, p.out.shift)
         };
-        out.data[o] = v.wrapping_add(p.out.offset).clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+        let v = v.wrapping_add(p.out.offset).clamp(p.act.int.0, p.act.int.1);
+        if wide {
+            out.data[2 * o..2 * o + 2].copy_from_slice(&(v as i16).to_le_bytes());
+        } else {
+            out.data[o] = v as i8 as u8;
+        }
     });
     Ok(())
 }
@@ -317,7 +422,7 @@ pub fn eval_unary(p: &UnaryParams, input: Input<'_>, out: Output<'_>) -> Result<
     Ok(())
 }
 
-/// ADD and MUL.
+/// ADD, SUB and MUL.
 pub struct Binary;
 
 impl Op for Binary {

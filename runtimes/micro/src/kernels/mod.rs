@@ -6,6 +6,7 @@
 #[macro_use]
 mod operators_macro;
 mod activations;
+mod binary_ops;
 mod control;
 mod conv;
 mod conv_int8;

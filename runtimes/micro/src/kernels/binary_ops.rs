@@ -1,0 +1,370 @@
+//! Binary operators beyond ADD, SUB and MUL: MAXIMUM, MINIMUM, the
+//! comparisons, DIV, SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD and PRELU, with broadcasting, following TFLite Micro's reference kernels.
+
+use crate::error::Error;
+use crate::kernels::elementwise::{broadcast_strides, for_each_broadcast};
+use crate::kernels::{EvalCtx, Op, PrepareCtx, clamp_f32, f32_at, i32_at, put_f32};
+use crate::model::ElemType;
+use crate::opcode::Opcode;
+use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+
+/// A prepared MAXIMUM or MINIMUM.
+#[derive(Clone, Copy, Debug)]
+pub struct MaxMinParams {
+    max: bool,
+    dtype: ElemType,
+}
+
+/// MAXIMUM and MINIMUM: the raw values compared (no requantisation).
+pub struct MaxMin;
+
+impl Op for MaxMin {
+    type Params<'a> = MaxMinParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<MaxMinParams, Error> {
+        let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+        if a.dtype != out.dtype || b.dtype != out.dtype {
+            return Err(ctx.invalid("inputs and output must have one type"));
+        }
+        if !matches!(
+            out.dtype,
+            ElemType::F32 | ElemType::I8 | ElemType::I16 | ElemType::I32 | ElemType::I64
+        ) {
+            return Err(ctx.unsupported("types other than float32, int8, int16, int32, int64"));
+        }
+        if broadcast_strides(&a.shape, &out.shape).is_none()
+            || broadcast_strides(&b.shape, &out.shape).is_none()
+        {
+            return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+        }
+        Ok(MaxMinParams {
+            max: ctx.op.opcode == Opcode::MAXIMUM,
+            dtype: out.dtype,
+        })
+    }
+
+    fn eval(p: &MaxMinParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        let max = p.max;
+        macro_rules! run {
+            ($t:ty, $n:expr) => {
+                for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                    let x = <$t>::from_le_bytes(a.data[$n * i..$n * i + $n].try_into().unwrap());
+                    let y = <$t>::from_le_bytes(b.data[$n * j..$n * j + $n].try_into().unwrap());
+                    // As TFLite: `x > y ? x : y` and `x < y ? x : y`.
+                    let v = if max {
+                        if x > y { x } else { y }
+                    } else if x < y {
+                        x
+                    } else {
+                        y
+                    };
+                    out.data[$n * o..$n * o + $n].copy_from_slice(&v.to_le_bytes());
+                })
+            };
+        }
+        match p.dtype {
+            ElemType::F32 => run!(f32, 4),
+            ElemType::I8 => run!(i8, 1),
+            ElemType::I16 => run!(i16, 2),
+            ElemType::I32 => run!(i32, 4),
+            _ => run!(i64, 8),
+        }
+        Ok(())
+    }
+}
+
+/// A prepared comparison: its opcode, input type and, for int8, the
+/// rescaling of each side (offset, multiplier, shift).
+#[derive(Clone, Copy, Debug)]
+pub struct CompareParams {
+    op: Opcode,
+    dtype: ElemType,
+    a: (i32, i32, i32),
+    b: (i32, i32, i32),
+}
+
+/// EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS and LESS_EQUAL: a bool
+/// output; int8 sides are rescaled to a common scale first, as TFLite does.
+pub struct Compare;
+
+/// TFLite's left shift of int8 comparison operands before rescaling.
+const COMPARE_LEFT_SHIFT: u32 = 8;
+
+impl Op for Compare {
+    type Params<'a> = CompareParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<CompareParams, Error> {
+        let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+        let op = ctx.op.opcode;
+        if a.dtype != b.dtype || out.dtype != ElemType::Bool {
+            return Err(ctx.invalid("inputs must have one type and the output must be bool"));
+        }
+        let equality = matches!(op, Opcode::EQUAL | Opcode::NOT_EQUAL);
+        if !(matches!(
+            a.dtype,
+            ElemType::F32 | ElemType::I8 | ElemType::I32 | ElemType::I64
+        ) || (equality && a.dtype == ElemType::Bool))
+        {
+            return Err(ctx.unsupported(
+                "types other than float32, int8, int32, int64 (and bool for EQUAL, NOT_EQUAL)",
+            ));
+        }
+        if broadcast_strides(&a.shape, &out.shape).is_none()
+            || broadcast_strides(&b.shape, &out.shape).is_none()
+        {
+            return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+        }
+        let mut p = CompareParams {
+            op,
+            dtype: a.dtype,
+            a: (0, 0, 0),
+            b: (0, 0, 0),
+        };
+        if a.dtype == ElemType::I8 {
+            let (Some(qa), Some(qb)) = (a.quant, b.quant) else {
+                return Err(ctx.invalid("int8 inputs without quantisation parameters"));
+            };
+            if !(qa.scale > 0.0 && qa.scale < 1.0 && qb.scale > 0.0 && qb.scale < 1.0) {
+                return Err(ctx.unsupported("int8 comparison with an input scale outside (0, 1)"));
+            }
+            let (ma, sa) = quantize_multiplier(f64::from(qa.scale));
+            let (mb, sb) = quantize_multiplier(f64::from(qb.scale));
+            p.a = (-qa.zero_point, ma, sa);
+            p.b = (-qb.zero_point, mb, sb);
+        }
+        Ok(p)
+    }
+
+    fn eval(p: &CompareParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        let op = p.op;
+        fn cmp<T: PartialOrd>(op: Opcode, x: T, y: T) -> bool {
+            match op {
+                Opcode::EQUAL => x == y,
+                Opcode::NOT_EQUAL => x != y,
+                Opcode::GREATER => x > y,
+                Opcode::GREATER_EQUAL => x >= y,
+                Opcode::LESS => x < y,
+                _ => x <= y,
+            }
+        }
+        macro_rules! run {
+            ($t:ty, $n:expr) => {
+                for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                    let x = <$t>::from_le_bytes(a.data[$n * i..$n * i + $n].try_into().unwrap());
+                    let y = <$t>::from_le_bytes(b.data[$n * j..$n * j + $n].try_into().unwrap());
+                    out.data[o] = u8::from(cmp(op, x, y));
+                })
+            };
+        }
+        match p.dtype {
+            ElemType::F32 => run!(f32, 4),
+            ElemType::I32 => run!(i32, 4),
+            ElemType::I64 => run!(i64, 8),
+            ElemType::Bool => for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                out.data[o] = u8::from(cmp(op, a.data[i] != 0, b.data[j] != 0));
+            }),
+            _ => {
+                let scale = |v: u8, (off, m, s): (i32, i32, i32)| {
+                    let shifted = i32::from(v as i8)
+                        .wrapping_add(off)
+                        .wrapping_shl(COMPARE_LEFT_SHIFT);
+                    multiply_by_quantized_multiplier(shifted, m, s)
+                };
+                for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                    let (x, y) = (scale(a.data[i], p.a), scale(b.data[j], p.b));
+                    out.data[o] = u8::from(cmp(op, x, y));
+                })
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A prepared DIV, SQUARED_DIFFERENCE, FLOOR_DIV or FLOOR_MOD.
+#[derive(Clone, Copy, Debug)]
+pub struct ArithParams {
+    op: Opcode,
+    dtype: ElemType,
+    float: (f32, f32),
+    int: (i32, i32),
+}
+
+/// DIV (float32, int32; fused activation), SQUARED_DIFFERENCE (float32,
+/// int32), FLOOR_DIV and FLOOR_MOD (float32), as TFLite Micro takes them.
+pub struct Arith;
+
+impl Op for Arith {
+    type Params<'a> = ArithParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<ArithParams, Error> {
+        let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+        let op = ctx.op.opcode;
+        if a.dtype != out.dtype || b.dtype != out.dtype {
+            return Err(ctx.invalid("inputs and output must have one type"));
+        }
+        let int_ok = matches!(op, Opcode::DIV | Opcode::SQUARED_DIFFERENCE);
+        if !(out.dtype == ElemType::F32 || (int_ok && out.dtype == ElemType::I32)) {
+            return Err(ctx.unsupported(
+                "types other than float32 (and int32 for DIV and SQUARED_DIFFERENCE)",
+            ));
+        }
+        if out.dtype == ElemType::I32 && (a.quant.is_some() || b.quant.is_some()) {
+            return Err(ctx.unsupported("quantised int32"));
+        }
+        if broadcast_strides(&a.shape, &out.shape).is_none()
+            || broadcast_strides(&b.shape, &out.shape).is_none()
+        {
+            return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+        }
+        let code = if op == Opcode::DIV {
+            ctx.op.options()?.map_or(Ok(0), |o| o.u8(0, 0))?
+        } else {
+            0
+        };
+        let (float, int) = match code {
+            0 => ((f32::NEG_INFINITY, f32::INFINITY), (i32::MIN, i32::MAX)),
+            1 => ((0.0, f32::INFINITY), (0, i32::MAX)),
+            2 => ((-1.0, 1.0), (-1, 1)),
+            3 => ((0.0, 6.0), (0, 6)),
+            _ => {
+                return Err(
+                    ctx.unsupported("fused activation other than NONE, RELU, RELU_N1_TO_1, RELU6")
+                );
+            }
+        };
+        Ok(ArithParams {
+            op,
+            dtype: out.dtype,
+            float,
+            int,
+        })
+    }
+
+    fn eval(p: &ArithParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        if p.dtype == ElemType::I32 {
+            let mut zero = false;
+            for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                let (x, y) = (i32_at(a.data, i), i32_at(b.data, j));
+                let v = if p.op == Opcode::DIV {
+                    if y == 0 {
+                        zero = true;
+                        0
+                    } else {
+                        x.wrapping_div(y)
+                    }
+                } else {
+                    let d = x.wrapping_sub(y);
+                    d.wrapping_mul(d)
+                };
+                let v = v.clamp(p.int.0, p.int.1);
+                out.data[4 * o..4 * o + 4].copy_from_slice(&v.to_le_bytes());
+            });
+            return if zero {
+                Err(Error::Usage("int32 DIV by zero"))
+            } else {
+                Ok(())
+            };
+        }
+        for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+            let (x, y) = (f32_at(a.data, i), f32_at(b.data, j));
+            let v = match p.op {
+                Opcode::DIV => clamp_f32(x / y, p.float),
+                Opcode::SQUARED_DIFFERENCE => (x - y) * (x - y),
+                Opcode::FLOOR_DIV => libm::floorf(x / y),
+                _ => {
+                    let m = libm::fmodf(x, y);
+                    if m != 0.0 && ((y < 0.0) != (m < 0.0)) {
+                        m + y
+                    } else {
+                        m
+                    }
+                }
+            };
+            put_f32(out.data, o, v);
+        });
+        Ok(())
+    }
+}
+
+/// A prepared PRELU: for int8, offsets and the multipliers of the positive
+/// side (`input scale / output scale`) and of the negative side
+/// (`input scale * alpha scale / output scale`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PreluParams {
+    int8: bool,
+    input_offset: i32,
+    alpha_offset: i32,
+    output_offset: i32,
+    pos: (i32, i32),
+    neg: (i32, i32),
+}
+
+/// PRELU (float32, int8) with the alpha broadcast to the input.
+pub struct Prelu;
+
+impl Op for Prelu {
+    type Params<'a> = PreluParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<PreluParams, Error> {
+        let (x, alpha, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+        if x.dtype != out.dtype || alpha.dtype != out.dtype {
+            return Err(ctx.unsupported("types other than all float32 or all int8"));
+        }
+        if !matches!(out.dtype, ElemType::F32 | ElemType::I8) {
+            return Err(ctx.unsupported("types other than float32 or int8"));
+        }
+        if broadcast_strides(&x.shape, &out.shape).is_none()
+            || broadcast_strides(&alpha.shape, &out.shape).is_none()
+        {
+            return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+        }
+        let mut p = PreluParams::default();
+        if out.dtype == ElemType::I8 {
+            let (Some(qx), Some(qa), Some(qo)) = (x.quant, alpha.quant, out.quant) else {
+                return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+            };
+            p.int8 = true;
+            p.input_offset = -qx.zero_point;
+            p.alpha_offset = -qa.zero_point;
+            p.output_offset = qo.zero_point;
+            p.pos = quantize_multiplier(f64::from(qx.scale) / f64::from(qo.scale));
+            p.neg = quantize_multiplier(
+                f64::from(qx.scale) * f64::from(qa.scale) / f64::from(qo.scale),
+            );
+        }
+        Ok(p)
+    }
+
+    fn eval(p: &PreluParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (x, alpha) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        let (sx, sa, so) = (x.info.shape, alpha.info.shape, out.info.shape);
+        if !p.int8 {
+            for_each_broadcast(&sx, &sa, &so, |o, i, j| {
+                let (v, a) = (f32_at(x.data, i), f32_at(alpha.data, j));
+                put_f32(out.data, o, if v >= 0.0 { v } else { v * a });
+            });
+            return Ok(());
+        }
+        for_each_broadcast(&sx, &sa, &so, |o, i, j| {
+            let v = p.input_offset.wrapping_add(i32::from(x.data[i] as i8));
+            let y = if v >= 0 {
+                multiply_by_quantized_multiplier(v, p.pos.0, p.pos.1)
+            } else {
+                let a = p.alpha_offset.wrapping_add(i32::from(alpha.data[j] as i8));
+                multiply_by_quantized_multiplier(v.wrapping_mul(a), p.neg.0, p.neg.1)
+            };
+            out.data[o] = y.wrapping_add(p.output_offset).clamp(-128, 127) as i8 as u8;
+        });
+        Ok(())
+    }
+}
