@@ -9,7 +9,7 @@ use crate::opcode::Opcode;
 
 use super::{
     activations, binary_ops, control, conv, elementwise, fully_connected, normalization, pool,
-    quantize, shape_ops, softmax, unary_math, variables,
+    quantize, shape_ops, unary_math, variables,
 };
 
 operators! {
