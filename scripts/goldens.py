@@ -62,15 +62,8 @@ STREAM_SEARCH = 1500
 MAX_INPUT_BYTES = 512 * 1024
 # Real models (models/fetch.sh) with goldens that vlab-micro cannot run yet.
 PENDING_MICRO = {
-    "microwakeword_hey_jarvis.tflite",
     "microwakeword_okay_nabu.tflite",
-    "openwakeword_alexa.tflite",
-    "openwakeword_embedding_model.tflite",
-    "openwakeword_hey_jarvis.tflite",
-    "openwakeword_okay_nabu.tflite",
-    "mediapipe_face_detection_short_range.tflite",
     "mediapipe_face_detection_full_range.tflite",
-    "mediapipe_face_landmark.tflite",
 }
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "goldens"

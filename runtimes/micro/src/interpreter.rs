@@ -138,6 +138,11 @@ impl<'a> Interpreter<'a> {
                 let kernel = kernels::prepare(&mut ctx)?;
                 let (folded, handle) = (ctx.folded, ctx.handle);
                 short += ctx.short;
+                if short > 0 {
+                    // Later operators may need this one's prepared data (a
+                    // folded constant): stop, with what is known so far.
+                    return Err(too_small(tail.taken() + short, false));
+                }
                 check_outputs(at, &step, graph.slots, folded.is_some())?;
                 if let Some(t) = step.op.output(0)
                     && let Some(slot) = graph.slots.get_mut(t)
