@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod operators_macro;
+mod batch_matmul;
 mod control;
 mod conv;
 mod conv_int8;

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::opcode::Opcode;
 
 use super::{
-    control, conv, elementwise, fully_connected, pool, quantize, shape_ops, softmax, variables,
+    batch_matmul, control, conv, elementwise, fully_connected, pool, quantize, shape_ops, softmax, variables,
 };
 
 operators! {
@@ -16,6 +16,7 @@ operators! {
         ADD => elementwise::Binary,
         ASSIGN_VARIABLE => variables::AssignVariable,
         AVERAGE_POOL_2D => pool::Pool,
+        BATCH_MATMUL => batch_matmul::BatchMatMul,
         CALL_ONCE => control::CallOnce,
         CONCATENATION => shape_ops::Concatenation,
         CONV_2D => conv::Conv2d,
