@@ -24,6 +24,7 @@ operators! {
         DEQUANTIZE => quantize::Dequantize,
         FULLY_CONNECTED => fully_connected::FullyConnected,
         IF => control::If,
+        L2_POOL_2D => pool::Pool,
         LOGISTIC => elementwise::Unary,
         MAX_POOL_2D => pool::Pool,
         MEAN => shape_ops::Mean,
