@@ -16,6 +16,7 @@ mod quantize;
 mod registry;
 mod shape_ops;
 mod softmax;
+mod transpose_conv;
 mod variables;
 
 pub use registry::{IMPLEMENTED, Implemented, Kernel, eval, prepare};

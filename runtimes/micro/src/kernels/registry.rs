@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::opcode::Opcode;
 
 use super::{
-    batch_matmul, control, conv, elementwise, fully_connected, pool, quantize, shape_ops, softmax, variables,
+    batch_matmul, control, conv, elementwise, fully_connected, pool, quantize, shape_ops, softmax, transpose_conv, variables,
 };
 
 operators! {
@@ -40,6 +40,7 @@ operators! {
         SOFTMAX => softmax::Softmax,
         STRIDED_SLICE => shape_ops::StridedSlice,
         TANH => elementwise::Unary,
+        TRANSPOSE_CONV => transpose_conv::TransposeConv,
         VAR_HANDLE => variables::VarHandle,
         WHILE => control::While,
     }
