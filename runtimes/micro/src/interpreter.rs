@@ -425,9 +425,10 @@ impl<'a> Interpreter<'a> {
             .next()
             .ok_or(Error::Usage("condition without output"))?;
         let slot = graph.slots.get(t).ok_or(Error::Usage("condition output"))?;
+        // TFLite Micro reads the first element only.
         Ok(read(slot.loc, self.activations, self.vars)?
-            .iter()
-            .any(|&b| b != 0))
+            .first()
+            .is_some_and(|&b| b != 0))
     }
 
     /// Copies the inputs of `step` (of subgraph `s`) from input `skip` on

@@ -6,6 +6,7 @@
 #[macro_use]
 mod operators_macro;
 mod activations;
+mod batch_matmul;
 mod binary_ops;
 mod control;
 mod conv;
@@ -18,6 +19,7 @@ mod quantize;
 mod registry;
 mod shape_ops;
 mod softmax;
+mod transpose_conv;
 mod unary_math;
 mod variables;
 

@@ -1,5 +1,5 @@
-//! AVERAGE_POOL_2D and MAX_POOL_2D, float32 and int8, following TFLite's
-//! reference pooling kernels.
+//! AVERAGE_POOL_2D and MAX_POOL_2D, float32 and int8, and L2_POOL_2D,
+//! float32, following TFLite's reference pooling kernels.
 
 use crate::error::Error;
 use crate::kernels::conv::out_size_and_pad;
@@ -13,6 +13,8 @@ use crate::opcode::Opcode;
 #[derive(Clone, Copy, Debug)]
 pub struct PoolParams {
     average: bool,
+    /// L2_POOL_2D: the root of the window's mean square.
+    l2: bool,
     filter: (usize, usize),
     stride: (usize, usize),
     pad: (usize, usize),
@@ -48,6 +50,10 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<PoolParams, Error> {
     if input.dtype != out.dtype || !matches!(input.dtype, ElemType::F32 | ElemType::I8) {
         return Err(ctx.unsupported("types other than float32 or int8"));
     }
+    let l2 = ctx.op.opcode == Opcode::L2_POOL_2D;
+    if l2 && input.dtype != ElemType::F32 {
+        return Err(ctx.unsupported("L2_POOL_2D of types other than float32"));
+    }
     if input.dtype == ElemType::I8
         && input.quant.map(|q| (q.scale, q.zero_point))
             != out.quant.map(|q| (q.scale, q.zero_point))
@@ -56,6 +62,7 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<PoolParams, Error> {
     }
     Ok(PoolParams {
         average: ctx.op.opcode == Opcode::AVERAGE_POOL_2D,
+        l2,
         filter: (fh, fw),
         stride: (sh, sw),
         pad: (pad_h, pad_w),
@@ -93,7 +100,12 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
                     let o = ((b * oh + oy) * ow + ox) * depth + c;
                     let window = (fy0..fy1).flat_map(|fy| (fx0..fx1).map(move |fx| (fy, fx)));
                     if float {
-                        let v = if p.average {
+                        let v = if p.l2 {
+                            let squares = window
+                                .map(|(fy, fx)| f32_at(input.data, at(fy, fx)))
+                                .fold(0f32, |a, v| a + v * v);
+                            libm::sqrtf(squares / count as f32)
+                        } else if p.average {
                             window
                                 .map(|(fy, fx)| f32_at(input.data, at(fy, fx)))
                                 .sum::<f32>()
@@ -126,7 +138,7 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
     Ok(())
 }
 
-/// AVERAGE_POOL_2D and MAX_POOL_2D.
+/// AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D.
 pub struct Pool;
 
 impl Op for Pool {

@@ -8,8 +8,8 @@ use crate::error::Error;
 use crate::opcode::Opcode;
 
 use super::{
-    activations, binary_ops, control, conv, elementwise, fully_connected, normalization, pool,
-    quantize, shape_ops, unary_math, variables,
+    activations, batch_matmul, binary_ops, control, conv, elementwise, fully_connected,
+    normalization, pool, quantize, shape_ops, transpose_conv, unary_math, variables,
 };
 
 operators! {
@@ -18,6 +18,7 @@ operators! {
         ADD => elementwise::Binary,
         ASSIGN_VARIABLE => variables::AssignVariable,
         AVERAGE_POOL_2D => pool::Pool,
+        BATCH_MATMUL => batch_matmul::BatchMatMul,
         CALL_ONCE => control::CallOnce,
         CAST => unary_math::Cast,
         CEIL => unary_math::Math,
@@ -39,6 +40,7 @@ operators! {
         HARD_SWISH => activations::HardSwish,
         IF => control::If,
         L2_NORMALIZATION => normalization::L2Norm,
+        L2_POOL_2D => pool::Pool,
         LEAKY_RELU => activations::LeakyRelu,
         LESS => binary_ops::Compare,
         LESS_EQUAL => binary_ops::Compare,
@@ -72,6 +74,7 @@ operators! {
         STRIDED_SLICE => shape_ops::StridedSlice,
         SUB => elementwise::Binary,
         TANH => elementwise::Unary,
+        TRANSPOSE_CONV => transpose_conv::TransposeConv,
         VAR_HANDLE => variables::VarHandle,
         WHILE => control::While,
         ZEROS_LIKE => unary_math::ZerosLike,
