@@ -90,4 +90,18 @@ def models():
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
             out.append(_binary(f"{op}_broadcast_{tag}_int32", opcode, INT32, None, None, None,
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
+    # SELECT_V2: a constant bool condition broadcast against x and y.
+    cond = bytes([1, 0, 0, 1, 1, 0, 1])
+    for dtype, tag, q in ((FLOAT32, "float32", None), (INT8, "int8", (0.02, -3)), (INT16, "int16", (0.001, 0))):
+        m = ModelBuilder()
+        c = m.tensor("c", [7], BOOL, data=cond)
+        x = m.tensor("x", [3, 1, 7], dtype, q)
+        y = m.tensor("y", [2, 1], dtype, q)
+        o = m.tensor("o", [3, 2, 7], dtype, q)
+        out.append((f"select_v2_broadcast_{tag}", m.finish(123, [c, x, y], [o])))
+    # ADD_N: three float32 inputs.
+    m = ModelBuilder()
+    ins = [m.tensor(f"x{k}", [2, 5, 3], FLOAT32) for k in range(3)]
+    o = m.tensor("o", [2, 5, 3], FLOAT32)
+    out.append(("add_n_three_float32", m.finish(106, ins, [o])))
     return out

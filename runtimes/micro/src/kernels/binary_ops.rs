@@ -1,10 +1,11 @@
 //! Binary operators beyond ADD, SUB and MUL: MAXIMUM, MINIMUM, the
-//! comparisons, DIV, SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD and PRELU, with broadcasting, following TFLite Micro's reference kernels.
+//! comparisons, DIV, SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD, PRELU,
+//! SELECT_V2 and ADD_N, with broadcasting, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
 use crate::kernels::elementwise::{broadcast_strides, for_each_broadcast};
 use crate::kernels::{EvalCtx, Op, PrepareCtx, clamp_f32, f32_at, i32_at, put_f32};
-use crate::model::ElemType;
+use crate::model::{ElemType, MAX_RANK};
 use crate::opcode::Opcode;
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
 
@@ -365,6 +366,114 @@ impl Op for Prelu {
             };
             out.data[o] = y.wrapping_add(p.output_offset).clamp(-128, 127) as i8 as u8;
         });
+        Ok(())
+    }
+}
+
+/// A prepared SELECT_V2: the element size of x, y and the output.
+#[derive(Clone, Copy, Debug)]
+pub struct SelectParams {
+    size: usize,
+}
+
+/// SELECT_V2 (float32, int8, int16): `condition ? x : y`, all three
+/// broadcast to the output; the bytes are copied unchanged.
+pub struct SelectV2;
+
+impl Op for SelectV2 {
+    type Params<'a> = SelectParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<SelectParams, Error> {
+        let (c, x, y, out) = (ctx.input(0)?, ctx.input(1)?, ctx.input(2)?, ctx.output);
+        if c.dtype != ElemType::Bool || x.dtype != y.dtype || x.dtype != out.dtype {
+            return Err(ctx.invalid("a bool condition and x, y, output of one type"));
+        }
+        if !matches!(out.dtype, ElemType::F32 | ElemType::I8 | ElemType::I16) {
+            return Err(ctx.unsupported("types other than float32, int8 or int16"));
+        }
+        for t in [&c, &x, &y] {
+            if broadcast_strides(&t.shape, &out.shape).is_none() {
+                return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+            }
+        }
+        Ok(SelectParams {
+            size: out.dtype.size(),
+        })
+    }
+
+    fn eval(p: &SelectParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let i = &ctx.inputs;
+        let (c, x, y) = (i.get(0)?, i.get(1)?, i.get(2)?);
+        let out = ctx.outputs.get(0)?;
+        let so = out.info.shape;
+        let (Some(sc), Some(sx), Some(sy)) = (
+            broadcast_strides(&c.info.shape, &so),
+            broadcast_strides(&x.info.shape, &so),
+            broadcast_strides(&y.info.shape, &so),
+        ) else {
+            return Err(Error::Usage("SELECT_V2 shapes"));
+        };
+        let dims = so.dims();
+        let n = p.size;
+        let mut index = [0usize; MAX_RANK];
+        let (mut ic, mut ix, mut iy) = (0usize, 0usize, 0usize);
+        for o in 0..so.elements() {
+            let (src, at) = if c.data[ic] != 0 {
+                (x.data, ix)
+            } else {
+                (y.data, iy)
+            };
+            out.data[n * o..n * o + n].copy_from_slice(&src[n * at..n * at + n]);
+            for k in (0..dims.len()).rev() {
+                index[k] += 1;
+                ic += sc[k];
+                ix += sx[k];
+                iy += sy[k];
+                if index[k] < dims[k] {
+                    break;
+                }
+                ic -= sc[k] * dims[k];
+                ix -= sx[k] * dims[k];
+                iy -= sy[k] * dims[k];
+                index[k] = 0;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// ADD_N (float32): the inputs, all of the output's shape, summed in order.
+pub struct AddN;
+
+impl Op for AddN {
+    type Params<'a> = ();
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<(), Error> {
+        let out = ctx.output;
+        if ctx.input_count() < 2 {
+            return Err(ctx.invalid("ADD_N needs at least two inputs"));
+        }
+        if out.dtype != ElemType::F32 {
+            return Err(ctx.unsupported("types other than float32"));
+        }
+        for k in 0..ctx.input_count() {
+            let t = ctx.input(k)?;
+            if t.dtype != out.dtype || t.shape != out.shape {
+                return Err(ctx.invalid("inputs must have the output's type and shape"));
+            }
+        }
+        Ok(())
+    }
+
+    fn eval(_: &(), ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let out = ctx.outputs.get(0)?;
+        for e in 0..out.info.shape.elements() {
+            let mut sum = 0.0f32;
+            for k in 0..ctx.inputs.count() {
+                sum += f32_at(ctx.inputs.get(k)?.data, e);
+            }
+            put_f32(out.data, e, sum);
+        }
         Ok(())
     }
 }

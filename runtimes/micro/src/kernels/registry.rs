@@ -15,6 +15,7 @@ use super::{
 operators! {
     builtin {
         ADD => elementwise::Binary,
+        ADD_N => binary_ops::AddN,
         ASSIGN_VARIABLE => variables::AssignVariable,
         AVERAGE_POOL_2D => pool::Pool,
         CALL_ONCE => control::CallOnce,
@@ -47,6 +48,7 @@ operators! {
         RELU => elementwise::Unary,
         RELU6 => elementwise::Unary,
         RESHAPE => shape_ops::Reshape,
+        SELECT_V2 => binary_ops::SelectV2,
         SHAPE => shape_ops::ShapeOf,
         SOFTMAX => softmax::Softmax,
         SQUARED_DIFFERENCE => binary_ops::Arith,
