@@ -90,6 +90,11 @@ def models():
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
             out.append(_binary(f"{op}_broadcast_{tag}_int32", opcode, INT32, None, None, None,
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
+    # Quantised SQUARED_DIFFERENCE (int16: zero points 0).
+    for dtype, tag, qs in ((INT8, "int8", ((0.013, -7), (0.021, 11), (0.0019, -120))),
+                           (INT16, "int16", ((0.0005, 0), (0.0008, 0), (0.00004, 0)))):
+        out.append(_binary(f"squared_difference_broadcast_{tag}", 99, dtype, *qs,
+                           [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], 0, None))
     # SELECT_V2: a constant bool condition broadcast against x and y.
     cond = bytes([1, 0, 0, 1, 1, 0, 1])
     for dtype, tag, q in ((FLOAT32, "float32", None), (INT8, "int8", (0.02, -3)), (INT16, "int16", (0.001, 0))):

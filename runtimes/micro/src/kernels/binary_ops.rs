@@ -194,10 +194,14 @@ pub struct ArithParams {
     dtype: ElemType,
     float: (f32, f32),
     int: (i32, i32),
+    /// Quantised SQUARED_DIFFERENCE: (offset, multiplier, shift) of each
+    /// input and of the output, and the inputs' left shift.
+    q: [(i32, i32, i32); 3],
+    left_shift: u32,
 }
 
 /// DIV (float32, int32; fused activation), SQUARED_DIFFERENCE (float32,
-/// int32), FLOOR_DIV and FLOOR_MOD (float32), as TFLite Micro takes them.
+/// int32, int8, int16), FLOOR_DIV and FLOOR_MOD (float32), as TFLite Micro takes them.
 pub struct Arith;
 
 impl Op for Arith {
@@ -210,10 +214,35 @@ impl Op for Arith {
             return Err(ctx.invalid("inputs and output must have one type"));
         }
         let int_ok = matches!(op, Opcode::DIV | Opcode::SQUARED_DIFFERENCE);
-        if !(out.dtype == ElemType::F32 || (int_ok && out.dtype == ElemType::I32)) {
+        let quant_ok =
+            op == Opcode::SQUARED_DIFFERENCE && matches!(out.dtype, ElemType::I8 | ElemType::I16);
+        if !(out.dtype == ElemType::F32 || (int_ok && out.dtype == ElemType::I32) || quant_ok) {
             return Err(ctx.unsupported(
-                "types other than float32 (and int32 for DIV and SQUARED_DIFFERENCE)",
+                "types other than float32 (int32 for DIV and SQUARED_DIFFERENCE, int8 and int16 for SQUARED_DIFFERENCE)",
             ));
+        }
+        let mut q = [(0, 0, 0); 3];
+        let mut left_shift = 0;
+        if quant_ok {
+            let (Some(qa), Some(qb), Some(qo)) = (a.quant, b.quant, out.quant) else {
+                return Err(ctx.invalid("quantised tensors without quantisation parameters"));
+            };
+            if out.dtype == ElemType::I16
+                && (qa.zero_point != 0 || qb.zero_point != 0 || qo.zero_point != 0)
+            {
+                return Err(ctx.unsupported("int16 with a zero point other than 0"));
+            }
+            left_shift = if out.dtype == ElemType::I8 { 7 } else { 0 };
+            let twice = 2.0 * f64::from(qa.scale.max(qb.scale));
+            let (ma, sa) = quantize_multiplier(f64::from(qa.scale) / twice);
+            let (mb, sb) = quantize_multiplier(f64::from(qb.scale) / twice);
+            let denom = f64::from((1i32 << (2 * left_shift)) as f32 * qo.scale);
+            let (mo, so) = quantize_multiplier(twice * twice / denom);
+            q = [
+                (-qa.zero_point, ma, sa),
+                (-qb.zero_point, mb, sb),
+                (qo.zero_point, mo, so),
+            ];
         }
         if out.dtype == ElemType::I32 && (a.quant.is_some() || b.quant.is_some()) {
             return Err(ctx.unsupported("quantised int32"));
@@ -244,6 +273,8 @@ impl Op for Arith {
             dtype: out.dtype,
             float,
             int,
+            q,
+            left_shift,
         })
     }
 
@@ -251,6 +282,34 @@ impl Op for Arith {
         let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
         let out = ctx.outputs.get(0)?;
         let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        if matches!(p.dtype, ElemType::I8 | ElemType::I16) {
+            let wide = p.dtype == ElemType::I16;
+            let (lo, hi) = if wide { (-32768, 32767) } else { (-128, 127) };
+            let at = |d: &[u8], i: usize| {
+                if wide {
+                    i32::from(i16::from_le_bytes([d[2 * i], d[2 * i + 1]]))
+                } else {
+                    i32::from(d[i] as i8)
+                }
+            };
+            let scale = |v: i32, (off, m, sh): (i32, i32, i32)| {
+                let shifted = v.wrapping_add(off).wrapping_shl(p.left_shift);
+                multiply_by_quantized_multiplier(shifted, m, sh)
+            };
+            for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                let d = scale(at(a.data, i), p.q[0]).wrapping_sub(scale(at(b.data, j), p.q[1]));
+                let (_, m, sh) = p.q[2];
+                let v = multiply_by_quantized_multiplier(d.wrapping_mul(d), m, sh)
+                    .wrapping_add(p.q[2].0)
+                    .clamp(lo, hi);
+                if wide {
+                    out.data[2 * o..2 * o + 2].copy_from_slice(&(v as i16).to_le_bytes());
+                } else {
+                    out.data[o] = v as i8 as u8;
+                }
+            });
+            return Ok(());
+        }
         if p.dtype == ElemType::I32 {
             let mut zero = false;
             for_each_broadcast(&sa, &sb, &so, |o, i, j| {
