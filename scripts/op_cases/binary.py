@@ -92,7 +92,7 @@ def models():
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
     # Quantised SQUARED_DIFFERENCE (int16: zero points 0).
     for dtype, tag, qs in ((INT8, "int8", ((0.013, -7), (0.021, 11), (0.0019, -120))),
-                           (INT16, "int16", ((0.0005, 0), (0.0008, 0), (0.00004, 0)))):
+                           (INT16, "int16", ((0.0005, 0), (0.0008, 0), (0.03, 0)))):
         out.append(_binary(f"squared_difference_broadcast_{tag}", 99, dtype, *qs,
                            [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], 0, None))
     # SELECT_V2: a constant bool condition broadcast against x and y.
