@@ -90,6 +90,13 @@ def models():
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
             out.append(_binary(f"{op}_broadcast_{tag}_int32", opcode, INT32, None, None, None,
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
+    # int8 DIV: a constant divisor that is never its zero point.
+    for act, tag in ((0, "none"), (1, "relu")):
+        m = ModelBuilder()
+        a = m.tensor("a", [2, 3, 1, 5], INT8, (0.03, -4))
+        b = m.tensor("b", [4, 1], INT8, (0.02, 6), data=bytes([v & 0xFF for v in (40, -90, 7, 120)]))
+        y = m.tensor("y", [2, 3, 4, 5], INT8, (0.05, 2))
+        out.append((f"div_const_{tag}_int8", m.finish(42, [a, b], [y], 29, _act(act))))
     # Quantised SQUARED_DIFFERENCE (int16: zero points 0).
     for dtype, tag, qs in ((INT8, "int8", ((0.013, -7), (0.021, 11), (0.0019, -120))),
                            (INT16, "int16", ((0.0005, 0), (0.0008, 0), (0.03, 0)))):

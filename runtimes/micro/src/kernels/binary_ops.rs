@@ -7,7 +7,10 @@ use crate::kernels::elementwise::{broadcast_strides, for_each_broadcast};
 use crate::kernels::{EvalCtx, Op, PrepareCtx, clamp_f32, f32_at, i32_at, put_f32};
 use crate::model::{ElemType, MAX_RANK};
 use crate::opcode::Opcode;
-use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::quant::{
+    multiply_by_quantized_multiplier, quantize_multiplier, reciprocal,
+    saturating_rounding_doubling_high_mul,
+};
 
 /// A prepared MAXIMUM or MINIMUM.
 #[derive(Clone, Copy, Debug)]
@@ -200,7 +203,7 @@ pub struct ArithParams {
     left_shift: u32,
 }
 
-/// DIV (float32, int32; fused activation), SQUARED_DIFFERENCE (float32,
+/// DIV (float32, int32, int8; fused activation), SQUARED_DIFFERENCE (float32,
 /// int32, int8, int16), FLOOR_DIV and FLOOR_MOD (float32), as TFLite Micro takes them.
 pub struct Arith;
 
@@ -214,11 +217,16 @@ impl Op for Arith {
             return Err(ctx.invalid("inputs and output must have one type"));
         }
         let int_ok = matches!(op, Opcode::DIV | Opcode::SQUARED_DIFFERENCE);
+        let div8 = op == Opcode::DIV && out.dtype == ElemType::I8;
         let quant_ok =
             op == Opcode::SQUARED_DIFFERENCE && matches!(out.dtype, ElemType::I8 | ElemType::I16);
-        if !(out.dtype == ElemType::F32 || (int_ok && out.dtype == ElemType::I32) || quant_ok) {
+        if !(out.dtype == ElemType::F32
+            || (int_ok && out.dtype == ElemType::I32)
+            || quant_ok
+            || div8)
+        {
             return Err(ctx.unsupported(
-                "types other than float32 (int32 for DIV and SQUARED_DIFFERENCE, int8 and int16 for SQUARED_DIFFERENCE)",
+                "types other than float32 (int32 for DIV and SQUARED_DIFFERENCE, int8 for DIV, int8 and int16 for SQUARED_DIFFERENCE)",
             ));
         }
         let mut q = [(0, 0, 0); 3];
@@ -268,6 +276,20 @@ impl Op for Arith {
                 );
             }
         };
+        let mut int = int;
+        if div8 {
+            let (Some(qa), Some(qb), Some(qo)) = (a.quant, b.quant, out.quant) else {
+                return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+            };
+            int = ctx.activation(code)?.int;
+            // TFLite computes this multiplier in float32.
+            let (m, sh) = quantize_multiplier(f64::from(qa.scale / (qb.scale * qo.scale)));
+            q = [
+                (-qa.zero_point, 0, 0),
+                (-qb.zero_point, 0, 0),
+                (qo.zero_point, m, sh),
+            ];
+        }
         Ok(ArithParams {
             op,
             dtype: out.dtype,
@@ -282,6 +304,40 @@ impl Op for Arith {
         let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
         let out = ctx.outputs.get(0)?;
         let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        if p.op == Opcode::DIV && p.dtype == ElemType::I8 {
+            let mut zero = false;
+            for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                let mut x = p.q[0].0.wrapping_add(i32::from(a.data[i] as i8));
+                let mut y = p.q[1].0.wrapping_add(i32::from(b.data[j] as i8));
+                if y == 0 {
+                    zero = true;
+                    out.data[o] = 0;
+                    return;
+                }
+                if y < 0 {
+                    (x, y) = (x.wrapping_neg(), y.wrapping_neg());
+                }
+                let (inv, recip_shift) = reciprocal(y, 31);
+                let headroom = if x >= 0 {
+                    x.leading_zeros() as i32 - 1
+                } else {
+                    (!x).leading_zeros() as i32 - 1
+                };
+                let quotient =
+                    saturating_rounding_doubling_high_mul(x.wrapping_shl(headroom as u32), inv);
+                let (_, m, sh) = p.q[2];
+                let shift = sh - recip_shift - headroom;
+                let v = multiply_by_quantized_multiplier(quotient, m, shift)
+                    .wrapping_add(p.q[2].0)
+                    .clamp(p.int.0, p.int.1);
+                out.data[o] = v as i8 as u8;
+            });
+            return if zero {
+                Err(Error::Usage("int8 DIV by zero"))
+            } else {
+                Ok(())
+            };
+        }
         if matches!(p.dtype, ElemType::I8 | ElemType::I16) {
             let wide = p.dtype == ElemType::I16;
             let (lo, hi) = if wide { (-32768, 32767) } else { (-128, 127) };
