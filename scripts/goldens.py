@@ -52,6 +52,8 @@ def seeded_input(detail, seed):
     shape, dtype = tuple(detail["shape"]), detail["dtype"]
     if dtype == np.float32:
         return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+    if dtype == np.bool_:
+        return rng.integers(0, 2, size=shape).astype(np.bool_)
     info = np.iinfo(dtype)
     return rng.integers(info.min, info.max, size=shape, endpoint=True, dtype=np.int64).astype(dtype)
 

@@ -53,6 +53,7 @@ def models():
         types = [(FLOAT32, "float32", None, None), (INT8, "int8", (0.02, -3), (0.035, 9)),
                  (INT32, "int32", None, None), (INT64, "int64", None, None)]
         if op in ("equal", "not_equal"):
+            types.append((BOOL, "bool", None, None))
             # Equal scales, so equality is hit on random int8 inputs.
             types.append((INT8, "samescale_int8", (0.02, -3), (0.02, -3)))
         for dtype, tag, qa, qb in types:
@@ -102,6 +103,13 @@ def models():
                            (INT16, "int16", ((0.0005, 0), (0.0008, 0), (0.03, 0)))):
         out.append(_binary(f"squared_difference_broadcast_{tag}", 99, dtype, *qs,
                            [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], 0, None))
+    # LOGICAL_AND, LOGICAL_OR.
+    for opcode, op in ((86, "logical_and"), (84, "logical_or")):
+        m = ModelBuilder()
+        a = m.tensor("a", [2, 3, 1, 5], BOOL)
+        b = m.tensor("b", [4, 1], BOOL)
+        y = m.tensor("y", [2, 3, 4, 5], BOOL)
+        out.append((f"{op}_broadcast_bool", m.finish(opcode, [a, b], [y])))
     # SELECT_V2: a constant bool condition broadcast against x and y.
     cond = bytes([1, 0, 0, 1, 1, 0, 1])
     for dtype, tag, q in ((FLOAT32, "float32", None), (INT8, "int8", (0.02, -3)), (INT16, "int16", (0.001, 0))):

@@ -1,6 +1,6 @@
 //! Binary operators beyond ADD, SUB and MUL: MAXIMUM, MINIMUM, the
 //! comparisons, DIV, SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD, PRELU,
-//! SELECT_V2 and ADD_N, with broadcasting, following TFLite Micro's reference kernels.
+//! SELECT_V2, ADD_N, LOGICAL_AND and LOGICAL_OR, with broadcasting, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
 use crate::kernels::elementwise::{broadcast_strides, for_each_broadcast};
@@ -589,6 +589,45 @@ impl Op for AddN {
             }
             put_f32(out.data, e, sum);
         }
+        Ok(())
+    }
+}
+
+/// A prepared LOGICAL_AND or LOGICAL_OR.
+#[derive(Clone, Copy, Debug)]
+pub struct LogicalParams {
+    and: bool,
+}
+
+/// LOGICAL_AND and LOGICAL_OR of bool tensors, with broadcasting.
+pub struct Logical;
+
+impl Op for Logical {
+    type Params<'a> = LogicalParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<LogicalParams, Error> {
+        let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+        if a.dtype != ElemType::Bool || b.dtype != ElemType::Bool || out.dtype != ElemType::Bool {
+            return Err(ctx.unsupported("types other than bool"));
+        }
+        if broadcast_strides(&a.shape, &out.shape).is_none()
+            || broadcast_strides(&b.shape, &out.shape).is_none()
+        {
+            return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+        }
+        Ok(LogicalParams {
+            and: ctx.op.opcode == Opcode::LOGICAL_AND,
+        })
+    }
+
+    fn eval(p: &LogicalParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+            let (x, y) = (a.data[i] != 0, b.data[j] != 0);
+            out.data[o] = u8::from(if p.and { x && y } else { x || y });
+        });
         Ok(())
     }
 }

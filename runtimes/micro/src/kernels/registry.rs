@@ -33,6 +33,8 @@ operators! {
         IF => control::If,
         LESS => binary_ops::Compare,
         LESS_EQUAL => binary_ops::Compare,
+        LOGICAL_AND => binary_ops::Logical,
+        LOGICAL_OR => binary_ops::Logical,
         LOGISTIC => elementwise::Unary,
         MAXIMUM => binary_ops::MaxMin,
         MAX_POOL_2D => pool::Pool,
