@@ -124,4 +124,8 @@ def models():
     ins = [m.tensor(f"x{k}", [2, 5, 3], FLOAT32) for k in range(3)]
     o = m.tensor("o", [2, 5, 3], FLOAT32)
     out.append(("add_n_three_float32", m.finish(106, ins, [o])))
+    m = ModelBuilder()
+    ins = [m.tensor(f"x{k}", [2, 5, 3], INT8, (0.017, -6)) for k in range(3)]
+    o = m.tensor("o", [2, 5, 3], INT8, (0.041, 4))
+    out.append(("add_n_three_int8", m.finish(106, ins, [o])))
     return out

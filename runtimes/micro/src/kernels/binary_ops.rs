@@ -557,37 +557,92 @@ impl Op for SelectV2 {
     }
 }
 
-/// ADD_N (float32): the inputs, all of the output's shape, summed in order.
+/// A prepared ADD_N; for int8 (one quantisation on every input): input
+/// offset, input multiplier and shift, output offset, multiplier, shift.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AddNParams {
+    int8: bool,
+    input: (i32, i32, i32),
+    output: (i32, i32, i32),
+}
+
+/// TFLite Micro's left shift of int8 ADD_N operands.
+const ADD_N_LEFT_SHIFT: u32 = 20;
+
+/// ADD_N (float32, int8): the inputs, all of the output's shape, summed in
+/// order.
 pub struct AddN;
 
 impl Op for AddN {
-    type Params<'a> = ();
+    type Params<'a> = AddNParams;
 
-    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<(), Error> {
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<AddNParams, Error> {
         let out = ctx.output;
         if ctx.input_count() < 2 {
             return Err(ctx.invalid("ADD_N needs at least two inputs"));
         }
-        if out.dtype != ElemType::F32 {
-            return Err(ctx.unsupported("types other than float32"));
+        if !matches!(out.dtype, ElemType::F32 | ElemType::I8) {
+            return Err(ctx.unsupported("types other than float32 or int8"));
         }
+        let first = ctx.input(0)?;
         for k in 0..ctx.input_count() {
             let t = ctx.input(k)?;
             if t.dtype != out.dtype || t.shape != out.shape {
                 return Err(ctx.invalid("inputs must have the output's type and shape"));
             }
+            if out.dtype == ElemType::I8 && t.quant != first.quant {
+                return Err(ctx.invalid("int8 inputs must share one quantisation"));
+            }
         }
-        Ok(())
+        let mut p = AddNParams::default();
+        if out.dtype == ElemType::I8 {
+            let (Some(qi), Some(qo)) = (first.quant, out.quant) else {
+                return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+            };
+            let twice = 2.0 * f64::from(qi.scale);
+            let (mi, si) = quantize_multiplier(f64::from(qi.scale) / twice);
+            let (mo, so) = quantize_multiplier(
+                twice / (f64::from(1i32 << ADD_N_LEFT_SHIFT) * f64::from(qo.scale)),
+            );
+            p = AddNParams {
+                int8: true,
+                input: (-qi.zero_point, mi, si),
+                output: (qo.zero_point, mo, so),
+            };
+        }
+        Ok(p)
     }
 
-    fn eval(_: &(), ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+    fn eval(p: &AddNParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let out = ctx.outputs.get(0)?;
+        let (off, mi, si) = p.input;
+        let scale = |v: i32| {
+            multiply_by_quantized_multiplier(
+                v.wrapping_add(off).wrapping_shl(ADD_N_LEFT_SHIFT),
+                mi,
+                si,
+            )
+        };
         for e in 0..out.info.shape.elements() {
-            let mut sum = 0.0f32;
-            for k in 0..ctx.inputs.count() {
-                sum += f32_at(ctx.inputs.get(k)?.data, e);
+            if p.int8 {
+                // As TFLite, the sum starts from the scaled zero of the input
+                // offset, not from 0.
+                let mut sum = scale(0);
+                for k in 0..ctx.inputs.count() {
+                    sum = sum.wrapping_add(scale(i32::from(ctx.inputs.get(k)?.data[e] as i8)));
+                }
+                let (zp, mo, so) = p.output;
+                let v = multiply_by_quantized_multiplier(sum, mo, so)
+                    .wrapping_add(zp)
+                    .clamp(-128, 127);
+                out.data[e] = v as i8 as u8;
+            } else {
+                let mut sum = 0.0f32;
+                for k in 0..ctx.inputs.count() {
+                    sum += f32_at(ctx.inputs.get(k)?.data, e);
+                }
+                put_f32(out.data, e, sum);
             }
-            put_f32(out.data, e, sum);
         }
         Ok(())
     }
