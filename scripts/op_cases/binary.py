@@ -110,6 +110,12 @@ def models():
         b = m.tensor("b", [4, 1], BOOL)
         y = m.tensor("y", [2, 3, 4, 5], BOOL)
         out.append((f"{op}_broadcast_bool", m.finish(opcode, [a, b], [y])))
+    # int16 PRELU with an int8 alpha.
+    m = ModelBuilder()
+    x = m.tensor("x", [1, 4, 5, 3], INT16, (0.0004, 0))
+    al = m.tensor("alpha", [3], INT8, (0.006, 10))
+    y = m.tensor("y", [1, 4, 5, 3], INT16, (0.0003, 0))
+    out.append(("prelu_channel_int16", m.finish(54, [x, al], [y])))
     # SELECT_V2: a constant bool condition broadcast against x and y.
     cond = bytes([1, 0, 0, 1, 1, 0, 1])
     for dtype, tag, q in ((FLOAT32, "float32", None), (INT8, "int8", (0.02, -3)), (INT16, "int16", (0.001, 0))):

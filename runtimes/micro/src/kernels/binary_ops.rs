@@ -417,6 +417,7 @@ impl Op for Arith {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PreluParams {
     int8: bool,
+    wide: bool,
     input_offset: i32,
     alpha_offset: i32,
     output_offset: i32,
@@ -424,7 +425,7 @@ pub struct PreluParams {
     neg: (i32, i32),
 }
 
-/// PRELU (float32, int8) with the alpha broadcast to the input.
+/// PRELU (float32, int8, int16 with an int8 alpha) with the alpha broadcast to the input.
 pub struct Prelu;
 
 impl Op for Prelu {
@@ -432,11 +433,15 @@ impl Op for Prelu {
 
     fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<PreluParams, Error> {
         let (x, alpha, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
-        if x.dtype != out.dtype || alpha.dtype != out.dtype {
-            return Err(ctx.unsupported("types other than all float32 or all int8"));
+        let alpha_ok =
+            alpha.dtype == out.dtype || (out.dtype == ElemType::I16 && alpha.dtype == ElemType::I8);
+        if x.dtype != out.dtype || !alpha_ok {
+            return Err(ctx.unsupported(
+                "types other than all float32, all int8, or int16 with an int8 alpha",
+            ));
         }
-        if !matches!(out.dtype, ElemType::F32 | ElemType::I8) {
-            return Err(ctx.unsupported("types other than float32 or int8"));
+        if !matches!(out.dtype, ElemType::F32 | ElemType::I8 | ElemType::I16) {
+            return Err(ctx.unsupported("types other than float32, int8 or int16"));
         }
         if broadcast_strides(&x.shape, &out.shape).is_none()
             || broadcast_strides(&alpha.shape, &out.shape).is_none()
@@ -444,7 +449,8 @@ impl Op for Prelu {
             return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
         }
         let mut p = PreluParams::default();
-        if out.dtype == ElemType::I8 {
+        p.wide = out.dtype == ElemType::I16;
+        if matches!(out.dtype, ElemType::I8 | ElemType::I16) {
             let (Some(qx), Some(qa), Some(qo)) = (x.quant, alpha.quant, out.quant) else {
                 return Err(ctx.invalid("int8 tensors without quantisation parameters"));
             };
@@ -471,15 +477,27 @@ impl Op for Prelu {
             });
             return Ok(());
         }
+        let wide = p.wide;
         for_each_broadcast(&sx, &sa, &so, |o, i, j| {
-            let v = p.input_offset.wrapping_add(i32::from(x.data[i] as i8));
+            let raw = if wide {
+                i32::from(i16::from_le_bytes([x.data[2 * i], x.data[2 * i + 1]]))
+            } else {
+                i32::from(x.data[i] as i8)
+            };
+            let v = p.input_offset.wrapping_add(raw);
             let y = if v >= 0 {
                 multiply_by_quantized_multiplier(v, p.pos.0, p.pos.1)
             } else {
                 let a = p.alpha_offset.wrapping_add(i32::from(alpha.data[j] as i8));
                 multiply_by_quantized_multiplier(v.wrapping_mul(a), p.neg.0, p.neg.1)
             };
-            out.data[o] = y.wrapping_add(p.output_offset).clamp(-128, 127) as i8 as u8;
+            let y = y.wrapping_add(p.output_offset);
+            if wide {
+                let y = y.clamp(-32768, 32767) as i16;
+                out.data[2 * o..2 * o + 2].copy_from_slice(&y.to_le_bytes());
+            } else {
+                out.data[o] = y.clamp(-128, 127) as i8 as u8;
+            }
         });
         Ok(())
     }
