@@ -448,8 +448,10 @@ impl Op for Prelu {
         {
             return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
         }
-        let mut p = PreluParams::default();
-        p.wide = out.dtype == ElemType::I16;
+        let mut p = PreluParams {
+            wide: out.dtype == ElemType::I16,
+            ..PreluParams::default()
+        };
         if matches!(out.dtype, ElemType::I8 | ElemType::I16) {
             let (Some(qx), Some(qa), Some(qo)) = (x.quant, alpha.quant, out.quant) else {
                 return Err(ctx.invalid("int8 tensors without quantisation parameters"));
