@@ -53,6 +53,7 @@ def models():
         types = [(FLOAT32, "float32", None, None), (INT8, "int8", (0.02, -3), (0.035, 9)),
                  (INT32, "int32", None, None), (INT64, "int64", None, None)]
         if op in ("equal", "not_equal"):
+            types.append((BOOL, "bool", None, None))
             # Equal scales, so equality is hit on random int8 inputs.
             types.append((INT8, "samescale_int8", (0.02, -3), (0.02, -3)))
         for dtype, tag, qa, qb in types:
@@ -90,4 +91,47 @@ def models():
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
             out.append(_binary(f"{op}_broadcast_{tag}_int32", opcode, INT32, None, None, None,
                                [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], opt, _act(act)))
+    # int8 DIV: a constant divisor that is never its zero point.
+    for act, tag in ((0, "none"), (1, "relu")):
+        m = ModelBuilder()
+        a = m.tensor("a", [2, 3, 1, 5], INT8, (0.03, -4))
+        b = m.tensor("b", [4, 1], INT8, (0.02, 6), data=bytes([v & 0xFF for v in (40, -90, 7, 120)]))
+        y = m.tensor("y", [2, 3, 4, 5], INT8, (0.05, 2))
+        out.append((f"div_const_{tag}_int8", m.finish(42, [a, b], [y], 29, _act(act))))
+    # Quantised SQUARED_DIFFERENCE (int16: zero points 0).
+    for dtype, tag, qs in ((INT8, "int8", ((0.013, -7), (0.021, 11), (0.0019, -120))),
+                           (INT16, "int16", ((0.0005, 0), (0.0008, 0), (0.03, 0)))):
+        out.append(_binary(f"squared_difference_broadcast_{tag}", 99, dtype, *qs,
+                           [2, 3, 1, 5], [4, 1], [2, 3, 4, 5], 0, None))
+    # LOGICAL_AND, LOGICAL_OR.
+    for opcode, op in ((86, "logical_and"), (84, "logical_or")):
+        m = ModelBuilder()
+        a = m.tensor("a", [2, 3, 1, 5], BOOL)
+        b = m.tensor("b", [4, 1], BOOL)
+        y = m.tensor("y", [2, 3, 4, 5], BOOL)
+        out.append((f"{op}_broadcast_bool", m.finish(opcode, [a, b], [y])))
+    # int16 PRELU with an int8 alpha.
+    m = ModelBuilder()
+    x = m.tensor("x", [1, 4, 5, 3], INT16, (0.0004, 0))
+    al = m.tensor("alpha", [3], INT8, (0.006, 10))
+    y = m.tensor("y", [1, 4, 5, 3], INT16, (0.0003, 0))
+    out.append(("prelu_channel_int16", m.finish(54, [x, al], [y])))
+    # SELECT_V2: a constant bool condition broadcast against x and y.
+    cond = bytes([1, 0, 0, 1, 1, 0, 1])
+    for dtype, tag, q in ((FLOAT32, "float32", None), (INT8, "int8", (0.02, -3)), (INT16, "int16", (0.001, 0))):
+        m = ModelBuilder()
+        c = m.tensor("c", [7], BOOL, data=cond)
+        x = m.tensor("x", [3, 1, 7], dtype, q)
+        y = m.tensor("y", [2, 1], dtype, q)
+        o = m.tensor("o", [3, 2, 7], dtype, q)
+        out.append((f"select_v2_broadcast_{tag}", m.finish(123, [c, x, y], [o])))
+    # ADD_N: three float32 inputs.
+    m = ModelBuilder()
+    ins = [m.tensor(f"x{k}", [2, 5, 3], FLOAT32) for k in range(3)]
+    o = m.tensor("o", [2, 5, 3], FLOAT32)
+    out.append(("add_n_three_float32", m.finish(106, ins, [o])))
+    m = ModelBuilder()
+    ins = [m.tensor(f"x{k}", [2, 5, 3], INT8, (0.017, -6)) for k in range(3)]
+    o = m.tensor("o", [2, 5, 3], INT8, (0.041, 4))
+    out.append(("add_n_three_int8", m.finish(106, ins, [o])))
     return out

@@ -1,12 +1,16 @@
 //! Binary operators beyond ADD, SUB and MUL: MAXIMUM, MINIMUM, the
-//! comparisons, DIV, SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD and PRELU, with broadcasting, following TFLite Micro's reference kernels.
+//! comparisons, DIV, SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD, PRELU,
+//! SELECT_V2, ADD_N, LOGICAL_AND and LOGICAL_OR, with broadcasting, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
 use crate::kernels::elementwise::{broadcast_strides, for_each_broadcast};
 use crate::kernels::{EvalCtx, Op, PrepareCtx, clamp_f32, f32_at, i32_at, put_f32};
-use crate::model::ElemType;
+use crate::model::{ElemType, MAX_RANK};
 use crate::opcode::Opcode;
-use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::quant::{
+    multiply_by_quantized_multiplier, quantize_multiplier, reciprocal,
+    saturating_rounding_doubling_high_mul,
+};
 
 /// A prepared MAXIMUM or MINIMUM.
 #[derive(Clone, Copy, Debug)]
@@ -193,10 +197,14 @@ pub struct ArithParams {
     dtype: ElemType,
     float: (f32, f32),
     int: (i32, i32),
+    /// Quantised SQUARED_DIFFERENCE: (offset, multiplier, shift) of each
+    /// input and of the output, and the inputs' left shift.
+    q: [(i32, i32, i32); 3],
+    left_shift: u32,
 }
 
-/// DIV (float32, int32; fused activation), SQUARED_DIFFERENCE (float32,
-/// int32), FLOOR_DIV and FLOOR_MOD (float32), as TFLite Micro takes them.
+/// DIV (float32, int32, int8; fused activation), SQUARED_DIFFERENCE (float32,
+/// int32, int8, int16), FLOOR_DIV and FLOOR_MOD (float32), as TFLite Micro takes them.
 pub struct Arith;
 
 impl Op for Arith {
@@ -209,10 +217,40 @@ impl Op for Arith {
             return Err(ctx.invalid("inputs and output must have one type"));
         }
         let int_ok = matches!(op, Opcode::DIV | Opcode::SQUARED_DIFFERENCE);
-        if !(out.dtype == ElemType::F32 || (int_ok && out.dtype == ElemType::I32)) {
+        let div8 = op == Opcode::DIV && out.dtype == ElemType::I8;
+        let quant_ok =
+            op == Opcode::SQUARED_DIFFERENCE && matches!(out.dtype, ElemType::I8 | ElemType::I16);
+        if !(out.dtype == ElemType::F32
+            || (int_ok && out.dtype == ElemType::I32)
+            || quant_ok
+            || div8)
+        {
             return Err(ctx.unsupported(
-                "types other than float32 (and int32 for DIV and SQUARED_DIFFERENCE)",
+                "types other than float32 (int32 for DIV and SQUARED_DIFFERENCE, int8 for DIV, int8 and int16 for SQUARED_DIFFERENCE)",
             ));
+        }
+        let mut q = [(0, 0, 0); 3];
+        let mut left_shift = 0;
+        if quant_ok {
+            let (Some(qa), Some(qb), Some(qo)) = (a.quant, b.quant, out.quant) else {
+                return Err(ctx.invalid("quantised tensors without quantisation parameters"));
+            };
+            if out.dtype == ElemType::I16
+                && (qa.zero_point != 0 || qb.zero_point != 0 || qo.zero_point != 0)
+            {
+                return Err(ctx.unsupported("int16 with a zero point other than 0"));
+            }
+            left_shift = if out.dtype == ElemType::I8 { 7 } else { 0 };
+            let twice = 2.0 * f64::from(qa.scale.max(qb.scale));
+            let (ma, sa) = quantize_multiplier(f64::from(qa.scale) / twice);
+            let (mb, sb) = quantize_multiplier(f64::from(qb.scale) / twice);
+            let denom = f64::from((1i32 << (2 * left_shift)) as f32 * qo.scale);
+            let (mo, so) = quantize_multiplier(twice * twice / denom);
+            q = [
+                (-qa.zero_point, ma, sa),
+                (-qb.zero_point, mb, sb),
+                (qo.zero_point, mo, so),
+            ];
         }
         if out.dtype == ElemType::I32 && (a.quant.is_some() || b.quant.is_some()) {
             return Err(ctx.unsupported("quantised int32"));
@@ -238,11 +276,27 @@ impl Op for Arith {
                 );
             }
         };
+        let mut int = int;
+        if div8 {
+            let (Some(qa), Some(qb), Some(qo)) = (a.quant, b.quant, out.quant) else {
+                return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+            };
+            int = ctx.activation(code)?.int;
+            // TFLite computes this multiplier in float32.
+            let (m, sh) = quantize_multiplier(f64::from(qa.scale / (qb.scale * qo.scale)));
+            q = [
+                (-qa.zero_point, 0, 0),
+                (-qb.zero_point, 0, 0),
+                (qo.zero_point, m, sh),
+            ];
+        }
         Ok(ArithParams {
             op,
             dtype: out.dtype,
             float,
             int,
+            q,
+            left_shift,
         })
     }
 
@@ -250,6 +304,68 @@ impl Op for Arith {
         let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
         let out = ctx.outputs.get(0)?;
         let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        if p.op == Opcode::DIV && p.dtype == ElemType::I8 {
+            let mut zero = false;
+            for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                let mut x = p.q[0].0.wrapping_add(i32::from(a.data[i] as i8));
+                let mut y = p.q[1].0.wrapping_add(i32::from(b.data[j] as i8));
+                if y == 0 {
+                    zero = true;
+                    out.data[o] = 0;
+                    return;
+                }
+                if y < 0 {
+                    (x, y) = (x.wrapping_neg(), y.wrapping_neg());
+                }
+                let (inv, recip_shift) = reciprocal(y, 31);
+                let headroom = if x >= 0 {
+                    x.leading_zeros() as i32 - 1
+                } else {
+                    (!x).leading_zeros() as i32 - 1
+                };
+                let quotient =
+                    saturating_rounding_doubling_high_mul(x.wrapping_shl(headroom as u32), inv);
+                let (_, m, sh) = p.q[2];
+                let shift = sh - recip_shift - headroom;
+                let v = multiply_by_quantized_multiplier(quotient, m, shift)
+                    .wrapping_add(p.q[2].0)
+                    .clamp(p.int.0, p.int.1);
+                out.data[o] = v as i8 as u8;
+            });
+            return if zero {
+                Err(Error::Usage("int8 DIV by zero"))
+            } else {
+                Ok(())
+            };
+        }
+        if matches!(p.dtype, ElemType::I8 | ElemType::I16) {
+            let wide = p.dtype == ElemType::I16;
+            let (lo, hi) = if wide { (-32768, 32767) } else { (-128, 127) };
+            let at = |d: &[u8], i: usize| {
+                if wide {
+                    i32::from(i16::from_le_bytes([d[2 * i], d[2 * i + 1]]))
+                } else {
+                    i32::from(d[i] as i8)
+                }
+            };
+            let scale = |v: i32, (off, m, sh): (i32, i32, i32)| {
+                let shifted = v.wrapping_add(off).wrapping_shl(p.left_shift);
+                multiply_by_quantized_multiplier(shifted, m, sh)
+            };
+            for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+                let d = scale(at(a.data, i), p.q[0]).wrapping_sub(scale(at(b.data, j), p.q[1]));
+                let (_, m, sh) = p.q[2];
+                let v = multiply_by_quantized_multiplier(d.wrapping_mul(d), m, sh)
+                    .wrapping_add(p.q[2].0)
+                    .clamp(lo, hi);
+                if wide {
+                    out.data[2 * o..2 * o + 2].copy_from_slice(&(v as i16).to_le_bytes());
+                } else {
+                    out.data[o] = v as i8 as u8;
+                }
+            });
+            return Ok(());
+        }
         if p.dtype == ElemType::I32 {
             let mut zero = false;
             for_each_broadcast(&sa, &sb, &so, |o, i, j| {
@@ -301,6 +417,7 @@ impl Op for Arith {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PreluParams {
     int8: bool,
+    wide: bool,
     input_offset: i32,
     alpha_offset: i32,
     output_offset: i32,
@@ -308,7 +425,7 @@ pub struct PreluParams {
     neg: (i32, i32),
 }
 
-/// PRELU (float32, int8) with the alpha broadcast to the input.
+/// PRELU (float32, int8, int16 with an int8 alpha) with the alpha broadcast to the input.
 pub struct Prelu;
 
 impl Op for Prelu {
@@ -316,19 +433,26 @@ impl Op for Prelu {
 
     fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<PreluParams, Error> {
         let (x, alpha, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
-        if x.dtype != out.dtype || alpha.dtype != out.dtype {
-            return Err(ctx.unsupported("types other than all float32 or all int8"));
+        let alpha_ok =
+            alpha.dtype == out.dtype || (out.dtype == ElemType::I16 && alpha.dtype == ElemType::I8);
+        if x.dtype != out.dtype || !alpha_ok {
+            return Err(ctx.unsupported(
+                "types other than all float32, all int8, or int16 with an int8 alpha",
+            ));
         }
-        if !matches!(out.dtype, ElemType::F32 | ElemType::I8) {
-            return Err(ctx.unsupported("types other than float32 or int8"));
+        if !matches!(out.dtype, ElemType::F32 | ElemType::I8 | ElemType::I16) {
+            return Err(ctx.unsupported("types other than float32, int8 or int16"));
         }
         if broadcast_strides(&x.shape, &out.shape).is_none()
             || broadcast_strides(&alpha.shape, &out.shape).is_none()
         {
             return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
         }
-        let mut p = PreluParams::default();
-        if out.dtype == ElemType::I8 {
+        let mut p = PreluParams {
+            wide: out.dtype == ElemType::I16,
+            ..PreluParams::default()
+        };
+        if matches!(out.dtype, ElemType::I8 | ElemType::I16) {
             let (Some(qx), Some(qa), Some(qo)) = (x.quant, alpha.quant, out.quant) else {
                 return Err(ctx.invalid("int8 tensors without quantisation parameters"));
             };
@@ -355,15 +479,229 @@ impl Op for Prelu {
             });
             return Ok(());
         }
+        let wide = p.wide;
         for_each_broadcast(&sx, &sa, &so, |o, i, j| {
-            let v = p.input_offset.wrapping_add(i32::from(x.data[i] as i8));
+            let raw = if wide {
+                i32::from(i16::from_le_bytes([x.data[2 * i], x.data[2 * i + 1]]))
+            } else {
+                i32::from(x.data[i] as i8)
+            };
+            let v = p.input_offset.wrapping_add(raw);
             let y = if v >= 0 {
                 multiply_by_quantized_multiplier(v, p.pos.0, p.pos.1)
             } else {
                 let a = p.alpha_offset.wrapping_add(i32::from(alpha.data[j] as i8));
                 multiply_by_quantized_multiplier(v.wrapping_mul(a), p.neg.0, p.neg.1)
             };
-            out.data[o] = y.wrapping_add(p.output_offset).clamp(-128, 127) as i8 as u8;
+            let y = y.wrapping_add(p.output_offset);
+            if wide {
+                let y = y.clamp(-32768, 32767) as i16;
+                out.data[2 * o..2 * o + 2].copy_from_slice(&y.to_le_bytes());
+            } else {
+                out.data[o] = y.clamp(-128, 127) as i8 as u8;
+            }
+        });
+        Ok(())
+    }
+}
+
+/// A prepared SELECT_V2: the element size of x, y and the output.
+#[derive(Clone, Copy, Debug)]
+pub struct SelectParams {
+    size: usize,
+}
+
+/// SELECT_V2 (float32, int8, int16): `condition ? x : y`, all three
+/// broadcast to the output; the bytes are copied unchanged.
+pub struct SelectV2;
+
+impl Op for SelectV2 {
+    type Params<'a> = SelectParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<SelectParams, Error> {
+        let (c, x, y, out) = (ctx.input(0)?, ctx.input(1)?, ctx.input(2)?, ctx.output);
+        if c.dtype != ElemType::Bool || x.dtype != y.dtype || x.dtype != out.dtype {
+            return Err(ctx.invalid("a bool condition and x, y, output of one type"));
+        }
+        if !matches!(out.dtype, ElemType::F32 | ElemType::I8 | ElemType::I16) {
+            return Err(ctx.unsupported("types other than float32, int8 or int16"));
+        }
+        for t in [&c, &x, &y] {
+            if broadcast_strides(&t.shape, &out.shape).is_none() {
+                return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+            }
+        }
+        Ok(SelectParams {
+            size: out.dtype.size(),
+        })
+    }
+
+    fn eval(p: &SelectParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let i = &ctx.inputs;
+        let (c, x, y) = (i.get(0)?, i.get(1)?, i.get(2)?);
+        let out = ctx.outputs.get(0)?;
+        let so = out.info.shape;
+        let (Some(sc), Some(sx), Some(sy)) = (
+            broadcast_strides(&c.info.shape, &so),
+            broadcast_strides(&x.info.shape, &so),
+            broadcast_strides(&y.info.shape, &so),
+        ) else {
+            return Err(Error::Usage("SELECT_V2 shapes"));
+        };
+        let dims = so.dims();
+        let n = p.size;
+        let mut index = [0usize; MAX_RANK];
+        let (mut ic, mut ix, mut iy) = (0usize, 0usize, 0usize);
+        for o in 0..so.elements() {
+            let (src, at) = if c.data[ic] != 0 {
+                (x.data, ix)
+            } else {
+                (y.data, iy)
+            };
+            out.data[n * o..n * o + n].copy_from_slice(&src[n * at..n * at + n]);
+            for k in (0..dims.len()).rev() {
+                index[k] += 1;
+                ic += sc[k];
+                ix += sx[k];
+                iy += sy[k];
+                if index[k] < dims[k] {
+                    break;
+                }
+                ic -= sc[k] * dims[k];
+                ix -= sx[k] * dims[k];
+                iy -= sy[k] * dims[k];
+                index[k] = 0;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A prepared ADD_N; for int8 (one quantisation on every input): input
+/// offset, input multiplier and shift, output offset, multiplier, shift.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AddNParams {
+    int8: bool,
+    input: (i32, i32, i32),
+    output: (i32, i32, i32),
+}
+
+/// TFLite Micro's left shift of int8 ADD_N operands.
+const ADD_N_LEFT_SHIFT: u32 = 20;
+
+/// ADD_N (float32, int8): the inputs, all of the output's shape, summed in
+/// order.
+pub struct AddN;
+
+impl Op for AddN {
+    type Params<'a> = AddNParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<AddNParams, Error> {
+        let out = ctx.output;
+        if ctx.input_count() < 2 {
+            return Err(ctx.invalid("ADD_N needs at least two inputs"));
+        }
+        if !matches!(out.dtype, ElemType::F32 | ElemType::I8) {
+            return Err(ctx.unsupported("types other than float32 or int8"));
+        }
+        let first = ctx.input(0)?;
+        for k in 0..ctx.input_count() {
+            let t = ctx.input(k)?;
+            if t.dtype != out.dtype || t.shape != out.shape {
+                return Err(ctx.invalid("inputs must have the output's type and shape"));
+            }
+            if out.dtype == ElemType::I8 && t.quant != first.quant {
+                return Err(ctx.invalid("int8 inputs must share one quantisation"));
+            }
+        }
+        let mut p = AddNParams::default();
+        if out.dtype == ElemType::I8 {
+            let (Some(qi), Some(qo)) = (first.quant, out.quant) else {
+                return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+            };
+            let twice = 2.0 * f64::from(qi.scale);
+            let (mi, si) = quantize_multiplier(f64::from(qi.scale) / twice);
+            let (mo, so) = quantize_multiplier(
+                twice / (f64::from(1i32 << ADD_N_LEFT_SHIFT) * f64::from(qo.scale)),
+            );
+            p = AddNParams {
+                int8: true,
+                input: (-qi.zero_point, mi, si),
+                output: (qo.zero_point, mo, so),
+            };
+        }
+        Ok(p)
+    }
+
+    fn eval(p: &AddNParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let out = ctx.outputs.get(0)?;
+        let (off, mi, si) = p.input;
+        let scale = |v: i32| {
+            multiply_by_quantized_multiplier(
+                v.wrapping_add(off).wrapping_shl(ADD_N_LEFT_SHIFT),
+                mi,
+                si,
+            )
+        };
+        for e in 0..out.info.shape.elements() {
+            if p.int8 {
+                // As TFLite, the sum starts from the scaled zero of the input
+                // offset, not from 0.
+                let mut sum = scale(0);
+                for k in 0..ctx.inputs.count() {
+                    sum = sum.wrapping_add(scale(i32::from(ctx.inputs.get(k)?.data[e] as i8)));
+                }
+                let (zp, mo, so) = p.output;
+                let v = multiply_by_quantized_multiplier(sum, mo, so)
+                    .wrapping_add(zp)
+                    .clamp(-128, 127);
+                out.data[e] = v as i8 as u8;
+            } else {
+                let mut sum = 0.0f32;
+                for k in 0..ctx.inputs.count() {
+                    sum += f32_at(ctx.inputs.get(k)?.data, e);
+                }
+                put_f32(out.data, e, sum);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A prepared LOGICAL_AND or LOGICAL_OR.
+#[derive(Clone, Copy, Debug)]
+pub struct LogicalParams {
+    and: bool,
+}
+
+/// LOGICAL_AND and LOGICAL_OR of bool tensors, with broadcasting.
+pub struct Logical;
+
+impl Op for Logical {
+    type Params<'a> = LogicalParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<LogicalParams, Error> {
+        let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
+        if a.dtype != ElemType::Bool || b.dtype != ElemType::Bool || out.dtype != ElemType::Bool {
+            return Err(ctx.unsupported("types other than bool"));
+        }
+        if broadcast_strides(&a.shape, &out.shape).is_none()
+            || broadcast_strides(&b.shape, &out.shape).is_none()
+        {
+            return Err(ctx.invalid("input shapes do not broadcast to the output shape"));
+        }
+        Ok(LogicalParams {
+            and: ctx.op.opcode == Opcode::LOGICAL_AND,
+        })
+    }
+
+    fn eval(p: &LogicalParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+        for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+            let (x, y) = (a.data[i] != 0, b.data[j] != 0);
+            out.data[o] = u8::from(if p.and { x && y } else { x || y });
         });
         Ok(())
     }
