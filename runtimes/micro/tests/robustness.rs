@@ -34,7 +34,7 @@ fn load_and_run(bytes: &[u8]) -> Result<(), Error> {
 /// fewer for models of more than 256 KiB, whose every load prepares and
 /// runs megabytes (the test stays within seconds in CI).
 fn cuts(bytes: &[u8]) -> usize {
-    if bytes.len() <= 256 << 10 { 300 } else { 30 }
+    if bytes.len() <= 256 << 10 { 300 } else { 12 }
 }
 
 #[test]
