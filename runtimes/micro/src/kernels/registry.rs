@@ -8,7 +8,8 @@ use crate::error::Error;
 use crate::opcode::Opcode;
 
 use super::{
-    control, conv, elementwise, fully_connected, pool, quantize, shape_ops, softmax, variables,
+    control, conv, elementwise, fully_connected, gather, layout, pool, quantize, shape_ops,
+    softmax, variables,
 };
 
 operators! {
@@ -21,7 +22,9 @@ operators! {
         CONV_2D => conv::Conv2d,
         DEPTHWISE_CONV_2D => conv::DepthwiseConv2d,
         DEQUANTIZE => quantize::Dequantize,
+        EXPAND_DIMS => layout::ExpandDims,
         FULLY_CONNECTED => fully_connected::FullyConnected,
+        GATHER => gather::Gather,
         IF => control::If,
         LOGISTIC => elementwise::Unary,
         MAX_POOL_2D => pool::Pool,
@@ -35,9 +38,15 @@ operators! {
         RELU6 => elementwise::Unary,
         RESHAPE => shape_ops::Reshape,
         SHAPE => shape_ops::ShapeOf,
+        SLICE => layout::Slice,
         SOFTMAX => softmax::Softmax,
+        SPLIT => layout::Split,
+        SPLIT_V => layout::SplitV,
+        SQUEEZE => layout::Squeeze,
         STRIDED_SLICE => shape_ops::StridedSlice,
         TANH => elementwise::Unary,
+        TRANSPOSE => layout::Transpose,
+        UNPACK => layout::Unpack,
         VAR_HANDLE => variables::VarHandle,
         WHILE => control::While,
     }

@@ -65,9 +65,20 @@ fn strides5(d: &[usize; RANK]) -> [usize; RANK] {
 /// small: the interpreter holds one per operator.
 #[derive(Clone, Copy, Debug)]
 pub struct SliceParams {
-    start: [i32; RANK],
-    stop: [i32; RANK],
-    stride: [i32; RANK],
+    pub(crate) start: [i32; RANK],
+    pub(crate) stop: [i32; RANK],
+    pub(crate) stride: [i32; RANK],
+}
+
+impl SliceParams {
+    /// The whole of a 5-D tensor of ones: start 0, stop 1, stride 1.
+    pub(crate) fn identity() -> Self {
+        SliceParams {
+            start: [0; RANK],
+            stop: [1; RANK],
+            stride: [1; RANK],
+        }
+    }
 }
 
 /// Checks a STRIDED_SLICE and resolves its constant begin, end and strides.
@@ -222,6 +233,24 @@ pub fn prepare_pack(ctx: &PrepareCtx<'_, '_>, concat: bool) -> Result<PackParams
         return Err(ctx.unsupported("fused activation on CONCATENATION"));
     }
     let first = ctx.input(0)?;
+    if concat
+        && !matches!(
+            out.dtype,
+            ElemType::F32
+                | ElemType::I8
+                | ElemType::I16
+                | ElemType::I32
+                | ElemType::I64
+                | ElemType::Bool
+        )
+    {
+        return Err(ctx.unsupported(
+            "CONCATENATION of types other than float32, int8, int16, int32, int64, bool",
+        ));
+    }
+    if concat && out.dtype == ElemType::I16 && out.quant.is_some_and(|q| q.zero_point != 0) {
+        return Err(ctx.invalid("int16 CONCATENATION with a non-zero zero point"));
+    }
     let rank = if concat {
         first.shape.rank()
     } else {
