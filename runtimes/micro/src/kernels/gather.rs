@@ -36,8 +36,8 @@ impl Op for Gather {
         }
         let o = ctx.options()?;
         let (rank, crank) = (input.shape.rank(), coords.shape.rank());
-        let axis = resolve_axis(i64::from(o.i32(0, 0)?), rank)
-            .ok_or(ctx.invalid("axis out of range"))?;
+        let axis =
+            resolve_axis(i64::from(o.i32(0, 0)?), rank).ok_or(ctx.invalid("axis out of range"))?;
         let batch_dims = i64::from(o.i32(1, 0)?);
         let batch_dims = if batch_dims < 0 {
             batch_dims + crank as i64

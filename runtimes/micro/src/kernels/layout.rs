@@ -249,9 +249,8 @@ fn check_split(
         }
         let ok = if unpack {
             o.shape.rank() + 1 == rank
-                && (0..rank - 1).all(|k| {
-                    o.shape.dim(k) == input.shape.dim(if k < axis { k } else { k + 1 })
-                })
+                && (0..rank - 1)
+                    .all(|k| o.shape.dim(k) == input.shape.dim(if k < axis { k } else { k + 1 }))
         } else {
             o.shape.rank() == rank
                 && (0..rank).all(|k| k == axis || o.shape.dim(k) == input.shape.dim(k))
@@ -281,7 +280,11 @@ fn eval_split(p: &SplitParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         for i in 0..ctx.outputs.count() {
             let out = ctx.outputs.get(i)?;
             let rank_kept = out.info.shape.rank() == input.info.shape.rank();
-            let along = if rank_kept { out.info.shape.dim(axis) } else { 1 };
+            let along = if rank_kept {
+                out.info.shape.dim(axis)
+            } else {
+                1
+            };
             let chunk = along * inner * elem;
             out.data[k * chunk..(k + 1) * chunk].copy_from_slice(&input.data[at..at + chunk]);
             at += chunk;
@@ -438,7 +441,11 @@ impl Op for Slice {
             let dim = input.shape.dim(k) as i64;
             let start = int_at(b, wide, k);
             let len = int_at(s, wide, k);
-            let stop = if len == -1 { dim } else { start.saturating_add(len) };
+            let stop = if len == -1 {
+                dim
+            } else {
+                start.saturating_add(len)
+            };
             if start < 0 || start > dim || stop < start || stop > dim {
                 return Err(ctx.invalid("slice outside the input"));
             }

@@ -67,7 +67,6 @@ pub(crate) fn offset<const R: usize>(index: &[usize; R], strides: &[usize; R]) -
     index.iter().zip(strides).map(|(i, s)| i * s).sum()
 }
 
-
 /// Integer values of a constant int32 or int64 tensor's bytes.
 pub(crate) fn int_at(bytes: &[u8], wide: bool, i: usize) -> i64 {
     if wide {
