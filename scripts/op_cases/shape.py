@@ -125,3 +125,20 @@ def layout_cases():
 
 def models():
     return layout_cases()
+
+
+def mean_cases():
+    out = []
+    for t, qi, qo in ((I8, (0.05, 3), (0.02, -7)), (I16, (0.01, 0), (0.004, 0))):
+        s = SUFFIX[t]
+        out.append(model(f"mean_axes12_requant_{s}", MEAN, [x([1, 2, 2, 384], t, qi), c([1, 2])],
+                         [x([1, 384], t, qo)], O_REDUCER, [(0, "bool", False)]))
+        out.append(model(f"mean_axis_last_keep_dims_{s}", MEAN, [x([2, 3, 5], t, qi), c([-1])],
+                         [x([2, 3, 1], t, qo)], O_REDUCER, [(0, "bool", True)]))
+        out.append(model(f"mean_axes02_{s}", MEAN, [x([3, 4, 5], t, qi), c([0, 2])],
+                         [x([4], t, qo)], O_REDUCER, [(0, "bool", False)]))
+    return out
+
+
+def models():
+    return layout_cases() + mean_cases()
