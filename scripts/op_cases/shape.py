@@ -142,3 +142,19 @@ def mean_cases():
 
 def models():
     return layout_cases() + mean_cases()
+
+
+def min_max_cases():
+    out = []
+    for op, name in ((REDUCE_MAX, "reduce_max"), (REDUCE_MIN, "reduce_min")):
+        for t in (F32, I8):
+            s = SUFFIX[t]
+            out.append(model(f"{name}_axes12_{s}", op, [x([1, 3, 4, 5], t), c([1, 2])],
+                             [x([1, 5], t)], O_REDUCER, [(0, "bool", False)]))
+            out.append(model(f"{name}_axis0_keep_dims_{s}", op, [x([3, 4, 5], t), c([0])],
+                             [x([1, 4, 5], t)], O_REDUCER, [(0, "bool", True)]))
+    return out
+
+
+def models():
+    return layout_cases() + mean_cases() + min_max_cases()

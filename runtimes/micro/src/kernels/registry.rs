@@ -34,6 +34,8 @@ operators! {
         PAD => shape_ops::Pad,
         QUANTIZE => quantize::Quantize,
         READ_VARIABLE => variables::ReadVariable,
+        REDUCE_MAX => shape_ops::ReduceMax,
+        REDUCE_MIN => shape_ops::ReduceMin,
         RELU => elementwise::Unary,
         RELU6 => elementwise::Unary,
         RESHAPE => shape_ops::Reshape,

@@ -638,3 +638,105 @@ impl Op for Mean {
         eval_mean(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
     }
 }
+
+/// A prepared REDUCE_MAX (`max` true) or REDUCE_MIN: the reduced 5-D axes.
+#[derive(Clone, Copy, Debug)]
+pub struct MinMaxParams {
+    reduced: [bool; RANK],
+    max: bool,
+}
+
+/// Checks a REDUCE_MAX or REDUCE_MIN: float32, or int8 with the output's
+/// quantisation, over constant axes.
+fn prepare_min_max(ctx: &PrepareCtx<'_, '_>, max: bool) -> Result<MinMaxParams, Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output);
+    if input.dtype == ElemType::I8
+        && input.quant.map(|q| (q.scale, q.zero_point))
+            != out.quant.map(|q| (q.scale, q.zero_point))
+    {
+        return Err(ctx.unsupported("int8 REDUCE_MAX/MIN whose output quantisation differs"));
+    }
+    if !matches!(input.dtype, ElemType::F32 | ElemType::I8) {
+        return Err(ctx.unsupported("REDUCE_MAX/MIN of types other than float32 or int8"));
+    }
+    let p = prepare_mean(ctx)?;
+    Ok(MinMaxParams {
+        reduced: p.reduced,
+        max,
+    })
+}
+
+/// REDUCE_MAX or REDUCE_MIN, in input order from the type's extreme.
+fn eval_min_max(p: &MinMaxParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+    let d = dims5(&input.info.shape).ok_or(Error::Usage("reduce rank"))?;
+    let strides = strides5(&d);
+    let (mut kept, mut reduced) = ([1usize; RANK], [1usize; RANK]);
+    for k in 0..RANK {
+        if p.reduced[k] {
+            reduced[k] = d[k]
+        } else {
+            kept[k] = d[k]
+        }
+    }
+    let float = input.info.dtype == ElemType::F32;
+    let mut o = 0;
+    for_each_index(&kept, |at| {
+        let base: usize = (0..RANK).map(|k| at[k] * strides[k]).sum();
+        let (mut vf, mut vi) = if p.max {
+            (f32::MIN, i8::MIN)
+        } else {
+            (f32::MAX, i8::MAX)
+        };
+        for_each_index(&reduced, |r| {
+            let i = base + (0..RANK).map(|k| r[k] * strides[k]).sum::<usize>();
+            if float {
+                let x = f32_at(input.data, i);
+                if (p.max && x > vf) || (!p.max && x < vf) {
+                    vf = x;
+                }
+            } else {
+                let x = input.data[i] as i8;
+                if (p.max && x > vi) || (!p.max && x < vi) {
+                    vi = x;
+                }
+            }
+        });
+        if float {
+            put_f32(out.data, o, vf);
+        } else {
+            out.data[o] = vi as u8;
+        }
+        o += 1;
+    });
+    Ok(())
+}
+
+/// REDUCE_MAX.
+pub struct ReduceMax;
+
+impl Op for ReduceMax {
+    type Params<'a> = MinMaxParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<MinMaxParams, Error> {
+        prepare_min_max(ctx, true)
+    }
+
+    fn eval(p: &MinMaxParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_min_max(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// REDUCE_MIN.
+pub struct ReduceMin;
+
+impl Op for ReduceMin {
+    type Params<'a> = MinMaxParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<MinMaxParams, Error> {
+        prepare_min_max(ctx, false)
+    }
+
+    fn eval(p: &MinMaxParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_min_max(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
