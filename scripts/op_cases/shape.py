@@ -158,3 +158,18 @@ def min_max_cases():
 
 def models():
     return layout_cases() + mean_cases() + min_max_cases()
+
+
+def sum_cases():
+    out = []
+    for t, qi, qo in ((F32, None, None), (I8, (0.05, 3), (0.4, -7)), (I16, (0.01, 0), (0.05, 0))):
+        s = SUFFIX[t]
+        out.append(model(f"sum_axes12_{s}", SUM, [x([1, 2, 3, 7], t, qi), c([1, 2])],
+                         [x([1, 7], t, qo)], O_REDUCER, [(0, "bool", False)]))
+        out.append(model(f"sum_axis_last_keep_dims_{s}", SUM, [x([2, 3, 5], t, qi), c([-1])],
+                         [x([2, 3, 1], t, qo)], O_REDUCER, [(0, "bool", True)]))
+    return out
+
+
+def models():
+    return layout_cases() + mean_cases() + min_max_cases() + sum_cases()

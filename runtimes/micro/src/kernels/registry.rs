@@ -45,6 +45,7 @@ operators! {
         SPLIT => layout::Split,
         SPLIT_V => layout::SplitV,
         SQUEEZE => layout::Squeeze,
+        SUM => shape_ops::Sum,
         STRIDED_SLICE => shape_ops::StridedSlice,
         TANH => elementwise::Unary,
         TRANSPOSE => layout::Transpose,

@@ -394,6 +394,8 @@ struct MeanInt {
 pub struct MeanParams {
     reduced: [bool; RANK],
     int8: Option<MeanInt>,
+    /// SUM: the sums are not divided by their count.
+    sum: bool,
 }
 
 /// Checks a MEAN over constant axes.
@@ -444,7 +446,11 @@ pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
     } else {
         None
     };
-    Ok(MeanParams { reduced, int8 })
+    Ok(MeanParams {
+        reduced,
+        int8,
+        sum: false,
+    })
 }
 
 /// Calls `f` with every multi-index of `dims`, row-major.
@@ -486,6 +492,9 @@ pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<()
     let n = reduced.iter().product::<usize>().max(1) as i64;
     // The multiplier divided by n, as QuantizedMeanOrSum does.
     let scaled = p.int8.map(|q| {
+        if p.sum {
+            return (q.multiplier, q.shift);
+        }
         let shift = (63 - (n as u64).leading_zeros() as i32)
             .min(32)
             .min(31 + q.shift);
@@ -520,6 +529,7 @@ pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<()
                     out.data[o] = v.clamp(-128, 127) as i8 as u8;
                 }
             }
+            _ if p.sum => put_f32(out.data, o, sum_f),
             _ => put_f32(out.data, o, sum_f / n as f32),
         }
         o += 1;
@@ -738,5 +748,23 @@ impl Op for ReduceMin {
 
     fn eval(p: &MinMaxParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         eval_min_max(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// SUM: MEAN's reduction without the division by the count.
+pub struct Sum;
+
+impl Op for Sum {
+    type Params<'a> = MeanParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<MeanParams, Error> {
+        Ok(MeanParams {
+            sum: true,
+            ..prepare_mean(ctx)?
+        })
+    }
+
+    fn eval(p: &MeanParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_mean(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
     }
 }
