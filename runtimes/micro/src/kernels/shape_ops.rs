@@ -1,5 +1,5 @@
 //! Operators that move data without arithmetic on it: RESHAPE, SHAPE,
-//! STRIDED_SLICE, PACK, CONCATENATION, PAD; and MEAN (float32).
+//! STRIDED_SLICE, PACK, CONCATENATION, PAD; and MEAN (float32, int8, int16).
 
 use crate::error::Error;
 use crate::kernels::{EvalCtx, Input, Inputs, Op, Output, PrepareCtx, f32_at, i32_at, put_f32};
@@ -65,9 +65,20 @@ fn strides5(d: &[usize; RANK]) -> [usize; RANK] {
 /// small: the interpreter holds one per operator.
 #[derive(Clone, Copy, Debug)]
 pub struct SliceParams {
-    start: [i32; RANK],
-    stop: [i32; RANK],
-    stride: [i32; RANK],
+    pub(crate) start: [i32; RANK],
+    pub(crate) stop: [i32; RANK],
+    pub(crate) stride: [i32; RANK],
+}
+
+impl SliceParams {
+    /// The whole of a 5-D tensor of ones: start 0, stop 1, stride 1.
+    pub(crate) fn identity() -> Self {
+        SliceParams {
+            start: [0; RANK],
+            stop: [1; RANK],
+            stride: [1; RANK],
+        }
+    }
 }
 
 /// Checks a STRIDED_SLICE and resolves its constant begin, end and strides.
@@ -222,6 +233,24 @@ pub fn prepare_pack(ctx: &PrepareCtx<'_, '_>, concat: bool) -> Result<PackParams
         return Err(ctx.unsupported("fused activation on CONCATENATION"));
     }
     let first = ctx.input(0)?;
+    if concat
+        && !matches!(
+            out.dtype,
+            ElemType::F32
+                | ElemType::I8
+                | ElemType::I16
+                | ElemType::I32
+                | ElemType::I64
+                | ElemType::Bool
+        )
+    {
+        return Err(ctx.unsupported(
+            "CONCATENATION of types other than float32, int8, int16, int32, int64, bool",
+        ));
+    }
+    if concat && out.dtype == ElemType::I16 && out.quant.is_some_and(|q| q.zero_point != 0) {
+        return Err(ctx.invalid("int16 CONCATENATION with a non-zero zero point"));
+    }
     let rank = if concat {
         first.shape.rank()
     } else {
@@ -348,34 +377,34 @@ pub fn eval_pad(p: &PadParams, input: Input<'_>, out: Output<'_>) -> Result<(), 
     Ok(())
 }
 
-/// How an int8 MEAN rescales its sums, following TFLite Micro's three paths.
+/// How an int8 or int16 MEAN rescales its sums (TFLite Micro's
+/// QuantizedMeanOrSum): `sum(x) - input_zp * n`, times `input_scale /
+/// output_scale` divided by `n` in fixed point, plus the output zero point.
 #[derive(Clone, Copy, Debug)]
-enum MeanInt8 {
-    /// 4-D input, axes 1 and 2, keep_dims: `sum(x - input_zp)` requantised
-    /// by `input_scale / (output_scale * count)`, plus the output zero point.
-    Spatial {
-        input_zp: i32,
-        multiplier: i32,
-        shift: i32,
-        output_zp: i32,
-    },
-    /// Input and output share quantisation: the sum divided by the count,
-    /// rounded half away from zero.
-    SameQuantization,
+struct MeanInt {
+    input_zp: i32,
+    multiplier: i32,
+    shift: i32,
+    output_zp: i32,
+    wide: bool,
 }
 
 /// A prepared MEAN: which of the 5-D axes are reduced, and the int8 path.
 #[derive(Clone, Copy, Debug)]
 pub struct MeanParams {
     reduced: [bool; RANK],
-    int8: Option<MeanInt8>,
+    int8: Option<MeanInt>,
+    /// SUM: the sums are not divided by their count.
+    sum: bool,
 }
 
 /// Checks a MEAN over constant axes.
 pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
     let (input, out) = (ctx.input(0)?, ctx.output);
-    if input.dtype != out.dtype || !matches!(input.dtype, ElemType::F32 | ElemType::I8) {
-        return Err(ctx.unsupported("types other than float32 or int8"));
+    if input.dtype != out.dtype
+        || !matches!(input.dtype, ElemType::F32 | ElemType::I8 | ElemType::I16)
+    {
+        return Err(ctx.unsupported("MEAN of types other than float32, int8, int16"));
     }
     let axes = ctx.input(1)?;
     let rank = input.shape.rank();
@@ -385,7 +414,6 @@ pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
     let data = ctx.constant(1)?;
     let mut reduced = [false; RANK];
     let mut kept = 1;
-    let mut given = [0usize; 2];
     for i in 0..axes.shape.elements() {
         let a = i32_at(data, i);
         let a = if a < 0 { a + rank as i32 } else { a };
@@ -394,9 +422,6 @@ pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
             .filter(|&a| a < rank)
             .ok_or(ctx.invalid("axis out of range"))?;
         reduced[RANK - rank + a] = true;
-        if let Some(slot) = given.get_mut(i) {
-            *slot = a;
-        }
     }
     for axis in 0..rank {
         if !reduced[RANK - rank + axis] {
@@ -406,34 +431,26 @@ pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
     if out.shape.elements() != kept {
         return Err(ctx.invalid("output size does not match the reduction"));
     }
-    let int8 = if input.dtype == ElemType::I8 {
+    let int8 = if input.dtype != ElemType::F32 {
         let (Some(qi), Some(qo)) = (input.quant, out.quant) else {
-            return Err(ctx.invalid("int8 tensors without quantisation parameters"));
+            return Err(ctx.invalid("quantised MEAN without quantisation parameters"));
         };
-        let keep_dims = ctx.op.options()?.map_or(Ok(0), |o| o.u8(0, 0))? != 0;
-        let spatial =
-            rank == 4 && axes.shape.elements() == 2 && (given == [1, 2] || given == [2, 1]);
-        Some(if keep_dims && spatial {
-            let count = input.shape.dim(1) * input.shape.dim(2);
-            let real = f64::from(qi.scale) / (f64::from(qo.scale) * count.max(1) as f64);
-            let (multiplier, shift) = quantize_multiplier(real);
-            MeanInt8::Spatial {
-                input_zp: qi.zero_point,
-                multiplier,
-                shift,
-                output_zp: qo.zero_point,
-            }
-        } else if qi.zero_point == qo.zero_point && qi.scale == qo.scale {
-            MeanInt8::SameQuantization
-        } else {
-            return Err(ctx.unsupported(
-                "int8 MEAN that requantises, other than over axes 1 and 2 with keep_dims",
-            ));
+        let (multiplier, shift) = quantize_multiplier(f64::from(qi.scale) / f64::from(qo.scale));
+        Some(MeanInt {
+            input_zp: qi.zero_point,
+            multiplier,
+            shift,
+            output_zp: qo.zero_point,
+            wide: input.dtype == ElemType::I16,
         })
     } else {
         None
     };
-    Ok(MeanParams { reduced, int8 })
+    Ok(MeanParams {
+        reduced,
+        int8,
+        sum: false,
+    })
 }
 
 /// Calls `f` with every multi-index of `dims`, row-major.
@@ -460,7 +477,7 @@ fn for_each_index(dims: &[usize; RANK], mut f: impl FnMut(&[usize; RANK])) {
 }
 
 /// MEAN: for each output, sums its inputs in input order, then divides by
-/// their count (int8: as TFLite Micro's path for the case, see [`MeanInt8`]).
+/// their count (int8, int16: as TFLite Micro's QuantizedMeanOrSum, see [`MeanInt`]).
 pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
     let d = dims5(&input.info.shape).ok_or(Error::Usage("mean rank"))?;
     let strides = strides5(&d);
@@ -473,37 +490,47 @@ pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<()
         }
     }
     let n = reduced.iter().product::<usize>().max(1) as i64;
+    // The multiplier divided by n, as QuantizedMeanOrSum does.
+    let scaled = p.int8.map(|q| {
+        if p.sum {
+            return (q.multiplier, q.shift);
+        }
+        let shift = (63 - (n as u64).leading_zeros() as i32)
+            .min(32)
+            .min(31 + q.shift);
+        let m = ((i64::from(q.multiplier) << shift) / n) as i32;
+        (m, q.shift - shift)
+    });
     let mut o = 0;
     for_each_index(&kept, |at| {
         let base: usize = (0..RANK).map(|k| at[k] * strides[k]).sum();
-        let (mut sum_i, mut sum_f) = (0i64, 0f32);
+        let (mut sum_i, mut sum_f) = (0i32, 0f32);
         for_each_index(&reduced, |r| {
             let i = base + (0..RANK).map(|k| r[k] * strides[k]).sum::<usize>();
             match p.int8 {
-                Some(_) => sum_i += i64::from(input.data[i] as i8),
+                Some(q) if q.wide => {
+                    sum_i = sum_i.wrapping_add(i32::from(i16::from_le_bytes([
+                        input.data[2 * i],
+                        input.data[2 * i + 1],
+                    ])))
+                }
+                Some(_) => sum_i = sum_i.wrapping_add(i32::from(input.data[i] as i8)),
                 None => sum_f += f32_at(input.data, i),
             }
         });
-        match p.int8 {
-            Some(MeanInt8::Spatial {
-                input_zp,
-                multiplier,
-                shift,
-                output_zp,
-            }) => {
-                let acc = (sum_i - i64::from(input_zp) * n) as i32;
-                let mean = multiply_by_quantized_multiplier(acc, multiplier, shift);
-                out.data[o] = mean.wrapping_add(output_zp).clamp(-128, 127) as i8 as u8;
-            }
-            Some(MeanInt8::SameQuantization) => {
-                let mean = if sum_i > 0 {
-                    (sum_i + n / 2) / n
+        match (p.int8, scaled) {
+            (Some(q), Some((m, shift))) => {
+                let acc = sum_i.wrapping_sub(q.input_zp.wrapping_mul(n as i32));
+                let v = multiply_by_quantized_multiplier(acc, m, shift).wrapping_add(q.output_zp);
+                if q.wide {
+                    let v = v.clamp(-32768, 32767) as i16;
+                    out.data[2 * o..2 * o + 2].copy_from_slice(&v.to_le_bytes());
                 } else {
-                    (sum_i - n / 2) / n
-                };
-                out.data[o] = mean.clamp(-128, 127) as i8 as u8;
+                    out.data[o] = v.clamp(-128, 127) as i8 as u8;
+                }
             }
-            None => put_f32(out.data, o, sum_f / n as f32),
+            _ if p.sum => put_f32(out.data, o, sum_f),
+            _ => put_f32(out.data, o, sum_f / n as f32),
         }
         o += 1;
     });
@@ -615,6 +642,126 @@ impl Op for Mean {
 
     fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<MeanParams, Error> {
         prepare_mean(ctx)
+    }
+
+    fn eval(p: &MeanParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_mean(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// A prepared REDUCE_MAX (`max` true) or REDUCE_MIN: the reduced 5-D axes.
+#[derive(Clone, Copy, Debug)]
+pub struct MinMaxParams {
+    reduced: [bool; RANK],
+    max: bool,
+}
+
+/// Checks a REDUCE_MAX or REDUCE_MIN: float32, or int8 with the output's
+/// quantisation, over constant axes.
+fn prepare_min_max(ctx: &PrepareCtx<'_, '_>, max: bool) -> Result<MinMaxParams, Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output);
+    if input.dtype == ElemType::I8
+        && input.quant.map(|q| (q.scale, q.zero_point))
+            != out.quant.map(|q| (q.scale, q.zero_point))
+    {
+        return Err(ctx.unsupported("int8 REDUCE_MAX/MIN whose output quantisation differs"));
+    }
+    if !matches!(input.dtype, ElemType::F32 | ElemType::I8) {
+        return Err(ctx.unsupported("REDUCE_MAX/MIN of types other than float32 or int8"));
+    }
+    let p = prepare_mean(ctx)?;
+    Ok(MinMaxParams {
+        reduced: p.reduced,
+        max,
+    })
+}
+
+/// REDUCE_MAX or REDUCE_MIN, in input order from the type's extreme.
+fn eval_min_max(p: &MinMaxParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+    let d = dims5(&input.info.shape).ok_or(Error::Usage("reduce rank"))?;
+    let strides = strides5(&d);
+    let (mut kept, mut reduced) = ([1usize; RANK], [1usize; RANK]);
+    for k in 0..RANK {
+        if p.reduced[k] {
+            reduced[k] = d[k]
+        } else {
+            kept[k] = d[k]
+        }
+    }
+    let float = input.info.dtype == ElemType::F32;
+    let mut o = 0;
+    for_each_index(&kept, |at| {
+        let base: usize = (0..RANK).map(|k| at[k] * strides[k]).sum();
+        let (mut vf, mut vi) = if p.max {
+            (f32::MIN, i8::MIN)
+        } else {
+            (f32::MAX, i8::MAX)
+        };
+        for_each_index(&reduced, |r| {
+            let i = base + (0..RANK).map(|k| r[k] * strides[k]).sum::<usize>();
+            if float {
+                let x = f32_at(input.data, i);
+                if (p.max && x > vf) || (!p.max && x < vf) {
+                    vf = x;
+                }
+            } else {
+                let x = input.data[i] as i8;
+                if (p.max && x > vi) || (!p.max && x < vi) {
+                    vi = x;
+                }
+            }
+        });
+        if float {
+            put_f32(out.data, o, vf);
+        } else {
+            out.data[o] = vi as u8;
+        }
+        o += 1;
+    });
+    Ok(())
+}
+
+/// REDUCE_MAX.
+pub struct ReduceMax;
+
+impl Op for ReduceMax {
+    type Params<'a> = MinMaxParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<MinMaxParams, Error> {
+        prepare_min_max(ctx, true)
+    }
+
+    fn eval(p: &MinMaxParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_min_max(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// REDUCE_MIN.
+pub struct ReduceMin;
+
+impl Op for ReduceMin {
+    type Params<'a> = MinMaxParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<MinMaxParams, Error> {
+        prepare_min_max(ctx, false)
+    }
+
+    fn eval(p: &MinMaxParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+        eval_min_max(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+/// SUM: MEAN's reduction without the division by the count.
+pub struct Sum;
+
+impl Op for Sum {
+    type Params<'a> = MeanParams;
+
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<MeanParams, Error> {
+        Ok(MeanParams {
+            sum: true,
+            ..prepare_mean(ctx)?
+        })
     }
 
     fn eval(p: &MeanParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
