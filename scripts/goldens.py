@@ -62,7 +62,6 @@ STREAM_SEARCH = 1500
 MAX_INPUT_BYTES = 512 * 1024
 # Real models (models/fetch.sh) with goldens that vlab-micro cannot run yet.
 PENDING_MICRO = {
-    "microwakeword_okay_nabu.tflite",
     "mediapipe_face_detection_full_range.tflite",
 }
 ROOT = pathlib.Path(__file__).resolve().parent.parent
