@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use vlab_harness::inputs::random_inputs;
 use vlab_harness::{
-    BenchmarkSpec, Engine, EngineOptions, LoadOptions, ModelFile, Statistics, Workload, measure,
+    BenchmarkSpec, Engine, EngineOptions, LoadOptions, ModelCapacity, ModelFile, Statistics, Workload, measure,
 };
 
 fn main() {
@@ -36,6 +36,7 @@ fn main() {
     let per_round: usize = args.get(1).map_or(2000, |a| a.parse().unwrap());
     let model = ModelFile::read(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/goldens/ops/relu_f32.tflite"),
+        &ModelCapacity::host(),
     )
     .unwrap();
     println!(

@@ -39,13 +39,14 @@ class ModelBuilder:
             getattr(self.b, prepend)(v)
         return self.b.EndVector()
 
-    def tensor(self, name, shape, dtype, quant=None, data=None):
-        """Adds a tensor; `data` (bytes) makes it a constant."""
+    def tensor(self, name, shape, dtype, quant=None, data=None, signature=None):
+        """Adds a tensor; `data` (bytes) makes it a constant; `signature` is
+        its shape_signature, -1 for a dynamic dimension."""
         buffer = 0
         if data is not None:
             self.buffers.append(data)
             buffer = len(self.buffers) - 1
-        self.tensors.append((name, shape, dtype, quant, buffer))
+        self.tensors.append((name, shape, dtype, quant, buffer, signature))
         return len(self.tensors) - 1
 
     def finish(self, opcode, inputs, outputs, options_type=0, options=None):
@@ -58,9 +59,10 @@ class ModelBuilder:
                 b.PrependUOffsetTRelativeSlot(0, vec, 0)
             buffers.append(b.EndObject())
         tensors = []
-        for name, shape, dtype, quant, buffer in self.tensors:
+        for name, shape, dtype, quant, buffer, signature in self.tensors:
             name_off = b.CreateString(name)
             shape_off = self.vector(shape, "i32")
+            signature_off = self.vector(signature, "i32") if signature is not None else None
             q_off = None
             if quant is not None:
                 scale = self.vector([quant[0]], "f32")
@@ -76,6 +78,8 @@ class ModelBuilder:
             b.PrependUOffsetTRelativeSlot(3, name_off, 0)
             if q_off is not None:
                 b.PrependUOffsetTRelativeSlot(4, q_off, 0)
+            if signature_off is not None:
+                b.PrependUOffsetTRelativeSlot(7, signature_off, 0)
             tensors.append(b.EndObject())
         opts = options(b) if options else None
         op_in, op_out = self.vector(inputs, "i32"), self.vector(outputs, "i32")
@@ -111,10 +115,10 @@ class ModelBuilder:
         return bytes(b.Output())
 
 
-def unary(name, opcode, dtype, in_q, out_q, shape=(1, 4, 4, 3)):
+def unary(name, opcode, dtype, in_q, out_q, shape=(1, 4, 4, 3), signature=None):
     m = ModelBuilder()
-    x = m.tensor("x", list(shape), dtype, in_q)
-    y = m.tensor("y", list(shape), dtype, out_q)
+    x = m.tensor("x", list(shape), dtype, in_q, signature=signature)
+    y = m.tensor("y", list(shape), dtype, out_q, signature=signature)
     return name, m.finish(opcode, [x], [y])
 
 

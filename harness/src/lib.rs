@@ -38,7 +38,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use measure::{
     BenchmarkSpec, BenchmarkType, LayerStats, Measurement, Observer, Phase, Workload, measure,
 };
-pub use model::{ModelFile, ModelFormat};
+pub use model::{ModelCapacity, ModelFile, ModelFormat};
 pub use params::{EngineOptions, InputValues, Parameters};
 pub use report::{ContractReport, DeviceInfo, Reports, TargetInfo, VlabReport};
 pub use run::{benchmark_to_dir, run_benchmark, write_reports};

@@ -9,7 +9,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::host::HostInfo;
 use crate::measure::{BenchmarkSpec, Measurement, Observer, Workload, measure};
-use crate::model::ModelFile;
+use crate::model::{ModelCapacity, ModelFile};
 use crate::params::Parameters;
 use crate::report::{ContractReport, Reports, TargetInfo, VlabReport};
 
@@ -45,7 +45,7 @@ fn run(
 ) -> Result<Reports> {
     let started = OffsetDateTime::now_utc();
     spec.validate()?;
-    let model = ModelFile::read(&spec.model)?;
+    let model = ModelFile::read(&spec.model, &ModelCapacity::host())?;
     out.log(&format!(
         "vlab {}: {} {} with engine {}",
         env!("CARGO_PKG_VERSION"),
