@@ -214,7 +214,9 @@ def main():
     for name, data in [unary("gelu_f32", GELU, FLOAT32, None, None)]:
         (UNSUPPORTED / f"{name}.tflite").write_bytes(data)
         print(f"op_models: unsupported/{name}.tflite ({len(data)} bytes)")
-    for name, data in [unary("large_arena_f32", RELU, FLOAT32, None, None, shape=(1, 512, 512, 2))]:
+    # A dynamic input: shape_signature [-1, -1] with the placeholder shape [1, 1].
+    dynamic = unary("dynamic_relu_f32", RELU, FLOAT32, None, None, shape=(1, 1), signature=[-1, -1])
+    for name, data in [unary("large_arena_f32", RELU, FLOAT32, None, None, shape=(1, 512, 512, 2)), dynamic]:
         (LARGE / f"{name}.tflite").write_bytes(data)
         print(f"op_models: {name}.tflite ({len(data)} bytes)")
 
