@@ -23,7 +23,11 @@ pub const PARTIAL_SCHEMA: &str = "vlab-partial-report/1";
 /// Passes everything on to the observer it wraps and keeps what was measured.
 pub struct Recorder<'a> {
     inner: &'a mut dyn Observer,
-    values: Vec<Recorded>,
+    /// `Recorded::Loaded`, the first of the values.
+    loaded: Option<Recorded>,
+    first: Option<u64>,
+    warmup: Vec<u64>,
+    samples: Vec<u64>,
 }
 
 impl<'a> Recorder<'a> {
@@ -31,7 +35,10 @@ impl<'a> Recorder<'a> {
     pub fn new(inner: &'a mut dyn Observer) -> Self {
         Self {
             inner,
-            values: Vec::new(),
+            loaded: None,
+            first: None,
+            warmup: Vec::new(),
+            samples: Vec::new(),
         }
     }
 
@@ -45,17 +52,16 @@ impl<'a> Recorder<'a> {
         started: OffsetDateTime,
         error: &Error,
     ) -> Option<PartialReport> {
-        let mut values = self.values.iter();
         let Some(Recorded::Loaded {
             engine_version,
             options,
             inputs,
             init_ns,
-        }) = values.next()
+        }) = &self.loaded
         else {
             return None;
         };
-        let mut report = PartialReport {
+        Some(PartialReport {
             schema: PARTIAL_SCHEMA.to_owned(),
             complete: false,
             error: error.message().to_owned(),
@@ -69,21 +75,11 @@ impl<'a> Recorder<'a> {
             benchmark_type,
             inputs: inputs.clone(),
             init_ns: *init_ns,
-            first_inference_ns: None,
-            warmup_ns: Vec::new(),
-            samples_ns: Vec::new(),
-            statistics: None,
-        };
-        for value in values {
-            match value {
-                Recorded::First(ns) => report.first_inference_ns = Some(*ns),
-                Recorded::Warmup(ns) => report.warmup_ns.push(*ns),
-                Recorded::Sample(ns) => report.samples_ns.push(*ns),
-                Recorded::Loaded { .. } => {}
-            }
-        }
-        report.statistics = Statistics::from_samples(&report.samples_ns);
-        Some(report)
+            first_inference_ns: self.first,
+            warmup_ns: self.warmup.clone(),
+            samples_ns: self.samples.clone(),
+            statistics: Statistics::from_samples(&self.samples),
+        })
     }
 }
 
@@ -97,7 +93,12 @@ impl Observer for Recorder<'_> {
     }
 
     fn recorded(&mut self, value: &Recorded) {
-        self.values.push(value.clone());
+        match value {
+            Recorded::Loaded { .. } => self.loaded = Some(value.clone()),
+            Recorded::First(ns) => self.first = Some(*ns),
+            Recorded::Warmup(ns) => self.warmup.push(*ns),
+            Recorded::Sample(ns) => self.samples.push(*ns),
+        }
         self.inner.recorded(value);
     }
 }

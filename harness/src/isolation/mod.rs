@@ -139,12 +139,20 @@ fn relay(
         };
         match event {
             Event::Phase(phase, steps) => observer.phase(phase, steps),
-            Event::Progress { recorded, steps } => {
-                for value in &recorded {
-                    if matches!(value, Recorded::Loaded { .. }) {
-                        *stage = Stage::Inference;
-                    }
-                    observer.recorded(value);
+            Event::Recorded(value) => {
+                if matches!(value, Recorded::Loaded { .. }) {
+                    *stage = Stage::Inference;
+                }
+                observer.recorded(&value);
+            }
+            Event::Progress {
+                warmup,
+                samples,
+                steps,
+            } => {
+                let warmup = warmup.into_iter().map(Recorded::Warmup);
+                for value in warmup.chain(samples.into_iter().map(Recorded::Sample)) {
+                    observer.recorded(&value);
                 }
                 (0..steps).for_each(|_| observer.step());
             }

@@ -40,10 +40,14 @@ pub(crate) struct Job {
 pub(crate) enum Event {
     /// [`crate::Observer::phase`].
     Phase(Phase, usize),
-    /// Values measured and steps done since the last progress message.
+    /// The model loaded, or the first inference ran: sent at once.
+    Recorded(Recorded),
+    /// Inferences measured and steps done since the last progress message.
     Progress {
-        /// [`crate::Observer::recorded`] values, in order.
-        recorded: Vec<Recorded>,
+        /// Warmup inferences, ns.
+        warmup: Vec<u64>,
+        /// Timed inferences, ns.
+        samples: Vec<u64>,
         /// [`crate::Observer::step`] calls.
         steps: usize,
     },
@@ -92,15 +96,21 @@ mod tests {
     fn a_message_reads_back_and_the_end_is_none() {
         let mut stream = Vec::new();
         let sent = Event::Progress {
-            recorded: vec![Recorded::First(7), Recorded::Sample(9)],
-            steps: 2,
+            warmup: vec![7],
+            samples: vec![9, 8],
+            steps: 3,
         };
         write_message(&mut stream, &sent).unwrap();
         let mut input = stream.as_slice();
-        let Some(Event::Progress { recorded, steps }) = read_message(&mut input).unwrap() else {
+        let Some(Event::Progress {
+            warmup,
+            samples,
+            steps,
+        }) = read_message(&mut input).unwrap()
+        else {
             panic!("a progress message")
         };
-        assert_eq!((recorded.len(), steps), (2, 2));
+        assert_eq!((warmup, samples, steps), (vec![7], vec![9, 8], 3));
         assert!(read_message::<Event>(&mut input).unwrap().is_none());
     }
 

@@ -44,7 +44,8 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
         .map_err(lost)?;
     let sender = Rc::new(RefCell::new(Sender {
         out: BufWriter::new(File::from(channel)),
-        recorded: Vec::new(),
+        warmup: Vec::new(),
+        samples: Vec::new(),
         steps: 0,
         last_flush: Instant::now(),
     }));
@@ -67,7 +68,8 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
 /// The stream to the supervisor, with the progress not sent yet.
 struct Sender {
     out: BufWriter<File>,
-    recorded: Vec<Recorded>,
+    warmup: Vec<u64>,
+    samples: Vec<u64>,
     steps: usize,
     last_flush: Instant,
 }
@@ -75,9 +77,10 @@ struct Sender {
 impl Sender {
     /// Sends the pending progress and pushes everything down the pipe.
     fn flush(&mut self) -> std::io::Result<()> {
-        if !self.recorded.is_empty() || self.steps > 0 {
+        if !self.warmup.is_empty() || !self.samples.is_empty() || self.steps > 0 {
             let event = Event::Progress {
-                recorded: std::mem::take(&mut self.recorded),
+                warmup: std::mem::take(&mut self.warmup),
+                samples: std::mem::take(&mut self.samples),
                 steps: std::mem::take(&mut self.steps),
             };
             write_message(&mut self.out, &event)?;
@@ -115,11 +118,15 @@ impl Observer for Forward {
 
     fn recorded(&mut self, value: &Recorded) {
         let mut sender = self.0.borrow_mut();
-        sender.recorded.push(value.clone());
-        // Load and the first inference are sent at once: a crash right
-        // after them still leaves them on record.
-        if matches!(value, Recorded::Loaded { .. } | Recorded::First(_)) {
-            let _ = sender.flush();
+        match value {
+            Recorded::Warmup(ns) => sender.warmup.push(*ns),
+            Recorded::Sample(ns) => sender.samples.push(*ns),
+            // Sent at once: a crash right after them leaves them on record.
+            Recorded::Loaded { .. } | Recorded::First(_) => {
+                let _ = sender.flush();
+                let _ = write_message(&mut sender.out, &Event::Recorded(value.clone()));
+                let _ = sender.out.flush();
+            }
         }
     }
 }

@@ -83,7 +83,10 @@ impl Engine for Tflite {
                 .flatten()
                 .filter(|s| s.len() == input.shape.len())
                 .unwrap_or_else(|| input.shape.clone());
-            let shape = shapes.resolve(&input.name, Some(&declared))?;
+            let shape = match shapes.get(&input.name) {
+                Some(_) => shapes.resolve(&input.name, Some(&declared))?,
+                None => shapes.resolve(&input.name, Some(&batch_defaulted(&declared, input)))?,
+            };
             if input.fixed_shape().as_ref() != Some(&shape) {
                 resize.push((i, shape));
             }
@@ -105,6 +108,18 @@ impl Engine for Tflite {
             outputs,
         }))
     }
+}
+
+/// `declared` with a dynamic batch (leading) dimension set to the size the
+/// model allocates for it. TFLite's converter writes -1 there for a Keras
+/// model's open batch and 1 in `shape`, and TFLite's own tools run such a
+/// model at that size, so only the other dynamic dimensions need a shape.
+fn batch_defaulted(declared: &[Option<usize>], input: &TensorSpec) -> Vec<Option<usize>> {
+    let mut dims = declared.to_vec();
+    if let (Some(first @ None), Some(&allocated)) = (dims.first_mut(), input.shape.first()) {
+        *first = allocated;
+    }
+    dims
 }
 
 /// The interpreter's inputs and outputs as the harness describes them.
