@@ -28,8 +28,8 @@ use std::time::Instant;
 use vlab_harness::inputs::random_inputs;
 use vlab_harness::isolation::{Isolated, serve};
 use vlab_harness::{
-    BenchmarkSpec, Engine, EngineOptions, InProcess, LoadOptions, ModelCapacity, ModelFile,
-    Runner, Statistics, Workload,
+    BenchmarkSpec, Engine, EngineOptions, InProcess, LoadOptions, ModelCapacity, ModelFile, Runner,
+    Statistics, Workload,
 };
 
 /// The argument that makes this binary an engine worker.

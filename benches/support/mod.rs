@@ -11,7 +11,8 @@ pub fn model(name: &str) -> ModelFile {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../models")
         .join(name);
-    ModelFile::read(&path, &ModelCapacity::host()).unwrap_or_else(|e| panic!("{}; run models/fetch.sh first", e.message()))
+    ModelFile::read(&path, &ModelCapacity::host())
+        .unwrap_or_else(|e| panic!("{}; run models/fetch.sh first", e.message()))
 }
 
 /// The same model as a bare tract plan, loaded the way the engine loads it,

@@ -67,7 +67,9 @@ impl<'a> Recorder<'a> {
             error: error.message().to_owned(),
             vlab_version: env!("CARGO_PKG_VERSION").to_owned(),
             started_at: started.format(&Rfc3339).unwrap_or_default(),
-            failed_at: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            failed_at: OffsetDateTime::now_utc()
+                .format(&Rfc3339)
+                .unwrap_or_default(),
             engine: engine.to_owned(),
             engine_version: engine_version.clone(),
             engine_options: options.clone(),

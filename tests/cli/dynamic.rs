@@ -18,7 +18,9 @@ fn a_dynamic_input_without_a_shape_names_the_input_and_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let model = dynamic_model();
-    let output = vlab(&["bench", "--engine", "tflite", "--model", &model, "--out", out]);
+    let output = vlab(&[
+        "bench", "--engine", "tflite", "--model", &model, "--out", out,
+    ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     // The batch dimension defaults to the 1 the model allocates; the other must be given.

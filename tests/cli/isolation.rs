@@ -25,7 +25,14 @@ fn children(pid: u32) -> Vec<i32> {
 fn long_tflite_run(out: &Path) -> Child {
     let model = root().join("tests/goldens/ops/relu_f32.tflite");
     Command::new(env!("CARGO_BIN_EXE_vlab"))
-        .args(["bench", "--engine", "tflite", "--xnnpack", "off", "--iterations"])
+        .args([
+            "bench",
+            "--engine",
+            "tflite",
+            "--xnnpack",
+            "off",
+            "--iterations",
+        ])
         .arg("20000000")
         .arg("--model")
         .arg(model)
@@ -127,7 +134,14 @@ fn a_real_tflite_crash_during_load_is_an_error() {
     assert!(stderr.trim_end().ends_with(message), "{stderr}");
     let error_log = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
     assert_eq!(error_log.trim_end(), message);
-    for name in ["report.json", "vlab-report.json", "vlab-report.json.partial"] {
-        assert!(!dir.path().join(name).exists(), "nothing measured: no {name}");
+    for name in [
+        "report.json",
+        "vlab-report.json",
+        "vlab-report.json.partial",
+    ] {
+        assert!(
+            !dir.path().join(name).exists(),
+            "nothing measured: no {name}"
+        );
     }
 }

@@ -15,8 +15,11 @@ pub fn runner(engine: &'static dyn Engine) -> Result<Box<dyn Runner>> {
     if engine.library().is_none() {
         return Ok(Box::new(InProcess(engine)));
     }
-    let program = std::env::current_exe()
-        .map_err(|e| Error::runtime(format!("cannot find the vlab binary to run the engine worker: {e}")))?;
+    let program = std::env::current_exe().map_err(|e| {
+        Error::runtime(format!(
+            "cannot find the vlab binary to run the engine worker: {e}"
+        ))
+    })?;
     Ok(Box::new(Isolated::new(engine, program, [SUBCOMMAND])))
 }
 

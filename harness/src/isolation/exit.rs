@@ -33,7 +33,8 @@ pub(crate) fn ended_error(library: &str, stage: Stage, status: ExitStatus) -> Er
     let stage = stage.as_str();
     match (status.signal(), status.code()) {
         (Some(signal), _) => {
-            let name = Signal::try_from(signal).map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned());
+            let name = Signal::try_from(signal)
+                .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned());
             Error::runtime(format!("{library} crashed during {stage} ({name})"))
         }
         (None, Some(code)) => Error::runtime(format!(
@@ -58,11 +59,17 @@ mod tests {
             "TensorFlow Lite crashed during inference (SIGSEGV)"
         );
         let abort = ExitStatus::from_raw(6);
-        assert!(ended_error("ONNX Runtime", Stage::Load, abort)
-            .message()
-            .ends_with("crashed during load (SIGABRT)"));
+        assert!(
+            ended_error("ONNX Runtime", Stage::Load, abort)
+                .message()
+                .ends_with("crashed during load (SIGABRT)")
+        );
         let exited = ended_error("ONNX Runtime", Stage::Load, ExitStatus::from_raw(3 << 8));
-        assert!(exited.message().contains("exit status 3"), "{}", exited.message());
+        assert!(
+            exited.message().contains("exit status 3"),
+            "{}",
+            exited.message()
+        );
         assert_eq!(exited.exit_code(), 1);
     }
 }

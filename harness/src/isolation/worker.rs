@@ -49,16 +49,15 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
         steps: 0,
         last_flush: Instant::now(),
     }));
-    let result = find(&job.engine)
-        .and_then(|engine| {
-            let model = ModelFile::from_bytes(&job.model_path, bytes)?;
-            let mut observer = Forward(sender.clone());
-            let mut raw = BufWriter::new(Forward(sender.clone()));
-            let measured = measure(engine, &model, &job.spec, &mut observer, &mut raw);
-            raw.flush()
-                .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
-            measured
-        });
+    let result = find(&job.engine).and_then(|engine| {
+        let model = ModelFile::from_bytes(&job.model_path, bytes)?;
+        let mut observer = Forward(sender.clone());
+        let mut raw = BufWriter::new(Forward(sender.clone()));
+        let measured = measure(engine, &model, &job.spec, &mut observer, &mut raw);
+        raw.flush()
+            .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
+        measured
+    });
     let mut sender = sender.borrow_mut();
     sender.flush().map_err(lost)?;
     write_message(&mut sender.out, &Event::Done(result)).map_err(lost)?;

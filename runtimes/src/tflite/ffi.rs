@@ -373,7 +373,9 @@ impl Interpreter {
         }
         // SAFETY: a live interpreter.
         if unsafe { (self.api.allocate)(self.raw()) } != OK {
-            return Err(self.failure("TensorFlow Lite cannot allocate the model's tensors for these input shapes"));
+            return Err(self.failure(
+                "TensorFlow Lite cannot allocate the model's tensors for these input shapes",
+            ));
         }
         Ok(())
     }

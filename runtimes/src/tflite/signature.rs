@@ -11,24 +11,22 @@ use tract_tflite::tflite;
 /// (its `shape` is then the whole truth). Empty when the flatbuffer cannot
 /// be read this way; TensorFlow Lite reports such a model itself.
 pub fn input_signatures(model: &[u8]) -> Vec<Option<Vec<Option<usize>>>> {
-    let read = || -> Option<Vec<Option<Vec<Option<usize>>>>> {
-        let model = tflite::root_as_model(model).ok()?;
-        let graph = model.subgraphs()?.get(0);
-        let tensors = graph.tensors()?;
-        let inputs = graph.inputs()?;
-        inputs
-            .iter()
-            .map(|index| {
-                let tensor = tensors.get(usize::try_from(index).ok()?);
-                Some(tensor.shape_signature().map(|signature| {
-                    signature
-                        .iter()
-                        .map(|d| usize::try_from(d).ok())
-                        .collect()
-                }))
-            })
-            .collect()
-    };
+    let read =
+        || -> Option<Vec<Option<Vec<Option<usize>>>>> {
+            let model = tflite::root_as_model(model).ok()?;
+            let graph = model.subgraphs()?.get(0);
+            let tensors = graph.tensors()?;
+            let inputs = graph.inputs()?;
+            inputs
+                .iter()
+                .map(|index| {
+                    let tensor = tensors.get(usize::try_from(index).ok()?);
+                    Some(tensor.shape_signature().map(|signature| {
+                        signature.iter().map(|d| usize::try_from(d).ok()).collect()
+                    }))
+                })
+                .collect()
+        };
     read().unwrap_or_default()
 }
 
@@ -38,7 +36,10 @@ mod tests {
 
     #[test]
     fn reads_the_dynamic_dimensions() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/models/dynamic_relu_f32.tflite");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/models/dynamic_relu_f32.tflite"
+        );
         let model = std::fs::read(path).unwrap();
         assert_eq!(input_signatures(&model), vec![Some(vec![None, None])]);
         let fixed = std::fs::read(concat!(
