@@ -10,7 +10,10 @@
 //!
 //! and the difference of their medians is the harness's overhead per
 //! inference (two clock reads, the engine seam, the stored sample, the
-//! observer call). Results: docs/performance.md.
+//! observer call). The last row runs the loop as `vlab bench` runs
+//! TensorFlow Lite: in a supervised engine worker (this bench binary
+//! re-executed as one), timed inside the worker. Results:
+//! docs/performance.md.
 //!
 //! ```sh
 //! scripts/setup.sh && cargo bench -p vlab-runtimes --bench seam_overhead [-- ROUNDS PER_ROUND]
@@ -23,11 +26,20 @@ use std::path::Path;
 use std::time::Instant;
 
 use vlab_harness::inputs::random_inputs;
+use vlab_harness::isolation::{Isolated, serve};
 use vlab_harness::{
-    BenchmarkSpec, Engine, EngineOptions, LoadOptions, ModelFile, Statistics, Workload, measure,
+    BenchmarkSpec, Engine, EngineOptions, InProcess, LoadOptions, ModelCapacity, ModelFile, Runner,
+    Statistics, Workload,
 };
 
+/// The argument that makes this binary an engine worker.
+const WORKER: &str = "engine-worker";
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some(WORKER) {
+        serve(vlab_runtimes::engine).unwrap();
+        return;
+    }
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
@@ -36,6 +48,7 @@ fn main() {
     let per_round: usize = args.get(1).map_or(2000, |a| a.parse().unwrap());
     let model = ModelFile::read(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/goldens/ops/relu_f32.tflite"),
+        &ModelCapacity::host(),
     )
     .unwrap();
     println!(
@@ -48,24 +61,39 @@ fn main() {
         xnnpack: Some(false),
         ..EngineOptions::default()
     };
-    let engines: [(&dyn Engine, &str, EngineOptions); 3] = [
+    let worker = std::env::current_exe().unwrap();
+    let engines: [(&dyn Engine, &str, EngineOptions, bool); 4] = [
         (
             &vlab_runtimes::tflite::Tflite,
             "tflite (XNNPACK off)",
-            tflite_reference,
+            tflite_reference.clone(),
+            false,
         ),
         (
             &vlab_runtimes::tflite::Tflite,
             "tflite (XNNPACK on)",
             EngineOptions::default(),
+            false,
         ),
         (
             &vlab_runtimes::micro::Micro,
             "micro",
             EngineOptions::default(),
+            false,
+        ),
+        (
+            &vlab_runtimes::tflite::Tflite,
+            "tflite (XNNPACK off), engine worker",
+            tflite_reference,
+            true,
         ),
     ];
-    for (engine, label, options) in engines {
+    for (engine, label, options, isolated) in engines {
+        let runner: Box<dyn Runner> = if isolated {
+            Box::new(Isolated::new(engine, worker.clone(), [WORKER]))
+        } else {
+            Box::new(InProcess(engine))
+        };
         let load = LoadOptions {
             engine: options,
             ..LoadOptions::default()
@@ -98,7 +126,8 @@ fn main() {
             }
             batch.push(start.elapsed().as_nanos() as u64 / per_round as u64);
             harness.extend(
-                measure(engine, &model, &spec, &mut (), &mut sink())
+                runner
+                    .measure(&model, &spec, &mut (), &mut sink())
                     .unwrap()
                     .samples_ns,
             );

@@ -21,9 +21,9 @@ LARGE = OUT.parent.parent / "models"
 from tflite_builder import (ADD, AVERAGE_POOL_2D, CONCATENATION, FLOAT32, GELU, INT8, INT32, LOGISTIC,
                             MAX_POOL_2D, MEAN, MUL, OPTIONS, CONV_2D, FULLY_CONNECTED, PAD, RELU, RELU6, TANH, ModelBuilder)
 
-def unary(name, opcode, dtype, in_q, out_q, shape=(1, 4, 4, 3)):
+def unary(name, opcode, dtype, in_q, out_q, shape=(1, 4, 4, 3), signature=None):
     m = ModelBuilder()
-    x = m.tensor("x", list(shape), dtype, in_q)
+    x = m.tensor("x", list(shape), dtype, in_q, signature=signature)
     y = m.tensor("y", list(shape), dtype, out_q)
     return name, m.finish(opcode, [x], [y])
 
@@ -167,7 +167,9 @@ def main():
     for name, data in [unary("gelu_f32", GELU, FLOAT32, None, None), unary("gelu_complex64", GELU, 8, None, None)]:
         (UNSUPPORTED / f"{name}.tflite").write_bytes(data)
         print(f"op_models: unsupported/{name}.tflite ({len(data)} bytes)")
-    for name, data in [unary("large_arena_f32", RELU, FLOAT32, None, None, shape=(1, 512, 512, 2))]:
+    # A dynamic input: shape_signature [-1, -1] with the placeholder shape [1, 1].
+    dynamic = unary("dynamic_relu_f32", RELU, FLOAT32, None, None, shape=(1, 1), signature=[-1, -1])
+    for name, data in [unary("large_arena_f32", RELU, FLOAT32, None, None, shape=(1, 512, 512, 2)), dynamic]:
         (LARGE / f"{name}.tflite").write_bytes(data)
         print(f"op_models: {name}.tflite ({len(data)} bytes)")
 

@@ -28,13 +28,13 @@ class ModelBuilder:
             getattr(self.b, prepend)(v)
         return self.b.EndVector()
 
-    def tensor(self, name, shape, dtype, quant=None, data=None):
+    def tensor(self, name, shape, dtype, quant=None, data=None, signature=None):
         """Adds a tensor; `data` (bytes) makes it a constant."""
         buffer = 0
         if data is not None:
             self.buffers.append(data)
             buffer = len(self.buffers) - 1
-        self.tensors.append((name, shape, dtype, quant, buffer))
+        self.tensors.append((name, shape, dtype, quant, buffer, signature))
         return len(self.tensors) - 1
 
     def finish(self, opcode, inputs, outputs, options_type=0, options=None):
@@ -47,9 +47,11 @@ class ModelBuilder:
                 b.PrependUOffsetTRelativeSlot(0, vec, 0)
             buffers.append(b.EndObject())
         tensors = []
-        for name, shape, dtype, quant, buffer in self.tensors:
+        for name, shape, dtype, quant, buffer, signature in self.tensors:
             name_off = b.CreateString(name)
             shape_off = self.vector(shape, "i32")
+            # shape_signature, -1 for a dynamic dimension
+            signature_off = self.vector(signature, "i32") if signature is not None else None
             q_off = None
             if quant is not None:
                 # (scale, zero_point), or per channel ([scales], [zero_points], axis).
@@ -69,6 +71,8 @@ class ModelBuilder:
             b.PrependUOffsetTRelativeSlot(3, name_off, 0)
             if q_off is not None:
                 b.PrependUOffsetTRelativeSlot(4, q_off, 0)
+            if signature is not None:
+                b.PrependUOffsetTRelativeSlot(7, signature_off, 0)
             tensors.append(b.EndObject())
         opts = options(b) if options else None
         op_in, op_out = self.vector(inputs, "i32"), self.vector(outputs, "i32")

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use tract_onnx::prelude::*;
-use vlab_harness::{ModelFile, ModelFormat};
+use vlab_harness::{ModelCapacity, ModelFile, ModelFormat};
 use vlab_runtimes::tract::tflite_boundary;
 
 /// A fetched model, or a panic saying how to fetch it.
@@ -11,7 +11,8 @@ pub fn model(name: &str) -> ModelFile {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../models")
         .join(name);
-    ModelFile::read(&path).unwrap_or_else(|e| panic!("{}; run models/fetch.sh first", e.message()))
+    ModelFile::read(&path, &ModelCapacity::host())
+        .unwrap_or_else(|e| panic!("{}; run models/fetch.sh first", e.message()))
 }
 
 /// The same model as a bare tract plan, loaded the way the engine loads it,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use vlab_harness::{Error, Result};
+use vlab_harness::{Error, ModelCapacity, Result};
 
 /// A board's `board.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -156,6 +156,23 @@ impl BoardDef {
             )));
         }
         Ok(def)
+    }
+
+    /// The largest model the board can hold: a model goes into its flash
+    /// slot when it fits there and over the link into RAM otherwise, so
+    /// the larger of the two.
+    pub fn model_capacity(&self) -> ModelCapacity {
+        let ram = ModelCapacity {
+            bytes: self.memory.ram_bytes,
+            holder: format!("board {}'s RAM", self.name),
+        };
+        match &self.memory.flash_slot {
+            Some(slot) if slot.bytes > ram.bytes => ModelCapacity {
+                bytes: slot.bytes,
+                holder: format!("board {}'s flash model slot", self.name),
+            },
+            _ => ram,
+        }
     }
 
     /// The firmware ELF's path.

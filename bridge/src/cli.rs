@@ -38,6 +38,10 @@ pub enum Command {
     /// Nomad: what a lab host advertises to the cluster.
     #[command(subcommand)]
     Nomad(NomadCommand),
+    /// Internal: vlab's engine worker, started by `vlab bench` and `vlab
+    /// job` to run an engine's C library apart (commands/worker.rs).
+    #[command(hide = true, name = "engine-worker")]
+    EngineWorker,
 }
 
 /// `vlab nomad` subcommands.

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         cli::Command::Nomad(cli::NomadCommand::ClientConfig(args)) => {
             commands::nomad::client_config(&args)
         }
+        cli::Command::EngineWorker => commands::worker::serve(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

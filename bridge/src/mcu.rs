@@ -118,7 +118,7 @@ async fn bench(
     spec.validate()?;
     spec.load.engine.check_supported("micro", &[])?;
     let board = &options.board;
-    let model = ModelFile::read(&spec.model)?;
+    let model = ModelFile::read(&spec.model, &board.model_capacity())?;
     let view = host_view(&model, spec)?;
     out.log(&format!(
         "vlab {}: {} {} on board {}",

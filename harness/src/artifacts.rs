@@ -7,6 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, describe_io};
+use crate::partial::PartialReport;
 use crate::report::html::HTML_REPORT;
 use crate::report::{Reports, summary_lines};
 
@@ -23,14 +24,17 @@ pub const RAW_OUTPUT: &str = "raw_output.bin";
 /// The raw output while it is being written; renamed to [`RAW_OUTPUT`] on
 /// success and left in place (with its partial content) on failure.
 pub const RAW_OUTPUT_PARTIAL: &str = "raw_output.bin.partial";
+/// What a run measured before it failed ([`crate::partial`]).
+pub const VLAB_REPORT_PARTIAL: &str = "vlab-report.json.partial";
 
 /// Artifacts of an earlier run that would pass for this run's results.
-const STALE: [&str; 5] = [
+const STALE: [&str; 6] = [
     REPORT,
     VLAB_REPORT,
     HTML_REPORT,
     RAW_OUTPUT,
     RAW_OUTPUT_PARTIAL,
+    VLAB_REPORT_PARTIAL,
 ];
 
 /// A prepared, writable output folder.
@@ -123,11 +127,21 @@ impl OutputDir {
         self.write_json(REPORT, &reports.contract)
     }
 
+    /// Writes what a failed run measured, as `vlab-report.json.partial`.
+    pub fn write_partial(&self, report: &PartialReport) -> Result<()> {
+        self.write_json(VLAB_REPORT_PARTIAL, report)
+    }
+
     /// Records a failure in `error.log` and `user.log`. Writing is best
     /// effort: the caller reports the original error either way.
     pub fn write_failure(&self, err: &Error) {
         let _ = self.log_error(&format!("error: {}", err.message()));
         let _ = self.log(&format!("benchmark failed: {}", err.message()));
+        if self.path.join(VLAB_REPORT_PARTIAL).exists() {
+            let _ = self.log(&format!(
+                "what was measured before the failure is kept in {VLAB_REPORT_PARTIAL}"
+            ));
+        }
         if self.path.join(RAW_OUTPUT_PARTIAL).exists() {
             let _ = self.log(&format!(
                 "outputs written before the failure are kept in {RAW_OUTPUT_PARTIAL}"

@@ -19,6 +19,14 @@ pub trait Engine: Send + Sync {
     /// Model formats the engine can load.
     fn formats(&self) -> &'static [ModelFormat];
 
+    /// The name of the foreign (C or C++) library the engine runs, as
+    /// messages put it (`TensorFlow Lite`), when a crash inside it would take
+    /// the process down; `None` for engines in safe Rust. The `vlab` binary
+    /// runs such engines in a worker process ([`crate::isolation`]).
+    fn library(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Loads and prepares a model so that it is ready to run. Everything
     /// that happens once per model (parsing, optimisation, allocation)
     /// belongs here: the harness reports it as init time.
@@ -26,7 +34,7 @@ pub trait Engine: Send + Sync {
 }
 
 /// Options that apply when loading a model.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct LoadOptions {
     /// Shapes for inputs whose dimensions the model leaves open.
     pub input_shapes: ShapeOverrides,

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 /// What went wrong, in terms of who can fix it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ErrorKind {
     /// The user's request or input files are wrong (exit code 2).
     Input,
@@ -34,7 +34,7 @@ impl ErrorKind {
 ///
 /// Messages name the file or field at fault and never contain absolute host
 /// paths beyond what the user passed in.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("{message}")]
 pub struct Error {
     kind: ErrorKind,

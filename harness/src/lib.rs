@@ -1,7 +1,8 @@
 //! vlab-harness: the library at the centre of vlab.
 //!
 //! It defines the engine seam ([`Engine`], [`Session`]), owns the clock, the
-//! warmup and the measured loop ([`measure`]), computes statistics
+//! warmup and the measured loop ([`measure`]), runs it in this process or
+//! in a supervised worker ([`Runner`], [`isolation`]), computes statistics
 //! ([`Statistics`]) and writes the pipeline's artifacts ([`OutputDir`]).
 //! Engines live in `vlab-runtimes`; transports and boards in `vlab-bridge`.
 //!
@@ -21,14 +22,17 @@ pub mod engine;
 pub mod error;
 pub mod host;
 pub mod inputs;
+pub mod isolation;
 pub mod job;
 pub mod measure;
 pub mod memory;
 pub mod model;
 mod npy;
 pub mod params;
+pub mod partial;
 pub mod report;
 mod run;
+pub mod runner;
 pub mod stats;
 pub mod tensor;
 
@@ -36,11 +40,13 @@ pub use artifacts::OutputDir;
 pub use engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Session};
 pub use error::{Error, ErrorKind, Result};
 pub use measure::{
-    BenchmarkSpec, BenchmarkType, LayerStats, Measurement, Observer, Phase, Workload, measure,
+    BenchmarkSpec, BenchmarkType, LayerStats, Measurement, Observer, Phase, Recorded, Workload,
+    measure,
 };
-pub use model::{ModelFile, ModelFormat};
+pub use model::{ModelCapacity, ModelFile, ModelFormat};
 pub use params::{EngineOptions, InputValues, Parameters};
 pub use report::{ContractReport, DeviceInfo, Reports, TargetInfo, VlabReport};
 pub use run::{benchmark_to_dir, run_benchmark, write_reports};
+pub use runner::{InProcess, Runner};
 pub use stats::Statistics;
 pub use tensor::{DType, Quantization, ShapeOverrides, TensorSpec};

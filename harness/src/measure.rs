@@ -47,7 +47,7 @@ impl BenchmarkType {
 }
 
 /// Where the inputs of the timed inferences come from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Workload {
     /// TYPE1: the same seeded random inputs for `iterations` inferences.
     Random {
@@ -64,7 +64,7 @@ pub enum Workload {
 }
 
 /// What to benchmark and how.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchmarkSpec {
     /// The model file.
     pub model: PathBuf,
@@ -134,7 +134,7 @@ impl BenchmarkSpec {
 }
 
 /// The phases of a run, for progress display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Phase {
     /// Loading and preparing the model.
     Load,
@@ -152,6 +152,31 @@ pub trait Observer {
     fn phase(&mut self, _phase: Phase, _steps: usize) {}
     /// One step of the current phase is done.
     fn step(&mut self) {}
+    /// The loop has just measured something; what a run measured before a
+    /// failure is kept from these ([`crate::partial`]).
+    fn recorded(&mut self, _value: &Recorded) {}
+}
+
+/// One value the measured loop has taken, as it is taken.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Recorded {
+    /// The model is loaded.
+    Loaded {
+        /// Engine version as the engine reports it.
+        engine_version: String,
+        /// The settings the engine runs with.
+        options: EngineOptions,
+        /// Model inputs as loaded.
+        inputs: Vec<TensorSpec>,
+        /// Load and prepare time, ns.
+        init_ns: u64,
+    },
+    /// The first inference, ns.
+    First(u64),
+    /// One warmup inference, ns.
+    Warmup(u64),
+    /// One timed inference, ns.
+    Sample(u64),
 }
 
 /// An observer that ignores everything.
@@ -167,7 +192,7 @@ pub struct DatasetInfo {
 }
 
 /// Everything measured in one run, before it becomes a report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Measurement {
     /// Engine name.
     pub engine: String,
@@ -269,18 +294,27 @@ pub fn measure(
     }
     let inputs = session.inputs().to_vec();
     input_sizes(&inputs)?;
+    observer.recorded(&Recorded::Loaded {
+        engine_version: engine_version.clone(),
+        options: session.options(),
+        inputs: inputs.clone(),
+        init_ns,
+    });
     let mut source = InputSource::open(&spec.workload, &inputs, &spec.input_values)?;
     let mut buffers = Vec::new();
     source.first(&mut buffers)?;
     set_inputs(session.as_mut(), &buffers)?;
 
     let first_inference_ns = timed_run(session.as_mut())?;
+    observer.recorded(&Recorded::First(first_inference_ns));
     let outputs = observed_outputs(session.as_ref())?;
 
     observer.phase(Phase::Warmup, spec.warmup);
     let mut warmup_ns = Vec::with_capacity(spec.warmup);
     for _ in 0..spec.warmup {
-        warmup_ns.push(timed_run(session.as_mut())?);
+        let ns = timed_run(session.as_mut())?;
+        warmup_ns.push(ns);
+        observer.recorded(&Recorded::Warmup(ns));
         observer.step();
     }
 
@@ -292,7 +326,9 @@ pub fn measure(
     let wall_start = Instant::now();
     if let Some(iterations) = source.random_iterations() {
         for _ in 0..iterations {
-            samples_ns.push(timed_run(session.as_mut())?);
+            let ns = timed_run(session.as_mut())?;
+            samples_ns.push(ns);
+            observer.recorded(&Recorded::Sample(ns));
             observer.step();
         }
     } else {
@@ -301,7 +337,9 @@ pub fn measure(
         session.reset_state()?;
         while source.next_sample(&mut buffers)? {
             set_inputs(session.as_mut(), &buffers)?;
-            samples_ns.push(timed_run(session.as_mut())?);
+            let ns = timed_run(session.as_mut())?;
+            samples_ns.push(ns);
+            observer.recorded(&Recorded::Sample(ns));
             raw_output_bytes += write_outputs(session.as_ref(), raw_output)?;
             observer.step();
         }

@@ -1,6 +1,14 @@
 //! Model files: reading, hashing, and telling ONNX from TFLite by content.
+//!
+//! A model path is checked before a byte is read: it must be a regular file
+//! (not a directory, a FIFO or a device such as `/dev/zero`, which would be
+//! read without end or block) and no larger than the target can hold
+//! ([`ModelCapacity`]).
 
 use std::fmt;
+use std::fs::FileType;
+use std::io::Read;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
@@ -28,6 +36,39 @@ impl fmt::Display for ModelFormat {
     }
 }
 
+/// The largest model file a target can hold, and what holds it, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelCapacity {
+    /// Largest model, bytes.
+    pub bytes: u64,
+    /// What sets the limit, as a message puts it after "larger than"
+    /// (`board qemu-mps2-an385's flash model slot`).
+    pub holder: String,
+}
+
+/// The largest TFLite flatbuffer or ONNX protobuf: both formats address
+/// their content with 32-bit signed offsets or lengths, so neither file can
+/// exceed 2 GiB (larger ONNX models keep their weights in external data
+/// files, which vlab does not read).
+pub const FORMAT_LIMIT: u64 = 2 << 30;
+
+impl ModelCapacity {
+    /// This machine: [`FORMAT_LIMIT`], or its RAM when that is smaller,
+    /// since vlab and the engine hold the whole model in memory.
+    pub fn host() -> Self {
+        match crate::memory::total_ram().filter(|&ram| ram < FORMAT_LIMIT) {
+            Some(ram) => Self {
+                bytes: ram,
+                holder: "this machine's RAM".to_owned(),
+            },
+            None => Self {
+                bytes: FORMAT_LIMIT,
+                holder: "the 2 GiB a TFLite or ONNX model file can address".to_owned(),
+            },
+        }
+    }
+}
+
 /// A model file read into memory, with its detected format and digest.
 #[derive(Debug, Clone)]
 pub struct ModelFile {
@@ -38,12 +79,34 @@ pub struct ModelFile {
 }
 
 impl ModelFile {
-    /// Reads a model file and detects its format from its content.
-    pub fn read(path: &Path) -> Result<Self> {
-        if path.is_dir() {
-            return Err(Error::file(path, "is a directory, expected a model file"));
+    /// Reads a model file no larger than `capacity` and detects its format
+    /// from its content. Anything but a regular file is refused before it
+    /// is opened.
+    pub fn read(path: &Path, capacity: &ModelCapacity) -> Result<Self> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, &e))?;
+        if let Some(kind) = not_a_file(meta.file_type()) {
+            return Err(Error::file(path, format!("{kind}, expected a model file")));
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
+        let too_large = |size: u64| {
+            Error::file(
+                path,
+                format!(
+                    "{size} bytes is larger than {} ({} bytes)",
+                    capacity.holder, capacity.bytes
+                ),
+            )
+        };
+        if meta.len() > capacity.bytes {
+            return Err(too_large(meta.len()));
+        }
+        // Bounded even if the file grows between the check and the read.
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        std::fs::File::open(path)
+            .and_then(|f| f.take(capacity.bytes + 1).read_to_end(&mut bytes))
+            .map_err(|e| Error::io(path, &e))?;
+        if bytes.len() as u64 > capacity.bytes {
+            return Err(too_large(bytes.len() as u64));
+        }
         Self::from_bytes(path, bytes)
     }
 
@@ -87,6 +150,25 @@ impl ModelFile {
     /// An input error about this model file.
     pub fn error(&self, problem: impl fmt::Display) -> Error {
         Error::file(&self.path, problem)
+    }
+}
+
+/// What a path is when it is not a regular file, as a message says it.
+fn not_a_file(kind: FileType) -> Option<&'static str> {
+    if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("is a directory")
+    } else if kind.is_fifo() {
+        Some("is a named pipe (FIFO), not a regular file")
+    } else if kind.is_char_device() {
+        Some("is a character device, not a regular file")
+    } else if kind.is_block_device() {
+        Some("is a block device, not a regular file")
+    } else if kind.is_socket() {
+        Some("is a socket, not a regular file")
+    } else {
+        Some("is not a regular file")
     }
 }
 

@@ -217,7 +217,7 @@ impl Parameters {
 }
 
 /// Inputs that hold one value in every element, by input name.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InputValues(BTreeMap<String, f64>);
 
 impl InputValues {

@@ -1,4 +1,7 @@
-//! One benchmark from model file to artifacts.
+//! One benchmark from model file to artifacts: read the model, run the
+//! measured loop where the [`Runner`] runs it, write the reports, or on
+//! failure error.log and what was measured before it
+//! ([`crate::partial`]).
 
 use std::io::{Write, sink};
 
@@ -6,66 +9,82 @@ use time::OffsetDateTime;
 
 use crate::artifacts::OutputDir;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::host::HostInfo;
-use crate::measure::{BenchmarkSpec, Measurement, Observer, Workload, measure};
-use crate::model::ModelFile;
+use crate::measure::{BenchmarkSpec, Measurement, Observer, Workload};
+use crate::model::{ModelCapacity, ModelFile};
 use crate::params::Parameters;
+use crate::partial::Recorder;
 use crate::report::{ContractReport, Reports, TargetInfo, VlabReport};
+use crate::runner::{InProcess, Runner};
 
-/// Benchmarks `spec` on `engine` and writes every artifact into `out`: the
-/// reports on success, `error.log` on failure.
+/// Benchmarks `spec` with `runner` and writes every artifact into `out`:
+/// the reports on success; on failure `error.log`, and
+/// `vlab-report.json.partial` when the engine failed after loading.
 pub fn run_benchmark(
-    engine: &dyn Engine,
+    runner: &dyn Runner,
     spec: &BenchmarkSpec,
     out: &OutputDir,
     observer: &mut dyn Observer,
 ) -> Result<Reports> {
-    let result = run(engine, spec, out, observer);
+    let result = run(runner, spec, out, observer);
     if let Err(e) = &result {
         out.write_failure(e);
     }
     result
 }
 
-/// [`run_benchmark`] into a folder created as needed, with no progress display.
+/// [`run_benchmark`] with `engine` in this process, into a folder created
+/// as needed, with no progress display.
 pub fn benchmark_to_dir(
     engine: &dyn Engine,
     spec: &BenchmarkSpec,
     dir: &std::path::Path,
 ) -> Result<Reports> {
-    run_benchmark(engine, spec, &OutputDir::prepare(dir)?, &mut ())
+    run_benchmark(&InProcess(engine), spec, &OutputDir::prepare(dir)?, &mut ())
 }
 
 fn run(
-    engine: &dyn Engine,
+    runner: &dyn Runner,
     spec: &BenchmarkSpec,
     out: &OutputDir,
     observer: &mut dyn Observer,
 ) -> Result<Reports> {
     let started = OffsetDateTime::now_utc();
     spec.validate()?;
-    let model = ModelFile::read(&spec.model)?;
+    let model = ModelFile::read(&spec.model, &ModelCapacity::host())?;
     out.log(&format!(
         "vlab {}: {} {} with engine {}",
         env!("CARGO_PKG_VERSION"),
         spec.benchmark_type().as_str(),
         model.file_name(),
-        engine.name()
+        runner.engine().name()
     ))?;
     if let Some(path) = &spec.parameters {
         out.log(&Parameters::describe_source(path))?;
     }
-    let measurement = match spec.workload {
-        Workload::Random { .. } => measure(engine, &model, spec, observer, &mut sink())?,
+    let mut recorder = Recorder::new(observer);
+    let measured = match spec.workload {
+        Workload::Random { .. } => runner.measure(&model, spec, &mut recorder, &mut sink()),
         Workload::Dataset { .. } => {
             let mut raw = out.raw_output_writer()?;
-            let m = measure(engine, &model, spec, observer, &mut raw)?;
+            let m = runner.measure(&model, spec, &mut recorder, &mut raw);
             raw.flush()
                 .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
             m
         }
     };
+    let measurement = measured.inspect_err(|e| {
+        // An engine that failed or crashed mid-run; input errors get none.
+        let partial = (e.kind() == ErrorKind::Runtime).then(|| {
+            let engine = runner.engine().name();
+            recorder.report(engine, &model, spec.benchmark_type(), started, e)
+        });
+        if let Some(report) = partial.flatten() {
+            // Best effort: the run's own error is the one to report.
+            let _ = out.write_partial(&report);
+        }
+    })?;
     let target = TargetInfo::host(&HostInfo::current());
     write_reports(&measurement, &model, target, started, out)
 }

@@ -121,7 +121,7 @@ pub fn format_shape(shape: &[Option<usize>]) -> String {
 }
 
 /// Input shapes given by the user (`--input-shape NAME:1x3x224x224`), by input name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShapeOverrides(BTreeMap<String, Vec<usize>>);
 
 impl ShapeOverrides {

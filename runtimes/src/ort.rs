@@ -108,6 +108,10 @@ impl Engine for Ort {
         &[ModelFormat::Onnx]
     }
 
+    fn library(&self) -> Option<&'static str> {
+        Some("ONNX Runtime")
+    }
+
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
         let runtime = runtime()?;
         let settings = Settings::from_options(&options.engine)?;

@@ -384,4 +384,76 @@ fn every_problem_of_a_model_micro_cannot_run_is_listed_at_once() {
     ] {
         assert!(msg.contains(want), "{want:?} not in {msg}");
     }
+
+fn a_device_is_refused_before_it_is_read() {
+    // /dev/zero never ends: reading it would fill memory.
+    let out = tempfile::tempdir().unwrap();
+    let msg = bench_fails(out.path(), &["--model", "/dev/zero"], 2);
+    assert!(
+        msg.contains("/dev/zero") && msg.contains("character device"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("model.tflite");
+    std::fs::create_dir(&folder).unwrap();
+    let msg = bench_fails(&dir.path().join("out"), &["--model", path(&folder)], 2);
+    assert!(
+        msg.contains("model.tflite") && msg.contains("is a directory"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_fifo_is_refused_without_waiting_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("model.tflite");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let msg = bench_fails(&dir.path().join("out"), &["--model", path(&fifo)], 2);
+    assert!(
+        msg.contains("model.tflite") && msg.contains("named pipe (FIFO)"),
+        "{msg}"
+    );
+}
+
+/// A sparse file of `bytes` bytes: it takes no disk space.
+fn sparse(path: &Path, bytes: u64) {
+    std::fs::File::create(path).unwrap().set_len(bytes).unwrap();
+}
+
+#[test]
+fn a_model_larger_than_the_host_can_hold_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.tflite");
+    sparse(&huge, 3 << 30);
+    let msg = bench_fails(&dir.path().join("out"), &["--model", path(&huge)], 2);
+    assert!(
+        msg.contains("huge.tflite") && msg.contains("3221225472 bytes is larger than"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_model_larger_than_the_board_can_hold_is_refused() {
+    // qemu-mps2-an385: 4 MiB of RAM, a 16 MiB flash model slot.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.tflite");
+    sparse(&big, 17 << 20);
+    let msg = bench_fails(
+        &dir.path().join("out"),
+        &["--board", "qemu-mps2-an385", "--model", path(&big)],
+        2,
+    );
+    assert!(
+        msg.contains("big.tflite")
+            && msg.contains("17825792 bytes is larger than board qemu-mps2-an385's flash model slot (16777216 bytes)"),
+        "{msg}"
+    );
 }

@@ -12,6 +12,7 @@ use vlab_bridge::board::Boards;
 use vlab_bridge::mcu::{BoardOptions, bench_on_board};
 
 use crate::cli::BenchArgs;
+use crate::commands::worker::runner;
 use crate::progress::Progress;
 use crate::stdout::say;
 
@@ -29,8 +30,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             .inspect_err(|e| out.write_failure(e))
             .and_then(|options| bench_on_board(&options, &spec, &out, &mut progress)),
         None => vlab_runtimes::engine(args.engine.as_deref().unwrap_or("tract"))
+            .and_then(runner)
             .inspect_err(|e| out.write_failure(e))
-            .and_then(|engine| run_benchmark(engine, &spec, &out, &mut progress)),
+            .and_then(|runner| run_benchmark(runner.as_ref(), &spec, &out, &mut progress)),
     };
     progress.finish();
     let reports = result?;

@@ -12,6 +12,7 @@ use vlab_harness::{
 use vlab_bridge::board::Boards;
 use vlab_bridge::mcu::{BoardOptions, bench_on_board};
 
+use crate::commands::worker::runner;
 use crate::progress::Progress;
 use crate::stdout::say;
 
@@ -32,8 +33,9 @@ pub fn run() -> Result<()> {
     let mut progress = Progress::new(false);
     let result = if job.target == "host" {
         vlab_runtimes::engine(&job.runtime)
+            .and_then(runner)
             .inspect_err(|e| out.write_failure(e))
-            .and_then(|engine| run_benchmark(engine, &spec, &out, &mut progress))
+            .and_then(|runner| run_benchmark(runner.as_ref(), &spec, &out, &mut progress))
     } else {
         board_options(&job)
             .inspect_err(|e| out.write_failure(e))

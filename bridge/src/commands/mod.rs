@@ -10,3 +10,4 @@ pub mod nomad;
 pub mod probes;
 pub mod report;
 pub mod schema;
+pub mod worker;

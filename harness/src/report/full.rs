@@ -213,6 +213,18 @@ pub struct RawOutputInfo {
     pub bytes: u64,
 }
 
+impl ModelInfo {
+    /// The description of `model`.
+    pub fn of(model: &ModelFile) -> Self {
+        Self {
+            file_name: model.file_name(),
+            format: model.format(),
+            size_bytes: model.bytes().len() as u64,
+            sha256: model.sha256().to_owned(),
+        }
+    }
+}
+
 impl VlabReport {
     /// Builds the report of a finished measurement.
     pub fn new(
@@ -244,12 +256,7 @@ impl VlabReport {
                 version: m.engine_version.clone(),
                 options: m.engine_options.clone(),
             },
-            model: ModelInfo {
-                file_name: model.file_name(),
-                format: model.format(),
-                size_bytes: model.bytes().len() as u64,
-                sha256: model.sha256().to_owned(),
-            },
+            model: ModelInfo::of(model),
             benchmark: BenchmarkInfo {
                 benchmark_type: m.benchmark_type,
                 seed: m.seed,

@@ -136,6 +136,7 @@ pub struct Api {
     input_count: unsafe extern "C" fn(*const TfLiteInterpreter) -> i32,
     input_tensor: unsafe extern "C" fn(*const TfLiteInterpreter, i32) -> *mut TfLiteTensor,
     allocate: unsafe extern "C" fn(*mut TfLiteInterpreter) -> i32,
+    resize_input: unsafe extern "C" fn(*mut TfLiteInterpreter, i32, *const i32, i32) -> i32,
     invoke: unsafe extern "C" fn(*mut TfLiteInterpreter) -> i32,
     output_count: unsafe extern "C" fn(*const TfLiteInterpreter) -> i32,
     output_tensor: unsafe extern "C" fn(*const TfLiteInterpreter, i32) -> *const TfLiteTensor,
@@ -208,6 +209,7 @@ impl Api {
             input_count: sym!(b"TfLiteInterpreterGetInputTensorCount\0"),
             input_tensor: sym!(b"TfLiteInterpreterGetInputTensor\0"),
             allocate: sym!(b"TfLiteInterpreterAllocateTensors\0"),
+            resize_input: sym!(b"TfLiteInterpreterResizeInputTensor\0"),
             invoke: sym!(b"TfLiteInterpreterInvoke\0"),
             output_count: sym!(b"TfLiteInterpreterGetOutputTensorCount\0"),
             output_tensor: sym!(b"TfLiteInterpreterGetOutputTensor\0"),
@@ -347,6 +349,35 @@ impl Interpreter {
             return Err(this.failure("TensorFlow Lite cannot allocate the model's tensors"));
         }
         Ok(this)
+    }
+
+    /// Gives inputs new shapes (`TfLiteInterpreterResizeInputTensor`), by
+    /// input index, and allocates the tensors again.
+    pub fn resize_inputs(&mut self, shapes: &[(usize, Vec<usize>)]) -> Result<(), String> {
+        for (index, dims) in shapes {
+            let dims: Vec<i32> = dims
+                .iter()
+                .map(|&d| i32::try_from(d))
+                .collect::<Result<_, _>>()
+                .map_err(|_| format!("input {index}: a dimension is too large"))?;
+            let (index, rank) = (
+                i32::try_from(*index).map_err(|_| format!("no input {index}"))?,
+                i32::try_from(dims.len()).map_err(|_| "too many dimensions".to_owned())?,
+            );
+            // SAFETY: a live interpreter; `dims` holds `rank` ints, which
+            // TFLite copies; a bad index is refused with an error status.
+            let status = unsafe { (self.api.resize_input)(self.raw(), index, dims.as_ptr(), rank) };
+            if status != OK {
+                return Err(self.failure(&format!("TensorFlow Lite cannot resize input {index}")));
+            }
+        }
+        // SAFETY: a live interpreter.
+        if unsafe { (self.api.allocate)(self.raw()) } != OK {
+            return Err(self.failure(
+                "TensorFlow Lite cannot allocate the model's tensors for these input shapes",
+            ));
+        }
+        Ok(())
     }
 
     /// `what`, with what TensorFlow Lite reported since the last failure.

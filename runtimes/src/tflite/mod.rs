@@ -7,6 +7,7 @@
 //! `xnnpack` change that (docs/engines.md).
 
 mod ffi;
+mod signature;
 
 use std::sync::OnceLock;
 
@@ -55,6 +56,10 @@ impl Engine for Tflite {
         &[ModelFormat::Tflite]
     }
 
+    fn library(&self) -> Option<&'static str> {
+        Some("TensorFlow Lite")
+    }
+
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
         let api = api()?;
         let engine = &options.engine;
@@ -63,23 +68,34 @@ impl Engine for Tflite {
         let threads = i32::try_from(threads).map_err(|_| Error::input("threads is too large"))?;
         // On unless asked otherwise, where the library has it.
         let xnnpack = engine.xnnpack.unwrap_or(api.has_xnnpack());
-        let interpreter =
+        let mut interpreter =
             Interpreter::new(api, model.bytes(), threads, xnnpack).map_err(|e| model.error(e))?;
-        let (n_in, n_out) = interpreter.counts();
-        let describe = |desc: Option<TensorDesc>, what: &str, i: usize| {
-            desc.ok_or_else(|| model.error(format!("TensorFlow Lite has no {what} {i}")))
-                .and_then(|d| spec(model, &d))
-        };
-        let inputs = (0..n_in)
-            .map(|i| describe(interpreter.input_desc(i), "input", i))
-            .collect::<Result<Vec<_>>>()?;
-        let outputs = (0..n_out)
-            .map(|i| describe(interpreter.output_desc(i), "output", i))
-            .collect::<Result<Vec<_>>>()?;
+        let (mut inputs, mut outputs) = tensors(model, &interpreter)?;
         let shapes = &options.input_shapes;
         shapes.check_names(inputs.iter().map(|s| s.name.as_str()))?;
-        for input in &inputs {
-            shapes.resolve(&input.name, Some(&input.shape))?;
+        // Dynamic dimensions are in the signature; the shape holds placeholders.
+        let signatures = signature::input_signatures(model.bytes());
+        let mut resize = Vec::new();
+        for (i, input) in inputs.iter().enumerate() {
+            let declared = signatures
+                .get(i)
+                .cloned()
+                .flatten()
+                .filter(|s| s.len() == input.shape.len())
+                .unwrap_or_else(|| input.shape.clone());
+            let shape = match shapes.get(&input.name) {
+                Some(_) => shapes.resolve(&input.name, Some(&declared))?,
+                None => shapes.resolve(&input.name, Some(&batch_defaulted(&declared, input)))?,
+            };
+            if input.fixed_shape().as_ref() != Some(&shape) {
+                resize.push((i, shape));
+            }
+        }
+        if !resize.is_empty() {
+            interpreter
+                .resize_inputs(&resize)
+                .map_err(|e| model.error(e))?;
+            (inputs, outputs) = tensors(model, &interpreter)?;
         }
         Ok(Box::new(TfliteSession {
             interpreter,
@@ -92,6 +108,37 @@ impl Engine for Tflite {
             outputs,
         }))
     }
+}
+
+/// `declared` with a dynamic batch (leading) dimension set to the size the
+/// model allocates for it. TFLite's converter writes -1 there for a Keras
+/// model's open batch and 1 in `shape`, and TFLite's own tools run such a
+/// model at that size, so only the other dynamic dimensions need a shape.
+fn batch_defaulted(declared: &[Option<usize>], input: &TensorSpec) -> Vec<Option<usize>> {
+    let mut dims = declared.to_vec();
+    if let (Some(first @ None), Some(&allocated)) = (dims.first_mut(), input.shape.first()) {
+        *first = allocated;
+    }
+    dims
+}
+
+/// The interpreter's inputs and outputs as the harness describes them.
+fn tensors(
+    model: &ModelFile,
+    interpreter: &Interpreter,
+) -> Result<(Vec<TensorSpec>, Vec<TensorSpec>)> {
+    let (n_in, n_out) = interpreter.counts();
+    let describe = |desc: Option<TensorDesc>, what: &str, i: usize| {
+        desc.ok_or_else(|| model.error(format!("TensorFlow Lite has no {what} {i}")))
+            .and_then(|d| spec(model, &d))
+    };
+    let inputs = (0..n_in)
+        .map(|i| describe(interpreter.input_desc(i), "input", i))
+        .collect::<Result<Vec<_>>>()?;
+    let outputs = (0..n_out)
+        .map(|i| describe(interpreter.output_desc(i), "output", i))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((inputs, outputs))
 }
 
 /// The harness's description of a TFLite tensor.

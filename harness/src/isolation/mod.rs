@@ -1,0 +1,172 @@
+//! Crash isolation: an engine whose foreign library may crash (SIGSEGV,
+//! SIGABRT inside TensorFlow Lite or ONNX Runtime) runs in a worker
+//! process that vlab supervises, so a crash becomes an error
+//! (`TensorFlow Lite crashed during inference (SIGSEGV)`, exit code 1)
+//! and the run's artifacts so far are kept.
+//!
+//! **Design: re-execution, not fork.** The supervisor starts a fresh
+//! program, normally the `vlab` binary itself with its hidden
+//! `engine-worker` subcommand, which calls [`serve`]. `fork` without `exec`
+//! would copy a multi-threaded process (tokio, the progress bar's thread)
+//! in which only async-signal-safe calls are allowed afterwards; a new
+//! process has none of that and loads the engine's library only in the
+//! worker. The job (engine name, spec, model bytes) goes to the worker's
+//! stdin, and its events come back on its stdout ([`wire`]); its stderr is
+//! the user's, as the engine's own messages are today.
+//!
+//! **The timed loop runs in the worker**: the worker calls the one
+//! measured loop ([`crate::measure`]) with an observer that forwards
+//! progress and measured values in batches ([`worker`]), so the cost of a
+//! timed inference is the in-process cost, and the loop is written once.
+//! The supervisor replays the events into the caller's observer, writes
+//! TYPE2 outputs where the caller asked, and returns the worker's
+//! measurement, or, when the worker ends without one, an error naming the
+//! signal or exit status and whether the model was loading or running.
+
+mod exit;
+mod wire;
+mod worker;
+
+pub use worker::{FLUSH_EVERY, serve};
+
+use std::ffi::OsString;
+use std::io::{BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{ChildStdout, Command, Stdio};
+
+use exit::{Stage, ended_error};
+use wire::{Event, Job, read_message, write_message};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::measure::{BenchmarkSpec, Measurement, Observer, Recorded};
+use crate::model::ModelFile;
+use crate::runner::Runner;
+
+/// Runs an engine's measured loop in a supervised worker process.
+pub struct Isolated<'a> {
+    engine: &'a dyn Engine,
+    library: &'static str,
+    program: PathBuf,
+    args: Vec<OsString>,
+}
+
+impl<'a> Isolated<'a> {
+    /// A runner for `engine` (whose [`Engine::library`] names it in crash
+    /// messages) that starts `program args...` as its worker; the worker
+    /// must call [`serve`].
+    pub fn new(
+        engine: &'a dyn Engine,
+        program: PathBuf,
+        args: impl IntoIterator<Item = impl Into<OsString>>,
+    ) -> Self {
+        Self {
+            engine,
+            library: engine.library().unwrap_or("the engine"),
+            program,
+            args: args.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl Runner for Isolated<'_> {
+    fn engine(&self) -> &dyn Engine {
+        self.engine
+    }
+
+    fn measure(
+        &self,
+        model: &ModelFile,
+        spec: &BenchmarkSpec,
+        observer: &mut dyn Observer,
+        raw_output: &mut dyn Write,
+    ) -> Result<Measurement> {
+        let mut child = Command::new(&self.program)
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                Error::runtime(format!(
+                    "cannot start vlab's engine worker {}: {e}",
+                    self.program.display()
+                ))
+            })?;
+        let job = Job {
+            engine: self.engine.name().to_owned(),
+            model_path: model.path().to_path_buf(),
+            model_bytes: model.bytes().len() as u64,
+            spec: spec.clone(),
+        };
+        if let Some(mut stdin) = child.stdin.take() {
+            // A worker that dies before reading it all closes the pipe; its
+            // exit status then says why, so a failed send is not the error.
+            let _ = write_message(&mut stdin, &job).and_then(|()| stdin.write_all(model.bytes()));
+        }
+        let mut stage = Stage::Load;
+        let relayed = match child.stdout.take() {
+            Some(stdout) => relay(stdout, observer, raw_output, &mut stage),
+            None => Ok(None),
+        };
+        if relayed.is_err() {
+            // Our side failed (the raw output cannot be written): stop it.
+            let _ = child.kill();
+        }
+        let status = child
+            .wait()
+            .map_err(|e| Error::runtime(format!("cannot wait for vlab's engine worker: {e}")))?;
+        match relayed? {
+            Some(result) => result,
+            None => Err(ended_error(self.library, stage, status)),
+        }
+    }
+}
+
+/// Replays the worker's events until its result; `None` when the stream
+/// ends (or breaks) before one, which means the worker died.
+fn relay(
+    stdout: ChildStdout,
+    observer: &mut dyn Observer,
+    raw_output: &mut dyn Write,
+    stage: &mut Stage,
+) -> Result<Option<Result<Measurement>>> {
+    let mut input = BufReader::new(stdout);
+    let mut raw = Vec::new();
+    loop {
+        let Ok(Some(event)) = read_message::<Event>(&mut input) else {
+            return Ok(None);
+        };
+        match event {
+            Event::Phase(phase, steps) => observer.phase(phase, steps),
+            Event::Recorded(value) => {
+                if matches!(value, Recorded::Loaded { .. }) {
+                    *stage = Stage::Inference;
+                }
+                observer.recorded(&value);
+            }
+            Event::Progress {
+                warmup,
+                samples,
+                steps,
+            } => {
+                let warmup = warmup.into_iter().map(Recorded::Warmup);
+                for value in warmup.chain(samples.into_iter().map(Recorded::Sample)) {
+                    observer.recorded(&value);
+                }
+                (0..steps).for_each(|_| observer.step());
+            }
+            Event::Raw(len) => {
+                raw.clear();
+                if (&mut input).take(len as u64).read_to_end(&mut raw).is_err() || raw.len() != len
+                {
+                    return Ok(None);
+                }
+                raw_output
+                    .write_all(&raw)
+                    .map_err(|e| Error::runtime(format!("cannot write raw_output.bin: {e}")))?;
+            }
+            Event::Done(result) => return Ok(Some(result)),
+        }
+    }
+}
