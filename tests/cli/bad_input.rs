@@ -384,7 +384,9 @@ fn every_problem_of_a_model_micro_cannot_run_is_listed_at_once() {
     ] {
         assert!(msg.contains(want), "{want:?} not in {msg}");
     }
+}
 
+#[test]
 fn a_device_is_refused_before_it_is_read() {
     // /dev/zero never ends: reading it would fill memory.
     let out = tempfile::tempdir().unwrap();
