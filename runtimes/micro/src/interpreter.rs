@@ -397,8 +397,6 @@ impl<'a> Interpreter<'a> {
                 block: (block, low_end),
             },
             state: State {
-                op: step.op,
-                slots: graph.slots,
                 vars: self.vars,
                 resources: self.resources,
             },

@@ -128,7 +128,7 @@ impl Op for BatchMatMul {
             }
             // As TFLite: the scales' product in float, then the division in double.
             let real = f64::from(lq.scale * rq.scale) / f64::from(oq.scale);
-            if !(real >= 0.0) {
+            if real.is_nan() || real < 0.0 {
                 return Err(ctx.invalid("negative or undefined multiplier"));
             }
             (p.multiplier, p.shift) = quantize_multiplier(real);

@@ -312,19 +312,6 @@ pub fn eval_depthwise(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn padding_matches_tflite() {
-        assert_eq!(out_size_and_pad(true, 49, 10, 2, 1), (25, 4));
-        assert_eq!(out_size_and_pad(false, 49, 10, 2, 1), (20, 0));
-        assert_eq!(out_size_and_pad(true, 32, 3, 1, 1), (32, 1));
-        assert_eq!(out_size_and_pad(true, 8, 3, 1, 2), (8, 2));
-    }
-}
-
 /// CONV_2D.
 pub struct Conv2d;
 
@@ -354,5 +341,18 @@ impl Op for DepthwiseConv2d {
     fn eval(p: &ConvParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let i = &ctx.inputs;
         eval_depthwise(p, i.get(0)?, i.get(1)?, i.opt(2)?, ctx.outputs.get(0)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_matches_tflite() {
+        assert_eq!(out_size_and_pad(true, 49, 10, 2, 1), (25, 4));
+        assert_eq!(out_size_and_pad(false, 49, 10, 2, 1), (20, 0));
+        assert_eq!(out_size_and_pad(true, 32, 3, 1, 1), (32, 1));
+        assert_eq!(out_size_and_pad(true, 8, 3, 1, 2), (8, 2));
     }
 }

@@ -415,29 +415,13 @@ impl Outputs<'_> {
     }
 }
 
-/// Variables kept across invocations: variable tensors and resource
-/// variables.
+/// Variables kept across invocations: the resource variables.
 pub struct State<'x> {
-    pub(crate) op: Operator<'x>,
-    pub(crate) slots: &'x [Slot<'x>],
     pub(crate) vars: &'x mut [u8],
     pub(crate) resources: &'x [Resource<'x>],
 }
 
 impl State<'_> {
-    /// The bytes of variable tensor input `i` (as SVDF's state), to read
-    /// and update.
-    pub fn variable(&mut self, i: usize) -> Result<&mut [u8], Error> {
-        let t = self.op.input(i).ok_or(Error::Usage("operator input"))?;
-        match self.slots.get(t).map(|s| s.loc) {
-            Some(Loc::Var { offset, len }) => self
-                .vars
-                .get_mut(offset as usize..(offset + len) as usize)
-                .ok_or(Error::Usage("variable")),
-            _ => Err(Error::Usage("operator input is not a variable tensor")),
-        }
-    }
-
     /// The bytes of resource variable `id`.
     pub fn resource(&mut self, id: i32) -> Result<&mut [u8], Error> {
         let r = usize::try_from(id)

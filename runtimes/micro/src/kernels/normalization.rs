@@ -295,20 +295,6 @@ fn log_x_for_x_ge_1_q5(input: Fixed<12>) -> Fixed<5> {
     a.plus(b).rescale()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_approximates_the_real() {
-        for v in [1.0f64, 1.5, 3.0, 40.0, 1000.0] {
-            let raw = (v * 2f64.powi(31 - 12)) as i32;
-            let got = f64::from(log_x_for_x_ge_1_q5(Fixed(raw)).0) / 2f64.powi(31 - 5);
-            assert!((got - v.ln()).abs() < 1e-4, "{v}: {got}");
-        }
-    }
-}
-
 /// TFLite's `LUTPopulateInt16` for float transforms: 513 entries, the
 /// last for the slope of the 512th.
 fn lut_populate_i16(
@@ -512,5 +498,19 @@ impl Op for Softmax {
             SoftmaxParams::Other(_) => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_approximates_the_real() {
+        for v in [1.0f64, 1.5, 3.0, 40.0, 1000.0] {
+            let raw = (v * 2f64.powi(31 - 12)) as i32;
+            let got = f64::from(log_x_for_x_ge_1_q5(Fixed(raw)).0) / 2f64.powi(31 - 5);
+            assert!((got - v.ln()).abs() < 1e-4, "{v}: {got}");
+        }
     }
 }

@@ -47,12 +47,10 @@ impl Op for TransposeConv {
         if shape.dtype != ElemType::I32 || shape.shape.elements() != 4 {
             return Err(ctx.invalid("output_shape must be 4 int32 values"));
         }
-        if let Some(d) = shape.data {
-            if d.len() < 16 || (0..4).any(|k| usize::try_from(i32_at(d, k)).ok() != Some(o[k])) {
-                return Err(
-                    ctx.unsupported("an output_shape other than the output's (dynamic shapes)")
-                );
-            }
+        if let Some(d) = shape.data
+            && (d.len() < 16 || (0..4).any(|k| usize::try_from(i32_at(d, k)).ok() != Some(o[k])))
+        {
+            return Err(ctx.unsupported("an output_shape other than the output's (dynamic shapes)"));
         }
         let opts = ctx.options()?;
         let same = match opts.u8(0, 0)? {
@@ -86,17 +84,16 @@ impl Op for TransposeConv {
                 p.float_act = ctx.activation(activation)?.float;
             }
             (ElemType::I8 | ElemType::I16, ElemType::I8, t) if t == input.dtype => {
-                let (Some(iq), Some(fq), Some(oq)) = (input.quant, filter.quant, out.quant) else {
+                let (Some(iq), Some(_), Some(oq)) = (input.quant, filter.quant, out.quant) else {
                     return Err(ctx.invalid("quantised layer without quantisation parameters"));
                 };
-                if let Some(scales) = filter.channel_scales {
-                    if scales.len() != o[3] || filter.quantized_dimension != 0 {
-                        return Err(ctx.invalid(
-                            "per-channel weights must have one scale per output channel",
-                        ));
-                    }
+                if let Some(scales) = filter.channel_scales
+                    && (scales.len() != o[3] || filter.quantized_dimension != 0)
+                {
+                    return Err(
+                        ctx.invalid("per-channel weights must have one scale per output channel")
+                    );
                 }
-                let _ = fq;
                 let want_bias: &[ElemType] = if t == ElemType::I8 {
                     &[ElemType::I32]
                 } else {
