@@ -4,7 +4,7 @@
 //! at 216 MHz from the PLL, timing inferences with the DWT cycle counter.
 //! Its defmt logs travel in the protocol's Log frames. The model comes
 //! over the link into RAM, or is written by `vlab` through the probe into
-//! flash sectors 5-7 (board.toml's flash slot).
+//! flash sectors 6-7 (board.toml's flash slot).
 
 #![no_std]
 #![no_main]
