@@ -95,7 +95,7 @@ impl Engine for Micro {
                     .collect::<Result<Vec<_>>>()?;
                 Ok((inputs, outputs))
             };
-        let (inputs, outputs) = loaded.with_interpreter(|interpreter| describe(interpreter))?;
+        let (inputs, outputs) = loaded.with_interpreter(describe)?;
         let shapes = &options.input_shapes;
         shapes.check_names(inputs.iter().map(|s| s.name.as_str()))?;
         for input in &inputs {

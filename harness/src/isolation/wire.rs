@@ -37,6 +37,8 @@ pub(crate) struct Job {
 
 /// The worker's messages, in the order things happen.
 #[derive(Debug, Serialize, Deserialize)]
+// Decoded one at a time, never stored in bulk: the size of `Done` does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Event {
     /// [`crate::Observer::phase`].
     Phase(Phase, usize),
