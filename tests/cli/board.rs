@@ -97,8 +97,9 @@ fn keyword_spotting_runs_on_the_board_with_per_layer_timing() {
     );
     let device = &full["device"];
     // 16,000 B of activations plus the interpreter's tables, which live in
-    // the arena too (docs/micro.md).
-    assert_eq!(device["arena_used_bytes"], 25248);
+    // the arena too (docs/micro.md): a few KiB for 15 operators.
+    let arena = device["arena_used_bytes"].as_u64().unwrap();
+    assert!((16_000 + 1024..16_000 + 16_384).contains(&arena), "{arena}");
     assert!(device["stack_used_bytes"].as_u64().unwrap() > 0);
     assert_eq!(device["model_uploaded"], true);
     let log = std::fs::read_to_string(dir.path().join("user.log")).unwrap();
@@ -176,7 +177,8 @@ fn image_classification_runs_on_the_board() {
     );
     assert_eq!(contract["nb_infernece"], 3);
     // 49,152 B of activations plus the interpreter's tables.
-    assert_eq!(full["device"]["arena_used_bytes"], 59696);
+    let arena = full["device"]["arena_used_bytes"].as_u64().unwrap();
+    assert!((49_152 + 1024..49_152 + 16_384).contains(&arena), "{arena}");
 }
 
 /// Seeded float inputs in [-1, 1) for a dataset file.
