@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::support::{json, root};
+use crate::support::{json, model, root};
 
 /// The children of process `pid`.
 fn children(pid: u32) -> Vec<i32> {
@@ -21,9 +21,9 @@ fn children(pid: u32) -> Vec<i32> {
         .collect()
 }
 
-/// Starts a long TFLite benchmark of a one-operator model into `out`.
+/// Starts a TFLite benchmark into `out` that runs for minutes.
 fn long_tflite_run(out: &Path) -> Child {
-    let model = root().join("tests/goldens/ops/relu_f32.tflite");
+    let model = model("keyword_spotting.tflite");
     Command::new(env!("CARGO_BIN_EXE_vlab"))
         .args([
             "bench",
@@ -33,7 +33,7 @@ fn long_tflite_run(out: &Path) -> Child {
             "off",
             "--iterations",
         ])
-        .arg("20000000")
+        .arg("10000000")
         .arg("--model")
         .arg(model)
         .arg("--out")
@@ -56,7 +56,7 @@ fn crash_worker(out: &Path, signal: Signal) -> (Option<i32>, String) {
         assert!(Instant::now() < deadline, "no engine worker started");
         std::thread::sleep(Duration::from_millis(20));
     };
-    // Well into the timed inferences (a RELU takes well under a microsecond).
+    // Well into the timed inferences (one takes tens of microseconds).
     std::thread::sleep(Duration::from_millis(1500));
     kill(Pid::from_raw(worker), signal).unwrap();
     let output = vlab.wait_with_output().unwrap();
