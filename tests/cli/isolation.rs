@@ -58,7 +58,16 @@ fn crash_worker(out: &Path, signal: Signal) -> (Option<i32>, String) {
     };
     // Well into the timed inferences (one takes tens of microseconds).
     std::thread::sleep(Duration::from_millis(1500));
-    kill(Pid::from_raw(worker), signal).unwrap();
+    let worker = Pid::from_raw(worker);
+    kill(worker, signal).unwrap();
+    if signal == Signal::SIGSEGV {
+        // Rust's runtime catches the first SIGSEGV (its stack-overflow
+        // guard), restores the default action and resumes, so that a real
+        // fault strikes again and kills the process. A SIGSEGV from `kill`
+        // has no faulting instruction to strike again: send the second.
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = kill(worker, signal);
+    }
     let output = vlab.wait_with_output().unwrap();
     (
         output.status.code(),

@@ -54,7 +54,7 @@ pub(crate) enum Event {
     /// This many bytes of TYPE2 output follow.
     Raw(usize),
     /// The measured loop's result; the last message.
-    Done(Result<Measurement, Error>),
+    Done(Result<Box<Measurement>, Error>),
 }
 
 /// Writes one framed message.
