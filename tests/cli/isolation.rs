@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::support::{json, root};
+use crate::support::{json, model, root};
 
 /// The children of process `pid`.
 fn children(pid: u32) -> Vec<i32> {
@@ -21,12 +21,9 @@ fn children(pid: u32) -> Vec<i32> {
         .collect()
 }
 
-/// Starts a long TFLite benchmark of a one-operator model into `out`: a
-/// 3x3 convolution of a 96x96x3 image, a fraction of a millisecond an
-/// inference, a million times (on a loaded machine, a RELU a few million
-/// times could finish before the signal arrives).
+/// Starts a TFLite benchmark into `out` that runs for minutes.
 fn long_tflite_run(out: &Path) -> Child {
-    let model = root().join("tests/goldens/ops/image_96x96x3_f32.tflite");
+    let model = model("keyword_spotting.tflite");
     Command::new(env!("CARGO_BIN_EXE_vlab"))
         .args([
             "bench",
@@ -36,7 +33,7 @@ fn long_tflite_run(out: &Path) -> Child {
             "off",
             "--iterations",
         ])
-        .arg("1000000")
+        .arg("10000000")
         .arg("--model")
         .arg(model)
         .arg("--out")
@@ -59,9 +56,18 @@ fn crash_worker(out: &Path, signal: Signal) -> (Option<i32>, String) {
         assert!(Instant::now() < deadline, "no engine worker started");
         std::thread::sleep(Duration::from_millis(20));
     };
-    // Well into the timed inferences.
+    // Well into the timed inferences (one takes tens of microseconds).
     std::thread::sleep(Duration::from_millis(1500));
-    kill(Pid::from_raw(worker), signal).unwrap();
+    let worker = Pid::from_raw(worker);
+    kill(worker, signal).unwrap();
+    if signal == Signal::SIGSEGV {
+        // Rust's runtime catches the first SIGSEGV (its stack-overflow
+        // guard), restores the default action and resumes, so that a real
+        // fault strikes again and kills the process. A SIGSEGV from `kill`
+        // has no faulting instruction to strike again: send the second.
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = kill(worker, signal);
+    }
     let output = vlab.wait_with_output().unwrap();
     (
         output.status.code(),

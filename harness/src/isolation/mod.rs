@@ -166,7 +166,7 @@ fn relay(
                     .write_all(&raw)
                     .map_err(|e| Error::runtime(format!("cannot write raw_output.bin: {e}")))?;
             }
-            Event::Done(result) => return Ok(Some(result)),
+            Event::Done(result) => return Ok(Some(result.map(|m| *m))),
         }
     }
 }

@@ -37,8 +37,6 @@ pub(crate) struct Job {
 
 /// The worker's messages, in the order things happen.
 #[derive(Debug, Serialize, Deserialize)]
-// Decoded one at a time, never stored in bulk: the size of `Done` does not matter.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Event {
     /// [`crate::Observer::phase`].
     Phase(Phase, usize),
@@ -56,7 +54,7 @@ pub(crate) enum Event {
     /// This many bytes of TYPE2 output follow.
     Raw(usize),
     /// The measured loop's result; the last message.
-    Done(Result<Measurement, Error>),
+    Done(Result<Box<Measurement>, Error>),
 }
 
 /// Writes one framed message.

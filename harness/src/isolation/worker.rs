@@ -60,7 +60,7 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
     });
     let mut sender = sender.borrow_mut();
     sender.flush().map_err(lost)?;
-    write_message(&mut sender.out, &Event::Done(result)).map_err(lost)?;
+    write_message(&mut sender.out, &Event::Done(result.map(Box::new))).map_err(lost)?;
     sender.out.flush().map_err(lost)
 }
 
