@@ -49,8 +49,14 @@ fn long_tflite_run(out: &Path) -> Child {
 fn crash_worker(out: &Path, signal: Signal) -> (Option<i32>, String) {
     let vlab = long_tflite_run(out);
     let deadline = Instant::now() + Duration::from_secs(30);
+    // The worker is the child running `vlab engine-worker` (vlab may start
+    // other short-lived children while it looks for the engine's library).
+    let is_worker = |pid: i32| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.windows(13).any(|w| w == b"engine-worker"))
+    };
     let worker = loop {
-        if let Some(&pid) = children(vlab.id()).first() {
+        if let Some(pid) = children(vlab.id()).into_iter().find(|&p| is_worker(p)) {
             break pid;
         }
         assert!(Instant::now() < deadline, "no engine worker started");
@@ -59,14 +65,19 @@ fn crash_worker(out: &Path, signal: Signal) -> (Option<i32>, String) {
     // Well into the timed inferences (one takes tens of microseconds).
     std::thread::sleep(Duration::from_millis(1500));
     let worker = Pid::from_raw(worker);
-    kill(worker, signal).unwrap();
-    if signal == Signal::SIGSEGV {
-        // Rust's runtime catches the first SIGSEGV (its stack-overflow
-        // guard), restores the default action and resumes, so that a real
-        // fault strikes again and kills the process. A SIGSEGV from `kill`
-        // has no faulting instruction to strike again: send the second.
-        std::thread::sleep(Duration::from_millis(200));
+    let mut vlab = vlab;
+    // Rust's runtime catches the first SIGSEGV (its stack-overflow guard),
+    // restores the default action and resumes, so that a real fault strikes
+    // again and kills the process. A SIGSEGV from `kill` has no faulting
+    // instruction to strike again: the signal is sent until the worker is
+    // gone (once is enough for SIGABRT).
+    while vlab.try_wait().unwrap().is_none() && children(vlab.id()).contains(&worker.as_raw()) {
         let _ = kill(worker, signal);
+        assert!(
+            Instant::now() < deadline + Duration::from_secs(30),
+            "the worker outlived its signals"
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
     let output = vlab.wait_with_output().unwrap();
     (
