@@ -2,8 +2,9 @@
 //! STRIDED_SLICE, PACK, CONCATENATION, PAD; and MEAN (float32, int8, int16).
 
 use crate::error::Error;
+use crate::kernels::nd;
 use crate::kernels::{EvalCtx, Input, Inputs, Op, Output, PrepareCtx, f32_at, i32_at, put_f32};
-use crate::model::{ElemType, Shape, TensorInfo};
+use crate::model::{ElemType, TensorInfo};
 use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
 
 /// Checks a RESHAPE: same type and element count.
@@ -41,24 +42,6 @@ pub fn eval_shape(input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
 
 /// Rank every slicing and padding operator works in, as TFLite Micro does.
 const RANK: usize = 5;
-
-/// Dimensions padded on the left to [`RANK`].
-fn dims5(shape: &Shape) -> Option<[usize; RANK]> {
-    let d = shape.dims();
-    let mut out = [1usize; RANK];
-    out.get_mut(RANK.checked_sub(d.len())?..)?
-        .copy_from_slice(d);
-    Some(out)
-}
-
-/// Row-major strides of 5-D dimensions.
-fn strides5(d: &[usize; RANK]) -> [usize; RANK] {
-    let mut s = [1usize; RANK];
-    for k in (0..RANK - 1).rev() {
-        s[k] = s[k + 1] * d[k + 1];
-    }
-    s
-}
 
 /// A prepared STRIDED_SLICE: per-axis start, stop and stride in 5-D,
 /// stored as `i32` (as TFLite Micro does) to keep every prepared operator
@@ -109,7 +92,7 @@ pub fn prepare_strided_slice(ctx: &PrepareCtx<'_, '_>) -> Result<SliceParams, Er
     if input.dtype != out.dtype || rank > RANK {
         return Err(ctx.unsupported("rank above 5 or an output type other than the input's"));
     }
-    let dims = dims5(&input.shape).ok_or(ctx.unsupported("rank above 5"))?;
+    let dims = nd::padded::<RANK>(input.shape.dims()).ok_or(ctx.unsupported("rank above 5"))?;
     let pad = RANK - rank;
     let mut p = SliceParams {
         start: [0; RANK],
@@ -179,8 +162,8 @@ fn slice_len(start: i64, stop: i64, step: i64) -> u64 {
 
 /// STRIDED_SLICE.
 pub fn eval_strided_slice(p: &SliceParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
-    let dims = dims5(&input.info.shape).ok_or(Error::Usage("slice rank"))?;
-    let strides = strides5(&dims);
+    let dims = nd::padded::<RANK>(input.info.shape.dims()).ok_or(Error::Usage("slice rank"))?;
+    let strides = nd::strides(&dims);
     let elem = input.info.dtype.size();
     let mut written = 0;
     let range = |k: usize| {
@@ -349,10 +332,13 @@ pub fn prepare_pad(ctx: &PrepareCtx<'_, '_>) -> Result<PadParams, Error> {
 
 /// PAD.
 pub fn eval_pad(p: &PadParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
-    let (Some(id), Some(od)) = (dims5(&input.info.shape), dims5(&out.info.shape)) else {
+    let (Some(id), Some(od)) = (
+        nd::padded::<RANK>(input.info.shape.dims()),
+        nd::padded::<RANK>(out.info.shape.dims()),
+    ) else {
         return Err(Error::Usage("pad rank"));
     };
-    let (is, elem) = (strides5(&id), out.info.dtype.size());
+    let (is, elem) = (nd::strides(&id), out.info.dtype.size());
     let mut index = [0usize; RANK];
     for o in 0..out.info.shape.elements() {
         let inside = (0..RANK).all(|k| index[k] >= p.before[k] && index[k] < p.before[k] + id[k]);
@@ -453,34 +439,11 @@ pub fn prepare_mean(ctx: &PrepareCtx<'_, '_>) -> Result<MeanParams, Error> {
     })
 }
 
-/// Calls `f` with every multi-index of `dims`, row-major.
-fn for_each_index(dims: &[usize; RANK], mut f: impl FnMut(&[usize; RANK])) {
-    if dims.contains(&0) {
-        return;
-    }
-    let mut index = [0usize; RANK];
-    loop {
-        f(&index);
-        let mut k = RANK;
-        loop {
-            if k == 0 {
-                return;
-            }
-            k -= 1;
-            index[k] += 1;
-            if index[k] < dims[k] {
-                break;
-            }
-            index[k] = 0;
-        }
-    }
-}
-
 /// MEAN: for each output, sums its inputs in input order, then divides by
 /// their count (int8, int16: as TFLite Micro's QuantizedMeanOrSum, see [`MeanInt`]).
 pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
-    let d = dims5(&input.info.shape).ok_or(Error::Usage("mean rank"))?;
-    let strides = strides5(&d);
+    let d = nd::padded::<RANK>(input.info.shape.dims()).ok_or(Error::Usage("mean rank"))?;
+    let strides = nd::strides(&d);
     let (mut kept, mut reduced) = ([1usize; RANK], [1usize; RANK]);
     for k in 0..RANK {
         if p.reduced[k] {
@@ -502,10 +465,10 @@ pub fn eval_mean(p: &MeanParams, input: Input<'_>, out: Output<'_>) -> Result<()
         (m, q.shift - shift)
     });
     let mut o = 0;
-    for_each_index(&kept, |at| {
+    nd::for_each_index(&kept, |at| {
         let base: usize = (0..RANK).map(|k| at[k] * strides[k]).sum();
         let (mut sum_i, mut sum_f) = (0i32, 0f32);
-        for_each_index(&reduced, |r| {
+        nd::for_each_index(&reduced, |r| {
             let i = base + (0..RANK).map(|k| r[k] * strides[k]).sum::<usize>();
             match p.int8 {
                 Some(q) if q.wide => {
@@ -678,8 +641,8 @@ fn prepare_min_max(ctx: &PrepareCtx<'_, '_>, max: bool) -> Result<MinMaxParams, 
 
 /// REDUCE_MAX or REDUCE_MIN, in input order from the type's extreme.
 fn eval_min_max(p: &MinMaxParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
-    let d = dims5(&input.info.shape).ok_or(Error::Usage("reduce rank"))?;
-    let strides = strides5(&d);
+    let d = nd::padded::<RANK>(input.info.shape.dims()).ok_or(Error::Usage("reduce rank"))?;
+    let strides = nd::strides(&d);
     let (mut kept, mut reduced) = ([1usize; RANK], [1usize; RANK]);
     for k in 0..RANK {
         if p.reduced[k] {
@@ -690,14 +653,14 @@ fn eval_min_max(p: &MinMaxParams, input: Input<'_>, out: Output<'_>) -> Result<(
     }
     let float = input.info.dtype == ElemType::F32;
     let mut o = 0;
-    for_each_index(&kept, |at| {
+    nd::for_each_index(&kept, |at| {
         let base: usize = (0..RANK).map(|k| at[k] * strides[k]).sum();
         let (mut vf, mut vi) = if p.max {
             (f32::MIN, i8::MIN)
         } else {
             (f32::MAX, i8::MAX)
         };
-        for_each_index(&reduced, |r| {
+        nd::for_each_index(&reduced, |r| {
             let i = base + (0..RANK).map(|k| r[k] * strides[k]).sum::<usize>();
             if float {
                 let x = f32_at(input.data, i);
