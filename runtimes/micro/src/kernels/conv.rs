@@ -4,16 +4,17 @@
 //! depthwise counterparts.
 
 use crate::error::Error;
+use crate::kernels::requant::channel_multipliers;
 use crate::kernels::{
     EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, conv_int8, f32_at, i32_at, nhwc,
     put_f32,
 };
 use crate::model::ElemType;
-use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::quant::multiply_by_quantized_multiplier;
 
 /// Geometry and quantisation of a convolution.
 #[derive(Clone, Copy, Debug)]
-pub struct ConvParams {
+pub struct ConvParams<'a> {
     pub(crate) stride: (usize, usize),
     pub(crate) dilation: (usize, usize),
     pub(crate) pad: (usize, usize),
@@ -21,6 +22,9 @@ pub struct ConvParams {
     pub(crate) act: Range,
     pub(crate) input_offset: i32,
     pub(crate) output_offset: i32,
+    /// Per output channel of an int8 convolution: the requantisation
+    /// multiplier and shift (empty for float).
+    pub(crate) channels: &'a [(i32, i32)],
 }
 
 /// Output size and leading padding of one spatial axis, as TFLite computes them.
@@ -42,7 +46,7 @@ pub fn out_size_and_pad(
 }
 
 /// Checks a (depthwise) convolution and computes its parameters.
-pub fn prepare(ctx: &PrepareCtx<'_, '_>, depthwise: bool) -> Result<ConvParams, Error> {
+pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<ConvParams<'a>, Error> {
     let (input, filter, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
     ctx.constant(1)?;
     let o = ctx.options()?;
@@ -118,6 +122,11 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>, depthwise: bool) -> Result<ConvParams, 
             ));
         }
     };
+    let channels = if input.dtype == ElemType::I8 {
+        channel_multipliers(ctx, &input, &filter, &out, oshape[3])?
+    } else {
+        &[]
+    };
     Ok(ConvParams {
         stride: (sh, sw),
         dilation: (dh, dw),
@@ -126,6 +135,7 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>, depthwise: bool) -> Result<ConvParams, 
         act: ctx.activation(o.u8(act_field, 0)?)?,
         input_offset,
         output_offset,
+        channels,
     })
 }
 
@@ -140,24 +150,9 @@ pub(crate) fn float_weight(filter: &Input<'_>, i: usize, scale: f32) -> f32 {
     }
 }
 
-/// The per-channel requantisation of an int8 convolution.
-fn channel_multiplier(
-    input: &Input<'_>,
-    filter: &Input<'_>,
-    out: &Output<'_>,
-    c: usize,
-) -> (i32, i32) {
-    let (is, os) = (
-        input.info.quant.map_or(0.0, |q| q.scale),
-        out.info.quant.map_or(1.0, |q| q.scale),
-    );
-    let scale = f64::from(is) * f64::from(filter.info.channel_scale(c)) / f64::from(os);
-    quantize_multiplier(scale)
-}
-
 /// CONV_2D.
 pub fn eval_conv(
-    p: &ConvParams,
+    p: &ConvParams<'_>,
     input: Input<'_>,
     filter: Input<'_>,
     bias: Option<Input<'_>>,
@@ -169,6 +164,9 @@ pub fn eval_conv(
         return Err(Error::Usage("convolution shapes"));
     };
     let float = input.info.dtype == ElemType::F32;
+    if !float && p.channels.len() != oc {
+        return Err(Error::Usage("convolution prepared for another output"));
+    }
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
     if !float && fic == ic && p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
@@ -179,11 +177,7 @@ pub fn eval_conv(
     for c in 0..oc {
         let group = c / filters_per_group;
         let scale = filter.info.channel_scale(c);
-        let (mult, shift) = if float {
-            (0, 0)
-        } else {
-            channel_multiplier(&input, &filter, &out, c)
-        };
+        let (mult, shift) = if float { (0, 0) } else { p.channels[c] };
         let fbase = c * fh * fw * fic;
         for b in 0..batches {
             for oy in 0..oh {
@@ -239,7 +233,7 @@ pub fn eval_conv(
 
 /// DEPTHWISE_CONV_2D.
 pub fn eval_depthwise(
-    p: &ConvParams,
+    p: &ConvParams<'_>,
     input: Input<'_>,
     filter: Input<'_>,
     bias: Option<Input<'_>>,
@@ -251,6 +245,9 @@ pub fn eval_depthwise(
         return Err(Error::Usage("depthwise shapes"));
     };
     let float = input.info.dtype == ElemType::F32;
+    if !float && p.channels.len() != oc {
+        return Err(Error::Usage("convolution prepared for another output"));
+    }
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
     if !float && p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
@@ -260,11 +257,7 @@ pub fn eval_depthwise(
     for c in 0..oc {
         let in_c = c / p.depth_multiplier;
         let scale = filter.info.channel_scale(c);
-        let (mult, shift) = if float {
-            (0, 0)
-        } else {
-            channel_multiplier(&input, &filter, &out, c)
-        };
+        let (mult, shift) = if float { (0, 0) } else { p.channels[c] };
         for b in 0..batches {
             for oy in 0..oh {
                 let iy0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
@@ -316,13 +309,13 @@ pub fn eval_depthwise(
 pub struct Conv2d;
 
 impl Op for Conv2d {
-    type Params<'a> = ConvParams;
+    type Params<'a> = ConvParams<'a>;
 
-    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<ConvParams, Error> {
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<ConvParams<'a>, Error> {
         prepare(ctx, false)
     }
 
-    fn eval(p: &ConvParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+    fn eval(p: &ConvParams<'_>, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let i = &ctx.inputs;
         eval_conv(p, i.get(0)?, i.get(1)?, i.opt(2)?, ctx.outputs.get(0)?)
     }
@@ -332,13 +325,13 @@ impl Op for Conv2d {
 pub struct DepthwiseConv2d;
 
 impl Op for DepthwiseConv2d {
-    type Params<'a> = ConvParams;
+    type Params<'a> = ConvParams<'a>;
 
-    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<ConvParams, Error> {
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<ConvParams<'a>, Error> {
         prepare(ctx, true)
     }
 
-    fn eval(p: &ConvParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+    fn eval(p: &ConvParams<'_>, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let i = &ctx.inputs;
         eval_depthwise(p, i.get(0)?, i.get(1)?, i.opt(2)?, ctx.outputs.get(0)?)
     }

@@ -5,12 +5,13 @@
 //! `sum(w * (x + offset))` over the taps inside the image becomes
 //! `dot(w, x) + offset * sum(w)`, each filter row inside the image is one
 //! contiguous dot product, and depthwise channels are accumulated side by
-//! side. Per-channel requantisation parameters are computed once per call
-//! for a block of [`BLOCK`] channels, on the stack.
+//! side. Per-channel requantisation parameters come from prepare
+//! ([`ConvParams::channels`]); the biases of a block of [`BLOCK`] channels
+//! are gathered on the stack.
 
 use crate::kernels::conv::ConvParams;
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
-use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::quant::multiply_by_quantized_multiplier;
 
 /// Output channels handled together.
 const BLOCK: usize = 64;
@@ -25,42 +26,30 @@ fn taps(origin: isize, filter: usize, input: usize) -> (usize, usize) {
 }
 
 /// Requantisation parameters of a block of output channels.
-struct Requant {
-    mult: [i32; BLOCK],
-    shift: [i32; BLOCK],
+struct Requant<'p> {
+    channels: &'p [(i32, i32)],
     bias: [i32; BLOCK],
 }
 
-impl Requant {
-    fn new(
-        input: &Input<'_>,
-        filter: &Input<'_>,
-        out: &Output<'_>,
-        bias: Option<&Input<'_>>,
-        c0: usize,
-        n: usize,
-    ) -> Self {
-        let is = f64::from(input.info.quant.map_or(0.0, |q| q.scale));
-        let os = f64::from(out.info.quant.map_or(1.0, |q| q.scale));
+impl<'p> Requant<'p> {
+    fn new(p: &'p ConvParams<'_>, bias: Option<&Input<'_>>, c0: usize, n: usize) -> Self {
         let mut r = Requant {
-            mult: [0; BLOCK],
-            shift: [0; BLOCK],
+            channels: &p.channels[c0..c0 + n],
             bias: [0; BLOCK],
         };
-        for k in 0..n {
-            let c = c0 + k;
-            (r.mult[k], r.shift[k]) =
-                quantize_multiplier(is * f64::from(filter.info.channel_scale(c)) / os);
-            r.bias[k] = bias.map_or(0, |b| i32_at(b.data, c));
+        if let Some(b) = bias {
+            for (k, v) in r.bias.iter_mut().enumerate().take(n) {
+                *v = i32_at(b.data, c0 + k);
+            }
         }
         r
     }
 
     #[inline(always)]
-    fn apply(&self, k: usize, acc: i32, p: &ConvParams) -> u8 {
+    fn apply(&self, k: usize, acc: i32, p: &ConvParams<'_>) -> u8 {
         let acc = acc.wrapping_add(self.bias[k]);
-        let v = multiply_by_quantized_multiplier(acc, self.mult[k], self.shift[k])
-            .wrapping_add(p.output_offset);
+        let (mult, shift) = self.channels[k];
+        let v = multiply_by_quantized_multiplier(acc, mult, shift).wrapping_add(p.output_offset);
         v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
     }
 }
@@ -75,7 +64,7 @@ const MAX_PATCH: usize = 2048;
 /// as `x + input_offset` (0 for taps outside the image, which TFLite skips),
 /// so every channel is one contiguous dot product with its filter.
 pub fn conv(
-    p: &ConvParams,
+    p: &ConvParams<'_>,
     input: &Input<'_>,
     filter: &Input<'_>,
     bias: Option<&Input<'_>>,
@@ -91,7 +80,7 @@ pub fn conv(
     let row = fw * ic;
     for c0 in (0..oc).step_by(BLOCK) {
         let n = BLOCK.min(oc - c0);
-        let rq = Requant::new(input, filter, out, bias, c0, n);
+        let rq = Requant::new(p, bias, c0, n);
         for b in 0..batches {
             for oy in 0..oh {
                 let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
@@ -132,7 +121,7 @@ pub fn conv(
 /// CONV_2D, int8, one group, no dilation: one dot product per filter row
 /// inside the image, for patches too long for the stack.
 fn conv_rows(
-    p: &ConvParams,
+    p: &ConvParams<'_>,
     input: &Input<'_>,
     filter: &Input<'_>,
     bias: Option<&Input<'_>>,
@@ -143,7 +132,7 @@ fn conv_rows(
     let row = fw * ic;
     for c0 in (0..oc).step_by(BLOCK) {
         let n = BLOCK.min(oc - c0);
-        let rq = Requant::new(input, filter, out, bias, c0, n);
+        let rq = Requant::new(p, bias, c0, n);
         let mut full_sums = [0i32; BLOCK];
         for (k, s) in full_sums.iter_mut().enumerate().take(n) {
             let base = (c0 + k) * fh * row;
@@ -185,7 +174,7 @@ fn conv_rows(
 
 /// DEPTHWISE_CONV_2D, int8, no dilation.
 pub fn depthwise(
-    p: &ConvParams,
+    p: &ConvParams<'_>,
     input: &Input<'_>,
     filter: &Input<'_>,
     bias: Option<&Input<'_>>,
@@ -196,7 +185,7 @@ pub fn depthwise(
     let m = p.depth_multiplier;
     for c0 in (0..oc).step_by(BLOCK) {
         let n = BLOCK.min(oc - c0);
-        let rq = Requant::new(input, filter, out, bias, c0, n);
+        let rq = Requant::new(p, bias, c0, n);
         for b in 0..batches {
             for oy in 0..oh {
                 let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;

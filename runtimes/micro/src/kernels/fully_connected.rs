@@ -4,28 +4,31 @@
 
 use crate::error::Error;
 use crate::kernels::conv::float_weight;
+use crate::kernels::requant::channel_multipliers;
 use crate::kernels::{
     EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, f32_at, i32_at,
     put_f32,
 };
 use crate::model::ElemType;
-use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::quant::multiply_by_quantized_multiplier;
 
 /// Longest input row whose offset values are precomputed on the stack (i16).
 const SHIFTED_INPUT: usize = 1024;
 
 /// Quantisation and activation of a fully connected layer.
 #[derive(Clone, Copy, Debug)]
-pub struct FcParams {
+pub struct FcParams<'a> {
     act: Range,
     input_offset: i32,
     filter_offset: i32,
     output_offset: i32,
-    per_channel: bool,
+    /// Per output unit of an int8 layer (one entry for per-tensor
+    /// weights): the requantisation multiplier and shift.
+    channels: &'a [(i32, i32)],
 }
 
 /// Checks a fully connected layer.
-pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<FcParams, Error> {
+pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<FcParams<'a>, Error> {
     // The weights may be a tensor computed by the graph (as in attention
     // blocks), not only a constant: TFLite Micro takes both.
     let (input, filter, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
@@ -64,18 +67,23 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<FcParams, Error> {
             ));
         }
     };
+    let channels = match (input.dtype, filter.channel_scales) {
+        (ElemType::I8, Some(_)) => channel_multipliers(ctx, &input, &filter, &out, f[0])?,
+        (ElemType::I8, None) => channel_multipliers(ctx, &input, &filter, &out, 1)?,
+        _ => &[],
+    };
     Ok(FcParams {
         act: ctx.activation(o.u8(0, 0)?)?,
         input_offset,
         filter_offset,
         output_offset,
-        per_channel: filter.channel_scales.is_some(),
+        channels,
     })
 }
 
 /// FULLY_CONNECTED.
 pub fn eval(
-    p: &FcParams,
+    p: &FcParams<'_>,
     input: Input<'_>,
     filter: Input<'_>,
     bias: Option<Input<'_>>,
@@ -103,14 +111,12 @@ pub fn eval(
         }
         return Ok(());
     }
-    let (is, os) = (
-        input.info.quant.map_or(0.0, |q| q.scale),
-        out.info.quant.map_or(1.0, |q| q.scale),
-    );
-    let multiplier = |u: usize| {
-        quantize_multiplier(f64::from(is) * f64::from(filter.info.channel_scale(u)) / f64::from(os))
-    };
-    let per_tensor = multiplier(0);
+    if p.channels.len() != units && p.channels.len() != 1 {
+        return Err(Error::Usage(
+            "fully connected layer prepared for other weights",
+        ));
+    }
+    let per_channel = p.channels.len() == units;
     // sum((w + fo) * (x + io)) = sum(w * (x + io)) + fo * sum(x + io). Integer
     // sums are exact in any order (wrapping), so this stays bit-exact.
     let mut shifted = [0i16; SHIFTED_INPUT];
@@ -126,11 +132,7 @@ pub fn eval(
             a.wrapping_add(i32::from(x as i8).wrapping_add(p.input_offset))
         });
         for u in 0..units {
-            let (mult, shift) = if p.per_channel {
-                multiplier(u)
-            } else {
-                per_tensor
-            };
+            let (mult, shift) = p.channels[if per_channel { u } else { 0 }];
             let ws = &filter.data[u * depth..(u + 1) * depth];
             let wx = match offset_inputs {
                 Some(xs) if (-255..=255).contains(&p.input_offset) => {
@@ -158,13 +160,13 @@ pub fn eval(
 pub struct FullyConnected;
 
 impl Op for FullyConnected {
-    type Params<'a> = FcParams;
+    type Params<'a> = FcParams<'a>;
 
-    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<FcParams, Error> {
+    fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<FcParams<'a>, Error> {
         prepare(ctx)
     }
 
-    fn eval(p: &FcParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
+    fn eval(p: &FcParams<'_>, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let i = &ctx.inputs;
         eval(p, i.get(0)?, i.get(1)?, i.opt(2)?, ctx.outputs.get(0)?)
     }

@@ -9,9 +9,10 @@
 use crate::error::Error;
 use crate::kernels::batch_matmul::multiply_by_quantized_multiplier_i64;
 use crate::kernels::conv::out_size_and_pad;
+use crate::kernels::requant::channel_multipliers;
 use crate::kernels::{EvalCtx, Op, PrepareCtx, clamp_f32, f32_at, i32_at, nhwc, put_f32};
 use crate::model::ElemType;
-use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::quant::multiply_by_quantized_multiplier;
 
 /// A prepared TRANSPOSE_CONV.
 #[derive(Clone, Copy, Debug)]
@@ -87,12 +88,10 @@ impl Op for TransposeConv {
                 let (Some(iq), Some(_), Some(oq)) = (input.quant, filter.quant, out.quant) else {
                     return Err(ctx.invalid("quantised layer without quantisation parameters"));
                 };
-                if let Some(scales) = filter.channel_scales
-                    && (scales.len() != o[3] || filter.quantized_dimension != 0)
-                {
-                    return Err(
-                        ctx.invalid("per-channel weights must have one scale per output channel")
-                    );
+                if filter.channel_scales.is_some() && filter.quantized_dimension != 0 {
+                    return Err(ctx.invalid(
+                        "per-channel weights must be quantised along the output channels",
+                    ));
                 }
                 let want_bias: &[ElemType] = if t == ElemType::I8 {
                     &[ElemType::I32]
@@ -117,10 +116,7 @@ impl Op for TransposeConv {
                 }
                 p.input_offset = -iq.zero_point;
                 p.output_offset = oq.zero_point;
-                let (is, os) = (f64::from(iq.scale), f64::from(oq.scale));
-                p.channels = ctx.persist(o[3], |c| {
-                    quantize_multiplier(is * f64::from(filter.channel_scale(c)) / os)
-                })?;
+                p.channels = channel_multipliers(ctx, &input, &filter, &out, o[3])?;
             }
             _ => {
                 return Err(ctx.unsupported(
