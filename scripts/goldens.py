@@ -19,8 +19,8 @@ merges their entries into the manifest, leaving every other file and entry
 as it is.
 
 Beyond that base case:
-- Models with float16 weights (DEQUANTIZE from float16), which TFLite Micro
-  refuses, get their goldens from LiteRT's Python interpreter (PyPI
+- Models with float16 weights (DEQUANTIZE from float16) or sparse weights
+  (DENSIFY), which TFLite Micro refuses, get their goldens from LiteRT's Python interpreter (PyPI
   `ai-edge-litert`, pinned below) on its builtin reference kernels, the
   closest LiteRT has to TFLite Micro's reference arithmetic; every entry
   says which reference produced it (`reference`, `reference_version`).
@@ -63,6 +63,7 @@ MAX_INPUT_BYTES = 512 * 1024
 # Real models (models/fetch.sh) with goldens that vlab-micro cannot run yet.
 PENDING_MICRO = {
     "mediapipe_face_detection_full_range.tflite",
+    "mediapipe_face_detection_full_range_sparse.tflite",
 }
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "goldens"
@@ -244,9 +245,9 @@ def golden(path):
         with captured_output() as text:
             engine = Tflm(data)
     except Exception as e:
-        if not info["float16_constants"]:
+        if not (info["float16_constants"] or "DENSIFY" in info["ops"]):
             raise
-        # float16 weights: TFLite Micro refuses them, LiteRT is the reference.
+        # float16 or sparse weights: TFLite Micro refuses them, LiteRT is the reference.
         refused = model_inventory.first_error(text[0] if text else "", e)
         engine = Litert(data)
     inputs, outputs = engine.inputs, engine.outputs
@@ -300,8 +301,9 @@ def golden(path):
         ],
         **(engine.arena() if isinstance(engine, Tflm) else {"tflm_arena_total_bytes": None, "tflm_arena_head_bytes": None}),
     }
-    if path.name in PENDING_MICRO:
-        # Only the new entries carry these, so the others stay byte-identical.
+    trimmed = len(seeds) < len(SEEDS)
+    if engine.name != "tflite-micro" or stateful or trimmed or path.name in PENDING_MICRO:
+        # Plain TFLite Micro entries leave these out, as they always have.
         entry.update(
             reference=engine.name,
             reference_version=engine.version,
@@ -315,7 +317,7 @@ def golden(path):
             entry["stream"] = "samples in order through one interpreter; state fresh at load, never reset"
             entry["stream_inputs"] = f"seeded frames, then a seeded {STREAM_SEARCH}-step search keeping frame changes that do not lower the summed output"
             entry["state_dependent_samples"] = dependent
-        if len(seeds) < len(SEEDS):
+        if trimmed:
             entry["trimmed"] = f"{len(seeds)} sample(s): inputs are {sample_bytes} bytes each"
     return entry
 

@@ -196,6 +196,16 @@ impl<'a> Vector<'a> {
         self.element::<4>(i).map(i32::from_le_bytes)
     }
 
+    /// Element `i` of a `u8` vector.
+    pub fn u8(&self, i: usize) -> Result<u8, Error> {
+        self.element::<1>(i).map(|[b]| b)
+    }
+
+    /// Element `i` of a `u16` vector.
+    pub fn u16(&self, i: usize) -> Result<u16, Error> {
+        self.element::<2>(i).map(u16::from_le_bytes)
+    }
+
     /// Element `i` of an `f32` vector.
     pub fn f32(&self, i: usize) -> Result<f32, Error> {
         self.element::<4>(i).map(f32::from_le_bytes)

@@ -484,7 +484,7 @@ impl<'a> Model<'a> {
             .and_then(|n| n.checked_mul(dtype.size()))
             .filter(|&n| n <= u32::MAX as usize)
             .ok_or(Error::Malformed("tensor too large"))?;
-        let sparsity = t.table(9)?;
+        let sparsity = t.table(6)?;
         let buffer = t.u32(2, 0)? as usize;
         if buffer >= self.buffers.len() {
             return Err(Error::Malformed("tensor buffer index out of range"));

@@ -11,6 +11,7 @@ mod binary_ops;
 mod control;
 mod conv;
 mod conv_int8;
+mod densify;
 mod elementwise;
 mod fully_connected;
 mod gather;

@@ -8,8 +8,9 @@ use crate::error::Error;
 use crate::opcode::Opcode;
 
 use super::{
-    activations, batch_matmul, binary_ops, control, conv, elementwise, fully_connected, gather,
-    layout, normalization, pool, quantize, shape_ops, transpose_conv, unary_math, variables,
+    activations, batch_matmul, binary_ops, control, conv, densify, elementwise, fully_connected,
+    gather, layout, normalization, pool, quantize, shape_ops, transpose_conv, unary_math,
+    variables,
 };
 
 operators! {
@@ -26,6 +27,7 @@ operators! {
         CONCATENATION => shape_ops::Concatenation,
         CONV_2D => conv::Conv2d,
         COS => unary_math::Math,
+        DENSIFY => densify::Densify,
         DEPTHWISE_CONV_2D => conv::DepthwiseConv2d,
         DEQUANTIZE => quantize::Dequantize,
         DIV => binary_ops::Arith,
