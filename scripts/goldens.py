@@ -25,8 +25,8 @@ Beyond that base case:
   closest LiteRT has to TFLite Micro's reference arithmetic; every entry
   says which reference produced it (`reference`, `reference_version`).
 - Stateful models (resource variables: VAR_HANDLE, READ_VARIABLE,
-  ASSIGN_VARIABLE) get STREAM_SAMPLES samples fed in order as one stream:
-  one interpreter, fresh state at load, invoked sample after sample with the
+  ASSIGN_VARIABLE; or variable tensors, the state of SVDF and LSTM) get
+  STREAM_SAMPLES samples fed in order as one stream: one interpreter, fresh state at load, invoked sample after sample with the
   state carried over, never reset (`stateful: true`). A consumer must
   likewise run the samples in order from fresh state, with no inference
   before them.
@@ -251,7 +251,8 @@ def golden(path):
         refused = model_inventory.first_error(text[0] if text else "", e)
         engine = Litert(data)
     inputs, outputs = engine.inputs, engine.outputs
-    stateful = info["resource_variables"]
+    # Resource variables, or variable tensors (SVDF's and LSTM's state).
+    stateful = info["resource_variables"] or info["variable_tensors"] > 0
     sample_bytes = sum(int(np.prod(d["shape"])) * np.dtype(d["dtype"]).itemsize for d in inputs)
     if stateful:
         seeds = range(STREAM_SAMPLES)

@@ -48,7 +48,7 @@ def inventory(data):
     ops = collections.OrderedDict()  # name -> {"count", "signatures"}
     tensor_types = collections.Counter()
     tensors = operators = 0
-    float16_constants = 0
+    float16_constants = variable_tensors = 0
     for s in range(model.SubgraphsLength()):
         g = model.Subgraphs(s)
         tensors += g.TensorsLength()
@@ -64,6 +64,7 @@ def inventory(data):
             tensor_types[kind] += 1
             if kind == "float16" and is_const(tensor):
                 float16_constants += 1
+            variable_tensors += bool(tensor.IsVariable())
         for o in range(g.OperatorsLength()):
             op = g.Operators(o)
             name = op_name(model, op)
@@ -116,6 +117,7 @@ def inventory(data):
         "tensor_types": dict(sorted(tensor_types.items())),
         "float16_constants": float16_constants,
         "resource_variables": bool(RESOURCE_OPS & set(ops)),
+        "variable_tensors": variable_tensors,
         "inputs": io(main.InputsAsNumpy() if main.InputsLength() else []),
         "outputs": io(main.OutputsAsNumpy() if main.OutputsLength() else []),
         "ops": {

@@ -6,7 +6,7 @@
 use crate::arena::{Tail, tail_bytes};
 use crate::error::{Error, OpRef};
 use crate::kernels::{self, EvalCtx, Inputs, Kernel, Outputs, PrepareCtx, State, Tensors};
-use crate::model::{Model, TensorInfo};
+use crate::model::{ElemType, Model, TensorInfo};
 use crate::opcode::Opcode;
 use crate::plan::plan;
 use crate::profile::OpHook;
@@ -208,6 +208,9 @@ impl<'a> Interpreter<'a> {
             check_layout(s, graph)?;
         }
         let graphs: &'a [Graph<'a>] = frozen;
+        if fresh {
+            clear_variables(vars, graphs);
+        }
         Ok(Self {
             model,
             graphs,
@@ -302,7 +305,7 @@ impl<'a> Interpreter<'a> {
     /// Sets every variable (variable tensors and resource variables) back
     /// to its value at load, and lets CALL_ONCE initialise again.
     pub fn reset_state(&mut self) {
-        self.vars.fill(0);
+        clear_variables(self.vars, self.graphs);
     }
 
     /// Runs subgraph 0 once, calling `hook` around each of its operators.
@@ -399,6 +402,8 @@ impl<'a> Interpreter<'a> {
             state: State {
                 vars: self.vars,
                 resources: self.resources,
+                op: step.op,
+                slots: graph.slots,
             },
         };
         kernels::eval(kernel, &mut ctx)
@@ -504,6 +509,22 @@ impl<'a> Interpreter<'a> {
             _ => return Err(Error::Usage("control-flow operands differ in size")),
         }
         Ok(())
+    }
+}
+
+/// Sets every variable to its start value, as TFLite Micro's
+/// `ResetVariableTensors` does: zero, or the zero point of an int8 variable
+/// tensor (SVDF's and LSTM's state); resource variables and CALL_ONCE's
+/// flags to zero.
+fn clear_variables(vars: &mut [u8], graphs: &[Graph<'_>]) {
+    vars.fill(0);
+    for slot in graphs.iter().flat_map(|g| g.slots.iter()) {
+        if let (Loc::Var { offset, len }, ElemType::I8, Some(q)) =
+            (slot.loc, slot.info.dtype, slot.info.quant)
+            && let Some(bytes) = vars.get_mut(offset as usize..(offset + len) as usize)
+        {
+            bytes.fill(q.zero_point as i8 as u8);
+        }
     }
 }
 

@@ -24,6 +24,7 @@ mod registry;
 mod requant;
 mod shape_ops;
 mod softmax;
+mod svdf;
 mod transpose_conv;
 mod unary_math;
 mod variables;
@@ -417,13 +418,37 @@ impl Outputs<'_> {
     }
 }
 
-/// Variables kept across invocations: the resource variables.
+/// Variables kept across invocations: resource variables, and the
+/// variable tensors the operator being evaluated takes as inputs.
 pub struct State<'x> {
     pub(crate) vars: &'x mut [u8],
     pub(crate) resources: &'x [Resource<'x>],
+    pub(crate) op: Operator<'x>,
+    pub(crate) slots: &'x [Slot<'x>],
 }
 
 impl State<'_> {
+    /// Input `i`, a variable tensor (such as SVDF's activation state),
+    /// which the operator reads and updates.
+    pub fn variable(&mut self, i: usize) -> Result<Output<'_>, Error> {
+        let slot = self
+            .op
+            .input(i)
+            .and_then(|t| self.slots.get(t))
+            .ok_or(Error::Usage("operator input missing"))?;
+        let Loc::Var { offset, len } = slot.loc else {
+            return Err(Error::Usage("operator input is not a variable tensor"));
+        };
+        let data = self
+            .vars
+            .get_mut(offset as usize..(offset + len) as usize)
+            .ok_or(Error::Usage("variable tensor"))?;
+        Ok(Output {
+            data,
+            info: slot.info,
+        })
+    }
+
     /// The bytes of resource variable `id`.
     pub fn resource(&mut self, id: i32) -> Result<&mut [u8], Error> {
         let r = usize::try_from(id)

@@ -9,7 +9,7 @@ use crate::opcode::Opcode;
 
 use super::{
     activations, batch_matmul, binary_ops, control, conv, densify, elementwise, fully_connected,
-    gather, layout, normalization, pool, quantize, shape_ops, transpose_conv, unary_math,
+    gather, layout, normalization, pool, quantize, shape_ops, svdf, transpose_conv, unary_math,
     variables,
 };
 
@@ -88,6 +88,7 @@ operators! {
         STRIDED_SLICE => shape_ops::StridedSlice,
         SUB => elementwise::Binary,
         SUM => shape_ops::Sum,
+        SVDF => svdf::Svdf,
         TANH => elementwise::Unary,
         TRANSPOSE => layout::Transpose,
         TRANSPOSE_CONV => transpose_conv::TransposeConv,
