@@ -2,6 +2,7 @@
 //! LOGISTIC and TANH, following TFLite Micro's reference kernels.
 
 use crate::error::Error;
+use crate::kernels::sigmoid::logistic_f32;
 use crate::kernels::{
     EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, f32_at, i32_at, put_f32,
 };
@@ -382,7 +383,7 @@ pub fn eval_unary(p: &UnaryParams, input: Input<'_>, out: Output<'_>) -> Result<
                 // max then min, not clamp: NaN becomes 0 as in TFLite.
                 #[allow(clippy::manual_clamp)]
                 Opcode::RELU6 => x.max(0.0).min(6.0),
-                Opcode::LOGISTIC => 1.0 / (1.0 + libm::expf(-x)),
+                Opcode::LOGISTIC => logistic_f32(x),
                 _ => libm::tanhf(x),
             };
             put_f32(out.data, i, y);

@@ -16,6 +16,7 @@ mod elementwise;
 mod fully_connected;
 mod gather;
 mod layout;
+mod lstm;
 mod nd;
 mod normalization;
 mod pool;
@@ -23,6 +24,7 @@ mod quantize;
 mod registry;
 mod requant;
 mod shape_ops;
+mod sigmoid;
 mod softmax;
 mod svdf;
 mod transpose_conv;
@@ -427,10 +429,55 @@ pub struct State<'x> {
     pub(crate) slots: &'x [Slot<'x>],
 }
 
-impl State<'_> {
+impl<'x> State<'x> {
     /// Input `i`, a variable tensor (such as SVDF's activation state),
     /// which the operator reads and updates.
     pub fn variable(&mut self, i: usize) -> Result<Output<'_>, Error> {
+        let (range, info) = self.variable_at(i)?;
+        let data = self
+            .vars
+            .get_mut(range)
+            .ok_or(Error::Usage("variable tensor"))?;
+        Ok(Output { data, info })
+    }
+
+    /// Inputs `i` and `j`, two distinct variable tensors (an LSTM's hidden
+    /// and cell state).
+    pub fn variable_pair(&mut self, i: usize, j: usize) -> Result<[Output<'_>; 2], Error> {
+        let ((a, a_info), (b, b_info)) = (self.variable_at(i)?, self.variable_at(j)?);
+        if a.end > b.start && b.end > a.start {
+            return Err(Error::Usage("the two variable tensors overlap"));
+        }
+        let (first, second) = if a.start < b.start {
+            (&a, &b)
+        } else {
+            (&b, &a)
+        };
+        let vars = self
+            .vars
+            .get_mut(..second.end)
+            .ok_or(Error::Usage("variable tensor"))?;
+        let (low, high) = vars.split_at_mut(second.start);
+        let (low, high) = (&mut low[first.clone()], high);
+        let (a_data, b_data) = if a.start < b.start {
+            (low, high)
+        } else {
+            (high, low)
+        };
+        Ok([
+            Output {
+                data: a_data,
+                info: a_info,
+            },
+            Output {
+                data: b_data,
+                info: b_info,
+            },
+        ])
+    }
+
+    /// Where input `i`, a variable tensor, is in the variables region.
+    fn variable_at(&self, i: usize) -> Result<(core::ops::Range<usize>, TensorInfo<'x>), Error> {
         let slot = self
             .op
             .input(i)
@@ -439,14 +486,7 @@ impl State<'_> {
         let Loc::Var { offset, len } = slot.loc else {
             return Err(Error::Usage("operator input is not a variable tensor"));
         };
-        let data = self
-            .vars
-            .get_mut(offset as usize..(offset + len) as usize)
-            .ok_or(Error::Usage("variable tensor"))?;
-        Ok(Output {
-            data,
-            info: slot.info,
-        })
+        Ok((offset as usize..(offset + len) as usize, slot.info))
     }
 
     /// The bytes of resource variable `id`.

@@ -9,8 +9,8 @@ use crate::opcode::Opcode;
 
 use super::{
     activations, batch_matmul, binary_ops, control, conv, densify, elementwise, fully_connected,
-    gather, layout, normalization, pool, quantize, shape_ops, svdf, transpose_conv, unary_math,
-    variables,
+    gather, layout, lstm, normalization, pool, quantize, shape_ops, svdf, transpose_conv,
+    unary_math, variables,
 };
 
 operators! {
@@ -92,6 +92,7 @@ operators! {
         TANH => elementwise::Unary,
         TRANSPOSE => layout::Transpose,
         TRANSPOSE_CONV => transpose_conv::TransposeConv,
+        UNIDIRECTIONAL_SEQUENCE_LSTM => lstm::Lstm,
         UNPACK => layout::Unpack,
         VAR_HANDLE => variables::VarHandle,
         WHILE => control::While,
