@@ -6,6 +6,7 @@
 #[macro_use]
 mod operators_macro;
 mod activations;
+mod arg_minmax;
 mod batch_matmul;
 mod binary_ops;
 mod control;

@@ -18,6 +18,8 @@ operators! {
         ADD => elementwise::Binary,
         ADD_N => binary_ops::AddN,
         ASSIGN_VARIABLE => variables::AssignVariable,
+        ARG_MAX => super::arg_minmax::ArgMinMax,
+        ARG_MIN => super::arg_minmax::ArgMinMax,
         AVERAGE_POOL_2D => pool::Pool,
         BATCH_MATMUL => batch_matmul::BatchMatMul,
         CALL_ONCE => control::CallOnce,
