@@ -13,6 +13,7 @@ mod broadcast;
 mod control;
 mod conv;
 mod conv_int8;
+mod cumsum;
 mod elementwise;
 mod embedding_lookup;
 mod fill;

@@ -30,6 +30,7 @@ operators! {
         CONCATENATION => shape_ops::Concatenation,
         CONV_2D => conv::Conv2d,
         COS => unary_math::Math,
+        CUMSUM => super::cumsum::Cumsum,
         DEPTHWISE_CONV_2D => conv::DepthwiseConv2d,
         DEQUANTIZE => quantize::Dequantize,
         DIV => binary_ops::Arith,
