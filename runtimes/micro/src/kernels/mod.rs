@@ -14,6 +14,7 @@ mod control;
 mod conv;
 mod conv_int8;
 mod cumsum;
+mod dynamic_update_slice;
 mod elementwise;
 mod embedding_lookup;
 mod fill;

@@ -34,6 +34,7 @@ operators! {
         DEPTHWISE_CONV_2D => conv::DepthwiseConv2d,
         DEQUANTIZE => quantize::Dequantize,
         DIV => binary_ops::Arith,
+        DYNAMIC_UPDATE_SLICE => super::dynamic_update_slice::DynamicUpdateSlice,
         ELU => activations::Elu,
         EMBEDDING_LOOKUP => super::embedding_lookup::EmbeddingLookup,
         EQUAL => binary_ops::Compare,
