@@ -28,6 +28,7 @@ mod pool;
 mod quantize;
 mod registry;
 mod shape_ops;
+mod sigmoid_int16;
 mod softmax;
 mod transpose_conv;
 mod unary_math;
