@@ -1,6 +1,6 @@
 """Unary element-wise operators and activations: ABS, RSQRT, LOG, SQRT,
 SQUARE, NEG, EXP, SIN, COS, FLOOR, CEIL, ROUND, LOGICAL_NOT, LEAKY_RELU,
-HARD_SWISH and ELU."""
+HARD_SWISH and ELU; int16 LOGISTIC and TANH."""
 from tflite_builder import FLOAT32, INT8, ModelBuilder
 
 INT16, BOOL = 7, 6
@@ -12,6 +12,7 @@ RELU, RELU6, CAST, ZEROS_LIKE = 19, 21, 53, 93
 L2_NORMALIZATION, LOG_SOFTMAX = 11, 50
 QUANTIZE, DEQUANTIZE, UINT8 = 114, 6, 3
 SOFTMAX, SOFTMAX_OPTIONS = 25, 9
+LOGISTIC, TANH = 14, 28
 
 
 def cast(src, dst, shape=(3, 7)):
@@ -117,4 +118,15 @@ def models():
         unary("softmax_int8_to_int16", SOFTMAX, INT8, (0.1, -3), (1 / 65536, -32768), shape=(3, 2, 7),
               options_type=SOFTMAX_OPTIONS, options=beta(1.0), out_dtype=INT16),
     ]
+    # int16 LOGISTIC and TANH: output scale 2^-15; input scales a power of
+    # two taken as is (2^-12, and 2^-11 for TANH), and others rescaled.
+    q15 = (2 ** -15, 0)
+    cases = (("logistic", LOGISTIC, [("pot", 2 ** -12), ("", 0.0002), ("fine", 3e-5), ("coarse", 2 ** -9)]),
+             ("tanh", TANH, [("pot", 2 ** -12), ("pot11", 2 ** -11), ("", 0.0001), ("fine", 2e-5),
+                             ("coarse", 2 ** -8)]))
+    for name, op, scales in cases:
+        for label, scale in scales:
+            out.append(unary(f"{name}_{label + '_' if label else ''}int16", op, INT16, (scale, 0), q15,
+                             shape=(4, 64)))
+    out.append(unary("logical_not_bool", LOGICAL_NOT, BOOL))
     return out

@@ -1,8 +1,9 @@
 //! Element-wise operators: ADD, SUB and MUL (float32, int8, int16, int32) with broadcasting, RELU, RELU6,
-//! LOGISTIC and TANH, following TFLite Micro's reference kernels.
+//! LOGISTIC and TANH (float32, int8; int16 in sigmoid_int16.rs), following TFLite Micro's reference kernels.
 
 use crate::error::Error;
 use crate::kernels::sigmoid::logistic_f32;
+use crate::kernels::sigmoid_int16::Int16Sigmoid;
 use crate::kernels::{
     EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, f32_at, i32_at, put_f32,
 };
@@ -280,7 +281,7 @@ pub fn eval_binary(
     Ok(())
 }
 
-/// The int8 computation of a prepared RELU, RELU6, LOGISTIC or TANH.
+/// The integer computation of a prepared RELU, RELU6, LOGISTIC or TANH.
 #[derive(Clone, Copy, Debug)]
 enum UnaryInt8 {
     /// RELU: requantise `(input zero point, output zero point, multiplier, shift)`, then clamp.
@@ -295,6 +296,8 @@ enum UnaryInt8 {
         multiplier: i32,
         shift: i32,
     },
+    /// int16 LOGISTIC or TANH (kernels/sigmoid_int16.rs).
+    Int16(Int16Sigmoid),
 }
 
 /// A prepared RELU, RELU6, LOGISTIC or TANH.
@@ -319,8 +322,16 @@ pub fn prepare_unary(ctx: &PrepareCtx<'_, '_>) -> Result<UnaryParams, Error> {
             int8: UnaryInt8::Clamp,
         });
     }
+    if input.dtype == ElemType::I16 && matches!(op, Opcode::LOGISTIC | Opcode::TANH) {
+        let int16 = Int16Sigmoid::prepare(ctx, &input, &out, op == Opcode::TANH)?;
+        return Ok(UnaryParams {
+            op,
+            bounds: (0, 0),
+            int8: UnaryInt8::Int16(int16),
+        });
+    }
     if input.dtype != ElemType::I8 {
-        return Err(ctx.unsupported("types other than float32 or int8"));
+        return Err(ctx.unsupported("types other than float32 or int8 (int16 for LOGISTIC, TANH)"));
     }
     let (Some(qi), Some(qo)) = (input.quant, out.quant) else {
         return Err(ctx.invalid("int8 tensors without quantisation parameters"));
@@ -390,13 +401,18 @@ pub fn eval_unary(p: &UnaryParams, input: Input<'_>, out: Output<'_>) -> Result<
         }
         return Ok(());
     }
+    if let UnaryInt8::Int16(int16) = p.int8 {
+        int16.eval(input, out);
+        return Ok(());
+    }
     for i in 0..n {
         let x = i32::from(input.data[i] as i8);
         let y = match p.int8 {
             UnaryInt8::Relu(in_zp, out_zp, m, s) => out_zp.wrapping_add(
                 multiply_by_quantized_multiplier(x.wrapping_sub(in_zp), m, s),
             ),
-            UnaryInt8::Clamp => x,
+            // int16 returned above.
+            UnaryInt8::Clamp | UnaryInt8::Int16(_) => x,
             UnaryInt8::Fixed {
                 zero_point,
                 radius,

@@ -3,7 +3,10 @@
 //! implements [`Op`] for it; this macro makes the prepared-operator enum
 //! and the two dispatches from the list.
 
-use super::{EvalCtx, Op, PrepareCtx};
+use super::{
+    EvalCtx, Op, PrepareCtx, arg_minmax, broadcast, cumsum, dynamic_update_slice, embedding_lookup,
+    fill, gather_nd,
+};
 use crate::error::Error;
 use crate::opcode::Opcode;
 
@@ -19,27 +22,36 @@ operators! {
         ADD => elementwise::Binary,
         ADD_N => binary_ops::AddN,
         ASSIGN_VARIABLE => variables::AssignVariable,
+        ARG_MAX => arg_minmax::ArgMinMax,
+        ARG_MIN => arg_minmax::ArgMinMax,
         AVERAGE_POOL_2D => pool::Pool,
         BATCH_MATMUL => batch_matmul::BatchMatMul,
+        BROADCAST_ARGS => broadcast::BroadcastArgs,
+        BROADCAST_TO => broadcast::BroadcastTo,
         CALL_ONCE => control::CallOnce,
         CAST => unary_math::Cast,
         CEIL => unary_math::Math,
         CONCATENATION => shape_ops::Concatenation,
         CONV_2D => conv::Conv2d,
         COS => unary_math::Math,
+        CUMSUM => cumsum::Cumsum,
         DENSIFY => densify::Densify,
         DEPTHWISE_CONV_2D => conv::DepthwiseConv2d,
         DEQUANTIZE => quantize::Dequantize,
         DIV => binary_ops::Arith,
+        DYNAMIC_UPDATE_SLICE => dynamic_update_slice::DynamicUpdateSlice,
         ELU => activations::Elu,
+        EMBEDDING_LOOKUP => embedding_lookup::EmbeddingLookup,
         EQUAL => binary_ops::Compare,
         EXP => unary_math::Math,
         EXPAND_DIMS => layout::ExpandDims,
+        FILL => fill::Fill,
         FLOOR => unary_math::Math,
         FLOOR_DIV => binary_ops::Arith,
         FLOOR_MOD => binary_ops::Arith,
         FULLY_CONNECTED => fully_connected::FullyConnected,
         GATHER => gather::Gather,
+        GATHER_ND => gather_nd::GatherNd,
         GREATER => binary_ops::Compare,
         GREATER_EQUAL => binary_ops::Compare,
         HARD_SWISH => activations::HardSwish,
