@@ -20,6 +20,7 @@ mod normalization;
 mod pool;
 mod quantize;
 mod registry;
+mod resize;
 mod shape_ops;
 mod softmax;
 mod transpose_conv;

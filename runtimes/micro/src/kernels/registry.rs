@@ -70,6 +70,8 @@ operators! {
         RELU => activations::Relu,
         RELU6 => activations::Relu,
         RESHAPE => shape_ops::Reshape,
+        RESIZE_BILINEAR => super::resize::ResizeBilinear,
+        RESIZE_NEAREST_NEIGHBOR => super::resize::ResizeNearestNeighbor,
         ROUND => unary_math::Math,
         RSQRT => unary_math::Math,
         SELECT_V2 => binary_ops::SelectV2,

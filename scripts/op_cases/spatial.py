@@ -1,0 +1,78 @@
+"""Cases of the spatial operators (vlab-micro kernels/resize.rs,
+space_depth.rs, space_batch.rs, mirror_pad.rs, reverse.rs and PADV2 in
+shape_ops.rs): every type TFLite Micro takes for each, and every option."""
+import numpy as np
+
+from tflite_builder import ModelBuilder
+
+F32, I32, U8, I64, BOOL, I16, I8 = 0, 2, 3, 4, 6, 7, 9
+DEPTH_TO_SPACE, RESIZE_BILINEAR, SPACE_TO_DEPTH, PAD = 5, 23, 26, 34
+BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND, PADV2 = 37, 38, 60
+RESIZE_NEAREST_NEIGHBOR, MIRROR_PAD, REVERSE_V2 = 97, 100, 105
+# BuiltinOptions union indices.
+O_RESIZE_BILINEAR, O_SPACE_TO_DEPTH, O_PAD, O_BATCH_TO_SPACE, O_SPACE_TO_BATCH = 15, 19, 22, 24, 25
+O_PADV2, O_RESIZE_NEAREST, O_MIRROR_PAD, O_REVERSE_V2, O_DEPTH_TO_SPACE = 43, 74, 77, 81, 94
+
+NP = {F32: "<f4", I32: "<i4", U8: "u1", I64: "<i8", BOOL: "?", I16: "<i2", I8: "i1"}
+SUFFIX = {F32: "f32", I32: "int32", U8: "uint8", I64: "int64", BOOL: "bool", I16: "int16", I8: "int8"}
+# Quantisation of the data tensors (same on input and output).
+Q = {I8: (0.05, 3), U8: (0.05, 128), I16: (0.01, 0)}
+
+
+def table(fields):
+    """A builder of an options table from (slot, kind, value) fields."""
+    def build(b):
+        b.StartObject(max([s for s, _, _ in fields], default=-1) + 1)
+        for slot, kind, value in fields:
+            if kind == "i32":
+                b.PrependInt32Slot(slot, value, 0)
+            else:  # bool or byte enum
+                b.PrependUint8Slot(slot, int(value), 0)
+        return b.EndObject()
+    return build
+
+
+def model(name, opcode, inputs, outputs, opt_type=0, fields=()):
+    """inputs/outputs: (shape, dtype, quant, constant values or None)."""
+    m = ModelBuilder()
+    ins = [m.tensor(f"in{i}", list(s), t, q, None if d is None else np.array(d, dtype=NP[t]).tobytes())
+           for i, (s, t, q, d) in enumerate(inputs)]
+    outs = [m.tensor(f"out{i}", list(s), t, q) for i, (s, t, q, _) in enumerate(outputs)]
+    return name, m.finish(opcode, ins, outs, opt_type, table(list(fields)) if opt_type else None)
+
+
+def x(shape, t, q=None, data=None):
+    """A data tensor: a graph input, or a constant when `data` is given."""
+    return (shape, t, Q.get(t) if q is None else q, data)
+
+
+def c(values, t=I32, shape=None):
+    """A constant index tensor."""
+    values = list(np.array(values).reshape(-1))
+    return ([len(values)] if shape is None else shape, t, None, values)
+
+
+def resize_cases():
+    out = []
+    shapes = [
+        ("up", [1, 4, 5, 3], [7, 12]),
+        ("down", [2, 9, 7, 2], [4, 3]),
+        ("mixed", [1, 3, 8, 4], [8, 5]),
+        ("to_1x1", [1, 5, 4, 2], [1, 1]),
+    ]
+    options = [("", False, False), ("_align_corners", True, False), ("_half_pixel", False, True)]
+    for op, name, opt, first, types in (
+        (RESIZE_BILINEAR, "resize_bilinear", O_RESIZE_BILINEAR, 2, (F32, I8)),
+        (RESIZE_NEAREST_NEIGHBOR, "resize_nearest", O_RESIZE_NEAREST, 0, (F32, I8, I16)),
+    ):
+        for t in types:
+            for kind, shape, size in shapes:
+                for suffix, align, half in options:
+                    out.append(model(f"{name}_{kind}{suffix}_{SUFFIX[t]}", op,
+                                     [x(shape, t), c(size)], [x([shape[0], *size, shape[3]], t)],
+                                     opt, [(first, "bool", align), (first + 1, "bool", half)]))
+    return out
+
+
+def models():
+    return resize_cases()
