@@ -74,5 +74,18 @@ def resize_cases():
     return out
 
 
+def space_depth_cases():
+    out = []
+    for t in (F32, I8):
+        s = SUFFIX[t]
+        for space, depth, block in (([1, 4, 6, 2], [1, 2, 3, 8], 2), ([2, 3, 6, 3], [2, 1, 2, 27], 3),
+                                    ([1, 2, 2, 3], [1, 2, 2, 3], 1)):
+            out.append(model(f"depth_to_space_block{block}_{s}", DEPTH_TO_SPACE, [x(depth, t)], [x(space, t)],
+                             O_DEPTH_TO_SPACE, [(0, "i32", block)]))
+            out.append(model(f"space_to_depth_block{block}_{s}", SPACE_TO_DEPTH, [x(space, t)], [x(depth, t)],
+                             O_SPACE_TO_DEPTH, [(0, "i32", block)]))
+    return out
+
+
 def models():
-    return resize_cases()
+    return resize_cases() + space_depth_cases()
