@@ -87,5 +87,25 @@ def space_depth_cases():
     return out
 
 
+def space_batch_cases():
+    out = []
+    # (name, spatial shape, block, paddings, batched shape)
+    shapes = [
+        ("4d", [1, 4, 6, 3], [2, 3], [[0, 0], [0, 0]], [6, 2, 2, 3]),
+        ("4d_padded", [2, 5, 3, 2], [2, 2], [[1, 0], [2, 1]], [8, 3, 3, 2]),
+        ("3d", [2, 5, 4], [3], [[1, 3]], [6, 3, 4]),
+    ]
+    for t in (F32, I8):
+        s = SUFFIX[t]
+        for kind, space, block, pads, batch in shapes:
+            out.append(model(f"space_to_batch_nd_{kind}_{s}", SPACE_TO_BATCH_ND,
+                             [x(space, t), c(block), c(pads, shape=[len(block), 2])], [x(batch, t)],
+                             O_SPACE_TO_BATCH))
+            out.append(model(f"batch_to_space_nd_{kind}_{s}", BATCH_TO_SPACE_ND,
+                             [x(batch, t), c(block), c(pads, shape=[len(block), 2])], [x(space, t)],
+                             O_BATCH_TO_SPACE))
+    return out
+
+
 def models():
-    return resize_cases() + space_depth_cases()
+    return resize_cases() + space_depth_cases() + space_batch_cases()

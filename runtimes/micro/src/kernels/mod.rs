@@ -23,6 +23,7 @@ mod registry;
 mod resize;
 mod shape_ops;
 mod softmax;
+mod space_batch;
 mod space_depth;
 mod transpose_conv;
 mod unary_math;
