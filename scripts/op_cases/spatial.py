@@ -107,5 +107,30 @@ def space_batch_cases():
     return out
 
 
+def mirror_pad_cases():
+    out = []
+    # (name, input shape, paddings, paddings type) per mode: REFLECT (0)
+    # mirrors at most size - 1 elements, SYMMETRIC (1) at most size.
+    shapes = {
+        0: [("4d", [1, 3, 4, 2], [[0, 0], [2, 1], [1, 3], [0, 0]], I32),
+            ("2d_int64_paddings", [3, 5], [[2, 2], [4, 4]], I64),
+            # More after the end than the input mirrors: TFLite Micro's
+            # index stops at 0.
+            ("1d_long_after", [4], [[3, 6]], I32)],
+        1: [("4d", [1, 3, 4, 2], [[0, 0], [3, 2], [4, 1], [0, 0]], I32),
+            ("2d_int64_paddings", [3, 5], [[3, 3], [5, 5]], I64),
+            ("1d_long_after", [4], [[4, 7]], I32),
+            ("5d", [2, 1, 2, 3, 2], [[1, 1], [1, 0], [0, 2], [2, 3], [1, 1]], I32)],
+    }
+    for t in (F32, I8):
+        for mode, name in ((0, "reflect"), (1, "symmetric")):
+            for kind, shape, pads, pt in shapes[mode]:
+                padded = [d + lo + hi for d, (lo, hi) in zip(shape, pads)]
+                out.append(model(f"mirror_pad_{name}_{kind}_{SUFFIX[t]}", MIRROR_PAD,
+                                 [x(shape, t), c(pads, pt, shape=[len(shape), 2])], [x(padded, t)],
+                                 O_MIRROR_PAD, [(0, "i8", mode)]))
+    return out
+
+
 def models():
-    return resize_cases() + space_depth_cases() + space_batch_cases()
+    return resize_cases() + space_depth_cases() + space_batch_cases() + mirror_pad_cases()

@@ -15,6 +15,7 @@ mod elementwise;
 mod fully_connected;
 mod gather;
 mod layout;
+mod mirror_pad;
 mod nd;
 mod normalization;
 mod pool;

@@ -59,6 +59,7 @@ operators! {
         MAX_POOL_2D => pool::Pool,
         MEAN => shape_ops::Mean,
         MINIMUM => binary_ops::MaxMin,
+        MIRROR_PAD => super::mirror_pad::MirrorPad,
         MUL => elementwise::Binary,
         NEG => unary_math::Math,
         NOT_EQUAL => binary_ops::Compare,
