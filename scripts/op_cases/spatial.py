@@ -132,5 +132,32 @@ def mirror_pad_cases():
     return out
 
 
+def pad_cases():
+    out = []
+    shapes = [
+        ("3d", [2, 3, 4], [[1, 0], [0, 2], [3, 1]]),
+        ("image", [1, 3, 3, 2], [[0, 0], [1, 2], [2, 1], [0, 0]]),
+        ("5d", [2, 1, 2, 3, 2], [[1, 0], [0, 1], [2, 0], [1, 1], [0, 2]]),
+    ]
+    values = {F32: 1.5, I8: -7, I16: -300, I32: 123456}
+    for t in (F32, I8, I16, I32):
+        s = SUFFIX[t]
+        for kind, shape, pads in shapes:
+            padded = [d + lo + hi for d, (lo, hi) in zip(shape, pads)]
+            ins = [x(shape, t), c(pads, shape=[len(shape), 2])]
+            out.append(model(f"padv2_{kind}_{s}", PADV2, ins + [x([1], t, data=[values[t]])],
+                             [x(padded, t)], O_PADV2))
+            if t in (I16, I32):  # PAD of float32 and int8 has cases of its own
+                out.append(model(f"pad_{kind}_{s}", PAD, ins, [x(padded, t)], O_PAD))
+        # The pad value a graph input, scalar.
+        out.append(model(f"padv2_value_input_{s}", PADV2,
+                         [x([2, 3, 4], t), c(shapes[0][2], shape=[3, 2]), x([], t)],
+                         [x([3, 5, 8], t)], O_PADV2))
+    out.append(model("pad_with_value_f32", PAD, [x([2, 3, 4], F32), c(shapes[0][2], shape=[3, 2]),
+                                                 x([1], F32, data=[-2.25])], [x([3, 5, 8], F32)], O_PAD))
+    return out
+
+
 def models():
-    return resize_cases() + space_depth_cases() + space_batch_cases() + mirror_pad_cases()
+    return (resize_cases() + space_depth_cases() + space_batch_cases() + mirror_pad_cases()
+            + pad_cases())

@@ -65,6 +65,7 @@ operators! {
         NOT_EQUAL => binary_ops::Compare,
         PACK => shape_ops::Pack,
         PAD => shape_ops::Pad,
+        PADV2 => shape_ops::Pad,
         PRELU => binary_ops::Prelu,
         QUANTIZE => quantize::Quantize,
         READ_VARIABLE => variables::ReadVariable,
