@@ -158,6 +158,22 @@ def pad_cases():
     return out
 
 
+def reverse_cases():
+    out = []
+    shapes = [
+        ("middle_axes", [2, 3, 4, 5], [2, 1]),
+        ("last_axis", [2, 3, 4], [-1]),
+        ("all_axes", [3, 4], [0, 1]),
+        ("first_axis_5d", [2, 3, 4, 2, 3], [0]),
+        ("inner_axes_6d", [2, 1, 3, 2, 2, 3], [3, -2, 5]),
+    ]
+    for t in (F32, I8, U8, I16, I32, I64, BOOL):
+        for kind, shape, axes in shapes:
+            out.append(model(f"reverse_v2_{kind}_{SUFFIX[t]}", REVERSE_V2, [x(shape, t), c(axes)],
+                             [x(shape, t)], O_REVERSE_V2))
+    return out
+
+
 def models():
     return (resize_cases() + space_depth_cases() + space_batch_cases() + mirror_pad_cases()
-            + pad_cases())
+            + pad_cases() + reverse_cases())

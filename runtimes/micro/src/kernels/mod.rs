@@ -22,6 +22,7 @@ mod pool;
 mod quantize;
 mod registry;
 mod resize;
+mod reverse;
 mod shape_ops;
 mod softmax;
 mod space_batch;

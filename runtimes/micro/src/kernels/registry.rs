@@ -76,6 +76,7 @@ operators! {
         RESHAPE => shape_ops::Reshape,
         RESIZE_BILINEAR => super::resize::ResizeBilinear,
         RESIZE_NEAREST_NEIGHBOR => super::resize::ResizeNearestNeighbor,
+        REVERSE_V2 => super::reverse::ReverseV2,
         ROUND => unary_math::Math,
         RSQRT => unary_math::Math,
         SELECT_V2 => binary_ops::SelectV2,
