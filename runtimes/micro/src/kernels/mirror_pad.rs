@@ -76,7 +76,7 @@ impl Op for MirrorPad {
         for k in 0..rank {
             let (lo, hi) = (int_at(data, wide, 2 * k), int_at(data, wide, 2 * k + 1));
             let (Ok(lo), Ok(hi)) = (u32::try_from(lo), u32::try_from(hi)) else {
-                return Err(ctx.invalid("paddings must be between 0 and 2^32 - 1"));
+                return Err(ctx.invalid("negative or too large padding"));
             };
             let size = input.shape.dim(k);
             let expected = size

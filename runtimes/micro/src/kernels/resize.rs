@@ -171,68 +171,78 @@ impl Op for ResizeBilinear {
         let (Some(i), Some(o)) = (nhwc(&input.info), nhwc(&out.info)) else {
             return Err(Error::Usage("resize rank"));
         };
-        let [batches, ih, iw, depth] = i;
-        let (oh, ow) = (o[1], o[2]);
-        let at = |b: usize, y: usize, x: usize| ((b * ih + y) * iw + x) * depth;
-        let (src, dst) = (input.data, out.data);
-        let mut written = 0;
         if input.info.dtype == ElemType::F32 {
-            let (sy, sx) = (
-                scale_f32(ih, oh, p.align_corners),
-                scale_f32(iw, ow, p.align_corners),
-            );
-            for b in 0..batches {
-                for y in 0..oh {
-                    let (fy, y0, y1) = source_f32(y, sy, p.half_pixel_centers, ih);
-                    let (dy, ry) = (fy - y0 as f32, 1.0 - (fy - y0 as f32));
-                    for x in 0..ow {
-                        let (fx, x0, x1) = source_f32(x, sx, p.half_pixel_centers, iw);
-                        let (dx, rx) = (fx - x0 as f32, 1.0 - (fx - x0 as f32));
-                        let (a, bl, c, d) =
-                            (at(b, y0, x0), at(b, y1, x0), at(b, y0, x1), at(b, y1, x1));
-                        for ch in 0..depth {
-                            let v = f32_at(src, a + ch) * ry * rx
-                                + f32_at(src, bl + ch) * dy * rx
-                                + f32_at(src, c + ch) * ry * dx
-                                + f32_at(src, d + ch) * dy * dx;
-                            put_f32(dst, written, v);
-                            written += 1;
-                        }
-                    }
-                }
-            }
+            bilinear_f32(p, i, [o[1], o[2]], input.data, out.data);
         } else {
-            let (sy, sx) = (
-                scale_q10(ih, oh, p.align_corners),
-                scale_q10(iw, ow, p.align_corners),
-            );
-            let one = 1i64 << 10;
-            for b in 0..batches {
-                for y in 0..oh {
-                    let (qy, y0, y1) = source_q10(y, sy, p.half_pixel_centers, ih);
-                    let dy = i64::from(qy) - one * y0 as i64;
-                    for x in 0..ow {
-                        let (qx, x0, x1) = source_q10(x, sx, p.half_pixel_centers, iw);
-                        let dx = i64::from(qx) - one * x0 as i64;
-                        let (a, bl, c, d) =
-                            (at(b, y0, x0), at(b, y1, x0), at(b, y0, x1), at(b, y1, x1));
-                        let value = |k: usize| i64::from(src[k] as i8);
-                        for ch in 0..depth {
-                            let sum = value(a + ch) * (one - dy) * (one - dx)
-                                + value(bl + ch) * dy * (one - dx)
-                                + value(c + ch) * (one - dy) * dx
-                                + value(d + ch) * dy * dx;
-                            // Rounds half away from zero, then truncates
-                            // to int8 as TFLite's static_cast does.
-                            let round = if sum > 0 { 1 << 19 } else { -(1 << 19) };
-                            dst[written] = ((sum + round) / (1 << 20)) as i8 as u8;
-                            written += 1;
-                        }
-                    }
+            bilinear_i8(p, i, [o[1], o[2]], input.data, out.data);
+        }
+        Ok(())
+    }
+}
+
+/// Float32 RESIZE_BILINEAR of `src` (dimensions `i`) to `[height, width]`.
+fn bilinear_f32(p: &ResizeParams, i: [usize; 4], [oh, ow]: [usize; 2], src: &[u8], dst: &mut [u8]) {
+    let [batches, ih, iw, depth] = i;
+    let at = |b: usize, y: usize, x: usize| ((b * ih + y) * iw + x) * depth;
+    let (sy, sx) = (
+        scale_f32(ih, oh, p.align_corners),
+        scale_f32(iw, ow, p.align_corners),
+    );
+    let mut written = 0;
+    for b in 0..batches {
+        for y in 0..oh {
+            let (fy, y0, y1) = source_f32(y, sy, p.half_pixel_centers, ih);
+            let (dy, ry) = (fy - y0 as f32, 1.0 - (fy - y0 as f32));
+            for x in 0..ow {
+                let (fx, x0, x1) = source_f32(x, sx, p.half_pixel_centers, iw);
+                let (dx, rx) = (fx - x0 as f32, 1.0 - (fx - x0 as f32));
+                let (a, bl, c, d) = (at(b, y0, x0), at(b, y1, x0), at(b, y0, x1), at(b, y1, x1));
+                for ch in 0..depth {
+                    let v = f32_at(src, a + ch) * ry * rx
+                        + f32_at(src, bl + ch) * dy * rx
+                        + f32_at(src, c + ch) * ry * dx
+                        + f32_at(src, d + ch) * dy * dx;
+                    put_f32(dst, written, v);
+                    written += 1;
                 }
             }
         }
-        Ok(())
+    }
+}
+
+/// Int8 RESIZE_BILINEAR of `src` (dimensions `i`) to `[height, width]`,
+/// in fixed point: weights with 10 fractional bits, products with 20.
+fn bilinear_i8(p: &ResizeParams, i: [usize; 4], [oh, ow]: [usize; 2], src: &[u8], dst: &mut [u8]) {
+    let [batches, ih, iw, depth] = i;
+    let at = |b: usize, y: usize, x: usize| ((b * ih + y) * iw + x) * depth;
+    let (sy, sx) = (
+        scale_q10(ih, oh, p.align_corners),
+        scale_q10(iw, ow, p.align_corners),
+    );
+    let one = 1i64 << 10;
+    let value = |k: usize| i64::from(src[k] as i8);
+    let mut written = 0;
+    for b in 0..batches {
+        for y in 0..oh {
+            let (qy, y0, y1) = source_q10(y, sy, p.half_pixel_centers, ih);
+            let dy = i64::from(qy) - one * y0 as i64;
+            for x in 0..ow {
+                let (qx, x0, x1) = source_q10(x, sx, p.half_pixel_centers, iw);
+                let dx = i64::from(qx) - one * x0 as i64;
+                let (a, bl, c, d) = (at(b, y0, x0), at(b, y1, x0), at(b, y0, x1), at(b, y1, x1));
+                for ch in 0..depth {
+                    let sum = value(a + ch) * (one - dy) * (one - dx)
+                        + value(bl + ch) * dy * (one - dx)
+                        + value(c + ch) * (one - dy) * dx
+                        + value(d + ch) * dy * dx;
+                    // Rounds half away from zero, then truncates to int8
+                    // as TFLite's static_cast does.
+                    let round = if sum > 0 { 1 << 19 } else { -(1 << 19) };
+                    dst[written] = ((sum + round) / (1 << 20)) as i8 as u8;
+                    written += 1;
+                }
+            }
+        }
     }
 }
 
