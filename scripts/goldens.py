@@ -61,10 +61,7 @@ STREAM_SAMPLES = 32
 STREAM_SEARCH = 1500
 MAX_INPUT_BYTES = 512 * 1024
 # Real models (models/fetch.sh) with goldens that vlab-micro cannot run yet.
-PENDING_MICRO = {
-    "mediapipe_face_detection_full_range.tflite",
-    "mediapipe_face_detection_full_range_sparse.tflite",
-}
+PENDING_MICRO = set()
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "goldens"
 SHARED = ROOT.parent / "shared" / "mlperf-tiny"

@@ -24,16 +24,21 @@ mod gather;
 mod gather_nd;
 mod layout;
 mod lstm;
+mod mirror_pad;
 mod nd;
 mod normalization;
 mod pool;
 mod quantize;
 mod registry;
 mod requant;
+mod resize;
+mod reverse;
 mod shape_ops;
 mod sigmoid;
 mod sigmoid_int16;
 mod softmax;
+mod space_batch;
+mod space_depth;
 mod svdf;
 mod transpose_conv;
 mod unary_math;
@@ -319,17 +324,28 @@ impl<'a> PrepareCtx<'_, 'a> {
 }
 
 /// Whether a folding operator (DEQUANTIZE or DENSIFY of a constant)
-/// produces tensor `t` of `graph`.
+/// produces tensor `t` of `graph`, its input a constant or itself folded
+/// (DENSIFY then DEQUANTIZE of sparse float16 weights), in a chain of at
+/// most [`MAX_FOLD_CHAIN`].
 fn produced_by_folding(graph: &Subgraph<'_>, t: usize) -> bool {
-    (0..graph.operator_count()).any(|i| {
-        graph.operator(i).is_ok_and(|op| {
-            op.outputs().any(|o| o == t)
-                && registry::folds(op.opcode)
-                && op
-                    .inputs()
-                    .all(|i| graph.tensor(i).is_ok_and(|x| x.data.is_some()))
+    folded_within(graph, t, MAX_FOLD_CHAIN)
+}
+
+/// Longest chain of folding operators a check follows.
+const MAX_FOLD_CHAIN: usize = 4;
+
+fn folded_within(graph: &Subgraph<'_>, t: usize, depth: usize) -> bool {
+    depth > 0
+        && (0..graph.operator_count()).any(|i| {
+            graph.operator(i).is_ok_and(|op| {
+                op.outputs().any(|o| o == t)
+                    && registry::folds(op.opcode)
+                    && op.inputs().all(|i| {
+                        graph.tensor(i).is_ok_and(|x| x.data.is_some())
+                            || folded_within(graph, i, depth - 1)
+                    })
+            })
         })
-    })
 }
 
 /// What evaluation sees of an operator: its inputs, its outputs and the

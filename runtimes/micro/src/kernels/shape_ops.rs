@@ -1,5 +1,5 @@
 //! Operators that move data without arithmetic on it: RESHAPE, SHAPE,
-//! STRIDED_SLICE, PACK, CONCATENATION, PAD; and MEAN (float32, int8, int16).
+//! STRIDED_SLICE, PACK, CONCATENATION, PAD, PADV2; and MEAN (float32, int8, int16).
 
 use crate::error::Error;
 use crate::kernels::nd;
@@ -291,16 +291,21 @@ pub fn eval_pack(p: &PackParams, inputs: &Inputs<'_>, out: Output<'_>) -> Result
     Ok(())
 }
 
-/// A prepared PAD: leading padding per axis in 5-D, and the fill byte pattern.
+/// A prepared PAD or PADV2: leading padding per axis in 5-D, and the fill
+/// bytes when there is no constant-value input (input 2).
 #[derive(Clone, Copy, Debug)]
 pub struct PadParams {
     before: [usize; RANK],
     fill: [u8; 4],
 }
 
-/// Checks a PAD with constant paddings.
+/// Checks a PAD or PADV2 with constant paddings and, optionally, the value
+/// to pad with (input 2, one element of the input's type).
 pub fn prepare_pad(ctx: &PrepareCtx<'_, '_>) -> Result<PadParams, Error> {
     let (input, out) = (ctx.input(0)?, ctx.output);
+    if !(2..=3).contains(&ctx.input_count()) {
+        return Err(ctx.invalid("PAD takes two or three inputs"));
+    }
     let paddings = ctx.input(1)?;
     let rank = input.shape.rank();
     if paddings.dtype != ElemType::I32
@@ -322,16 +327,36 @@ pub fn prepare_pad(ctx: &PrepareCtx<'_, '_>) -> Result<PadParams, Error> {
         }
         before[RANK - rank + axis] = lo;
     }
+    let value = ctx.input_opt(2)?;
+    if let Some(v) = value {
+        if v.dtype != input.dtype || v.shape.elements() != 1 {
+            return Err(ctx.invalid("the pad value must be one element of the input's type"));
+        }
+        let q = |t: &TensorInfo<'_>| t.quant.map(|q| (q.scale, q.zero_point));
+        if input.dtype == ElemType::I8 && q(&v) != q(&out) {
+            return Err(ctx.invalid("an int8 pad value must have the output's quantisation"));
+        }
+    }
     let fill = match out.dtype {
-        ElemType::I8 => [out.quant.map_or(0, |q| q.zero_point) as i8 as u8, 0, 0, 0],
-        ElemType::F32 => [0; 4],
-        _ => return Err(ctx.unsupported("types other than float32 or int8")),
+        ElemType::I8 => {
+            let zero = out.quant.map_or(0, |q| q.zero_point);
+            let zero =
+                i8::try_from(zero).map_err(|_| ctx.invalid("output zero point outside int8"))?;
+            [zero as u8, 0, 0, 0]
+        }
+        ElemType::F32 | ElemType::I16 | ElemType::I32 => [0; 4],
+        _ => return Err(ctx.unsupported("types other than float32, int8, int16, int32")),
     };
     Ok(PadParams { before, fill })
 }
 
-/// PAD.
-pub fn eval_pad(p: &PadParams, input: Input<'_>, out: Output<'_>) -> Result<(), Error> {
+/// PAD and PADV2: `value` is input 2's bytes, when present.
+pub fn eval_pad(
+    p: &PadParams,
+    input: Input<'_>,
+    value: Option<Input<'_>>,
+    out: Output<'_>,
+) -> Result<(), Error> {
     let (Some(id), Some(od)) = (
         nd::padded::<RANK>(input.info.shape.dims()),
         nd::padded::<RANK>(out.info.shape.dims()),
@@ -339,6 +364,10 @@ pub fn eval_pad(p: &PadParams, input: Input<'_>, out: Output<'_>) -> Result<(), 
         return Err(Error::Usage("pad rank"));
     };
     let (is, elem) = (nd::strides(&id), out.info.dtype.size());
+    let fill = match value {
+        Some(v) => v.data.get(..elem).ok_or(Error::Usage("pad value"))?,
+        None => &p.fill[..elem],
+    };
     let mut index = [0usize; RANK];
     for o in 0..out.info.shape.elements() {
         let inside = (0..RANK).all(|k| index[k] >= p.before[k] && index[k] < p.before[k] + id[k]);
@@ -350,7 +379,7 @@ pub fn eval_pad(p: &PadParams, input: Input<'_>, out: Output<'_>) -> Result<(), 
                 * elem;
             dst.copy_from_slice(&input.data[src..src + elem]);
         } else {
-            dst.copy_from_slice(&p.fill[..elem]);
+            dst.copy_from_slice(fill);
         }
         for k in (0..RANK).rev() {
             index[k] += 1;
@@ -582,7 +611,8 @@ impl Op for Concatenation {
     }
 }
 
-/// PAD.
+/// PAD and PADV2 (float32, int8, int16, int32): the value to pad with is
+/// input 2 when present, otherwise zero (int8: the output's zero point).
 pub struct Pad;
 
 impl Op for Pad {
@@ -593,7 +623,8 @@ impl Op for Pad {
     }
 
     fn eval(p: &PadParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
-        eval_pad(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+        let value = ctx.inputs.opt(2)?;
+        eval_pad(p, ctx.inputs.get(0)?, value, ctx.outputs.get(0)?)
     }
 }
 
