@@ -1,6 +1,8 @@
-//! UNIDIRECTIONAL_SEQUENCE_LSTM, float32, following TFLite Micro's
-//! `lstm_eval.h` (`LstmStep`): the standard LSTM TFLite Micro takes, without
-//! peepholes, projection or layer normalisation, time-major or batch-major.
+//! UNIDIRECTIONAL_SEQUENCE_LSTM, following TFLite Micro's `lstm_eval.h`
+//! (`LstmStep`): the standard LSTM TFLite Micro takes, without peepholes,
+//! projection or layer normalisation, time-major or batch-major; float32,
+//! or int8 / int16 activations with int8 weights and an int16 cell state
+//! (lstm_quant.rs).
 //!
 //! Each step computes the forget, input, cell and output gates from the
 //! input and the previous hidden state (input FC with the gate's bias, plus
@@ -11,33 +13,34 @@
 //! hidden state once the step is done: no scratch buffers.
 
 use crate::error::Error;
+use crate::kernels::lstm_quant::LstmQuant;
 use crate::kernels::sigmoid::logistic_f32;
-use crate::kernels::{EvalCtx, Input, Op, PrepareCtx, f32_at, put_f32};
+use crate::kernels::{EvalCtx, Input, Op, Output, PrepareCtx, f32_at, put_f32};
 use crate::model::ElemType;
 
 /// Input tensors, as TFLite numbers them (lstm_shared.h).
-const INPUT: usize = 0;
+pub(crate) const INPUT: usize = 0;
 /// Input-to-gate weights, in gate order input, forget, cell, output.
-const INPUT_WEIGHTS: usize = 1;
+pub(crate) const INPUT_WEIGHTS: usize = 1;
 /// Recurrent (hidden-to-gate) weights, in the same order.
-const RECURRENT_WEIGHTS: usize = 5;
+pub(crate) const RECURRENT_WEIGHTS: usize = 5;
 /// Peephole weights (cell-to-gate), unsupported.
 const PEEPHOLES: core::ops::Range<usize> = 9..12;
 /// Gate biases, in the same order.
-const GATE_BIAS: usize = 12;
+pub(crate) const GATE_BIAS: usize = 12;
 /// Projection weights and bias, unsupported.
 const PROJECTION: core::ops::Range<usize> = 16..18;
 /// The hidden (output) state and the cell state: variable tensors.
-const HIDDEN_STATE: usize = 18;
-const CELL_STATE: usize = 19;
+pub(crate) const HIDDEN_STATE: usize = 18;
+pub(crate) const CELL_STATE: usize = 19;
 /// Layer-normalisation coefficients, unsupported.
 const LAYER_NORM: core::ops::Range<usize> = 20..24;
 
 /// Gates, in TFLite's tensor order.
-const GATE_INPUT: usize = 0;
-const GATE_FORGET: usize = 1;
-const GATE_CELL: usize = 2;
-const GATE_OUTPUT: usize = 3;
+pub(crate) const GATE_INPUT: usize = 0;
+pub(crate) const GATE_FORGET: usize = 1;
+pub(crate) const GATE_CELL: usize = 2;
+pub(crate) const GATE_OUTPUT: usize = 3;
 
 /// A prepared LSTM.
 #[derive(Clone, Copy, Debug)]
@@ -45,9 +48,23 @@ pub struct LstmParams {
     time_major: bool,
     time_steps: usize,
     batches: usize,
-    inputs: usize,
-    state: usize,
+    pub(crate) inputs: usize,
+    pub(crate) state: usize,
     cell_clip: f32,
+    /// The integer arithmetic, for int8 or int16 activations.
+    quant: Option<LstmQuant>,
+}
+
+/// One gate's weights, recurrent weights and bias.
+pub(crate) type GateTensors<'x> = [Input<'x>; 3];
+
+/// What a step reads and writes.
+pub(crate) struct Tensors<'t, 'x> {
+    pub(crate) input: Input<'x>,
+    pub(crate) gates: [GateTensors<'x>; 4],
+    pub(crate) hidden: &'t Output<'x>,
+    pub(crate) cell: &'t mut Output<'x>,
+    pub(crate) out: &'t mut Output<'x>,
 }
 
 /// UNIDIRECTIONAL_SEQUENCE_LSTM.
@@ -91,7 +108,7 @@ impl Op for Lstm {
             return Err(ctx.invalid("the hidden state must be 2-D"));
         };
         if hidden_batches != batches
-            || cell.shape.dims() != hidden.shape.dims()
+            || cell.shape.elements() != batches * state
             || out.shape.dims() != [d0, d1, state]
         {
             return Err(ctx.invalid("state or output shapes that do not match the input"));
@@ -102,27 +119,43 @@ impl Op for Lstm {
             }
         }
         for gate in 0..4 {
+            for i in [
+                INPUT_WEIGHTS + gate,
+                RECURRENT_WEIGHTS + gate,
+                GATE_BIAS + gate,
+            ] {
+                ctx.constant(i)?;
+            }
             let (w, r, b) = (
                 ctx.input(INPUT_WEIGHTS + gate)?,
                 ctx.input(RECURRENT_WEIGHTS + gate)?,
                 ctx.input(GATE_BIAS + gate)?,
             );
-            ctx.constant(INPUT_WEIGHTS + gate)?;
-            ctx.constant(RECURRENT_WEIGHTS + gate)?;
-            ctx.constant(GATE_BIAS + gate)?;
             if w.shape.dims() != [state, inputs]
                 || r.shape.dims() != [state, state]
                 || b.shape.dims() != [state]
             {
                 return Err(ctx.invalid("gate weights or biases that do not match the state"));
             }
-            if [w.dtype, r.dtype, b.dtype] != [ElemType::F32; 3] {
-                return Err(ctx.unsupported("an LSTM other than all float32"));
+        }
+        let quant = match (input.dtype, hidden.dtype, cell.dtype, out.dtype) {
+            (ElemType::F32, ElemType::F32, ElemType::F32, ElemType::F32) => {
+                for i in (INPUT_WEIGHTS..RECURRENT_WEIGHTS + 4).chain(GATE_BIAS..GATE_BIAS + 4) {
+                    if ctx.input(i)?.dtype != ElemType::F32 {
+                        return Err(ctx.unsupported("a float LSTM with weights other than float32"));
+                    }
+                }
+                None
             }
-        }
-        if [input.dtype, hidden.dtype, cell.dtype, out.dtype] != [ElemType::F32; 4] {
-            return Err(ctx.unsupported("an LSTM other than all float32"));
-        }
+            (a, h, ElemType::I16, o) if a == h && a == o => {
+                Some(LstmQuant::prepare(ctx, cell_clip)?)
+            }
+            _ => {
+                return Err(ctx.unsupported(
+                    "types other than float32, or int8 or int16 activations with an int16 cell state",
+                ));
+            }
+        };
         Ok(LstmParams {
             time_major,
             time_steps,
@@ -130,13 +163,14 @@ impl Op for Lstm {
             inputs,
             state,
             cell_clip,
+            quant,
         })
     }
 
     fn eval(p: &LstmParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let i = &ctx.inputs;
         let input = i.get(INPUT)?;
-        let gate_tensors = |g: usize| -> Result<[Input<'_>; 3], Error> {
+        let gate_tensors = |g: usize| -> Result<GateTensors<'_>, Error> {
             Ok([
                 i.get(INPUT_WEIGHTS + g)?,
                 i.get(RECURRENT_WEIGHTS + g)?,
@@ -149,62 +183,96 @@ impl Op for Lstm {
             gate_tensors(2)?,
             gate_tensors(3)?,
         ];
-        let [hidden, cell] = ctx.state.variable_pair(HIDDEN_STATE, CELL_STATE)?;
-        let out = ctx.outputs.get(0)?;
-        let (s, n_in) = (p.state, p.inputs);
-        // One step: `rows` batch rows of the input from `input_at`, of the
-        // states from `state_at`, written to the output from `output_at`.
-        let mut step = |rows: usize, input_at: usize, state_at: usize, output_at: usize| {
-            for r in 0..rows {
-                let x = (input_at + r * n_in, state_at + r * s);
-                for u in 0..s {
-                    let gate = |g: usize| {
-                        let [w, rec, bias] = &gates[g];
-                        let mut fc_in = 0f32;
-                        for d in 0..n_in {
-                            fc_in += f32_at(input.data, x.0 + d) * f32_at(w.data, u * n_in + d);
-                        }
-                        fc_in += f32_at(bias.data, u);
-                        let mut fc_rec = 0f32;
-                        for k in 0..s {
-                            fc_rec += f32_at(hidden.data, x.1 + k) * f32_at(rec.data, u * s + k);
-                        }
-                        fc_in + fc_rec
-                    };
-                    let forget = logistic_f32(gate(GATE_FORGET));
-                    let input_gate = logistic_f32(gate(GATE_INPUT));
-                    let cell_gate = libm::tanhf(gate(GATE_CELL));
-                    let at = x.1 + u;
-                    let mut c = forget * f32_at(cell.data, at) + input_gate * cell_gate;
-                    if p.cell_clip > 0.0 {
-                        c = c.min(p.cell_clip).max(-p.cell_clip);
-                    }
-                    put_f32(cell.data, at, c);
-                    let output_gate = logistic_f32(gate(GATE_OUTPUT));
-                    put_f32(
-                        out.data,
-                        output_at + r * s + u,
-                        libm::tanhf(c) * output_gate,
-                    );
-                }
+        let [hidden, mut cell] = ctx.state.variable_pair(HIDDEN_STATE, CELL_STATE)?;
+        let mut out = ctx.outputs.get(0)?;
+        let width = out.info.dtype.size();
+        let mut step = |at: Step| {
+            let mut t = Tensors {
+                input,
+                gates,
+                hidden: &hidden,
+                cell: &mut cell,
+                out: &mut out,
+            };
+            match &p.quant {
+                Some(q) => q.step(p, at, &mut t),
+                None => float_step(p, at, &mut t),
             }
-            let n = rows * s * 4;
-            hidden.data[state_at * 4..state_at * 4 + n]
-                .copy_from_slice(&out.data[output_at * 4..output_at * 4 + n]);
+            let (from, n) = (at.output * width, at.rows * p.state * width);
+            hidden.data[at.state * width..at.state * width + n]
+                .copy_from_slice(&out.data[from..from + n]);
         };
         if p.time_major {
             for t in 0..p.time_steps {
                 let rows = p.batches;
-                step(rows, t * rows * n_in, 0, t * rows * s);
+                step(Step {
+                    rows,
+                    input: t * rows * p.inputs,
+                    state: 0,
+                    output: t * rows * p.state,
+                });
             }
         } else {
             for b in 0..p.batches {
                 for t in 0..p.time_steps {
                     let row = b * p.time_steps + t;
-                    step(1, row * n_in, b * s, row * s);
+                    step(Step {
+                        rows: 1,
+                        input: row * p.inputs,
+                        state: b * p.state,
+                        output: row * p.state,
+                    });
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// One step: `rows` batch rows of the input from element `input`, of the
+/// states from element `state`, written to the output from element `output`.
+#[derive(Clone, Copy)]
+pub(crate) struct Step {
+    pub(crate) rows: usize,
+    pub(crate) input: usize,
+    pub(crate) state: usize,
+    pub(crate) output: usize,
+}
+
+/// One float32 step.
+fn float_step(p: &LstmParams, at: Step, t: &mut Tensors<'_, '_>) {
+    let (s, n_in) = (p.state, p.inputs);
+    let (input, gates, hidden) = (&t.input, &t.gates, t.hidden);
+    for r in 0..at.rows {
+        let (x, h) = (at.input + r * n_in, at.state + r * s);
+        for u in 0..s {
+            let gate = |g: usize| {
+                let [w, rec, bias] = &gates[g];
+                let mut fc_in = 0f32;
+                for d in 0..n_in {
+                    fc_in += f32_at(input.data, x + d) * f32_at(w.data, u * n_in + d);
+                }
+                fc_in += f32_at(bias.data, u);
+                let mut fc_rec = 0f32;
+                for k in 0..s {
+                    fc_rec += f32_at(hidden.data, h + k) * f32_at(rec.data, u * s + k);
+                }
+                fc_in + fc_rec
+            };
+            let forget = logistic_f32(gate(GATE_FORGET));
+            let input_gate = logistic_f32(gate(GATE_INPUT));
+            let cell_gate = libm::tanhf(gate(GATE_CELL));
+            let mut c = forget * f32_at(t.cell.data, h + u) + input_gate * cell_gate;
+            if p.cell_clip > 0.0 {
+                c = c.min(p.cell_clip).max(-p.cell_clip);
+            }
+            put_f32(t.cell.data, h + u, c);
+            let output_gate = logistic_f32(gate(GATE_OUTPUT));
+            put_f32(
+                t.out.data,
+                at.output + r * s + u,
+                libm::tanhf(c) * output_gate,
+            );
+        }
     }
 }

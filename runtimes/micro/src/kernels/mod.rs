@@ -24,6 +24,7 @@ mod gather;
 mod gather_nd;
 mod layout;
 mod lstm;
+mod lstm_quant;
 mod mirror_pad;
 mod nd;
 mod normalization;

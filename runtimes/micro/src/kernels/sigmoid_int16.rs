@@ -44,6 +44,12 @@ fn checked_log2(x: f32) -> Option<i32> {
     ((log2 - rounded).abs() < 1e-3).then_some(rounded as i32)
 }
 
+/// `log2(x)` rounded, as `CheckedLog2` leaves it whether or not `x` is a
+/// power of two.
+pub(crate) fn log2_rounded(x: f32) -> i32 {
+    libm::roundf(libm::logf(x) * (1.0 / libm::logf(2.0))) as i32
+}
+
 /// The prepared rescaling of an int16 LOGISTIC or TANH input:
 /// `(x * multiplier + rounding) >> shift`.
 #[derive(Clone, Copy, Debug)]
@@ -124,30 +130,45 @@ impl Int16Sigmoid {
         Some((a << bits) + fraction * (b - a))
     }
 
+    /// The rescaling `(x * multiplier + rounding) >> shift` given directly,
+    /// as TFLite Micro's LSTM calls its int16 sigmoid and tanh.
+    pub(crate) fn new(tanh: bool, multiplier: i32, shift: u32) -> Self {
+        Int16Sigmoid {
+            tanh,
+            multiplier,
+            shift: shift.min(31),
+        }
+    }
+
+    /// The function of one element.
+    pub(crate) fn apply(&self, x: i16) -> i16 {
+        let v = self.rescale(x);
+        let abs = v.unsigned_abs();
+        if self.tanh {
+            // Index steps of 2^8: the input doubled.
+            let s = Self::interpolate(abs, 8).map_or(0xFFFF << 8, |s| s as i32);
+            let r = if v >= 0 {
+                s - (1 << 23) + (1 << 7)
+            } else {
+                -s + (1 << 23) + (1 << 7) - 1
+            };
+            (r >> 8) as i16
+        } else {
+            let s = Self::interpolate(abs, 9).unwrap_or(0x7FFF << 10);
+            let r = if v >= 0 {
+                s + (1 << 9)
+            } else {
+                (1u32 << 25) - s + (1 << 9) - 1
+            };
+            (r >> 10) as i16
+        }
+    }
+
     /// Evaluates every element.
     pub fn eval(&self, input: Input<'_>, out: Output<'_>) {
         let pairs = input.data.chunks_exact(2).zip(out.data.chunks_exact_mut(2));
         for (x, y) in pairs {
-            let v = self.rescale(i16::from_le_bytes([x[0], x[1]]));
-            let abs = v.unsigned_abs();
-            let r = if self.tanh {
-                // Index steps of 2^8: the input doubled.
-                let s = Self::interpolate(abs, 8).map_or(0xFFFF << 8, |s| s as i32);
-                let r = if v >= 0 {
-                    s - (1 << 23) + (1 << 7)
-                } else {
-                    -s + (1 << 23) + (1 << 7) - 1
-                };
-                (r >> 8) as i16
-            } else {
-                let s = Self::interpolate(abs, 9).unwrap_or(0x7FFF << 10);
-                let r = if v >= 0 {
-                    s + (1 << 9)
-                } else {
-                    (1u32 << 25) - s + (1 << 9) - 1
-                };
-                (r >> 10) as i16
-            };
+            let r = self.apply(i16::from_le_bytes([x[0], x[1]]));
             y.copy_from_slice(&r.to_le_bytes());
         }
     }
