@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::kernels::requant::channel_multipliers;
 use crate::kernels::{
     EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, conv_int8, f32_at, i32_at, nhwc,
-    put_f32,
+    put_f32, sum_i8,
 };
 use crate::model::ElemType;
 use crate::quant::multiply_by_quantized_multiplier;
@@ -25,6 +25,10 @@ pub struct ConvParams<'a> {
     /// Per output channel of an int8 convolution: the requantisation
     /// multiplier and shift (empty for float).
     pub(crate) channels: &'a [(i32, i32)],
+    /// Per output channel of an int8 convolution: `bias + input_offset *
+    /// sum(weights)`, what the accumulator adds to `dot(weights, input)`
+    /// when every tap is inside the image (empty for float).
+    pub(crate) folded: &'a [i32],
 }
 
 /// Output size and leading padding of one spatial axis, as TFLite computes them.
@@ -122,10 +126,32 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
             ));
         }
     };
-    let channels = if input.dtype == ElemType::I8 {
-        channel_multipliers(ctx, &input, &filter, &out, oshape[3])?
+    let (channels, folded) = if input.dtype == ElemType::I8 {
+        let weights = ctx.constant(1)?;
+        let bias = ctx.input_opt(2)?.and_then(|b| b.data);
+        let per_channel = f[1] * f[2] * f[3];
+        let sum = |c: usize| -> i32 {
+            if depthwise {
+                let taps = weights.iter().skip(c).step_by(oshape[3]);
+                taps.fold(0i32, |s, &w| s.wrapping_add(i32::from(w as i8)))
+            } else {
+                weights
+                    .get(c * per_channel..(c + 1) * per_channel)
+                    .map_or(0, sum_i8)
+            }
+        };
+        let bias_of = |c: usize| {
+            bias.and_then(|b| b.get(4 * c..4 * c + 4))
+                .map_or(0, |b| i32_at(b, 0))
+        };
+        (
+            channel_multipliers(ctx, &input, &filter, &out, oshape[3])?,
+            ctx.persist(oshape[3], |c| {
+                bias_of(c).wrapping_add(input_offset.wrapping_mul(sum(c)))
+            })?,
+        )
     } else {
-        &[]
+        (&[][..], &[][..])
     };
     Ok(ConvParams {
         stride: (sh, sw),
@@ -136,6 +162,7 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
         input_offset,
         output_offset,
         channels,
+        folded,
     })
 }
 
@@ -164,7 +191,7 @@ pub fn eval_conv(
         return Err(Error::Usage("convolution shapes"));
     };
     let float = input.info.dtype == ElemType::F32;
-    if !float && p.channels.len() != oc {
+    if !float && (p.channels.len() != oc || p.folded.len() != oc) {
         return Err(Error::Usage("convolution prepared for another output"));
     }
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
@@ -245,7 +272,7 @@ pub fn eval_depthwise(
         return Err(Error::Usage("depthwise shapes"));
     };
     let float = input.info.dtype == ElemType::F32;
-    if !float && p.channels.len() != oc {
+    if !float && (p.channels.len() != oc || p.folded.len() != oc) {
         return Err(Error::Usage("convolution prepared for another output"));
     }
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);

@@ -2,18 +2,20 @@
 //!
 //! Integer sums do not depend on their order, so these loops reorder
 //! TFLite's reference computation for speed and stay bit-exact:
-//! `sum(w * (x + offset))` over the taps inside the image becomes
-//! `dot(w, x) + offset * sum(w)`, each filter row inside the image is one
-//! contiguous dot product, and depthwise channels are accumulated side by
-//! side. Per-channel requantisation parameters come from prepare
-//! ([`ConvParams::channels`]); the biases of a block of [`BLOCK`] channels
-//! are gathered on the stack.
+//! `sum(w * (x + offset))` over a filter becomes `dot(w, x) + offset *
+//! sum(w)`, and `bias + offset * sum(w)` of each output channel is folded
+//! once, at prepare ([`ConvParams::folded`]), as CMSIS-NN does. A tap
+//! outside the image, which TFLite skips, is an input equal to the zero
+//! point (`x + offset = 0`): the convolution's gathered patch is padded
+//! with it, so every output is one plain int8 dot product plus the folded
+//! constant. Depthwise channels are accumulated side by side; near the
+//! borders their sums are corrected by the taps left out.
 
 use crate::kernels::conv::ConvParams;
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
 use crate::quant::multiply_by_quantized_multiplier;
 
-/// Output channels handled together.
+/// Depthwise output channels accumulated together.
 const BLOCK: usize = 64;
 
 /// The range of filter taps `[first, last)` along one axis that fall inside
@@ -25,44 +27,29 @@ fn taps(origin: isize, filter: usize, input: usize) -> (usize, usize) {
     (first, last.max(first))
 }
 
-/// Requantisation parameters of a block of output channels.
-struct Requant<'p> {
-    channels: &'p [(i32, i32)],
-    bias: [i32; BLOCK],
+/// Requantises channel `c`'s accumulator (bias included) to int8.
+#[inline(always)]
+fn requantise(p: &ConvParams<'_>, c: usize, acc: i32) -> u8 {
+    let (mult, shift) = p.channels[c];
+    let v = multiply_by_quantized_multiplier(acc, mult, shift).wrapping_add(p.output_offset);
+    v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
 }
 
-impl<'p> Requant<'p> {
-    fn new(p: &'p ConvParams<'_>, bias: Option<&Input<'_>>, c0: usize, n: usize) -> Self {
-        let mut r = Requant {
-            channels: &p.channels[c0..c0 + n],
-            bias: [0; BLOCK],
-        };
-        if let Some(b) = bias {
-            for (k, v) in r.bias.iter_mut().enumerate().take(n) {
-                *v = i32_at(b.data, c0 + k);
-            }
-        }
-        r
-    }
-
-    #[inline(always)]
-    fn apply(&self, k: usize, acc: i32, p: &ConvParams<'_>) -> u8 {
-        let acc = acc.wrapping_add(self.bias[k]);
-        let (mult, shift) = self.channels[k];
-        let v = multiply_by_quantized_multiplier(acc, mult, shift).wrapping_add(p.output_offset);
-        v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
-    }
+/// Channel `c`'s bias, or 0.
+#[inline(always)]
+fn bias_of(bias: Option<&Input<'_>>, c: usize) -> i32 {
+    bias.map_or(0, |b| i32_at(b.data, c))
 }
 
 /// Longest filter patch (`filter height x width x input channels`) the
 /// patch path gathers on the stack; longer patches take the row path.
-const MAX_PATCH: usize = 2048;
+const MAX_PATCH: usize = 4096;
 
 /// CONV_2D, int8, one group, no dilation.
 ///
-/// Each output pixel's input patch is gathered once per block of channels
-/// as `x + input_offset` (0 for taps outside the image, which TFLite skips),
-/// so every channel is one contiguous dot product with its filter.
+/// Each output pixel's input patch is gathered once, raw, padded with the
+/// input's zero point, so every output channel is one contiguous int8 dot
+/// product with its filter plus its folded constant.
 pub fn conv(
     p: &ConvParams<'_>,
     input: &Input<'_>,
@@ -73,45 +60,39 @@ pub fn conv(
 ) {
     let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
     let patch_len = fh * fw * ic;
-    if patch_len > MAX_PATCH || !(-255..=255).contains(&p.input_offset) {
+    let zero_point = p.input_offset.wrapping_neg();
+    if patch_len > MAX_PATCH || !(-128..=127).contains(&zero_point) {
         return conv_rows(p, input, filter, bias, out, dims);
     }
-    let mut patch = [0i16; MAX_PATCH];
+    let pad = zero_point as i8 as u8;
+    let mut patch = [0u8; MAX_PATCH];
     let row = fw * ic;
-    for c0 in (0..oc).step_by(BLOCK) {
-        let n = BLOCK.min(oc - c0);
-        let rq = Requant::new(p, bias, c0, n);
-        for b in 0..batches {
-            for oy in 0..oh {
-                let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
-                for ox in 0..ow {
-                    let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
-                    for fy in 0..fh {
-                        let iy = y0 + fy as isize;
-                        let dst = &mut patch[fy * row..(fy + 1) * row];
-                        if iy < 0 || iy >= ih as isize {
-                            dst.fill(0);
-                            continue;
-                        }
-                        let (fx0, fx1) = taps(x0, fw, iw);
-                        dst[..fx0 * ic].fill(0);
-                        dst[fx1 * ic..].fill(0);
-                        let ix = (x0 + fx0 as isize) as usize;
-                        let src = &input.data[((b * ih + iy as usize) * iw + ix) * ic..]
-                            [..(fx1 - fx0) * ic];
-                        for (d, &x) in dst[fx0 * ic..fx1 * ic].iter_mut().zip(src) {
-                            *d = (i32::from(x as i8) + p.input_offset) as i16;
-                        }
+    for b in 0..batches {
+        for oy in 0..oh {
+            let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+            for ox in 0..ow {
+                let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+                for fy in 0..fh {
+                    let iy = y0 + fy as isize;
+                    let dst = &mut patch[fy * row..(fy + 1) * row];
+                    if iy < 0 || iy >= ih as isize {
+                        dst.fill(pad);
+                        continue;
                     }
-                    let patch = &patch[..patch_len];
-                    let o = ((b * oh + oy) * ow + ox) * oc + c0;
-                    for k in 0..n {
-                        let ws = &filter.data[(c0 + k) * patch_len..][..patch_len];
-                        let acc = ws.iter().zip(patch).fold(0i32, |a, (&w, &x)| {
-                            a.wrapping_add(i32::from(w as i8) * i32::from(x))
-                        });
-                        out.data[o + k] = rq.apply(k, acc, p);
-                    }
+                    let (fx0, fx1) = taps(x0, fw, iw);
+                    dst[..fx0 * ic].fill(pad);
+                    dst[fx1 * ic..].fill(pad);
+                    let ix = (x0 + fx0 as isize) as usize;
+                    let src =
+                        &input.data[((b * ih + iy as usize) * iw + ix) * ic..][..(fx1 - fx0) * ic];
+                    dst[fx0 * ic..fx1 * ic].copy_from_slice(src);
+                }
+                let patch = &patch[..patch_len];
+                let o = ((b * oh + oy) * ow + ox) * oc;
+                let filters = filter.data.chunks_exact(patch_len);
+                for (c, (ws, y)) in filters.zip(&mut out.data[o..o + oc]).enumerate() {
+                    let acc = dot_i8(ws, patch).wrapping_add(p.folded[c]);
+                    *y = requantise(p, c, acc);
                 }
             }
         }
@@ -130,42 +111,37 @@ fn conv_rows(
 ) {
     let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
     let row = fw * ic;
-    for c0 in (0..oc).step_by(BLOCK) {
-        let n = BLOCK.min(oc - c0);
-        let rq = Requant::new(p, bias, c0, n);
-        let mut full_sums = [0i32; BLOCK];
-        for (k, s) in full_sums.iter_mut().enumerate().take(n) {
-            let base = (c0 + k) * fh * row;
-            *s = sum_i8(&filter.data[base..base + fh * row]);
-        }
-        for b in 0..batches {
-            for oy in 0..oh {
-                let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
-                let (fy0, fy1) = taps(y0, fh, ih);
-                for ox in 0..ow {
-                    let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
-                    let (fx0, fx1) = taps(x0, fw, iw);
-                    let inside = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
-                    let seg = (fx1 - fx0) * ic;
-                    let o = ((b * oh + oy) * ow + ox) * oc + c0;
-                    for (k, &full_sum) in full_sums.iter().enumerate().take(n) {
-                        let fbase = (c0 + k) * fh * row;
-                        let mut acc = 0i32;
-                        let mut wsum = 0i32;
-                        for fy in fy0..fy1 {
-                            let iy = (y0 + fy as isize) as usize;
-                            let ix = (x0 + fx0 as isize) as usize;
-                            let xs = &input.data[((b * ih + iy) * iw + ix) * ic..][..seg];
-                            let ws = &filter.data[fbase + fy * row + fx0 * ic..][..seg];
-                            acc = acc.wrapping_add(dot_i8(xs, ws));
-                            if !inside {
-                                wsum = wsum.wrapping_add(sum_i8(ws));
-                            }
+    for b in 0..batches {
+        for oy in 0..oh {
+            let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+            let (fy0, fy1) = taps(y0, fh, ih);
+            for ox in 0..ow {
+                let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+                let (fx0, fx1) = taps(x0, fw, iw);
+                let inside = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
+                let seg = (fx1 - fx0) * ic;
+                let o = ((b * oh + oy) * ow + ox) * oc;
+                for c in 0..oc {
+                    let fbase = c * fh * row;
+                    let mut acc = 0i32;
+                    let mut wsum = 0i32;
+                    for fy in fy0..fy1 {
+                        let iy = (y0 + fy as isize) as usize;
+                        let ix = (x0 + fx0 as isize) as usize;
+                        let xs = &input.data[((b * ih + iy) * iw + ix) * ic..][..seg];
+                        let ws = &filter.data[fbase + fy * row + fx0 * ic..][..seg];
+                        acc = acc.wrapping_add(dot_i8(xs, ws));
+                        if !inside {
+                            wsum = wsum.wrapping_add(sum_i8(ws));
                         }
-                        let wsum = if inside { full_sum } else { wsum };
-                        out.data[o + k] =
-                            rq.apply(k, acc.wrapping_add(wsum.wrapping_mul(p.input_offset)), p);
                     }
+                    let acc = if inside {
+                        acc.wrapping_add(p.folded[c])
+                    } else {
+                        acc.wrapping_add(wsum.wrapping_mul(p.input_offset))
+                            .wrapping_add(bias_of(bias, c))
+                    };
+                    out.data[o + c] = requantise(p, c, acc);
                 }
             }
         }
@@ -185,7 +161,6 @@ pub fn depthwise(
     let m = p.depth_multiplier;
     for c0 in (0..oc).step_by(BLOCK) {
         let n = BLOCK.min(oc - c0);
-        let rq = Requant::new(p, bias, c0, n);
         for b in 0..batches {
             for oy in 0..oh {
                 let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
@@ -193,7 +168,9 @@ pub fn depthwise(
                 for ox in 0..ow {
                     let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
                     let (fx0, fx1) = taps(x0, fw, iw);
+                    let inside = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
                     let mut acc = [0i32; BLOCK];
+                    let mut wsum = [0i32; BLOCK];
                     for fy in fy0..fy1 {
                         let iy = (y0 + fy as isize) as usize;
                         for fx in fx0..fx1 {
@@ -203,21 +180,31 @@ pub fn depthwise(
                             if m == 1 {
                                 let xs = &input.data[pixel + c0..][..n];
                                 for ((a, &x), &w) in acc.iter_mut().zip(xs).zip(ws) {
-                                    let x = i32::from(x as i8).wrapping_add(p.input_offset);
-                                    *a = a.wrapping_add(x.wrapping_mul(i32::from(w as i8)));
+                                    *a = a.wrapping_add(i32::from(x as i8) * i32::from(w as i8));
                                 }
                             } else {
                                 for (k, (a, &w)) in acc.iter_mut().zip(ws).enumerate() {
-                                    let x = i32::from(input.data[pixel + (c0 + k) / m] as i8)
-                                        .wrapping_add(p.input_offset);
-                                    *a = a.wrapping_add(x.wrapping_mul(i32::from(w as i8)));
+                                    let x = i32::from(input.data[pixel + (c0 + k) / m] as i8);
+                                    *a = a.wrapping_add(x * i32::from(w as i8));
+                                }
+                            }
+                            if !inside {
+                                for (s, &w) in wsum.iter_mut().zip(ws) {
+                                    *s = s.wrapping_add(i32::from(w as i8));
                                 }
                             }
                         }
                     }
                     let o = ((b * oh + oy) * ow + ox) * oc + c0;
-                    for (k, &a) in acc.iter().enumerate().take(n) {
-                        out.data[o + k] = rq.apply(k, a, p);
+                    for (k, (&a, &s)) in acc.iter().zip(&wsum).enumerate().take(n) {
+                        let c = c0 + k;
+                        let a = if inside {
+                            a.wrapping_add(p.folded[c])
+                        } else {
+                            a.wrapping_add(s.wrapping_mul(p.input_offset))
+                                .wrapping_add(bias_of(bias, c))
+                        };
+                        out.data[o + k] = requantise(p, c, a);
                     }
                 }
             }
