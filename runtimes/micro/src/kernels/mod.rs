@@ -15,6 +15,9 @@ mod conv;
 mod conv_int8;
 mod cumsum;
 mod densify;
+mod dot;
+#[cfg(arm_dsp)]
+mod dsp;
 mod dynamic_update_slice;
 mod elementwise;
 mod embedding_lookup;
@@ -45,6 +48,7 @@ mod transpose_conv;
 mod unary_math;
 mod variables;
 
+pub(crate) use dot::{dot_and_sum_i8, dot_i8, sum_i8};
 pub use registry::{IMPLEMENTED, Implemented, Kernel, eval, prepare};
 
 use crate::arena::Tail;
@@ -533,33 +537,6 @@ pub struct Range {
     pub float: (f32, f32),
     /// Quantised bounds.
     pub int: (i32, i32),
-}
-
-/// `sum(a[i] * b[i])` of int8 bytes (wrapping, so any order is exact).
-#[inline(always)]
-pub(crate) fn dot_i8(a: &[u8], b: &[u8]) -> i32 {
-    a.iter().zip(b).fold(0i32, |acc, (&x, &w)| {
-        acc.wrapping_add(i32::from(x as i8) * i32::from(w as i8))
-    })
-}
-
-/// `sum(a[i])` of int8 bytes.
-#[inline(always)]
-pub(crate) fn sum_i8(a: &[u8]) -> i32 {
-    a.iter()
-        .fold(0i32, |acc, &x| acc.wrapping_add(i32::from(x as i8)))
-}
-
-/// `(sum(a[i] * b[i]), sum(b[i]))` of int8 bytes in one pass.
-#[inline(always)]
-pub(crate) fn dot_and_sum_i8(a: &[u8], b: &[u8]) -> (i32, i32) {
-    a.iter().zip(b).fold((0i32, 0i32), |(dot, sum), (&x, &w)| {
-        let w = i32::from(w as i8);
-        (
-            dot.wrapping_add(i32::from(x as i8) * w),
-            sum.wrapping_add(w),
-        )
-    })
 }
 
 /// Little-endian f32 `i` of a byte slice.

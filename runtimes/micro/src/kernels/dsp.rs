@@ -1,0 +1,70 @@
+//! Kernels for the Cortex-M4/M7 DSP extension (`thumbv7em`, cfg `arm_dsp`
+//! from build.rs), in inline assembly through `core::arch::asm!`: the only
+//! way to reach SXTB16 and SMLAD on stable Rust. Each instruction has one
+//! safe wrapper; every block is pure register arithmetic (no memory, no
+//! stack). This and arena.rs are the crate's only `unsafe` modules.
+#![allow(unsafe_code)]
+
+use core::arch::asm;
+
+/// SXTB16: bytes 0 and 2 of `x`, sign-extended to the two halfwords.
+#[inline(always)]
+fn sxtb16(x: u32) -> u32 {
+    let r: u32;
+    // SAFETY: register-only arithmetic, no memory access.
+    unsafe {
+        asm!("sxtb16 {r}, {x}", r = lateout(reg) r, x = in(reg) x,
+             options(pure, nomem, nostack, preserves_flags));
+    }
+    r
+}
+
+/// SXTB16 with ROR #8: bytes 1 and 3 of `x`, sign-extended to the two
+/// halfwords.
+#[inline(always)]
+fn sxtb16_ror8(x: u32) -> u32 {
+    let r: u32;
+    // SAFETY: register-only arithmetic, no memory access.
+    unsafe {
+        asm!("sxtb16 {r}, {x}, ror #8", r = lateout(reg) r, x = in(reg) x,
+             options(pure, nomem, nostack, preserves_flags));
+    }
+    r
+}
+
+/// SMLAD: `acc + lo(a) * lo(b) + hi(a) * hi(b)` on signed halfwords,
+/// wrapping (it sets the sticky Q flag on overflow, which nothing reads).
+#[inline(always)]
+fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+    let r: i32;
+    // SAFETY: register-only arithmetic, no memory access; it may set the
+    // Q flag, so flags are not declared preserved.
+    unsafe {
+        asm!("smlad {r}, {a}, {b}, {acc}", r = lateout(reg) r, a = in(reg) a,
+             b = in(reg) b, acc = in(reg) acc, options(pure, nomem, nostack));
+    }
+    r
+}
+
+/// Four int8 bytes as one little-endian word.
+#[inline(always)]
+fn word(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// `sum(a[i] * b[i])` of int8 bytes: four products per two SMLADs, each
+/// word's even and odd bytes unpacked by SXTB16.
+#[inline(always)]
+pub(crate) fn dot_i8(a: &[u8], b: &[u8]) -> i32 {
+    let (mut wa, mut wb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let mut acc = 0i32;
+    for (x, w) in (&mut wa).zip(&mut wb) {
+        let (x, w) = (word(x), word(w));
+        acc = smlad(sxtb16(x), sxtb16(w), acc);
+        acc = smlad(sxtb16_ror8(x), sxtb16_ror8(w), acc);
+    }
+    let tail = wa.remainder().iter().zip(wb.remainder());
+    tail.fold(acc, |acc, (&x, &w)| {
+        acc.wrapping_add(i32::from(x as i8) * i32::from(w as i8))
+    })
+}
