@@ -14,6 +14,8 @@ from flatbuffers import flexbuffers
 
 from tflite_builder import FLOAT32, GraphBuilder
 
+UINT8 = 3
+
 CODE = "TFLite_Detection_PostProcess"
 
 
@@ -31,12 +33,12 @@ def anchors(groups, per_group):
 
 
 def detection(name, groups, per_group, classes, background, max_detections, regular,
-              threshold, iou, per_class=None, stride=4):
+              threshold, iou, per_class=None, stride=4, dtype=FLOAT32, quant=None, per_box=1):
     boxes = groups * per_group
     with_background = classes + background
     options = {
         "max_detections": max_detections,
-        "max_classes_per_detection": 1,
+        "max_classes_per_detection": per_box,
         "use_regular_nms": regular,
         "nms_score_threshold": threshold,
         "nms_iou_threshold": iou,
@@ -50,8 +52,8 @@ def detection(name, groups, per_group, classes, background, max_detections, regu
         options["detections_per_class"] = per_class
     g = GraphBuilder()
     s = g.subgraph()
-    enc = s.tensor("box_encodings", [1, boxes, stride], FLOAT32)
-    scores = s.tensor("class_predictions", [1, boxes, with_background], FLOAT32)
+    enc = s.tensor("box_encodings", [1, boxes, stride], dtype, quant)
+    scores = s.tensor("class_predictions", [1, boxes, with_background], dtype, quant)
     anchor = s.tensor("anchors", [boxes, 4], FLOAT32, data=anchors(groups, per_group).tobytes())
     out_boxes = s.tensor("detection_boxes", [1, max_detections, 4], FLOAT32)
     out_classes = s.tensor("detection_classes", [1, max_detections], FLOAT32)
@@ -76,4 +78,16 @@ def models():
                   per_class=4),
         # detections_per_class left to its default (100).
         detection("detection_regular_default_per_class_f32", 4, 2, 2, 1, 4, True, 0.1, 0.6),
+    ]
+
+
+def unsupported():
+    """Cases vlab-micro refuses at load, as TFLite Micro cannot run them:
+    uint8 inputs (it decodes float32 only) and fast suppression of two
+    classes per box (it writes them out of place)."""
+    return [
+        detection("detection_uint8", 4, 3, 3, 1, 3, False, 0.1, 0.4, dtype=UINT8,
+                  quant=(0.05, 128)),
+        detection("detection_fast_2_classes_per_box_f32", 4, 3, 3, 1, 3, False, 0.1, 0.4,
+                  per_box=2),
     ]
