@@ -92,7 +92,11 @@ impl Op for DetectionPostProcess {
             .op
             .custom_options()?
             .ok_or(ctx.invalid("custom options missing"))?;
-        let o = options(bytes)?;
+        // A FlexBuffer that is not a map of numbers is this operator's fault.
+        let o = options(bytes).map_err(|e| match e {
+            Error::Malformed(what) => ctx.invalid(what),
+            e => e,
+        })?;
         let (boxes, scores, anchors) = (ctx.input(0)?, ctx.input(1)?, ctx.input(2)?);
         ctx.constant(2)?;
         if [boxes.dtype, scores.dtype, anchors.dtype] != [ElemType::F32; 3] {

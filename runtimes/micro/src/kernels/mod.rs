@@ -387,7 +387,7 @@ pub struct EvalCtx<'x> {
 
 /// Working memory an operator reserved at prepare time: where it is in the
 /// interpreter's scratch region, in 32-bit words.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scratch {
     offset: u32,
     len: u32,
