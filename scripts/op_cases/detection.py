@@ -76,6 +76,10 @@ def models():
         # 24 boxes, all candidates: TFLite Micro's merge sort (20 or more).
         detection("detection_regular_24_boxes_f32", 8, 3, 2, 1, 10, True, -1.0, 0.35,
                   per_class=4),
+        # SSD-like sizes: 150 boxes, 10 classes and a background.
+        detection("detection_fast_150_boxes_f32", 50, 3, 10, 1, 10, False, -0.5, 0.5),
+        detection("detection_regular_150_boxes_f32", 50, 3, 10, 1, 20, True, 0.3, 0.5,
+                  per_class=5),
         # detections_per_class left to its default (100).
         detection("detection_regular_default_per_class_f32", 4, 2, 2, 1, 4, True, 0.1, 0.6),
     ]
