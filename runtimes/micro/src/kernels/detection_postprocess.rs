@@ -141,7 +141,10 @@ impl Op for DetectionPostProcess {
         if !(o.iou_threshold > 0.0 && o.iou_threshold <= 1.0) {
             return Err(ctx.invalid("nms_iou_threshold must be in (0, 1]"));
         }
-        for (i, want) in [max_detections * 4, max_detections, max_detections, 1]
+        let four = max_detections
+            .checked_mul(4)
+            .ok_or(ctx.invalid("max_detections too large"))?;
+        for (i, want) in [four, max_detections, max_detections, 1]
             .into_iter()
             .enumerate()
         {
@@ -189,9 +192,8 @@ impl Op for DetectionPostProcess {
         for (i, out) in parts.decoded.chunks_exact_mut(4).enumerate() {
             let enc = |k: usize| f32_at(boxes.data, i * p.stride + k);
             let anchor = |k: usize| f32_at(anchors.data, 4 * i + k);
-            let decoded = decode([enc(0), enc(1), enc(2), enc(3)], p.scales, {
-                [anchor(0), anchor(1), anchor(2), anchor(3)]
-            });
+            let a = [anchor(0), anchor(1), anchor(2), anchor(3)];
+            let decoded = decode([enc(0), enc(1), enc(2), enc(3)], p.scales, a);
             for (w, v) in out.iter_mut().zip(decoded) {
                 *w = v.to_bits();
             }
