@@ -164,7 +164,10 @@ def main():
         print(f"op_models: {name}.tflite ({len(data)} bytes)")
     UNSUPPORTED.mkdir(parents=True, exist_ok=True)
     # Three problems at once: two COMPLEX64 tensors and an operator vlab-micro lacks.
-    for name, data in [unary("gelu_f32", GELU, FLOAT32, None, None), unary("gelu_complex64", GELU, 8, None, None)]:
+    refused = [unary("gelu_f32", GELU, FLOAT32, None, None), unary("gelu_complex64", GELU, 8, None, None)]
+    # TFLite_Detection_PostProcess cases TFLite Micro cannot run either.
+    refused += importlib.import_module("op_cases.detection").unsupported()
+    for name, data in refused:
         (UNSUPPORTED / f"{name}.tflite").write_bytes(data)
         print(f"op_models: unsupported/{name}.tflite ({len(data)} bytes)")
     # A dynamic input: shape_signature [-1, -1] with the placeholder shape [1, 1].

@@ -51,6 +51,7 @@ pub fn check(model: &Model<'_>, mut report: impl FnMut(Error)) -> usize {
                 short: 0,
                 folded: None,
                 handle: None,
+                scratch: 0,
             };
             match kernels::prepare(&mut ctx) {
                 // Reported once, for the tensor.

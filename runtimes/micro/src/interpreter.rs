@@ -1,11 +1,11 @@
 //! The interpreter: a model prepared in a caller's arena, which holds
 //! everything it needs: the activations at the front; the variables, the
-//! data computed at prepare time and the tables of every subgraph in the
-//! tail.
+//! operators' working memory, the data computed at prepare time and the
+//! tables of every subgraph in the tail.
 
 use crate::arena::{Tail, tail_bytes};
 use crate::error::{Error, OpRef};
-use crate::kernels::{self, EvalCtx, Inputs, Kernel, Outputs, PrepareCtx, State, Tensors};
+use crate::kernels::{self, EvalCtx, Inputs, Kernel, Outputs, PrepareCtx, State, Tensors, Work};
 use crate::model::{ElemType, Model, TensorInfo};
 use crate::opcode::Opcode;
 use crate::plan::plan;
@@ -22,7 +22,8 @@ pub struct ArenaUse {
     pub activations: usize,
     /// Variable tensors and resource variables.
     pub variables: usize,
-    /// Data computed at prepare time and the interpreter's tables. An
+    /// Data computed at prepare time, the working memory some operators
+    /// keep (scratch) and the interpreter's tables. An
     /// arena whose end is not on a 16-byte boundary needs up to 15 bytes
     /// more than the total.
     pub persistent: usize,
@@ -42,6 +43,9 @@ pub struct Interpreter<'a> {
     activations: &'a mut [u8],
     vars: &'a mut [u8],
     resources: &'a [Resource<'a>],
+    /// Working memory of the operators that asked for it
+    /// ([`PrepareCtx::scratch`]), after the variables in the tail.
+    scratch: &'a mut [u32],
     /// Subgraphs in the model; the first as many bytes of `vars` say, per
     /// subgraph, whether a CALL_ONCE has run it.
     subgraphs: usize,
@@ -114,6 +118,7 @@ impl<'a> Interpreter<'a> {
         }
         let mut short = 0;
         let mut resource_count = 0;
+        let mut scratch_words = 0;
         for (s, graph) in graphs.iter_mut().enumerate() {
             for i in 0..graph.steps.len() {
                 let step = graph.steps[i];
@@ -134,9 +139,11 @@ impl<'a> Interpreter<'a> {
                     short: 0,
                     folded: None,
                     handle: None,
+                    scratch: scratch_words,
                 };
                 let kernel = kernels::prepare(&mut ctx)?;
                 let (folded, handle) = (ctx.folded, ctx.handle);
+                scratch_words = ctx.scratch;
                 short += ctx.short;
                 if short > 0 {
                     // Later operators may need this one's prepared data (a
@@ -186,6 +193,13 @@ impl<'a> Interpreter<'a> {
                 &mut []
             }
         };
+        let scratch = match tail.take(scratch_words, |_| 0u32) {
+            Some(words) => words,
+            None => {
+                short += tail_bytes::<u32>(scratch_words);
+                &mut []
+            }
+        };
         let persistent = tail.taken() - var_bytes.min(tail.taken());
         let front = tail.into_front();
         let mut activations = 0;
@@ -217,6 +231,7 @@ impl<'a> Interpreter<'a> {
             activations: &mut front[..activations],
             vars,
             resources,
+            scratch,
             subgraphs: ns,
             usage,
         })
@@ -404,6 +419,9 @@ impl<'a> Interpreter<'a> {
                 resources: self.resources,
                 op: step.op,
                 slots: graph.slots,
+            },
+            work: Work {
+                words: self.scratch,
             },
         };
         kernels::eval(kernel, &mut ctx)

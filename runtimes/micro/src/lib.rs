@@ -28,6 +28,7 @@ mod arena;
 mod check;
 pub mod error;
 mod flat;
+mod flexbuffer;
 mod interpreter;
 mod kernels;
 pub mod model;

@@ -190,3 +190,46 @@ fn a_supported_model_has_no_problems() {
         }
     }
 }
+
+#[test]
+fn detection_postprocess_refuses_what_tflite_micro_cannot_run() {
+    // Written by scripts/op_models.py (scripts/op_cases/detection.py).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/models/unsupported");
+    for (name, what) in [
+        (
+            "detection_uint8",
+            "inputs other than float32 (TFLite Micro decodes float32 only)",
+        ),
+        (
+            "detection_fast_2_classes_per_box_f32",
+            "fast suppression of several classes per box",
+        ),
+    ] {
+        let bytes = std::fs::read(dir.join(format!("{name}.tflite"))).unwrap();
+        let model = Model::parse(&bytes).unwrap();
+        let mut problems = Vec::new();
+        vlab_micro::check(&model, |e| problems.push(e.to_string()));
+        assert_eq!(
+            problems,
+            [format!("operator 0 (CUSTOM): unsupported: {what}")],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn corrupted_detection_models_never_panic() {
+    // Every byte of each TFLite_Detection_PostProcess model (its FlexBuffer
+    // options included) set to a few values.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/goldens/ops");
+    for name in ["detection_fast_f32", "detection_regular_f32"] {
+        let original = std::fs::read(dir.join(format!("{name}.tflite"))).unwrap();
+        for at in 0..original.len() {
+            for v in [0x00, 0x01, 0x80, 0xff] {
+                let mut bytes = original.clone();
+                bytes[at] = v;
+                let _ = load_and_run(&bytes);
+            }
+        }
+    }
+}

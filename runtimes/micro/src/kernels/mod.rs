@@ -15,6 +15,7 @@ mod conv;
 mod conv_int8;
 mod cumsum;
 mod densify;
+mod detection_postprocess;
 mod dot;
 #[cfg(arm_dsp)]
 mod dsp;
@@ -30,6 +31,7 @@ mod lstm;
 mod lstm_quant;
 mod mirror_pad;
 mod nd;
+mod nms;
 mod normalization;
 mod pool;
 mod quantize;
@@ -121,6 +123,9 @@ pub struct PrepareCtx<'c, 'a> {
     pub(crate) folded: Option<&'a [u8]>,
     /// The resource id output 0 holds, when the operator makes a handle.
     pub(crate) handle: Option<u32>,
+    /// Words of working memory the operators prepared so far requested
+    /// ([`PrepareCtx::scratch`]).
+    pub(crate) scratch: usize,
 }
 
 impl<'a> PrepareCtx<'_, 'a> {
@@ -232,6 +237,25 @@ impl<'a> PrepareCtx<'_, 'a> {
             }
         }
         Ok(())
+    }
+
+    /// Reserves `words` 32-bit words of working memory, which evaluation
+    /// gets back with [`Work::get`], for data that an operator rewrites at
+    /// every evaluation (TFLite Micro's scratch buffers). Unlike TFLite
+    /// Micro's, the memory is the operator's own, not shared with other
+    /// operators: the interpreter keeps it in the arena's tail after the
+    /// variables, counted as persistent. Its content at the start of an
+    /// evaluation is whatever the last one left.
+    pub fn scratch(&mut self, words: usize) -> Result<Scratch, Error> {
+        let too_large = Error::TooLarge("scratch memory above 4 GiB");
+        let offset = u32::try_from(self.scratch).map_err(|_| too_large)?;
+        let len = u32::try_from(words).map_err(|_| too_large)?;
+        self.scratch = self
+            .scratch
+            .checked_add(words)
+            .filter(|&w| w <= u32::MAX as usize / 4)
+            .ok_or(too_large)?;
+        Ok(Scratch { offset, len })
     }
 
     /// Subgraph `index` of the model (the callee of a control-flow operator).
@@ -362,6 +386,31 @@ pub struct EvalCtx<'x> {
     pub outputs: Outputs<'x>,
     /// Variables kept across invocations.
     pub state: State<'x>,
+    /// Working memory ([`PrepareCtx::scratch`]).
+    pub work: Work<'x>,
+}
+
+/// Working memory an operator reserved at prepare time: where it is in the
+/// interpreter's scratch region, in 32-bit words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scratch {
+    offset: u32,
+    len: u32,
+}
+
+/// The interpreter's scratch region, which every [`Scratch`] is part of.
+pub struct Work<'x> {
+    pub(crate) words: &'x mut [u32],
+}
+
+impl Work<'_> {
+    /// The words `s` reserved.
+    pub fn get(&mut self, s: Scratch) -> Result<&mut [u32], Error> {
+        let (o, n) = (s.offset as usize, s.len as usize);
+        self.words
+            .get_mut(o..o + n)
+            .ok_or(Error::Usage("scratch memory"))
+    }
 }
 
 /// The inputs of the operator being evaluated.

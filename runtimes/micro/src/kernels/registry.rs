@@ -4,8 +4,9 @@
 //! and the two dispatches from the list.
 
 use super::{
-    EvalCtx, Op, PrepareCtx, arg_minmax, broadcast, cumsum, dynamic_update_slice, embedding_lookup,
-    fill, gather_nd, mirror_pad, resize, reverse, space_batch, space_depth,
+    EvalCtx, Op, PrepareCtx, arg_minmax, broadcast, cumsum, detection_postprocess,
+    dynamic_update_slice, embedding_lookup, fill, gather_nd, mirror_pad, resize, reverse,
+    space_batch, space_depth,
 };
 use crate::error::Error;
 use crate::opcode::Opcode;
@@ -120,6 +121,7 @@ operators! {
         ZEROS_LIKE => unary_math::ZerosLike,
     }
     custom {
+        TFLite_Detection_PostProcess => detection_postprocess::DetectionPostProcess,
     }
 }
 
