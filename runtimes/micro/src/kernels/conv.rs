@@ -6,8 +6,8 @@
 use crate::error::Error;
 use crate::kernels::requant::channel_multipliers;
 use crate::kernels::{
-    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, conv_int8, f32_at, i32_at, nhwc,
-    put_f32, sum_i8,
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, conv_f32, conv_int8, f32_at, i32_at,
+    nhwc, put_f32, sum_i8,
 };
 use crate::model::ElemType;
 use crate::quant::multiply_by_quantized_multiplier;
@@ -195,10 +195,16 @@ pub fn eval_conv(
         return Err(Error::Usage("convolution prepared for another output"));
     }
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
-    if !float && fic == ic && p.dilation == (1, 1) {
+    if fic == ic && p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
-        conv_int8::conv(p, &input, &filter, bias.as_ref(), &mut out, dims);
-        return Ok(());
+        if !float {
+            conv_int8::conv(p, &input, &filter, bias.as_ref(), &mut out, dims);
+            return Ok(());
+        }
+        if filter.info.dtype == ElemType::F32 {
+            conv_f32::conv(p, &input, &filter, bias.as_ref(), &mut out, dims);
+            return Ok(());
+        }
     }
     let filters_per_group = oc / (ic / fic);
     for c in 0..oc {
@@ -276,10 +282,16 @@ pub fn eval_depthwise(
         return Err(Error::Usage("convolution prepared for another output"));
     }
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
-    if !float && p.dilation == (1, 1) {
+    if p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
-        conv_int8::depthwise(p, &input, &filter, bias.as_ref(), &mut out, dims);
-        return Ok(());
+        if !float {
+            conv_int8::depthwise(p, &input, &filter, bias.as_ref(), &mut out, dims);
+            return Ok(());
+        }
+        if filter.info.dtype == ElemType::F32 {
+            conv_f32::depthwise(p, &input, &filter, bias.as_ref(), &mut out, dims);
+            return Ok(());
+        }
     }
     for c in 0..oc {
         let in_c = c / p.depth_multiplier;

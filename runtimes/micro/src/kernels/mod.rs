@@ -12,6 +12,7 @@ mod binary_ops;
 mod broadcast;
 mod control;
 mod conv;
+mod conv_f32;
 mod conv_int8;
 mod cumsum;
 mod densify;
