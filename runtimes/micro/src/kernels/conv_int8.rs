@@ -12,10 +12,12 @@
 //! borders their sums are corrected by the taps left out.
 
 use crate::kernels::conv::ConvParams;
+use crate::kernels::dot::mac4;
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
 use crate::quant::multiply_by_quantized_multiplier;
 
-/// Depthwise output channels accumulated together.
+/// Output channels of a depthwise convolution with a depth multiplier
+/// above 1 accumulated together.
 const BLOCK: usize = 64;
 
 /// The range of filter taps `[first, last)` along one axis that fall inside
@@ -148,6 +150,77 @@ fn conv_rows(
     }
 }
 
+/// DEPTHWISE_CONV_2D, int8, no dilation, one output channel per input
+/// channel: four channels at a time, their sums in registers over the
+/// taps ([`mac4`]).
+fn depthwise_lanes(
+    p: &ConvParams<'_>,
+    input: &Input<'_>,
+    filter: &Input<'_>,
+    bias: Option<&Input<'_>>,
+    out: &mut Output<'_>,
+    dims: [usize; 9],
+) {
+    let [batches, ih, iw, _, oc, fh, fw, oh, ow] = dims;
+    let finish = |acc: i32, wsum: i32, inside: bool, c: usize| {
+        let acc = if inside {
+            acc.wrapping_add(p.folded[c])
+        } else {
+            acc.wrapping_add(wsum.wrapping_mul(p.input_offset))
+                .wrapping_add(bias_of(bias, c))
+        };
+        requantise(p, c, acc)
+    };
+    for b in 0..batches {
+        for oy in 0..oh {
+            let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+            let (fy0, fy1) = taps(y0, fh, ih);
+            for ox in 0..ow {
+                let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+                let (fx0, fx1) = taps(x0, fw, iw);
+                let inside = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
+                let o = ((b * oh + oy) * ow + ox) * oc;
+                let pixel = |fy: usize, fx: usize| {
+                    let (iy, ix) = ((y0 + fy as isize) as usize, (x0 + fx as isize) as usize);
+                    ((b * ih + iy) * iw + ix) * oc
+                };
+                let mut c = 0;
+                while c + 4 <= oc {
+                    let (mut acc, mut wsum) = ([0i32; 4], [0i32; 4]);
+                    for fy in fy0..fy1 {
+                        for fx in fx0..fx1 {
+                            let xs = &input.data[pixel(fy, fx) + c..][..4];
+                            let ws = &filter.data[(fy * fw + fx) * oc + c..][..4];
+                            mac4(&mut acc, xs, ws);
+                            if !inside {
+                                for (s, &w) in wsum.iter_mut().zip(ws) {
+                                    *s = s.wrapping_add(i32::from(w as i8));
+                                }
+                            }
+                        }
+                    }
+                    for j in 0..4 {
+                        out.data[o + c + j] = finish(acc[j], wsum[j], inside, c + j);
+                    }
+                    c += 4;
+                }
+                for c in c..oc {
+                    let (mut acc, mut wsum) = (0i32, 0i32);
+                    for fy in fy0..fy1 {
+                        for fx in fx0..fx1 {
+                            let x = i32::from(input.data[pixel(fy, fx) + c] as i8);
+                            let w = i32::from(filter.data[(fy * fw + fx) * oc + c] as i8);
+                            acc = acc.wrapping_add(x * w);
+                            wsum = wsum.wrapping_add(w);
+                        }
+                    }
+                    out.data[o + c] = finish(acc, wsum, inside, c);
+                }
+            }
+        }
+    }
+}
+
 /// DEPTHWISE_CONV_2D, int8, no dilation.
 pub fn depthwise(
     p: &ConvParams<'_>,
@@ -159,6 +232,9 @@ pub fn depthwise(
 ) {
     let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
     let m = p.depth_multiplier;
+    if m == 1 {
+        return depthwise_lanes(p, input, filter, bias, out, dims);
+    }
     for c0 in (0..oc).step_by(BLOCK) {
         let n = BLOCK.min(oc - c0);
         for b in 0..batches {
@@ -177,16 +253,9 @@ pub fn depthwise(
                             let ix = (x0 + fx as isize) as usize;
                             let pixel = ((b * ih + iy) * iw + ix) * ic;
                             let ws = &filter.data[(fy * fw + fx) * oc + c0..][..n];
-                            if m == 1 {
-                                let xs = &input.data[pixel + c0..][..n];
-                                for ((a, &x), &w) in acc.iter_mut().zip(xs).zip(ws) {
-                                    *a = a.wrapping_add(i32::from(x as i8) * i32::from(w as i8));
-                                }
-                            } else {
-                                for (k, (a, &w)) in acc.iter_mut().zip(ws).enumerate() {
-                                    let x = i32::from(input.data[pixel + (c0 + k) / m] as i8);
-                                    *a = a.wrapping_add(x * i32::from(w as i8));
-                                }
+                            for (k, (a, &w)) in acc.iter_mut().zip(ws).enumerate() {
+                                let x = i32::from(input.data[pixel + (c0 + k) / m] as i8);
+                                *a = a.wrapping_add(x * i32::from(w as i8));
                             }
                             if !inside {
                                 for (s, &w) in wsum.iter_mut().zip(ws) {

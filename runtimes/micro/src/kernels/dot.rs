@@ -37,3 +37,19 @@ pub(crate) fn dot_and_sum_i8(a: &[u8], b: &[u8]) -> (i32, i32) {
         )
     })
 }
+
+/// `acc[j] += x[j] * w[j]` for four int8 lanes (four channels side by
+/// side, as a depthwise convolution's).
+#[inline(always)]
+pub(crate) fn mac4(acc: &mut [i32; 4], x: &[u8], w: &[u8]) {
+    #[cfg(arm_dsp)]
+    {
+        crate::kernels::dsp::mac4(acc, x, w);
+    }
+    #[cfg(not(arm_dsp))]
+    {
+        for ((a, &x), &w) in acc.iter_mut().zip(x).zip(w) {
+            *a = a.wrapping_add(i32::from(x as i8) * i32::from(w as i8));
+        }
+    }
+}

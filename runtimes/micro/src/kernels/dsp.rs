@@ -46,6 +46,30 @@ fn smlad(a: u32, b: u32, acc: i32) -> i32 {
     r
 }
 
+/// SMLABB: `acc + lo(a) * lo(b)` on signed halfwords.
+#[inline(always)]
+fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+    let r: i32;
+    // SAFETY: register-only arithmetic, no memory access; it may set Q.
+    unsafe {
+        asm!("smlabb {r}, {a}, {b}, {acc}", r = lateout(reg) r, a = in(reg) a,
+             b = in(reg) b, acc = in(reg) acc, options(pure, nomem, nostack));
+    }
+    r
+}
+
+/// SMLATT: `acc + hi(a) * hi(b)` on signed halfwords.
+#[inline(always)]
+fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+    let r: i32;
+    // SAFETY: register-only arithmetic, no memory access; it may set Q.
+    unsafe {
+        asm!("smlatt {r}, {a}, {b}, {acc}", r = lateout(reg) r, a = in(reg) a,
+             b = in(reg) b, acc = in(reg) acc, options(pure, nomem, nostack));
+    }
+    r
+}
+
 /// Four int8 bytes as one little-endian word.
 #[inline(always)]
 fn word(b: &[u8]) -> u32 {
@@ -67,4 +91,18 @@ pub(crate) fn dot_i8(a: &[u8], b: &[u8]) -> i32 {
     tail.fold(acc, |acc, (&x, &w)| {
         acc.wrapping_add(i32::from(x as i8) * i32::from(w as i8))
     })
+}
+
+/// `acc[j] += x[j] * w[j]` for four int8 lanes: one word of each, bytes 0
+/// and 2 unpacked by SXTB16 and bytes 1 and 3 by SXTB16 ROR 8, each lane's
+/// product added by SMLABB (bottom halves) or SMLATT (top halves).
+#[inline(always)]
+pub(crate) fn mac4(acc: &mut [i32; 4], x: &[u8], w: &[u8]) {
+    let (x, w) = (word(x), word(w));
+    let (x02, w02) = (sxtb16(x), sxtb16(w));
+    let (x13, w13) = (sxtb16_ror8(x), sxtb16_ror8(w));
+    acc[0] = smlabb(x02, w02, acc[0]);
+    acc[2] = smlatt(x02, w02, acc[2]);
+    acc[1] = smlabb(x13, w13, acc[1]);
+    acc[3] = smlatt(x13, w13, acc[3]);
 }
