@@ -12,7 +12,7 @@
 //! borders their sums are corrected by the taps left out.
 
 use crate::kernels::conv::ConvParams;
-use crate::kernels::dot::mac4;
+use crate::kernels::dot::{dot2_i8, mac4};
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
 use crate::quant::multiply_by_quantized_multiplier;
 
@@ -91,10 +91,17 @@ pub fn conv(
                 }
                 let patch = &patch[..patch_len];
                 let o = ((b * oh + oy) * ow + ox) * oc;
-                let filters = filter.data.chunks_exact(patch_len);
-                for (c, (ws, y)) in filters.zip(&mut out.data[o..o + oc]).enumerate() {
-                    let acc = dot_i8(ws, patch).wrapping_add(p.folded[c]);
-                    *y = requantise(p, c, acc);
+                let mut pairs = filter.data[..oc * patch_len].chunks_exact(2 * patch_len);
+                for (k, ws) in (&mut pairs).enumerate() {
+                    let (c, (wa, wb)) = (2 * k, ws.split_at(patch_len));
+                    let (a, b) = dot2_i8(patch, wa, wb);
+                    out.data[o + c] = requantise(p, c, a.wrapping_add(p.folded[c]));
+                    out.data[o + c + 1] = requantise(p, c + 1, b.wrapping_add(p.folded[c + 1]));
+                }
+                if oc % 2 == 1 {
+                    let c = oc - 1;
+                    let acc = dot_i8(patch, pairs.remainder()).wrapping_add(p.folded[c]);
+                    out.data[o + c] = requantise(p, c, acc);
                 }
             }
         }

@@ -19,6 +19,20 @@ pub(crate) fn dot_i8(a: &[u8], b: &[u8]) -> i32 {
     }
 }
 
+/// `(dot_i8(x, a), dot_i8(x, b))`: two filters against one input, which is
+/// read once.
+#[inline(always)]
+pub(crate) fn dot2_i8(x: &[u8], a: &[u8], b: &[u8]) -> (i32, i32) {
+    #[cfg(arm_dsp)]
+    {
+        crate::kernels::dsp::dot2_i8(x, a, b)
+    }
+    #[cfg(not(arm_dsp))]
+    {
+        (dot_i8(x, a), dot_i8(x, b))
+    }
+}
+
 /// `sum(a[i])` of int8 bytes.
 #[inline(always)]
 pub(crate) fn sum_i8(a: &[u8]) -> i32 {

@@ -93,6 +93,35 @@ pub(crate) fn dot_i8(a: &[u8], b: &[u8]) -> i32 {
     })
 }
 
+/// `(dot_i8(x, a), dot_i8(x, b))`: each word of `x` unpacked once for both
+/// filters, two SMLADs per filter.
+#[inline(always)]
+pub(crate) fn dot2_i8(x: &[u8], a: &[u8], b: &[u8]) -> (i32, i32) {
+    let (mut wx, mut wa, mut wb) = (x.chunks_exact(4), a.chunks_exact(4), b.chunks_exact(4));
+    let (mut sa, mut sb) = (0i32, 0i32);
+    for ((x, a), b) in (&mut wx).zip(&mut wa).zip(&mut wb) {
+        let x = word(x);
+        let (x02, x13) = (sxtb16(x), sxtb16_ror8(x));
+        let (a, b) = (word(a), word(b));
+        sa = smlad(x02, sxtb16(a), sa);
+        sa = smlad(x13, sxtb16_ror8(a), sa);
+        sb = smlad(x02, sxtb16(b), sb);
+        sb = smlad(x13, sxtb16_ror8(b), sb);
+    }
+    let tail = wx
+        .remainder()
+        .iter()
+        .zip(wa.remainder())
+        .zip(wb.remainder());
+    tail.fold((sa, sb), |(sa, sb), ((&x, &a), &b)| {
+        let x = i32::from(x as i8);
+        (
+            sa.wrapping_add(x * i32::from(a as i8)),
+            sb.wrapping_add(x * i32::from(b as i8)),
+        )
+    })
+}
+
 /// `acc[j] += x[j] * w[j]` for four int8 lanes: one word of each, bytes 0
 /// and 2 unpacked by SXTB16 and bytes 1 and 3 by SXTB16 ROR 8, each lane's
 /// product added by SMLABB (bottom halves) or SMLATT (top halves).
