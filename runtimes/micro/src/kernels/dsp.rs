@@ -94,32 +94,31 @@ pub(crate) fn dot_i8(a: &[u8], b: &[u8]) -> i32 {
 }
 
 /// `(dot_i8(x, a), dot_i8(x, b))`: each word of `x` unpacked once for both
-/// filters, two SMLADs per filter.
+/// filters, two SMLADs per filter and word. The three runs are indexed
+/// together, so each load is one register-offset LDR.
 #[inline(always)]
 pub(crate) fn dot2_i8(x: &[u8], a: &[u8], b: &[u8]) -> (i32, i32) {
-    let (mut wx, mut wa, mut wb) = (x.chunks_exact(4), a.chunks_exact(4), b.chunks_exact(4));
+    let n = x.len().min(a.len()).min(b.len());
+    let words = n & !3;
+    let (x, a, b) = (&x[..n], &a[..n], &b[..n]);
     let (mut sa, mut sb) = (0i32, 0i32);
-    for ((x, a), b) in (&mut wx).zip(&mut wa).zip(&mut wb) {
-        let x = word(x);
-        let (x02, x13) = (sxtb16(x), sxtb16_ror8(x));
-        let (a, b) = (word(a), word(b));
-        sa = smlad(x02, sxtb16(a), sa);
-        sa = smlad(x13, sxtb16_ror8(a), sa);
-        sb = smlad(x02, sxtb16(b), sb);
-        sb = smlad(x13, sxtb16_ror8(b), sb);
+    let mut i = 0;
+    while i < words {
+        let xw = word(&x[i..i + 4]);
+        let (x02, x13) = (sxtb16(xw), sxtb16_ror8(xw));
+        let (aw, bw) = (word(&a[i..i + 4]), word(&b[i..i + 4]));
+        sa = smlad(x02, sxtb16(aw), sa);
+        sa = smlad(x13, sxtb16_ror8(aw), sa);
+        sb = smlad(x02, sxtb16(bw), sb);
+        sb = smlad(x13, sxtb16_ror8(bw), sb);
+        i += 4;
     }
-    let tail = wx
-        .remainder()
-        .iter()
-        .zip(wa.remainder())
-        .zip(wb.remainder());
-    tail.fold((sa, sb), |(sa, sb), ((&x, &a), &b)| {
-        let x = i32::from(x as i8);
-        (
-            sa.wrapping_add(x * i32::from(a as i8)),
-            sb.wrapping_add(x * i32::from(b as i8)),
-        )
-    })
+    for i in words..n {
+        let xv = i32::from(x[i] as i8);
+        sa = sa.wrapping_add(xv * i32::from(a[i] as i8));
+        sb = sb.wrapping_add(xv * i32::from(b[i] as i8));
+    }
+    (sa, sb)
 }
 
 /// `acc[j] += x[j] * w[j]` for four int8 lanes: one word of each, bytes 0
