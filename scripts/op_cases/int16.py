@@ -1,12 +1,14 @@
-"""16x8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (int16 activations,
-int8 weights): per-channel and per-tensor weights, int64 bias, int32 bias
-(CONV_2D and FULLY_CONNECTED, which then accumulate in int32) or none (with
+"""int16 cases of operators common in 16x8 models. CONV_2D,
+DEPTHWISE_CONV_2D and FULLY_CONNECTED (int16 activations, int8 weights):
+per-channel and per-tensor weights, int64 bias, int32 bias (CONV_2D and
+FULLY_CONNECTED, which then accumulate in int32) or none (with
 `quantized_bias_type` int32 or not), SAME and VALID padding, strides,
 dilation, depth multiplier, groups, fused activations, batches, and input
-and output zero points (FULLY_CONNECTED)."""
+and output zero points (FULLY_CONNECTED). AVERAGE_POOL_2D and MAX_POOL_2D:
+padding, strides, partial windows, fused activations, a zero point."""
 import numpy as np
 
-from tflite_builder import CONV_2D, FULLY_CONNECTED, INT16, INT32, INT8, OPTIONS, ModelBuilder
+from tflite_builder import AVERAGE_POOL_2D, CONV_2D, FULLY_CONNECTED, INT16, INT32, INT8, MAX_POOL_2D, OPTIONS, ModelBuilder
 
 DEPTHWISE_CONV_2D, DEPTHWISE_OPTIONS, INT64 = 4, 2, 4
 NONE, RELU, RELU_N1_TO_1, RELU6 = 0, 1, 2, 3
@@ -99,6 +101,23 @@ def fully_connected(name, inp, units, act=NONE, bias=INT64, per_channel=False, b
     return name, m.finish(FULLY_CONNECTED, inputs, [y], OPTIONS["fc"], options)
 
 
+def pool(name, opcode, inp, out, filt, stride, same=True, act=NONE, q=(1 / 1024, 0)):
+    m = ModelBuilder()
+    x = m.tensor("x", inp, INT16, q)
+    y = m.tensor("y", out, INT16, q)
+
+    def options(b):
+        b.StartObject(6)
+        b.PrependInt8Slot(0, 0 if same else 1, 0)
+        b.PrependInt32Slot(1, stride[1], 0)
+        b.PrependInt32Slot(2, stride[0], 0)
+        b.PrependInt32Slot(3, filt[1], 0)
+        b.PrependInt32Slot(4, filt[0], 0)
+        b.PrependInt8Slot(5, act, 0)
+        return b.EndObject()
+    return name, m.finish(opcode, [x], [y], OPTIONS["pool"], options)
+
+
 def models():
     return [
         conv("conv_same_per_channel_int16", [1, 5, 5, 3], [4, 3, 3, 3], [1, 5, 5, 4], seed=1),
@@ -129,4 +148,10 @@ def models():
         fully_connected("fully_connected_keep_dims_relu6_int16", [2, 3, 8], 4, act=RELU6, keep_dims=True,
                         out_scale=1 / 1024, seed=16),
         fully_connected("fully_connected_zero_points_int16", [2, 10], 5, zero_points=(-300, 150), seed=17),
+        pool("max_pool_same_relu_int16", MAX_POOL_2D, [1, 7, 7, 2], [1, 4, 4, 2], (3, 3), (2, 2), act=RELU,
+             q=(1 / 1024, 100)),
+        pool("max_pool_valid_int16", MAX_POOL_2D, [2, 6, 5, 3], [2, 3, 2, 3], (2, 2), (2, 2), same=False),
+        pool("average_pool_same_int16", AVERAGE_POOL_2D, [1, 7, 6, 2], [1, 3, 2, 2], (3, 4), (3, 3)),
+        pool("average_pool_valid_relu6_int16", AVERAGE_POOL_2D, [2, 5, 5, 3], [2, 2, 2, 3], (3, 3), (2, 2),
+             same=False, act=RELU6, q=(1 / 4096, 0)),
     ]
