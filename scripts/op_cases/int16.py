@@ -19,7 +19,7 @@ def weight_quant(channels, per_channel, rng):
     count, axis = channels
     if per_channel:
         return [float(s) for s in rng.uniform(0.002, 0.012, count)], [0] * count, axis
-    return 0.006, 0
+    return 0.0152, 0
 
 
 def biases(rng, count, kind):
@@ -84,10 +84,10 @@ def depthwise(name, inp, filt, out, multiplier=1, same=True, stride=(1, 1), dila
 
 
 def fully_connected(name, inp, units, act=NONE, bias=INT64, per_channel=False, bias_type=0, keep_dims=False,
-                    zero_points=(0, 0), out_scale=1 / 256, seed=0):
+                    zero_points=(0, 0), out_scale=1 / 256, in_scale=1 / 4096, seed=0):
     rng = np.random.default_rng(seed)
     m = ModelBuilder()
-    x = m.tensor("x", inp, INT16, (1 / 4096, zero_points[0]))
+    x = m.tensor("x", inp, INT16, (in_scale, zero_points[0]))
     inputs = layer(m, rng, [x], [units, inp[-1]], per_channel, 0, bias, units)
     out = inp[:-1] + [units] if keep_dims else [int(np.prod(inp[:-1])), units]
     y = m.tensor("y", out, INT16, (out_scale, zero_points[1]))
@@ -148,6 +148,12 @@ def models():
         fully_connected("fully_connected_keep_dims_relu6_int16", [2, 3, 8], 4, act=RELU6, keep_dims=True,
                         out_scale=1 / 1024, seed=16),
         fully_connected("fully_connected_zero_points_int16", [2, 10], 5, zero_points=(-300, 150), seed=17),
+        # The pinned TFLite Micro takes the input and weight scales' product
+        # of per-tensor weights in double (a float32 product, as in some
+        # versions of GetQuantizedConvolutionMultipler, gives a different
+        # 31-bit multiplier, and with int32 accumulation a different output).
+        fully_connected("fully_connected_per_tensor_float_scale_product_int16", [16, 64], 32, bias=INT32,
+                        in_scale=0.00066096, out_scale=0.0084, seed=18),
         pool("max_pool_same_relu_int16", MAX_POOL_2D, [1, 7, 7, 2], [1, 4, 4, 2], (3, 3), (2, 2), act=RELU,
              q=(1 / 1024, 100)),
         pool("max_pool_valid_int16", MAX_POOL_2D, [2, 6, 5, 3], [2, 3, 2, 3], (2, 2), (2, 2), same=False),
