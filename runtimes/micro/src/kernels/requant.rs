@@ -47,10 +47,13 @@ pub(crate) fn accumulates_in_i64(
     })
 }
 
-/// Bias `c` of a quantised layer: int32, or int64 (int16 layers).
+/// Bias `c` of a quantised layer: int32, or int64 or int16 (int16 layers).
 #[inline(always)]
 pub(crate) fn bias_at(bias: &Input<'_>, c: usize) -> i64 {
-    nd::int_at(bias.data, bias.info.dtype == ElemType::I64, c)
+    match bias.info.dtype {
+        ElemType::I16 => i64::from(i16_at(bias.data, c)),
+        t => nd::int_at(bias.data, t == ElemType::I64, c),
+    }
 }
 
 /// Element `i` of an int8 or int16 tensor.
