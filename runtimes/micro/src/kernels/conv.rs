@@ -133,13 +133,15 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
     // TFLite Micro's int16 depthwise kernel takes an int64 bias only; CONV_2D
     // picks its accumulator by the bias type.
     let wide = match (input.dtype, depthwise) {
-        (ElemType::I16, true) => true,
+        (ElemType::I16, true) => {
+            if ctx.input_opt(2)?.is_some_and(|b| b.dtype != ElemType::I64) {
+                return Err(ctx.unsupported("int16 depthwise bias other than int64"));
+            }
+            true
+        }
         (ElemType::I16, false) => accumulates_in_i64(ctx, o.u8(6, 0)?)?,
         _ => false,
     };
-    if depthwise && wide && ctx.input_opt(2)?.is_some_and(|b| b.dtype != ElemType::I64) {
-        return Err(ctx.unsupported("int16 depthwise bias other than int64"));
-    }
     let channels = if input.dtype == ElemType::F32 {
         &[]
     } else {
