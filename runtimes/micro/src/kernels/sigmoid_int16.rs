@@ -38,7 +38,7 @@ const SIGMOID: [u16; 256] = [
 
 /// TFLite's `CheckedLog2`: `log2(x)` rounded, when `x` is within 1e-3 (in
 /// the exponent) of a power of two, computed in float32 as TFLite does.
-fn checked_log2(x: f32) -> Option<i32> {
+pub(crate) fn checked_log2(x: f32) -> Option<i32> {
     let log2 = libm::logf(x) * (1.0 / libm::logf(2.0));
     let rounded = libm::roundf(log2);
     ((log2 - rounded).abs() < 1e-3).then_some(rounded as i32)
@@ -101,6 +101,25 @@ impl Int16Sigmoid {
         })
     }
 
+    /// TFLite's `Logistic` / `Tanh(input_multiplier, input_left_shift)` as
+    /// the LSTM calls them: a power-of-two input scale of 2^(left_shift - 12)
+    /// when `multiplier` is 0, else `(x * multiplier) >> left_shift`.
+    pub(crate) fn fixed(tanh: bool, multiplier: i32, left_shift: u32) -> Self {
+        if multiplier == 0 {
+            Int16Sigmoid {
+                tanh,
+                multiplier: 3 << left_shift,
+                shift: 0,
+            }
+        } else {
+            Int16Sigmoid {
+                tanh,
+                multiplier,
+                shift: left_shift,
+            }
+        }
+    }
+
     /// The input rescaled so that 2^12 / 3 is 1.0.
     fn rescale(&self, x: i16) -> i32 {
         let round = if self.shift > 0 {
@@ -128,27 +147,32 @@ impl Int16Sigmoid {
     pub fn eval(&self, input: Input<'_>, out: Output<'_>) {
         let pairs = input.data.chunks_exact(2).zip(out.data.chunks_exact_mut(2));
         for (x, y) in pairs {
-            let v = self.rescale(i16::from_le_bytes([x[0], x[1]]));
-            let abs = v.unsigned_abs();
-            let r = if self.tanh {
-                // Index steps of 2^8: the input doubled.
-                let s = Self::interpolate(abs, 8).map_or(0xFFFF << 8, |s| s as i32);
-                let r = if v >= 0 {
-                    s - (1 << 23) + (1 << 7)
-                } else {
-                    -s + (1 << 23) + (1 << 7) - 1
-                };
-                (r >> 8) as i16
-            } else {
-                let s = Self::interpolate(abs, 9).unwrap_or(0x7FFF << 10);
-                let r = if v >= 0 {
-                    s + (1 << 9)
-                } else {
-                    (1u32 << 25) - s + (1 << 9) - 1
-                };
-                (r >> 10) as i16
-            };
+            let r = self.value(i16::from_le_bytes([x[0], x[1]]));
             y.copy_from_slice(&r.to_le_bytes());
+        }
+    }
+
+    /// The sigmoid (or tanh) of one input.
+    pub(crate) fn value(&self, x: i16) -> i16 {
+        let v = self.rescale(x);
+        let abs = v.unsigned_abs();
+        if self.tanh {
+            // Index steps of 2^8: the input doubled.
+            let s = Self::interpolate(abs, 8).map_or(0xFFFF << 8, |s| s as i32);
+            let r = if v >= 0 {
+                s - (1 << 23) + (1 << 7)
+            } else {
+                -s + (1 << 23) + (1 << 7) - 1
+            };
+            (r >> 8) as i16
+        } else {
+            let s = Self::interpolate(abs, 9).unwrap_or(0x7FFF << 10);
+            let r = if v >= 0 {
+                s + (1 << 9)
+            } else {
+                (1u32 << 25) - s + (1 << 9) - 1
+            };
+            (r >> 10) as i16
         }
     }
 }
