@@ -77,7 +77,7 @@ def layout_cases():
                          [x([4, 1, 2, 5, 3], t)], O_TRANSPOSE))
         out.append(model(f"transpose_2d_{s}", TRANSPOSE, [x([7, 3], t), c([1, 0])],
                          [x([3, 7], t)], O_TRANSPOSE))
-    for t in (F32, I8, I16, I32, I64):
+    for t in (F32, I8, I16, I32, I64, BOOL):
         s = SUFFIX[t]
         out.append(model(f"squeeze_dims_{s}", SQUEEZE, [x([1, 3, 1, 5, 1], t)], [x([3, 5, 1], t)],
                          O_SQUEEZE, [(0, "vec_i32", [0, -3])]))
