@@ -104,16 +104,11 @@ impl Op for TransposeConv {
                         "bias other than int32 (int8) or int64/int16 (int16), one per output channel",
                     ));
                 }
-                if t == ElemType::I8 {
-                    p.int_act = ctx.activation(activation)?.int;
-                } else {
-                    if activation != 0 || iq.zero_point != 0 || oq.zero_point != 0 {
-                        return Err(
-                            ctx.unsupported("int16 with a fused activation or nonzero zero points")
-                        );
-                    }
-                    p.int_act = (-32768, 32767);
+                // TFLite Micro's int16 kernel takes no offsets.
+                if t == ElemType::I16 && (iq.zero_point != 0 || oq.zero_point != 0) {
+                    return Err(ctx.unsupported("int16 with nonzero zero points"));
                 }
+                p.int_act = ctx.activation(activation)?.int;
                 p.input_offset = -iq.zero_point;
                 p.output_offset = oq.zero_point;
                 p.channels = channel_multipliers(ctx, &input, &filter, &out, o[3])?;
