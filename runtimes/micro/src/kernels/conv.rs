@@ -198,7 +198,12 @@ pub fn eval_conv(
     }
     let dtype = input.info.dtype;
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
-    if dtype == ElemType::I8 && fic == ic && p.dilation == (1, 1) {
+    let patch_path = match dtype {
+        ElemType::I8 => true,
+        ElemType::I16 => fh * fw * ic <= conv_int8::MAX_PATCH,
+        _ => false,
+    };
+    if patch_path && fic == ic && p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
         conv_int8::conv(p, &input, &filter, bias.as_ref(), &mut out, dims);
         return Ok(());

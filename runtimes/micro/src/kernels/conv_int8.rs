@@ -1,4 +1,5 @@
-//! Fast int8 paths for CONV_2D (one group) and DEPTHWISE_CONV_2D.
+//! Fast int8 paths for CONV_2D (one group) and DEPTHWISE_CONV_2D, and
+//! CONV_2D's patch path for int16 too.
 //!
 //! Integer sums do not depend on their order, so these loops reorder
 //! TFLite's reference computation for speed and stay bit-exact:
@@ -10,8 +11,9 @@
 //! are gathered on the stack.
 
 use crate::kernels::conv::ConvParams;
-use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
-use crate::quant::multiply_by_quantized_multiplier;
+use crate::kernels::requant::{bias_at, put_quantized, requantize};
+use crate::kernels::{Input, Output, dot_i8, i16_at, sum_i8};
+use crate::model::ElemType;
 
 /// Output channels handled together.
 const BLOCK: usize = 64;
@@ -28,7 +30,7 @@ fn taps(origin: isize, filter: usize, input: usize) -> (usize, usize) {
 /// Requantisation parameters of a block of output channels.
 struct Requant<'p> {
     channels: &'p [(i32, i32)],
-    bias: [i32; BLOCK],
+    bias: [i64; BLOCK],
 }
 
 impl<'p> Requant<'p> {
@@ -39,30 +41,32 @@ impl<'p> Requant<'p> {
         };
         if let Some(b) = bias {
             for (k, v) in r.bias.iter_mut().enumerate().take(n) {
-                *v = i32_at(b.data, c0 + k);
+                *v = bias_at(b, c0 + k);
             }
         }
         r
     }
 
+    /// Stores channel `k`'s output from its sum of products.
     #[inline(always)]
-    fn apply(&self, k: usize, acc: i32, p: &ConvParams<'_>) -> u8 {
-        let acc = acc.wrapping_add(self.bias[k]);
-        let (mult, shift) = self.channels[k];
-        let v = multiply_by_quantized_multiplier(acc, mult, shift).wrapping_add(p.output_offset);
-        v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
+    fn apply(&self, out: &mut Output<'_>, at: usize, k: usize, acc: i64, p: &ConvParams<'_>) {
+        let (bias, channel) = (self.bias[k], self.channels[k]);
+        let v = requantize(acc, bias, p.wide, channel, p.output_offset, p.act.int);
+        put_quantized(out.data, out.info.dtype, at, v);
     }
 }
 
 /// Longest filter patch (`filter height x width x input channels`) the
-/// patch path gathers on the stack; longer patches take the row path.
-const MAX_PATCH: usize = 2048;
+/// patch path gathers on the stack; longer int8 patches take the row path.
+pub(crate) const MAX_PATCH: usize = 2048;
 
-/// CONV_2D, int8, one group, no dilation.
+/// CONV_2D, int8 or (patches up to [`MAX_PATCH`]) int16, one group, no
+/// dilation.
 ///
 /// Each output pixel's input patch is gathered once per block of channels
 /// as `x + input_offset` (0 for taps outside the image, which TFLite skips),
-/// so every channel is one contiguous dot product with its filter.
+/// so every channel is one contiguous dot product with its filter (summed
+/// in int64 for int16: its products reach 2^22).
 pub fn conv(
     p: &ConvParams<'_>,
     input: &Input<'_>,
@@ -73,7 +77,8 @@ pub fn conv(
 ) {
     let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
     let patch_len = fh * fw * ic;
-    if patch_len > MAX_PATCH || !(-255..=255).contains(&p.input_offset) {
+    let int16 = input.info.dtype == ElemType::I16;
+    if !int16 && (patch_len > MAX_PATCH || !(-255..=255).contains(&p.input_offset)) {
         return conv_rows(p, input, filter, bias, out, dims);
     }
     let mut patch = [0i16; MAX_PATCH];
@@ -97,20 +102,34 @@ pub fn conv(
                         dst[..fx0 * ic].fill(0);
                         dst[fx1 * ic..].fill(0);
                         let ix = (x0 + fx0 as isize) as usize;
-                        let src = &input.data[((b * ih + iy as usize) * iw + ix) * ic..]
-                            [..(fx1 - fx0) * ic];
-                        for (d, &x) in dst[fx0 * ic..fx1 * ic].iter_mut().zip(src) {
-                            *d = (i32::from(x as i8) + p.input_offset) as i16;
+                        let start = ((b * ih + iy as usize) * iw + ix) * ic;
+                        let dst = &mut dst[fx0 * ic..fx1 * ic];
+                        if int16 {
+                            // int16 convolutions have no input offset.
+                            for (j, d) in dst.iter_mut().enumerate() {
+                                *d = i16_at(input.data, start + j);
+                            }
+                        } else {
+                            let src = &input.data[start..][..dst.len()];
+                            for (d, &x) in dst.iter_mut().zip(src) {
+                                *d = (i32::from(x as i8) + p.input_offset) as i16;
+                            }
                         }
                     }
                     let patch = &patch[..patch_len];
                     let o = ((b * oh + oy) * ow + ox) * oc + c0;
                     for k in 0..n {
                         let ws = &filter.data[(c0 + k) * patch_len..][..patch_len];
-                        let acc = ws.iter().zip(patch).fold(0i32, |a, (&w, &x)| {
-                            a.wrapping_add(i32::from(w as i8) * i32::from(x))
-                        });
-                        out.data[o + k] = rq.apply(k, acc, p);
+                        let acc = if int16 {
+                            ws.iter().zip(patch).fold(0i64, |a, (&w, &x)| {
+                                a + i64::from(i32::from(w as i8) * i32::from(x))
+                            })
+                        } else {
+                            i64::from(ws.iter().zip(patch).fold(0i32, |a, (&w, &x)| {
+                                a.wrapping_add(i32::from(w as i8) * i32::from(x))
+                            }))
+                        };
+                        rq.apply(out, o + k, k, acc, p);
                     }
                 }
             }
@@ -163,8 +182,8 @@ fn conv_rows(
                             }
                         }
                         let wsum = if inside { full_sum } else { wsum };
-                        out.data[o + k] =
-                            rq.apply(k, acc.wrapping_add(wsum.wrapping_mul(p.input_offset)), p);
+                        let acc = acc.wrapping_add(wsum.wrapping_mul(p.input_offset));
+                        rq.apply(out, o + k, k, i64::from(acc), p);
                     }
                 }
             }
@@ -217,7 +236,7 @@ pub fn depthwise(
                     }
                     let o = ((b * oh + oy) * ow + ox) * oc + c0;
                     for (k, &a) in acc.iter().enumerate().take(n) {
-                        out.data[o + k] = rq.apply(k, a, p);
+                        rq.apply(out, o + k, k, i64::from(a), p);
                     }
                 }
             }
