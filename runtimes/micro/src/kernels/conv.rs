@@ -287,7 +287,12 @@ pub fn eval_depthwise(
     }
     let dtype = input.info.dtype;
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
-    if dtype == ElemType::I8 && p.dilation == (1, 1) {
+    let fast = match dtype {
+        ElemType::I8 => true,
+        ElemType::I16 => fh * fw <= conv_int8::MAX_INT16_TAPS,
+        _ => false,
+    };
+    if fast && p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
         conv_int8::depthwise(p, &input, &filter, bias.as_ref(), &mut out, dims);
         return Ok(());

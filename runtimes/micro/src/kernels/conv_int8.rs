@@ -191,7 +191,12 @@ fn conv_rows(
     }
 }
 
-/// DEPTHWISE_CONV_2D, int8, no dilation.
+/// Most filter taps an int16 depthwise convolution sums in int32: its
+/// products stay within 2^22, so up to this many are exact.
+pub(crate) const MAX_INT16_TAPS: usize = 511;
+
+/// DEPTHWISE_CONV_2D, int8 or (up to [`MAX_INT16_TAPS`] taps) int16, no
+/// dilation.
 pub fn depthwise(
     p: &ConvParams<'_>,
     input: &Input<'_>,
@@ -202,6 +207,7 @@ pub fn depthwise(
 ) {
     let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
     let m = p.depth_multiplier;
+    let int16 = input.info.dtype == ElemType::I16;
     for c0 in (0..oc).step_by(BLOCK) {
         let n = BLOCK.min(oc - c0);
         let rq = Requant::new(p, bias, c0, n);
@@ -219,7 +225,13 @@ pub fn depthwise(
                             let ix = (x0 + fx as isize) as usize;
                             let pixel = ((b * ih + iy) * iw + ix) * ic;
                             let ws = &filter.data[(fy * fw + fx) * oc + c0..][..n];
-                            if m == 1 {
+                            if int16 {
+                                // int16 convolutions have no input offset.
+                                for (k, (a, &w)) in acc.iter_mut().zip(ws).enumerate() {
+                                    let x = i32::from(i16_at(input.data, pixel + (c0 + k) / m));
+                                    *a = a.wrapping_add(x * i32::from(w as i8));
+                                }
+                            } else if m == 1 {
                                 let xs = &input.data[pixel + c0..][..n];
                                 for ((a, &x), &w) in acc.iter_mut().zip(xs).zip(ws) {
                                     let x = i32::from(x as i8).wrapping_add(p.input_offset);
