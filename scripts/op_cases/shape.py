@@ -77,7 +77,7 @@ def layout_cases():
                          [x([4, 1, 2, 5, 3], t)], O_TRANSPOSE))
         out.append(model(f"transpose_2d_{s}", TRANSPOSE, [x([7, 3], t), c([1, 0])],
                          [x([3, 7], t)], O_TRANSPOSE))
-    for t in (F32, I8, I16, I32, I64):
+    for t in (F32, I8, I16, I32, I64, BOOL):
         s = SUFFIX[t]
         out.append(model(f"squeeze_dims_{s}", SQUEEZE, [x([1, 3, 1, 5, 1], t)], [x([3, 5, 1], t)],
                          O_SQUEEZE, [(0, "vec_i32", [0, -3])]))
@@ -173,3 +173,37 @@ def sum_cases():
 
 def models():
     return layout_cases() + mean_cases() + min_max_cases() + sum_cases()
+
+
+RESHAPE, STRIDED_SLICE, PACK = 22, 45, 83
+O_RESHAPE, O_STRIDED_SLICE, O_PACK = 17, 32, 59
+
+
+def byte_moving_cases():
+    """The types TFLite Micro's byte-moving kernels take beyond those above."""
+    out = []
+    for t in (F32, I8, I16, I32, I64, BOOL):
+        s = SUFFIX[t]
+        out.append(model(f"reshape_3d_to_2d_{s}", RESHAPE, [x([2, 3, 4], t), c([4, -1])], [x([4, 6], t)],
+                         O_RESHAPE, [(0, "vec_i32", [4, 6])]))
+    for t in (F32, I8, I16, I32, BOOL):
+        s = SUFFIX[t]
+        out.append(model(f"strided_slice_masks_{s}", STRIDED_SLICE,
+                         [x([3, 5, 4], t), c([1, 4, 0]), c([3, 0, 3]), c([1, -2, 1])], [x([2, 2, 3], t)],
+                         O_STRIDED_SLICE, [(0, "i32", 0b100), (1, "i32", 0)]))
+        out.append(model(f"strided_slice_shrink_{s}", STRIDED_SLICE,
+                         [x([4, 6], t), c([2, 1]), c([3, 6]), c([1, 2])], [x([3], t)],
+                         O_STRIDED_SLICE, [(4, "i32", 0b01)]))
+    for t in (F32, I8, I16, I32, I64):
+        s = SUFFIX[t]
+        out.append(model(f"pack_axis1_{s}", PACK, [x([3, 4], t)] * 3, [x([3, 3, 4], t)],
+                         O_PACK, [(0, "i32", 3), (1, "i32", 1)]))
+    out.append(model("concat_axis1_bool", CONCATENATION, [x([2, 3], BOOL), x([2, 2], BOOL)], [x([2, 5], BOOL)],
+                     O_CONCAT, [(0, "i32", 1)]))
+    out.append(model("slice_3d_bool", SLICE, [x([4, 5, 6], BOOL), c([1, 0, 2]), c([2, -1, 3])],
+                     [x([2, 5, 3], BOOL)], O_SLICE))
+    return out
+
+
+def models():
+    return layout_cases() + mean_cases() + min_max_cases() + sum_cases() + byte_moving_cases()

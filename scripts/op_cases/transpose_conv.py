@@ -62,4 +62,6 @@ def models():
                        q=q16, seed=4),
         transpose_conv("transpose_conv_nobias_int16", INT16, [1, 3, 3, 2], [3, 2, 2, 2], [1, 6, 6, 3], False, (2, 2),
                        bias=False, q=q16, seed=5),
+        transpose_conv("transpose_conv_relu6_int16", INT16, [1, 4, 3, 2], [3, 3, 3, 2], [1, 8, 6, 3], True, (2, 2),
+                       3, q=q16, seed=6),
     ]

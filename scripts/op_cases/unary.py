@@ -98,9 +98,11 @@ def models():
         (INT8, UINT8, (0.05, -3), (0.05, 125)),
         (INT32, INT8, (1e-9, 0), (0.05, 4)),
         (INT32, INT16, (1e-7, 0), (0.01, 0)),
+        (UINT8, INT8, (0.05, 131), (0.03, -6)),
     ]:
         name = f"quantize_{names[src]}_to_{names[dst]}" + ("_zero_point" if qo[1] == 300 else "")
         out.append(unary(name, QUANTIZE, src, qi, qo, shape=(3, 11), out_dtype=dst))
+    out.append(unary("dequantize_uint8", DEQUANTIZE, UINT8, (0.02, 120), None, shape=(3, 11), out_dtype=FLOAT32))
     out.append(unary("dequantize_int16", DEQUANTIZE, INT16, (0.0004, 0), None, shape=(3, 11), out_dtype=FLOAT32))
     out.append(unary("dequantize_zero_point_int16", DEQUANTIZE, INT16, (0.0004, -77), None, shape=(3, 11),
                      out_dtype=FLOAT32))

@@ -1,16 +1,18 @@
-//! CONV_2D and DEPTHWISE_CONV_2D, float32 and int8 (per-channel or
-//! per-tensor quantised weights, int32 bias), following TFLite's
-//! `reference_ops::Conv`, `reference_integer_ops::ConvPerChannel` and their
-//! depthwise counterparts.
+//! CONV_2D and DEPTHWISE_CONV_2D, float32, int8 (per-channel or
+//! per-tensor quantised weights, int32 bias) and int16 (int8 weights, int64
+//! bias, or for CONV_2D int32), following TFLite's `reference_ops::Conv`,
+//! `reference_integer_ops::ConvPerChannel` and their depthwise
+//! counterparts.
 
 use crate::error::Error;
-use crate::kernels::requant::channel_multipliers;
+use crate::kernels::requant::{
+    accumulates_in_i64, bias_at, channel_multipliers, put_quantized, quantized_at, requantize,
+};
 use crate::kernels::{
     EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, conv_f32, conv_int8, f32_at, i32_at,
     nhwc, put_f32, sum_i8,
 };
 use crate::model::ElemType;
-use crate::quant::multiply_by_quantized_multiplier;
 
 /// Geometry and quantisation of a convolution.
 #[derive(Clone, Copy, Debug)]
@@ -22,13 +24,15 @@ pub struct ConvParams<'a> {
     pub(crate) act: Range,
     pub(crate) input_offset: i32,
     pub(crate) output_offset: i32,
-    /// Per output channel of an int8 convolution: the requantisation
+    /// Per output channel of a quantised convolution: the requantisation
     /// multiplier and shift (empty for float).
     pub(crate) channels: &'a [(i32, i32)],
     /// Per output channel of an int8 convolution: `bias + input_offset *
     /// sum(weights)`, what the accumulator adds to `dot(weights, input)`
-    /// when every tap is inside the image (empty for float).
+    /// when every tap is inside the image (empty otherwise).
     pub(crate) folded: &'a [i32],
+    /// Whether an int16 convolution accumulates in int64 (else int32).
+    pub(crate) wide: bool,
 }
 
 /// Output size and leading padding of one spatial axis, as TFLite computes them.
@@ -110,23 +114,45 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
             }
             (0, 0)
         }
-        (ElemType::I8, ElemType::I8, ElemType::I8) => {
+        (ElemType::I8, ElemType::I8, ElemType::I8)
+        | (ElemType::I16, ElemType::I8, ElemType::I16) => {
             let (iq, oq) = (input.quant, out.quant);
             let (Some(iq), Some(oq), Some(fq)) = (iq, oq, filter.quant) else {
-                return Err(ctx.invalid("int8 convolution without quantisation parameters"));
+                return Err(ctx.invalid("quantised convolution without quantisation parameters"));
             };
             if fq.zero_point != 0 {
                 return Err(ctx.unsupported("int8 weights with a non-zero zero point"));
+            }
+            // TFLite Micro's int16 kernels take no offsets.
+            if input.dtype == ElemType::I16 && (iq.zero_point != 0 || oq.zero_point != 0) {
+                return Err(ctx.unsupported("int16 with nonzero zero points"));
             }
             (-iq.zero_point, oq.zero_point)
         }
         _ => {
             return Err(ctx.unsupported(
-                "types other than all float32, all int8, or float32 with int8 weights",
+                "types other than all float32, all int8, int16 with int8 weights, or float32 with int8 weights",
             ));
         }
     };
-    let (channels, folded) = if input.dtype == ElemType::I8 {
+    // TFLite Micro's int16 depthwise kernel takes an int64 bias only; CONV_2D
+    // picks its accumulator by the bias type.
+    let wide = match (input.dtype, depthwise) {
+        (ElemType::I16, true) => {
+            if ctx.input_opt(2)?.is_some_and(|b| b.dtype != ElemType::I64) {
+                return Err(ctx.unsupported("int16 depthwise bias other than int64"));
+            }
+            true
+        }
+        (ElemType::I16, false) => accumulates_in_i64(ctx, o.u8(6, 0)?)?,
+        _ => false,
+    };
+    let channels = if input.dtype == ElemType::F32 {
+        &[]
+    } else {
+        channel_multipliers(ctx, &input, &filter, &out, oshape[3])?
+    };
+    let folded = if input.dtype == ElemType::I8 {
         let weights = ctx.constant(1)?;
         let bias = ctx.input_opt(2)?.and_then(|b| b.data);
         let per_channel = f[1] * f[2] * f[3];
@@ -144,14 +170,11 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
             bias.and_then(|b| b.get(4 * c..4 * c + 4))
                 .map_or(0, |b| i32_at(b, 0))
         };
-        (
-            channel_multipliers(ctx, &input, &filter, &out, oshape[3])?,
-            ctx.persist(oshape[3], |c| {
-                bias_of(c).wrapping_add(input_offset.wrapping_mul(sum(c)))
-            })?,
-        )
+        ctx.persist(oshape[3], |c| {
+            bias_of(c).wrapping_add(input_offset.wrapping_mul(sum(c)))
+        })?
     } else {
-        (&[][..], &[][..])
+        &[]
     };
     Ok(ConvParams {
         stride: (sh, sw),
@@ -163,6 +186,7 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
         output_offset,
         channels,
         folded,
+        wide,
     })
 }
 
@@ -175,6 +199,14 @@ pub(crate) fn float_weight(filter: &Input<'_>, i: usize, scale: f32) -> f32 {
     } else {
         f32_at(filter.data, i)
     }
+}
+
+/// `weight f x (input i + offset)` of a quantised convolution, in int32 as
+/// TFLite's kernels compute it.
+#[inline(always)]
+fn product(p: &ConvParams<'_>, input: &Input<'_>, filter: &Input<'_>, i: usize, f: usize) -> i64 {
+    let x = quantized_at(input.data, input.info.dtype, i).wrapping_add(p.input_offset);
+    i64::from(i32::from(filter.data[f] as i8).wrapping_mul(x))
 }
 
 /// CONV_2D.
@@ -191,13 +223,14 @@ pub fn eval_conv(
         return Err(Error::Usage("convolution shapes"));
     };
     let float = input.info.dtype == ElemType::F32;
-    if !float && (p.channels.len() != oc || p.folded.len() != oc) {
+    if !float && p.channels.len() != oc {
         return Err(Error::Usage("convolution prepared for another output"));
     }
+    let dtype = input.info.dtype;
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
     if fic == ic && p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
-        if !float {
+        if dtype == ElemType::I8 && p.folded.len() == oc {
             conv_int8::conv(p, &input, &filter, bias.as_ref(), &mut out, dims);
             return Ok(());
         }
@@ -210,7 +243,7 @@ pub fn eval_conv(
     for c in 0..oc {
         let group = c / filters_per_group;
         let scale = filter.info.channel_scale(c);
-        let (mult, shift) = if float { (0, 0) } else { p.channels[c] };
+        let channel = if float { (0, 0) } else { p.channels[c] };
         let fbase = c * fh * fw * fic;
         for b in 0..batches {
             for oy in 0..oh {
@@ -218,7 +251,7 @@ pub fn eval_conv(
                 for ox in 0..ow {
                     let ix0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
                     let o = ((b * oh + oy) * ow + ox) * oc + c;
-                    let mut acc_i = 0i32;
+                    let mut acc_i = 0i64;
                     let mut acc_f = 0f32;
                     for fy in 0..fh {
                         let iy = iy0 + (fy * p.dilation.0) as isize;
@@ -238,11 +271,13 @@ pub fn eval_conv(
                                     acc_f += f32_at(input.data, ibase + k) * weight(fb + k, scale);
                                 }
                             } else {
-                                let xs = &input.data[ibase..ibase + fic];
-                                let ws = &filter.data[fb..fb + fic];
-                                for (&x, &w) in xs.iter().zip(ws) {
-                                    acc_i = acc_i.wrapping_add(i32::from(w as i8).wrapping_mul(
-                                        i32::from(x as i8).wrapping_add(p.input_offset),
+                                for k in 0..fic {
+                                    acc_i = acc_i.wrapping_add(product(
+                                        p,
+                                        &input,
+                                        &filter,
+                                        ibase + k,
+                                        fb + k,
                                     ));
                                 }
                             }
@@ -252,10 +287,10 @@ pub fn eval_conv(
                         let bias = bias.map_or(0.0, |b| f32_at(b.data, c));
                         put_f32(out.data, o, clamp_f32(acc_f + bias, p.act.float));
                     } else {
-                        acc_i = acc_i.wrapping_add(bias.map_or(0, |b| i32_at(b.data, c)));
-                        let v = multiply_by_quantized_multiplier(acc_i, mult, shift)
-                            .wrapping_add(p.output_offset);
-                        out.data[o] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+                        let bias = bias.as_ref().map_or(0, |b| bias_at(b, c));
+                        let v =
+                            requantize(acc_i, bias, p.wide, channel, p.output_offset, p.act.int);
+                        put_quantized(out.data, dtype, o, v);
                     }
                 }
             }
@@ -278,13 +313,14 @@ pub fn eval_depthwise(
         return Err(Error::Usage("depthwise shapes"));
     };
     let float = input.info.dtype == ElemType::F32;
-    if !float && (p.channels.len() != oc || p.folded.len() != oc) {
+    if !float && p.channels.len() != oc {
         return Err(Error::Usage("convolution prepared for another output"));
     }
+    let dtype = input.info.dtype;
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
     if p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
-        if !float {
+        if dtype == ElemType::I8 && p.folded.len() == oc {
             conv_int8::depthwise(p, &input, &filter, bias.as_ref(), &mut out, dims);
             return Ok(());
         }
@@ -296,13 +332,13 @@ pub fn eval_depthwise(
     for c in 0..oc {
         let in_c = c / p.depth_multiplier;
         let scale = filter.info.channel_scale(c);
-        let (mult, shift) = if float { (0, 0) } else { p.channels[c] };
+        let channel = if float { (0, 0) } else { p.channels[c] };
         for b in 0..batches {
             for oy in 0..oh {
                 let iy0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
                 for ox in 0..ow {
                     let ix0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
-                    let mut acc_i = 0i32;
+                    let mut acc_i = 0i64;
                     let mut acc_f = 0f32;
                     for fy in 0..fh {
                         let iy = iy0 + (fy * p.dilation.0) as isize;
@@ -319,11 +355,7 @@ pub fn eval_depthwise(
                             if float {
                                 acc_f += f32_at(input.data, i) * weight(f, scale);
                             } else {
-                                acc_i = acc_i.wrapping_add(
-                                    i32::from(filter.data[f] as i8).wrapping_mul(
-                                        i32::from(input.data[i] as i8).wrapping_add(p.input_offset),
-                                    ),
-                                );
+                                acc_i = acc_i.wrapping_add(product(p, &input, &filter, i, f));
                             }
                         }
                     }
@@ -332,10 +364,10 @@ pub fn eval_depthwise(
                         let bias = bias.map_or(0.0, |b| f32_at(b.data, c));
                         put_f32(out.data, o, clamp_f32(acc_f + bias, p.act.float));
                     } else {
-                        acc_i = acc_i.wrapping_add(bias.map_or(0, |b| i32_at(b.data, c)));
-                        let v = multiply_by_quantized_multiplier(acc_i, mult, shift)
-                            .wrapping_add(p.output_offset);
-                        out.data[o] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+                        let bias = bias.as_ref().map_or(0, |b| bias_at(b, c));
+                        let v =
+                            requantize(acc_i, bias, p.wide, channel, p.output_offset, p.act.int);
+                        put_quantized(out.data, dtype, o, v);
                     }
                 }
             }

@@ -56,30 +56,7 @@ pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
     let mul = ctx.op.opcode == Opcode::MUL;
     let code = ctx.op.options()?.map_or(Ok(0), |o| o.u8(0, 0))?;
     let act = match out.dtype {
-        ElemType::F32 | ElemType::I8 => ctx.activation(code)?,
-        ElemType::I16 => {
-            let q = out
-                .quant
-                .ok_or(ctx.invalid("int16 output without quantisation"))?;
-            let zero = quantize_value(0.0, q.scale, q.zero_point);
-            let (lo, hi) = match code {
-                0 => (-32768, 32767),
-                1 => (zero.max(-32768), 32767),
-                2 => (
-                    quantize_value(-1.0, q.scale, q.zero_point).max(-32768),
-                    quantize_value(1.0, q.scale, q.zero_point).min(32767),
-                ),
-                3 => (
-                    zero.max(-32768),
-                    quantize_value(6.0, q.scale, q.zero_point).min(32767),
-                ),
-                _ => return Err(ctx.unsupported("fused activation of int16")),
-            };
-            Range {
-                float: (0.0, 0.0),
-                int: (lo, hi),
-            }
-        }
+        ElemType::F32 | ElemType::I8 | ElemType::I16 => ctx.activation(code)?,
         _ => {
             // TFLite Micro's int32 ADD ignores the fused activation.
             let int = match (ctx.op.opcode == Opcode::ADD, code) {

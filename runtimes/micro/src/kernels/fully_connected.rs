@@ -1,13 +1,16 @@
-//! FULLY_CONNECTED, float32 and int8 (per-tensor or per-channel weights),
-//! following TFLite's `reference_ops::FullyConnected` and
-//! `reference_integer_ops::FullyConnected`.
+//! FULLY_CONNECTED, float32, int8 (per-tensor or per-channel weights) and
+//! int16 (int8 weights, int64 or int32 bias), following TFLite's
+//! `reference_ops::FullyConnected` and `reference_integer_ops::FullyConnected`
+//! (and `FullyConnectedPerChannel`).
 
 use crate::error::Error;
 use crate::kernels::conv::float_weight;
-use crate::kernels::requant::channel_multipliers;
+use crate::kernels::requant::{
+    accumulates_in_i64, bias_at, channel_multipliers, put_quantized, requantize,
+};
 use crate::kernels::{
-    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, f32_at, i32_at,
-    put_f32,
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, f32_at, i16_at,
+    i32_at, put_f32,
 };
 use crate::model::ElemType;
 use crate::quant::multiply_by_quantized_multiplier;
@@ -22,9 +25,11 @@ pub struct FcParams<'a> {
     input_offset: i32,
     filter_offset: i32,
     output_offset: i32,
-    /// Per output unit of an int8 layer (one entry for per-tensor
+    /// Per output unit of a quantised layer (one entry for per-tensor
     /// weights): the requantisation multiplier and shift.
     channels: &'a [(i32, i32)],
+    /// Whether an int16 layer accumulates in int64 (else int32).
+    wide: bool,
 }
 
 /// Checks a fully connected layer.
@@ -61,23 +66,34 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<FcParams<'a>, Error> 
             };
             (-iq.zero_point, -fq.zero_point, oq.zero_point)
         }
+        (ElemType::I16, ElemType::I8, ElemType::I16) => {
+            let (Some(iq), Some(fq), Some(oq)) = (input.quant, filter.quant, out.quant) else {
+                return Err(ctx.invalid("int16 layer without quantisation parameters"));
+            };
+            if fq.zero_point != 0 {
+                return Err(ctx.unsupported("int16 layer with a non-zero weight zero point"));
+            }
+            (-iq.zero_point, 0, oq.zero_point)
+        }
         _ => {
             return Err(ctx.unsupported(
-                "types other than all float32, all int8, or float32 with int8 weights",
+                "types other than all float32, all int8, int16 with int8 weights, or float32 with int8 weights",
             ));
         }
     };
     let channels = match (input.dtype, filter.channel_scales) {
-        (ElemType::I8, Some(_)) => channel_multipliers(ctx, &input, &filter, &out, f[0])?,
-        (ElemType::I8, None) => channel_multipliers(ctx, &input, &filter, &out, 1)?,
-        _ => &[],
+        (ElemType::F32, _) => &[],
+        (_, Some(_)) => channel_multipliers(ctx, &input, &filter, &out, f[0])?,
+        (_, None) => channel_multipliers(ctx, &input, &filter, &out, 1)?,
     };
+    let wide = input.dtype == ElemType::I16 && accumulates_in_i64(ctx, o.u8(4, 0)?)?;
     Ok(FcParams {
         act: ctx.activation(o.u8(0, 0)?)?,
         input_offset,
         filter_offset,
         output_offset,
         channels,
+        wide,
     })
 }
 
@@ -117,6 +133,10 @@ pub fn eval(
         ));
     }
     let per_channel = p.channels.len() == units;
+    if input.info.dtype == ElemType::I16 {
+        eval_int16(p, &input, &filter, bias.as_ref(), out, per_channel);
+        return Ok(());
+    }
     // sum((w + fo) * (x + io)) = sum(w * (x + io)) + fo * sum(x + io). Integer
     // sums are exact in any order (wrapping), so this stays bit-exact.
     let mut shifted = [0i16; SHIFTED_INPUT];
@@ -154,6 +174,33 @@ pub fn eval(
         }
     }
     Ok(())
+}
+
+/// FULLY_CONNECTED, int16 with int8 weights: TFLite's reference loop,
+/// summing `weight x (input + offset)` in int32 products.
+fn eval_int16(
+    p: &FcParams<'_>,
+    input: &Input<'_>,
+    filter: &Input<'_>,
+    bias: Option<&Input<'_>>,
+    out: Output<'_>,
+    per_channel: bool,
+) {
+    let f = filter.info.shape.dims();
+    let (units, depth) = (f[0], f[1]);
+    for b in 0..input.info.shape.elements() / depth {
+        for u in 0..units {
+            let acc = (0..depth).fold(0i64, |a, d| {
+                let x = i32::from(i16_at(input.data, b * depth + d)).wrapping_add(p.input_offset);
+                let w = i32::from(filter.data[u * depth + d] as i8);
+                a.wrapping_add(i64::from(w.wrapping_mul(x)))
+            });
+            let channel = p.channels[if per_channel { u } else { 0 }];
+            let bias = bias.map_or(0, |b| bias_at(b, u));
+            let v = requantize(acc, bias, p.wide, channel, p.output_offset, p.act.int);
+            put_quantized(out.data, ElemType::I16, b * units + u, v);
+        }
+    }
 }
 
 /// FULLY_CONNECTED.

@@ -305,10 +305,15 @@ impl<'a> PrepareCtx<'_, 'a> {
                 float: (lo, hi),
                 int: (0, 0),
             },
-            ElemType::I8 => {
+            ElemType::I8 | ElemType::I16 => {
                 let q = out
                     .quant
-                    .ok_or(self.invalid("int8 output without quantisation"))?;
+                    .ok_or(self.invalid("quantised output without quantisation"))?;
+                let (min, max) = if out.dtype == ElemType::I8 {
+                    (-128, 127)
+                } else {
+                    (-32768, 32767)
+                };
                 let bound = |f: f32, default: i32| {
                     if f.is_finite() {
                         quantize_value(f, q.scale, q.zero_point)
@@ -318,28 +323,29 @@ impl<'a> PrepareCtx<'_, 'a> {
                 };
                 Range {
                     float: (lo, hi),
-                    int: (bound(lo, -128).max(-128), bound(hi, 127).min(127)),
+                    int: (bound(lo, min).max(min), bound(hi, max).min(max)),
                 }
             }
-            _ => return Err(self.unsupported("output type other than float32 or int8")),
+            _ => return Err(self.unsupported("output type other than float32, int8 or int16")),
         })
     }
 
     /// Checks the optional bias (input 2): a constant of `count` values,
-    /// float32 for a float input, int32 for an int8 one.
+    /// float32 for a float input, int32 for an int8 one, int64 or int32 for
+    /// an int16 one.
     pub fn check_bias(&self, input: &TensorInfo<'a>, count: usize) -> Result<(), Error> {
         let Some(bias) = self.input_opt(2)? else {
             return Ok(());
         };
         self.constant(2)?;
-        let want = if input.dtype == ElemType::F32 {
-            ElemType::F32
-        } else {
-            ElemType::I32
+        let want: &[ElemType] = match input.dtype {
+            ElemType::F32 => &[ElemType::F32],
+            ElemType::I16 => &[ElemType::I64, ElemType::I32],
+            _ => &[ElemType::I32],
         };
-        if bias.dtype != want || bias.shape.elements() != count {
+        if !want.contains(&bias.dtype) || bias.shape.elements() != count {
             return Err(self.unsupported(
-                "bias must be float32 (float model) or int32 (int8 model), one per output channel",
+                "bias other than float32 (float), int32 (int8) or int64/int32 (int16), one per output channel",
             ));
         }
         Ok(())
@@ -599,6 +605,12 @@ pub(crate) fn f32_at(b: &[u8], i: usize) -> f32 {
 #[inline(always)]
 pub(crate) fn i32_at(b: &[u8], i: usize) -> i32 {
     i32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+}
+
+/// Little-endian i16 `i` of a byte slice.
+#[inline(always)]
+pub(crate) fn i16_at(b: &[u8], i: usize) -> i16 {
+    i16::from_le_bytes([b[2 * i], b[2 * i + 1]])
 }
 
 /// Stores f32 `v` at index `i`.

@@ -1,8 +1,9 @@
-//! AVERAGE_POOL_2D and MAX_POOL_2D, float32 and int8, and L2_POOL_2D,
-//! float32, following TFLite's reference pooling kernels.
+//! AVERAGE_POOL_2D and MAX_POOL_2D, float32, int8 and int16, and
+//! L2_POOL_2D, float32, following TFLite's reference pooling kernels.
 
 use crate::error::Error;
 use crate::kernels::conv::out_size_and_pad;
+use crate::kernels::requant::{put_quantized, quantized_at};
 use crate::kernels::{
     EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, f32_at, nhwc, put_f32,
 };
@@ -47,18 +48,20 @@ pub fn prepare(ctx: &PrepareCtx<'_, '_>) -> Result<PoolParams, Error> {
     if os != [i[0], oh, ow, i[3]] {
         return Err(ctx.invalid("output shape does not match the pooling"));
     }
-    if input.dtype != out.dtype || !matches!(input.dtype, ElemType::F32 | ElemType::I8) {
-        return Err(ctx.unsupported("types other than float32 or int8"));
+    if input.dtype != out.dtype
+        || !matches!(input.dtype, ElemType::F32 | ElemType::I8 | ElemType::I16)
+    {
+        return Err(ctx.unsupported("types other than float32, int8 or int16"));
     }
     let l2 = ctx.op.opcode == Opcode::L2_POOL_2D;
     if l2 && input.dtype != ElemType::F32 {
         return Err(ctx.unsupported("L2_POOL_2D of types other than float32"));
     }
-    if input.dtype == ElemType::I8
+    if input.dtype != ElemType::F32
         && input.quant.map(|q| (q.scale, q.zero_point))
             != out.quant.map(|q| (q.scale, q.zero_point))
     {
-        return Err(ctx.unsupported("int8 pooling that changes quantisation"));
+        return Err(ctx.unsupported("quantised pooling that changes quantisation"));
     }
     Ok(PoolParams {
         average: ctx.op.opcode == Opcode::AVERAGE_POOL_2D,
@@ -77,7 +80,8 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
     else {
         return Err(Error::Usage("pooling shapes"));
     };
-    let float = input.info.dtype == ElemType::F32;
+    let dtype = input.info.dtype;
+    let float = dtype == ElemType::F32;
     for b in 0..batches {
         for oy in 0..oh {
             let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
@@ -117,7 +121,8 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
                         };
                         put_f32(out.data, o, clamp_f32(v, p.act.float));
                     } else {
-                        let values = window.map(|(fy, fx)| i64::from(input.data[at(fy, fx)] as i8));
+                        let values = window
+                            .map(|(fy, fx)| i64::from(quantized_at(input.data, dtype, at(fy, fx))));
                         let v = if p.average {
                             let acc: i64 = values.sum();
                             if acc > 0 {
@@ -126,10 +131,10 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
                                 (acc - count / 2) / count
                             }
                         } else {
-                            values.fold(-128, i64::max)
+                            values.fold(i64::MIN, i64::max)
                         };
-                        out.data[o] =
-                            v.clamp(i64::from(p.act.int.0), i64::from(p.act.int.1)) as i8 as u8;
+                        let v = v.clamp(i64::from(p.act.int.0), i64::from(p.act.int.1));
+                        put_quantized(out.data, dtype, o, v as i32);
                     }
                 }
             }

@@ -7,12 +7,12 @@
 //! sums exact.
 
 use crate::error::Error;
-use crate::kernels::batch_matmul::multiply_by_quantized_multiplier_i64;
 use crate::kernels::conv::out_size_and_pad;
-use crate::kernels::requant::channel_multipliers;
+use crate::kernels::requant::{
+    bias_at, channel_multipliers, put_quantized, quantized_at, requantize,
+};
 use crate::kernels::{EvalCtx, Op, PrepareCtx, clamp_f32, f32_at, i32_at, nhwc, put_f32};
 use crate::model::ElemType;
-use crate::quant::multiply_by_quantized_multiplier;
 
 /// A prepared TRANSPOSE_CONV.
 #[derive(Clone, Copy, Debug)]
@@ -104,16 +104,11 @@ impl Op for TransposeConv {
                         "bias other than int32 (int8) or int64/int16 (int16), one per output channel",
                     ));
                 }
-                if t == ElemType::I8 {
-                    p.int_act = ctx.activation(activation)?.int;
-                } else {
-                    if activation != 0 || iq.zero_point != 0 || oq.zero_point != 0 {
-                        return Err(
-                            ctx.unsupported("int16 with a fused activation or nonzero zero points")
-                        );
-                    }
-                    p.int_act = (-32768, 32767);
+                // TFLite Micro's int16 kernel takes no offsets.
+                if t == ElemType::I16 && (iq.zero_point != 0 || oq.zero_point != 0) {
+                    return Err(ctx.unsupported("int16 with nonzero zero points"));
                 }
+                p.int_act = ctx.activation(activation)?.int;
                 p.input_offset = -iq.zero_point;
                 p.output_offset = oq.zero_point;
                 p.channels = channel_multipliers(ctx, &input, &filter, &out, o[3])?;
@@ -162,67 +157,35 @@ impl Op for TransposeConv {
                                 let ib = ((b * ih + y as usize) * iw + x as usize) * ic;
                                 let fb = ((c * fh + fy) * fw + fx) * ic;
                                 for k in 0..ic {
-                                    match dtype {
-                                        ElemType::F32 => {
-                                            facc += f32_at(input.data, ib + k)
-                                                * f32_at(filter.data, fb + k);
-                                        }
-                                        ElemType::I8 => {
-                                            let v = i32::from(input.data[ib + k] as i8)
-                                                + p.input_offset;
-                                            let w = i32::from(filter.data[fb + k] as i8);
-                                            iacc = i64::from(
-                                                (iacc as i32).wrapping_add(v.wrapping_mul(w)),
-                                            );
-                                        }
-                                        _ => {
-                                            let e = 2 * (ib + k);
-                                            let v = i16::from_le_bytes([
-                                                input.data[e],
-                                                input.data[e + 1],
-                                            ]);
-                                            let w = i64::from(filter.data[fb + k] as i8);
-                                            iacc = iacc.wrapping_add(i64::from(v) * w);
-                                        }
+                                    if dtype == ElemType::F32 {
+                                        facc += f32_at(input.data, ib + k)
+                                            * f32_at(filter.data, fb + k);
+                                    } else {
+                                        let v = quantized_at(input.data, dtype, ib + k)
+                                            .wrapping_add(p.input_offset);
+                                        let w = i32::from(filter.data[fb + k] as i8);
+                                        iacc = iacc.wrapping_add(i64::from(v.wrapping_mul(w)));
                                     }
                                 }
                             }
                         }
-                        match dtype {
-                            ElemType::F32 => {
-                                if let Some(bias) = bias {
-                                    facc += f32_at(bias.data, c);
-                                }
-                                put_f32(out.data, at, clamp_f32(facc, p.float_act));
+                        if dtype == ElemType::F32 {
+                            if let Some(bias) = bias {
+                                facc += f32_at(bias.data, c);
                             }
-                            ElemType::I8 => {
-                                let mut acc = iacc as i32;
-                                if let Some(bias) = bias {
-                                    acc = acc.wrapping_add(i32_at(bias.data, c));
-                                }
-                                let (m, s) = p.channels[c];
-                                let v = multiply_by_quantized_multiplier(acc, m, s)
-                                    .wrapping_add(p.output_offset);
-                                out.data[at] = v.clamp(p.int_act.0, p.int_act.1) as i8 as u8;
-                            }
-                            _ => {
-                                let mut acc = iacc;
-                                if let Some(bias) = bias {
-                                    let d = bias.data;
-                                    acc = acc.wrapping_add(if bias.info.dtype == ElemType::I64 {
-                                        i64::from_le_bytes(
-                                            d[8 * c..8 * c + 8].try_into().unwrap_or([0; 8]),
-                                        )
-                                    } else {
-                                        i64::from(i16::from_le_bytes([d[2 * c], d[2 * c + 1]]))
-                                    });
-                                }
-                                let (m, s) = p.channels[c];
-                                let v = multiply_by_quantized_multiplier_i64(acc, m, s)
-                                    .clamp(p.int_act.0, p.int_act.1)
-                                    as i16;
-                                out.data[2 * at..2 * at + 2].copy_from_slice(&v.to_le_bytes());
-                            }
+                            put_f32(out.data, at, clamp_f32(facc, p.float_act));
+                        } else {
+                            let bias = bias.as_ref().map_or(0, |b| bias_at(b, c));
+                            let wide = dtype == ElemType::I16;
+                            let v = requantize(
+                                iacc,
+                                bias,
+                                wide,
+                                p.channels[c],
+                                p.output_offset,
+                                p.int_act,
+                            );
+                            put_quantized(out.data, dtype, at, v);
                         }
                     }
                 }
