@@ -9,14 +9,11 @@ use crate::kernels::requant::{
     accumulates_in_i64, bias_at, channel_multipliers, put_quantized, requantize,
 };
 use crate::kernels::{
-    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, f32_at, i16_at,
-    i32_at, put_f32,
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, dot_i8, f32_at,
+    i16_at, i32_at, put_f32, sum_i8,
 };
 use crate::model::ElemType;
 use crate::quant::multiply_by_quantized_multiplier;
-
-/// Longest input row whose offset values are precomputed on the stack (i16).
-const SHIFTED_INPUT: usize = 1024;
 
 /// Quantisation and activation of a fully connected layer.
 #[derive(Clone, Copy, Debug)]
@@ -30,6 +27,10 @@ pub struct FcParams<'a> {
     channels: &'a [(i32, i32)],
     /// Whether an int16 layer accumulates in int64 (else int32).
     wide: bool,
+    /// Per output unit of an int8 layer with constant weights: `bias +
+    /// input_offset x sum(weights)`, what the sum adds to `dot(weights,
+    /// input)` (empty otherwise).
+    folded: &'a [i32],
 }
 
 /// Checks a fully connected layer.
@@ -87,6 +88,21 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<FcParams<'a>, Error> 
         (_, None) => channel_multipliers(ctx, &input, &filter, &out, 1)?,
     };
     let wide = input.dtype == ElemType::I16 && accumulates_in_i64(ctx, o.u8(4, 0)?)?;
+    let folded = match (input.dtype, filter.data) {
+        (ElemType::I8, Some(weights)) if weights.len() == f[0] * f[1] => {
+            let bias = ctx.input_opt(2)?.and_then(|b| b.data);
+            let bias_of = |u: usize| {
+                bias.and_then(|b| b.get(4 * u..4 * u + 4))
+                    .map_or(0, |b| i32_at(b, 0))
+            };
+            let depth = f[1];
+            ctx.persist(f[0], |u| {
+                let sum = weights.get(u * depth..(u + 1) * depth).map_or(0, sum_i8);
+                bias_of(u).wrapping_add(input_offset.wrapping_mul(sum))
+            })?
+        }
+        _ => &[],
+    };
     Ok(FcParams {
         act: ctx.activation(o.u8(0, 0)?)?,
         input_offset,
@@ -94,6 +110,7 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<FcParams<'a>, Error> 
         output_offset,
         channels,
         wide,
+        folded,
     })
 }
 
@@ -137,37 +154,26 @@ pub fn eval(
         eval_int16(p, &input, &filter, bias.as_ref(), out, per_channel);
         return Ok(());
     }
-    // sum((w + fo) * (x + io)) = sum(w * (x + io)) + fo * sum(x + io). Integer
-    // sums are exact in any order (wrapping), so this stays bit-exact.
-    let mut shifted = [0i16; SHIFTED_INPUT];
+    // sum((w + fo) * (x + io)) = dot(w, x) + io * sum(w) + fo * sum(x + io),
+    // with bias + io * sum(w) folded at prepare for constant weights.
+    // Integer sums are exact in any order (wrapping), so this stays bit-exact.
+    let folded = p.folded.len() == units;
     for b in 0..batches {
         let xs = &input.data[b * depth..(b + 1) * depth];
-        let offset_inputs = (depth <= SHIFTED_INPUT).then(|| {
-            for (s, &x) in shifted.iter_mut().zip(xs) {
-                *s = (i32::from(x as i8) + p.input_offset.clamp(-255, 255)) as i16;
-            }
-            &shifted[..depth]
-        });
         let xsum = xs.iter().fold(0i32, |a, &x| {
             a.wrapping_add(i32::from(x as i8).wrapping_add(p.input_offset))
         });
         for u in 0..units {
             let (mult, shift) = p.channels[if per_channel { u } else { 0 }];
             let ws = &filter.data[u * depth..(u + 1) * depth];
-            let wx = match offset_inputs {
-                Some(xs) if (-255..=255).contains(&p.input_offset) => {
-                    ws.iter().zip(xs).fold(0i32, |a, (&w, &x)| {
-                        a.wrapping_add(i32::from(w as i8) * i32::from(x))
-                    })
-                }
-                _ => {
-                    let (dot, wsum) = dot_and_sum_i8(xs, ws);
-                    dot.wrapping_add(p.input_offset.wrapping_mul(wsum))
-                }
+            let wx = if folded {
+                dot_i8(xs, ws).wrapping_add(p.folded[u])
+            } else {
+                let (dot, wsum) = dot_and_sum_i8(xs, ws);
+                dot.wrapping_add(p.input_offset.wrapping_mul(wsum))
+                    .wrapping_add(bias.map_or(0, |b| i32_at(b.data, u)))
             };
-            let acc = wx
-                .wrapping_add(p.filter_offset.wrapping_mul(xsum))
-                .wrapping_add(bias.map_or(0, |b| i32_at(b.data, u)));
+            let acc = wx.wrapping_add(p.filter_offset.wrapping_mul(xsum));
             let v =
                 multiply_by_quantized_multiplier(acc, mult, shift).wrapping_add(p.output_offset);
             out.data[b * units + u] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
