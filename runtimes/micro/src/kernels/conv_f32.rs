@@ -10,20 +10,13 @@
 //! contiguous run of input and weights.
 
 use crate::kernels::conv::ConvParams;
-use crate::kernels::{Input, Output, clamp_f32, f32_at, put_f32};
+use crate::kernels::{Input, Output, clamp_f32, f32_at, floats, put_f32};
 
 /// Output channels of a convolution summed side by side.
 const LANES: usize = 4;
 
 /// Depthwise output channels accumulated together on the stack.
 const BLOCK: usize = 64;
-
-/// Float32 values of little-endian bytes.
-#[inline(always)]
-fn floats(b: &[u8]) -> impl Iterator<Item = f32> + '_ {
-    b.chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-}
 
 /// The range of filter taps `[first, last)` along one axis that fall inside
 /// the input, for an output position whose window starts at `origin`.

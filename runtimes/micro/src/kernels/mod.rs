@@ -595,6 +595,13 @@ pub struct Range {
     pub int: (i32, i32),
 }
 
+/// The float32 values of little-endian bytes, in order.
+#[inline(always)]
+pub(crate) fn floats(b: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+}
+
 /// Little-endian f32 `i` of a byte slice.
 #[inline(always)]
 pub(crate) fn f32_at(b: &[u8], i: usize) -> f32 {
