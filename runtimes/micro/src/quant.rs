@@ -8,13 +8,11 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == b && a == i32::MIN {
         return i32::MAX;
     }
-    let ab = i64::from(a) * i64::from(b);
-    let nudge = if ab >= 0 {
-        1i64 << 30
-    } else {
-        1 - (1i64 << 30)
-    };
-    ((ab + nudge) / (1i64 << 31)) as i32
+    // gemmlowp adds a nudge of 2^30 (1 - 2^30 when negative) and divides by
+    // 2^31 rounding toward zero; for a negative sum that division is
+    // `(x + 2^31 - 1) >> 31`, so both cases are `(ab + 2^30) >> 31`: one
+    // multiply-accumulate and a shift, no sign test.
+    ((i64::from(a) * i64::from(b) + (1i64 << 30)) >> 31) as i32
 }
 
 /// Division by `2^exponent` rounding half away from zero.
@@ -269,6 +267,61 @@ mod tests {
             saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
             1 << 29
         );
+    }
+
+    /// gemmlowp's definition, with its sign-dependent nudge.
+    fn doubling_high_mul_reference(a: i32, b: i32) -> i32 {
+        if a == b && a == i32::MIN {
+            return i32::MAX;
+        }
+        let ab = i64::from(a) * i64::from(b);
+        let nudge = if ab >= 0 {
+            1i64 << 30
+        } else {
+            1 - (1i64 << 30)
+        };
+        ((ab + nudge) / (1i64 << 31)) as i32
+    }
+
+    #[test]
+    fn doubling_high_mul_equals_gemmlowps_definition() {
+        let edges = [
+            i32::MIN,
+            i32::MIN + 1,
+            -(1 << 30) - 1,
+            -(1 << 30),
+            -3,
+            -1,
+            0,
+            1,
+            3,
+            1 << 30,
+            (1 << 30) + 1,
+            i32::MAX - 1,
+            i32::MAX,
+        ];
+        for &a in &edges {
+            for &b in &edges {
+                assert_eq!(
+                    saturating_rounding_doubling_high_mul(a, b),
+                    doubling_high_mul_reference(a, b),
+                    "{a} x {b}"
+                );
+            }
+        }
+        // A linear congruential walk over the whole range.
+        let mut x = 0x1234_5678u32;
+        for _ in 0..200_000 {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let a = x as i32;
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let b = (x as i32) >> (x % 24);
+            assert_eq!(
+                saturating_rounding_doubling_high_mul(a, b),
+                doubling_high_mul_reference(a, b),
+                "{a} x {b}"
+            );
+        }
     }
 
     #[test]
