@@ -9,6 +9,7 @@ use std::io;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::mpsc::{self, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -120,42 +121,47 @@ impl RttPort for ProbeRtt {
 pub fn open_rtt(port: impl RttPort, description: String, logs: Option<LogSink>) -> Connection {
     let (to_host, incoming) = unbounded_channel();
     let (outgoing, from_host) = mpsc::channel();
-    std::thread::spawn(move || pump(port, &to_host, &from_host, logs));
+    let failure = Arc::new(Mutex::new(None));
+    let failed = failure.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = pump(port, &to_host, &from_host, logs) {
+            // A write after this names the cause, as a read does.
+            *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+            let _ = to_host.send(Err(e));
+        }
+    });
     Connection {
         link: Box::new(RttStream {
             incoming,
             unread: VecDeque::new(),
             outgoing,
+            failure,
         }),
         description,
     }
 }
 
 /// Moves bytes between the channels and the stream until the stream is
-/// dropped or the port fails (which the stream then reports).
+/// dropped, or the port fails: its error, which the stream then reports.
 fn pump(
     mut port: impl RttPort,
     to_host: &UnboundedSender<std::result::Result<Vec<u8>, String>>,
     from_host: &mpsc::Receiver<Vec<u8>>,
     mut logs: Option<LogSink>,
-) {
+) -> std::result::Result<(), String> {
     let mut buf = vec![0u8; 4096];
     let mut pending: VecDeque<u8> = VecDeque::new();
     loop {
-        let moved = match step(
+        let Some(moved) = step(
             &mut port,
             &mut buf,
             &mut pending,
             to_host,
             from_host,
             &mut logs,
-        ) {
-            Ok(Some(moved)) => moved,
-            Ok(None) => return,
-            Err(e) => {
-                let _ = to_host.send(Err(e));
-                return;
-            }
+        )?
+        else {
+            return Ok(());
         };
         if !moved {
             std::thread::sleep(IDLE);
@@ -208,6 +214,8 @@ struct RttStream {
     incoming: UnboundedReceiver<std::result::Result<Vec<u8>, String>>,
     unread: VecDeque<u8>,
     outgoing: mpsc::Sender<Vec<u8>>,
+    /// Why the pump stopped, once the port failed.
+    failure: Arc<Mutex<Option<String>>>,
 }
 
 impl AsyncRead for RttStream {
@@ -246,10 +254,14 @@ impl AsyncWrite for RttStream {
     ) -> Poll<io::Result<usize>> {
         match self.outgoing.send(buf.to_vec()) {
             Ok(()) => Poll::Ready(Ok(buf.len())),
-            Err(_) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the RTT pump has stopped",
-            ))),
+            Err(_) => {
+                let failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+                let message = match failure.as_deref() {
+                    Some(e) => format!("RTT through the probe: {e}"),
+                    None => "the RTT pump has stopped".to_owned(),
+                };
+                Poll::Ready(Err(io::Error::new(io::ErrorKind::BrokenPipe, message)))
+            }
         }
     }
 
