@@ -15,6 +15,10 @@ command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
 python3 -c "import ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 # Headless Chromium renders report.html in the tests (tests/cli/report.rs).
 command -v chromium >/dev/null || need_apt+=(chromium)
+# vlab-micro's Cortex-M4 DSP kernels are tested on ARMv7-A Linux under
+# QEMU's user-mode emulator (scripts/test.sh).
+command -v arm-linux-gnueabihf-gcc >/dev/null || need_apt+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
+command -v qemu-arm >/dev/null || need_apt+=(qemu-user)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get"
     sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
@@ -27,6 +31,7 @@ THUMB_TARGETS=(thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf)
 if command -v rustup >/dev/null; then
     rustup component add clippy rustfmt >/dev/null 2>&1 || true
     rustup target add "${THUMB_TARGETS[@]}" >/dev/null
+    rustup target add armv7-unknown-linux-gnueabihf >/dev/null
 fi
 
 models/fetch.sh
