@@ -12,7 +12,7 @@
 //! borders their sums are corrected by the taps left out.
 
 use crate::kernels::conv::ConvParams;
-use crate::kernels::dot::{dot2_i8, mac4};
+use crate::kernels::dot::{add4, dot2_i8, mac4, word_at};
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
 use crate::quant::multiply_by_quantized_multiplier;
 
@@ -157,6 +157,47 @@ fn conv_rows(
     }
 }
 
+/// The window of one depthwise output pixel: the first input element of
+/// each filter row inside the image, the filter rows and columns inside.
+struct Window {
+    /// Input element of tap (fy0, fx0), channel 0, and the step between
+    /// input rows.
+    input: usize,
+    input_row: usize,
+    /// Filter rows and columns inside the image.
+    rows: (usize, usize),
+    cols: (usize, usize),
+}
+
+/// Sums of four channels from `c` over a window: the products, and (for a
+/// window cut by the border, `BORDER`) the weights of the taps inside.
+#[inline(always)]
+fn window_sums<const BORDER: bool>(
+    input: &[u8],
+    filter: &[u8],
+    w: &Window,
+    fw: usize,
+    oc: usize,
+    c: usize,
+) -> ([i32; 4], [i32; 4]) {
+    let (mut acc, mut wsum) = ([0i32; 4], [0i32; 4]);
+    let mut x_row = w.input + c;
+    for fy in w.rows.0..w.rows.1 {
+        let (mut x, mut f) = (x_row, (fy * fw + w.cols.0) * oc + c);
+        for _ in w.cols.0..w.cols.1 {
+            let weights = word_at(filter, f);
+            acc = mac4(acc, word_at(input, x), weights);
+            if BORDER {
+                wsum = add4(wsum, weights);
+            }
+            x += oc;
+            f += oc;
+        }
+        x_row += w.input_row;
+    }
+    (acc, wsum)
+}
+
 /// DEPTHWISE_CONV_2D, int8, no dilation, one output channel per input
 /// channel: four channels at a time, their sums in registers over the
 /// taps ([`mac4`]).
@@ -181,31 +222,29 @@ fn depthwise_lanes(
     for b in 0..batches {
         for oy in 0..oh {
             let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
-            let (fy0, fy1) = taps(y0, fh, ih);
+            let rows = taps(y0, fh, ih);
             for ox in 0..ow {
                 let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
-                let (fx0, fx1) = taps(x0, fw, iw);
-                let inside = fy0 == 0 && fy1 == fh && fx0 == 0 && fx1 == fw;
-                let o = ((b * oh + oy) * ow + ox) * oc;
-                let pixel = |fy: usize, fx: usize| {
-                    let (iy, ix) = ((y0 + fy as isize) as usize, (x0 + fx as isize) as usize);
-                    ((b * ih + iy) * iw + ix) * oc
+                let cols = taps(x0, fw, iw);
+                let inside = rows == (0, fh) && cols == (0, fw);
+                let (iy, ix) = (
+                    (y0 + rows.0 as isize) as usize,
+                    (x0 + cols.0 as isize) as usize,
+                );
+                let window = Window {
+                    input: ((b * ih + iy) * iw + ix) * oc,
+                    input_row: iw * oc,
+                    rows,
+                    cols,
                 };
+                let o = ((b * oh + oy) * ow + ox) * oc;
                 let mut c = 0;
                 while c + 4 <= oc {
-                    let (mut acc, mut wsum) = ([0i32; 4], [0i32; 4]);
-                    for fy in fy0..fy1 {
-                        for fx in fx0..fx1 {
-                            let xs = &input.data[pixel(fy, fx) + c..][..4];
-                            let ws = &filter.data[(fy * fw + fx) * oc + c..][..4];
-                            mac4(&mut acc, xs, ws);
-                            if !inside {
-                                for (s, &w) in wsum.iter_mut().zip(ws) {
-                                    *s = s.wrapping_add(i32::from(w as i8));
-                                }
-                            }
-                        }
-                    }
+                    let (acc, wsum) = if inside {
+                        window_sums::<false>(input.data, filter.data, &window, fw, oc, c)
+                    } else {
+                        window_sums::<true>(input.data, filter.data, &window, fw, oc, c)
+                    };
                     for j in 0..4 {
                         out.data[o + c + j] = finish(acc[j], wsum[j], inside, c + j);
                     }
@@ -213,9 +252,10 @@ fn depthwise_lanes(
                 }
                 for c in c..oc {
                     let (mut acc, mut wsum) = (0i32, 0i32);
-                    for fy in fy0..fy1 {
-                        for fx in fx0..fx1 {
-                            let x = i32::from(input.data[pixel(fy, fx) + c] as i8);
+                    for fy in rows.0..rows.1 {
+                        for fx in cols.0..cols.1 {
+                            let at = window.input + (fy - rows.0) * window.input_row;
+                            let x = i32::from(input.data[at + (fx - cols.0) * oc + c] as i8);
                             let w = i32::from(filter.data[(fy * fw + fx) * oc + c] as i8);
                             acc = acc.wrapping_add(x * w);
                             wsum = wsum.wrapping_add(w);

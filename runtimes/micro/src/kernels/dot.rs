@@ -59,20 +59,45 @@ pub(crate) fn dot_and_sum_i8(a: &[u8], b: &[u8]) -> (i32, i32) {
     })
 }
 
-/// `acc[j] += x[j] * w[j]` for four int8 lanes (four channels side by
-/// side, as a depthwise convolution's).
+/// Four int8 bytes at `i` as one little-endian word (0 past the end, which
+/// the kernels' checked shapes never reach).
 #[inline(always)]
-pub(crate) fn mac4(acc: &mut [i32; 4], x: &[u8], w: &[u8]) {
+pub(crate) fn word_at(data: &[u8], i: usize) -> u32 {
+    match data.get(i..).and_then(|d| d.first_chunk::<4>()) {
+        Some(b) => u32::from_le_bytes(*b),
+        None => 0,
+    }
+}
+
+/// `acc[j] + x[j] * w[j]` for the four int8 lanes of words `x` and `w`
+/// (four channels side by side, as a depthwise convolution's).
+#[inline(always)]
+pub(crate) fn mac4(acc: [i32; 4], x: u32, w: u32) -> [i32; 4] {
     #[cfg(arm_dsp)]
     {
-        crate::kernels::dsp::mac4(acc, x, w);
+        crate::kernels::dsp::mac4(acc, x, w)
     }
     #[cfg(not(arm_dsp))]
     {
-        for ((a, &x), &w) in acc.iter_mut().zip(x).zip(w) {
-            *a = a.wrapping_add(i32::from(x as i8) * i32::from(w as i8));
+        let lane = |v: u32, j: u32| i32::from((v >> (8 * j)) as u8 as i8);
+        let mut out = acc;
+        for (j, a) in (0u32..).zip(out.iter_mut()) {
+            *a = a.wrapping_add(lane(x, j) * lane(w, j));
         }
+        out
     }
+}
+
+/// `acc[j] + w[j]` for the four int8 lanes of word `w`.
+#[inline(always)]
+pub(crate) fn add4(acc: [i32; 4], w: u32) -> [i32; 4] {
+    let lane = |j: u32| i32::from((w >> (8 * j)) as u8 as i8);
+    [
+        acc[0].wrapping_add(lane(0)),
+        acc[1].wrapping_add(lane(1)),
+        acc[2].wrapping_add(lane(2)),
+        acc[3].wrapping_add(lane(3)),
+    ]
 }
 
 #[cfg(test)]
@@ -125,14 +150,18 @@ mod tests {
     fn four_lane_macs_equal_the_definition() {
         for seed in 0..2000 {
             let (x, w) = (bytes(seed), bytes(seed + 7));
-            let (x, w) = (&x[..4], &w[..4]);
-            let mut got = [i32::MAX - 5, -3, i32::MIN + 7, 11];
-            let mut want = got;
-            mac4(&mut got, x, w);
-            for ((a, &x), &w) in want.iter_mut().zip(x).zip(w) {
-                *a = a.wrapping_add(i32::from(x as i8) * i32::from(w as i8));
+            let (xw, ww) = (word_at(&x, 0), word_at(&w, 0));
+            let acc = [i32::MAX - 5, -3, i32::MIN + 7, 11];
+            let mut want = acc;
+            let mut sums = acc;
+            for j in 0..4 {
+                let (x, w) = (i32::from(x[j] as i8), i32::from(w[j] as i8));
+                want[j] = want[j].wrapping_add(x * w);
+                sums[j] = sums[j].wrapping_add(w);
             }
-            assert_eq!(got, want, "seed {seed}");
+            assert_eq!(mac4(acc, xw, ww), want, "seed {seed}");
+            assert_eq!(add4(acc, ww), sums, "seed {seed}");
         }
+        assert_eq!(word_at(&[1, 2, 3], 0), 0, "past the end");
     }
 }

@@ -121,16 +121,17 @@ pub(crate) fn dot2_i8(x: &[u8], a: &[u8], b: &[u8]) -> (i32, i32) {
     (sa, sb)
 }
 
-/// `acc[j] += x[j] * w[j]` for four int8 lanes: one word of each, bytes 0
-/// and 2 unpacked by SXTB16 and bytes 1 and 3 by SXTB16 ROR 8, each lane's
-/// product added by SMLABB (bottom halves) or SMLATT (top halves).
+/// `acc[j] + x[j] * w[j]` for the four int8 lanes of words `x` and `w`:
+/// bytes 0 and 2 unpacked by SXTB16 and bytes 1 and 3 by SXTB16 ROR 8, each
+/// lane's product added by SMLABB (bottom halves) or SMLATT (top halves).
 #[inline(always)]
-pub(crate) fn mac4(acc: &mut [i32; 4], x: &[u8], w: &[u8]) {
-    let (x, w) = (word(x), word(w));
+pub(crate) fn mac4(acc: [i32; 4], x: u32, w: u32) -> [i32; 4] {
     let (x02, w02) = (sxtb16(x), sxtb16(w));
     let (x13, w13) = (sxtb16_ror8(x), sxtb16_ror8(w));
-    acc[0] = smlabb(x02, w02, acc[0]);
-    acc[2] = smlatt(x02, w02, acc[2]);
-    acc[1] = smlabb(x13, w13, acc[1]);
-    acc[3] = smlatt(x13, w13, acc[3]);
+    [
+        smlabb(x02, w02, acc[0]),
+        smlabb(x13, w13, acc[1]),
+        smlatt(x02, w02, acc[2]),
+        smlatt(x13, w13, acc[3]),
+    ]
 }
