@@ -80,7 +80,7 @@ def operator_costs(path):
 
 def run(board, model, out):
     vlab = os.environ.get("VLAB", str(ROOT / "target/release/vlab"))
-    cmd = [vlab, "bench", "--board", board, "--model", str(model),
+    cmd = [vlab, "bench", "--board", board, "--boards-dir", str(ROOT / "boards"), "--model", str(model),
            "--iterations", "3", "--warmup", "1", "--per-layer", "--out", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:

@@ -225,9 +225,9 @@ pub fn eval_binary(
             i32::from(d[i] as i8)
         }
     };
-    for_each_broadcast(&sa, &sb, &so, |o, i, j| {
-        let x = at(a.data, i).wrapping_add(p.a.offset);
-        let y = at(b.data, j).wrapping_add(p.b.offset);
+    // The quantised result of inputs `x` and `y` (zero points not yet removed).
+    let quantised = |x: i32, y: i32| {
+        let (x, y) = (x.wrapping_add(p.a.offset), y.wrapping_add(p.b.offset));
         let v = if p.mul {
             multiply_by_quantized_multiplier(x.wrapping_mul(y), p.out.multiplier, p.out.shift)
         } else {
@@ -248,7 +248,19 @@ pub fn eval_binary(
             };
             multiply_by_quantized_multiplier(raw, p.out.multiplier, p.out.shift)
         };
-        let v = v.wrapping_add(p.out.offset).clamp(p.act.int.0, p.act.int.1);
+        v.wrapping_add(p.out.offset).clamp(p.act.int.0, p.act.int.1)
+    };
+    if !wide && sa.dims() == so.dims() && sb.dims() == so.dims() {
+        // No broadcast (as in a residual block's ADD): one pass over the bytes.
+        let n = so.elements();
+        let pairs = a.data[..n].iter().zip(&b.data[..n]);
+        for (y, (&x0, &x1)) in out.data[..n].iter_mut().zip(pairs) {
+            *y = quantised(i32::from(x0 as i8), i32::from(x1 as i8)) as i8 as u8;
+        }
+        return Ok(());
+    }
+    for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+        let v = quantised(at(a.data, i), at(b.data, j));
         if wide {
             out.data[2 * o..2 * o + 2].copy_from_slice(&(v as i16).to_le_bytes());
         } else {
