@@ -5,22 +5,22 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/setup.sh
-echo "test: cargo fmt --check"
+echo "test [${SECONDS}s]: cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --all --manifest-path boards/Cargo.toml -- --check
-echo "test: cargo clippy"
+echo "test [${SECONDS}s]: cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-echo "test: cargo clippy, board firmware"
+echo "test [${SECONDS}s]: cargo clippy, board firmware"
 for toml in boards/*/board.toml; do
     board=$(basename "$(dirname "$toml")")
     target=$(sed -n 's/^target = "\(.*\)"$/\1/p' "$toml")
     cargo clippy --quiet --release --manifest-path "boards/$board/Cargo.toml" --target "$target" -- -D warnings
 done
 for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
-    echo "test: no_std crates build for $target"
+    echo "test [${SECONDS}s]: no_std crates build for $target"
     cargo build --quiet --release -p vlab-micro -p vlab-protocol -p vlab-firmware --target "$target"
 done
-echo "test: vlab-micro's DSP kernels on ARMv7-A under qemu-arm"
+echo "test [${SECONDS}s]: vlab-micro's DSP kernels on ARMv7-A under qemu-arm"
 cargo test --quiet -p vlab-micro --lib --target armv7-unknown-linux-gnueabihf
-echo "test: cargo test"
+echo "test [${SECONDS}s]: cargo test"
 cargo test --workspace
