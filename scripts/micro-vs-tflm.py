@@ -2,13 +2,15 @@
 """Speed and arena of engine `micro` against TFLite Micro's reference
 interpreter, on the same machine, model and input, in one run.
 
-For each model with goldens (tests/goldens/manifest.json), it takes the
+For each real model with goldens (tests/goldens/manifest.json: fetched and
+MLPerf Tiny models, not the single-operator ones), or the model file names
+given after N and ROUNDS, it takes the
 first golden input and, in ROUNDS alternating rounds, times N invoke() calls
 of TFLite Micro's Python interpreter and runs `vlab bench --engine micro` on
 a dataset of the same input repeated N times. It prints the median over the
 rounds of each side's median, their ratio, the range of the per-round
 ratios (the shared machine's noise), and both arena sizes, as a Markdown
-table. Run it through scripts/micro-vs-tflm.sh [N] [ROUNDS].
+table. Run it through scripts/micro-vs-tflm.sh [N] [ROUNDS] [MODEL...].
 """
 import json
 import pathlib
@@ -59,7 +61,8 @@ def micro_median(path, sample):
 
 def main():
     manifest = json.loads((ROOT / "tests" / "goldens" / "manifest.json").read_text())
-    names = sorted(manifest["models"])
+    chosen = sys.argv[3:]
+    names = chosen or sorted(n for n in manifest["models"] if model_path(n).exists())
     arenas = subprocess.run(
         ["cargo", "run", "--quiet", "--release", "-p", "vlab-micro", "--example", "arena", "--"]
         + [str(model_path(n)) for n in names],
