@@ -20,7 +20,7 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
 pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
     // Valid models stay within 0..=31; hostile ones must not make the shifts panic.
     let exponent = exponent.clamp(0, 31);
-    let mask = ((1i64 << exponent) - 1) as i32;
+    let mask = (1u32 << exponent).wrapping_sub(1) as i32;
     let remainder = x & mask;
     let threshold = (mask >> 1) + i32::from(x < 0);
     (x >> exponent) + i32::from(remainder > threshold)
@@ -281,6 +281,35 @@ mod tests {
             1 - (1i64 << 30)
         };
         ((ab + nudge) / (1i64 << 31)) as i32
+    }
+
+    #[test]
+    fn rounding_divide_by_pot_rounds_half_away_from_zero_at_every_exponent() {
+        for e in 0..=31 {
+            for x in [
+                i32::MIN,
+                i32::MIN + 1,
+                -7,
+                -6,
+                -5,
+                -1,
+                0,
+                1,
+                5,
+                6,
+                7,
+                i32::MAX - 1,
+                i32::MAX,
+            ] {
+                let exact = f64::from(x) / 2f64.powi(e);
+                let want = if exact >= 0.0 {
+                    libm::floor(exact + 0.5)
+                } else {
+                    -libm::floor(-exact + 0.5)
+                };
+                assert_eq!(f64::from(rounding_divide_by_pot(x, e)), want, "{x} / 2^{e}");
+            }
+        }
     }
 
     #[test]
