@@ -43,6 +43,27 @@ fn bias_of(bias: Option<&Input<'_>>, c: usize) -> i32 {
     bias.map_or(0, |b| i32_at(b.data, c))
 }
 
+/// Channel `c`'s output from its sum of products `acc`: plus the folded
+/// constant when every tap was inside the image, else plus the offset
+/// times the weights inside (`wsum`) and the bias.
+#[inline(always)]
+fn finish_output(
+    p: &ConvParams<'_>,
+    bias: Option<&Input<'_>>,
+    acc: i32,
+    wsum: i32,
+    inside: bool,
+    c: usize,
+) -> u8 {
+    let acc = if inside {
+        acc.wrapping_add(p.folded[c])
+    } else {
+        acc.wrapping_add(wsum.wrapping_mul(p.input_offset))
+            .wrapping_add(bias_of(bias, c))
+    };
+    requantise(p, c, acc)
+}
+
 /// Longest filter patch (`filter height x width x input channels`) the
 /// patch path gathers on the stack; longer patches take the row path.
 const MAX_PATCH: usize = 4096;
@@ -210,15 +231,7 @@ fn depthwise_lanes(
     dims: [usize; 9],
 ) {
     let [batches, ih, iw, _, oc, fh, fw, oh, ow] = dims;
-    let finish = |acc: i32, wsum: i32, inside: bool, c: usize| {
-        let acc = if inside {
-            acc.wrapping_add(p.folded[c])
-        } else {
-            acc.wrapping_add(wsum.wrapping_mul(p.input_offset))
-                .wrapping_add(bias_of(bias, c))
-        };
-        requantise(p, c, acc)
-    };
+    let finish = |acc, wsum, inside, c| finish_output(p, bias, acc, wsum, inside, c);
     for b in 0..batches {
         for oy in 0..oh {
             let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
