@@ -5,6 +5,7 @@
 
 use crate::error::Error;
 use crate::kernels::conv::float_weight;
+use crate::kernels::dot::dot2_i8;
 use crate::kernels::requant::{
     accumulates_in_i64, bias_at, channel_multipliers, put_quantized, requantize,
 };
@@ -167,20 +168,35 @@ pub fn eval(
         let xsum = xs.iter().fold(0i32, |a, &x| {
             a.wrapping_add(i32::from(x as i8).wrapping_add(p.input_offset))
         });
-        for u in 0..units {
+        let row = |u: usize| &filter.data[u * depth..(u + 1) * depth];
+        let finish = |u: usize, wx: i32| {
             let (mult, shift) = p.channels[if per_channel { u } else { 0 }];
-            let ws = &filter.data[u * depth..(u + 1) * depth];
-            let wx = if folded {
-                dot_i8(xs, ws).wrapping_add(p.folded[u])
-            } else {
-                let (dot, wsum) = dot_and_sum_i8(xs, ws);
-                dot.wrapping_add(p.input_offset.wrapping_mul(wsum))
-                    .wrapping_add(bias.map_or(0, |b| i32_at(b.data, u)))
-            };
             let acc = wx.wrapping_add(p.filter_offset.wrapping_mul(xsum));
             let v =
                 multiply_by_quantized_multiplier(acc, mult, shift).wrapping_add(p.output_offset);
-            out.data[b * units + u] = v.clamp(p.act.int.0, p.act.int.1) as i8 as u8;
+            v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
+        };
+        let o = &mut out.data[b * units..(b + 1) * units];
+        if folded {
+            // Two units per pass over the input.
+            let mut u = 0;
+            while u + 2 <= units {
+                let (d0, d1) = dot2_i8(xs, row(u), row(u + 1));
+                o[u] = finish(u, d0.wrapping_add(p.folded[u]));
+                o[u + 1] = finish(u + 1, d1.wrapping_add(p.folded[u + 1]));
+                u += 2;
+            }
+            if u < units {
+                o[u] = finish(u, dot_i8(xs, row(u)).wrapping_add(p.folded[u]));
+            }
+            continue;
+        }
+        for (u, y) in o.iter_mut().enumerate() {
+            let (dot, wsum) = dot_and_sum_i8(xs, row(u));
+            let wx = dot
+                .wrapping_add(p.input_offset.wrapping_mul(wsum))
+                .wrapping_add(bias.map_or(0, |b| i32_at(b.data, u)));
+            *y = finish(u, wx);
         }
     }
     Ok(())
