@@ -61,14 +61,16 @@ pub fn conv(
                 while c + LANES <= oc {
                     let mut acc = [0f32; LANES];
                     for fy in fy0..fy1 {
-                        let xs = floats(input_row(fy));
-                        let [w0, w1, w2, w3] = [0, 1, 2, 3].map(|j| weights(c + j, fy));
-                        let ws = floats(w0).zip(floats(w1)).zip(floats(w2).zip(floats(w3)));
-                        for (x, ((a, b2), (c2, d))) in xs.zip(ws) {
-                            acc[0] += x * a;
-                            acc[1] += x * b2;
-                            acc[2] += x * c2;
-                            acc[3] += x * d;
+                        // Equal lengths, so the indexing below is checked once.
+                        let xs = input_row(fy);
+                        let [w0, w1, w2, w3] =
+                            [0, 1, 2, 3].map(|j| &weights(c + j, fy)[..xs.len()]);
+                        for t in 0..seg {
+                            let x = f32_at(xs, t);
+                            acc[0] += x * f32_at(w0, t);
+                            acc[1] += x * f32_at(w1, t);
+                            acc[2] += x * f32_at(w2, t);
+                            acc[3] += x * f32_at(w3, t);
                         }
                     }
                     for (j, a) in acc.iter().enumerate() {
