@@ -16,8 +16,8 @@ use crate::kernels::dot::{add4, dot2_i8, mac4, word_at};
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
 use crate::quant::multiply_by_quantized_multiplier;
 
-/// Output channels of a depthwise convolution with a depth multiplier
-/// above 1 accumulated together.
+/// Output channels of a depthwise convolution accumulated together (off a
+/// Cortex-M, or with a depth multiplier above 1).
 const BLOCK: usize = 64;
 
 /// The range of filter taps `[first, last)` along one axis that fall inside
@@ -292,7 +292,9 @@ pub fn depthwise(
 ) {
     let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
     let m = p.depth_multiplier;
-    if m == 1 {
+    // On a Cortex-M the four-lane path keeps its sums in registers; a host
+    // vectorises the block of channels below instead.
+    if m == 1 && cfg!(target_arch = "arm") {
         return depthwise_lanes(p, input, filter, bias, out, dims);
     }
     for c0 in (0..oc).step_by(BLOCK) {
@@ -313,9 +315,16 @@ pub fn depthwise(
                             let ix = (x0 + fx as isize) as usize;
                             let pixel = ((b * ih + iy) * iw + ix) * ic;
                             let ws = &filter.data[(fy * fw + fx) * oc + c0..][..n];
-                            for (k, (a, &w)) in acc.iter_mut().zip(ws).enumerate() {
-                                let x = i32::from(input.data[pixel + (c0 + k) / m] as i8);
-                                *a = a.wrapping_add(x * i32::from(w as i8));
+                            if m == 1 {
+                                let xs = &input.data[pixel + c0..][..n];
+                                for ((a, &x), &w) in acc.iter_mut().zip(xs).zip(ws) {
+                                    *a = a.wrapping_add(i32::from(x as i8) * i32::from(w as i8));
+                                }
+                            } else {
+                                for (k, (a, &w)) in acc.iter_mut().zip(ws).enumerate() {
+                                    let x = i32::from(input.data[pixel + (c0 + k) / m] as i8);
+                                    *a = a.wrapping_add(x * i32::from(w as i8));
+                                }
                             }
                             if !inside {
                                 for (s, &w) in wsum.iter_mut().zip(ws) {
