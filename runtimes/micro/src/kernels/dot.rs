@@ -27,9 +27,21 @@ pub(crate) fn dot2_i8(x: &[u8], a: &[u8], b: &[u8]) -> (i32, i32) {
     {
         crate::kernels::dsp::dot2_i8(x, a, b)
     }
-    #[cfg(not(arm_dsp))]
+    #[cfg(all(target_arch = "arm", not(arm_dsp)))]
     {
-        // Two separate reductions, each of which compilers vectorise.
+        // A Cortex-M0+/M3: one pass, each input byte loaded once.
+        let lanes = x.iter().zip(a).zip(b);
+        lanes.fold((0i32, 0i32), |(sa, sb), ((&x, &a), &b)| {
+            let x = i32::from(x as i8);
+            (
+                sa.wrapping_add(x * i32::from(a as i8)),
+                sb.wrapping_add(x * i32::from(b as i8)),
+            )
+        })
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        // A host: two separate reductions, each of which compilers vectorise.
         (dot_i8(x, a), dot_i8(x, b))
     }
 }
