@@ -20,30 +20,20 @@ def weights():
     return w
 
 
-def int32_vector(values):
-    """A SparseIndexVector of type Int32Vector: (union type, builder)."""
+def index_vector(values, kind):
+    """A SparseIndexVector, `kind` "i32" (Int32Vector) or "u8" (Uint8Vector):
+    (union type, builder)."""
+    union, width, prepend = {"i32": (1, 4, "PrependInt32"), "u8": (3, 1, "PrependUint8")}[kind]
+
     def build(b):
-        b.StartVector(4, len(values), 4)
+        b.StartVector(width, len(values), width)
         for v in reversed(values):
-            b.PrependInt32(int(v))
+            getattr(b, prepend)(int(v))
         vec = b.EndVector()
         b.StartObject(1)
         b.PrependUOffsetTRelativeSlot(0, vec, 0)
         return b.EndObject()
-    return 1, build
-
-
-def uint8_vector(values):
-    """A SparseIndexVector of type Uint8Vector."""
-    def build(b):
-        b.StartVector(1, len(values), 1)
-        for v in reversed(values):
-            b.PrependUint8(int(v))
-        vec = b.EndVector()
-        b.StartObject(1)
-        b.PrependUOffsetTRelativeSlot(0, vec, 0)
-        return b.EndObject()
-    return 3, build
+    return union, build
 
 
 def sparsity(order, block_map, levels):
@@ -94,7 +84,7 @@ def csr(w):
                 indices.append(j)
                 values.append(v)
         segments.append(len(indices))
-    layout = sparsity([0, 1], [], [("dense", UNITS), ("csr", int32_vector(segments), uint8_vector(indices))])
+    layout = sparsity([0, 1], [], [("dense", UNITS), ("csr", index_vector(segments, "i32"), index_vector(indices, "u8"))])
     return layout, np.array(values)
 
 
@@ -108,7 +98,7 @@ def blocked(w, block=4):
                 indices.append(j)
                 values.extend(chunk)
         segments.append(len(indices))
-    layout = sparsity([0, 1, 2], [1], [("dense", UNITS), ("csr", int32_vector(segments), int32_vector(indices)),
+    layout = sparsity([0, 1, 2], [1], [("dense", UNITS), ("csr", index_vector(segments, "i32"), index_vector(indices, "i32")),
                                        ("dense", block)])
     return layout, np.array(values)
 

@@ -53,6 +53,15 @@ pub fn out_size_and_pad(
     (out, total / 2)
 }
 
+/// The range of filter taps `[first, last)` along one axis that fall inside
+/// the input, for an output position whose window starts at `origin`.
+#[inline(always)]
+pub(crate) fn taps(origin: isize, filter: usize, input: usize) -> (usize, usize) {
+    let first = (-origin).clamp(0, filter as isize) as usize;
+    let last = (input as isize - origin).clamp(0, filter as isize) as usize;
+    (first, last.max(first))
+}
+
 /// Checks a (depthwise) convolution and computes its parameters.
 pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<ConvParams<'a>, Error> {
     let (input, filter, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);

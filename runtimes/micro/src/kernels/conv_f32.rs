@@ -9,7 +9,7 @@
 //! chains a superscalar or pipelined FPU overlaps, and every row is one
 //! contiguous run of input and weights.
 
-use crate::kernels::conv::ConvParams;
+use crate::kernels::conv::{ConvParams, taps};
 use crate::kernels::{Input, Output, clamp_f32, f32_at, floats, put_f32};
 
 /// Output channels of a convolution summed side by side.
@@ -17,15 +17,6 @@ const LANES: usize = 4;
 
 /// Depthwise output channels accumulated together on the stack.
 const BLOCK: usize = 64;
-
-/// The range of filter taps `[first, last)` along one axis that fall inside
-/// the input, for an output position whose window starts at `origin`.
-#[inline(always)]
-fn taps(origin: isize, filter: usize, input: usize) -> (usize, usize) {
-    let first = (-origin).clamp(0, filter as isize) as usize;
-    let last = (input as isize - origin).clamp(0, filter as isize) as usize;
-    (first, last.max(first))
-}
 
 /// CONV_2D, float32, one group, no dilation.
 pub fn conv(

@@ -11,7 +11,7 @@
 //! constant. Depthwise channels are accumulated side by side; near the
 //! borders their sums are corrected by the taps left out.
 
-use crate::kernels::conv::ConvParams;
+use crate::kernels::conv::{ConvParams, taps};
 use crate::kernels::dot::{add4, dot2_i8, mac4, word_at};
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
 use crate::quant::multiply_by_quantized_multiplier;
@@ -19,15 +19,6 @@ use crate::quant::multiply_by_quantized_multiplier;
 /// Output channels of a depthwise convolution accumulated together (off a
 /// Cortex-M, or with a depth multiplier above 1).
 const BLOCK: usize = 64;
-
-/// The range of filter taps `[first, last)` along one axis that fall inside
-/// the input, for an output position whose window starts at `origin`.
-#[inline(always)]
-fn taps(origin: isize, filter: usize, input: usize) -> (usize, usize) {
-    let first = (-origin).clamp(0, filter as isize) as usize;
-    let last = (input as isize - origin).clamp(0, filter as isize) as usize;
-    (first, last.max(first))
-}
 
 /// Requantises channel `c`'s accumulator (bias included) to int8.
 #[inline(always)]
