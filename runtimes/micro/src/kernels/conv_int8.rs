@@ -156,13 +156,7 @@ fn conv_rows(
                             wsum = wsum.wrapping_add(sum_i8(ws));
                         }
                     }
-                    let acc = if inside {
-                        acc.wrapping_add(p.folded[c])
-                    } else {
-                        acc.wrapping_add(wsum.wrapping_mul(p.input_offset))
-                            .wrapping_add(bias_of(bias, c))
-                    };
-                    out.data[o + c] = requantise(p, c, acc);
+                    out.data[o + c] = finish_output(p, bias, acc, wsum, inside, c);
                 }
             }
         }
@@ -326,14 +320,7 @@ pub fn depthwise(
                     }
                     let o = ((b * oh + oy) * ow + ox) * oc + c0;
                     for (k, (&a, &s)) in acc.iter().zip(&wsum).enumerate().take(n) {
-                        let c = c0 + k;
-                        let a = if inside {
-                            a.wrapping_add(p.folded[c])
-                        } else {
-                            a.wrapping_add(s.wrapping_mul(p.input_offset))
-                                .wrapping_add(bias_of(bias, c))
-                        };
-                        out.data[o + k] = requantise(p, c, a);
+                        out.data[o + k] = finish_output(p, bias, a, s, inside, c0 + k);
                     }
                 }
             }
