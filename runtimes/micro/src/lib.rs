@@ -36,6 +36,7 @@ pub mod opcode;
 mod plan;
 pub mod profile;
 pub mod quant;
+pub mod rescale;
 mod tables;
 
 pub use check::check;

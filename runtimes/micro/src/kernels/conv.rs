@@ -13,6 +13,7 @@ use crate::kernels::{
     nhwc, put_f32, sum_i8,
 };
 use crate::model::ElemType;
+use crate::rescale::Rescale;
 
 /// Geometry and quantisation of a convolution.
 #[derive(Clone, Copy, Debug)]
@@ -26,7 +27,7 @@ pub struct ConvParams<'a> {
     pub(crate) output_offset: i32,
     /// Per output channel of a quantised convolution: the requantisation
     /// multiplier and shift (empty for float).
-    pub(crate) channels: &'a [(i32, i32)],
+    pub(crate) channels: &'a [Rescale],
     /// Per output channel of an int8 convolution: `bias + input_offset *
     /// sum(weights)`, what the accumulator adds to `dot(weights, input)`
     /// when every tap is inside the image (empty otherwise).
@@ -252,7 +253,11 @@ pub fn eval_conv(
     for c in 0..oc {
         let group = c / filters_per_group;
         let scale = filter.info.channel_scale(c);
-        let channel = if float { (0, 0) } else { p.channels[c] };
+        let channel = if float {
+            Rescale::new(0, 0)
+        } else {
+            p.channels[c]
+        };
         let fbase = c * fh * fw * fic;
         for b in 0..batches {
             for oy in 0..oh {
@@ -341,7 +346,11 @@ pub fn eval_depthwise(
     for c in 0..oc {
         let in_c = c / p.depth_multiplier;
         let scale = filter.info.channel_scale(c);
-        let channel = if float { (0, 0) } else { p.channels[c] };
+        let channel = if float {
+            Rescale::new(0, 0)
+        } else {
+            p.channels[c]
+        };
         for b in 0..batches {
             for oy in 0..oh {
                 let iy0 = (oy * p.stride.0) as isize - p.pad.0 as isize;

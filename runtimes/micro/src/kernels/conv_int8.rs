@@ -14,7 +14,6 @@
 use crate::kernels::conv::{ConvParams, taps};
 use crate::kernels::dot::{add4, dot2_i8, mac4, word_at};
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
-use crate::quant::multiply_by_quantized_multiplier;
 
 /// Output channels of a depthwise convolution accumulated together (off a
 /// Cortex-M, or with a depth multiplier above 1).
@@ -23,8 +22,7 @@ const BLOCK: usize = 64;
 /// Requantises channel `c`'s accumulator (bias included) to int8.
 #[inline(always)]
 fn requantise(p: &ConvParams<'_>, c: usize, acc: i32) -> u8 {
-    let (mult, shift) = p.channels[c];
-    let v = multiply_by_quantized_multiplier(acc, mult, shift).wrapping_add(p.output_offset);
+    let v = p.channels[c].apply(acc).wrapping_add(p.output_offset);
     v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
 }
 

@@ -14,7 +14,7 @@ use crate::kernels::{
     floats, i16_at, i32_at, put_f32, sum_i8,
 };
 use crate::model::ElemType;
-use crate::quant::multiply_by_quantized_multiplier;
+use crate::rescale::Rescale;
 
 /// Quantisation and activation of a fully connected layer.
 #[derive(Clone, Copy, Debug)]
@@ -24,8 +24,8 @@ pub struct FcParams<'a> {
     filter_offset: i32,
     output_offset: i32,
     /// Per output unit of a quantised layer (one entry for per-tensor
-    /// weights): the requantisation multiplier and shift.
-    channels: &'a [(i32, i32)],
+    /// weights): its rescale.
+    channels: &'a [Rescale],
     /// Whether an int16 layer accumulates in int64 (else int32).
     wide: bool,
     /// Per output unit of an int8 layer with constant weights: `bias +
@@ -170,10 +170,9 @@ pub fn eval(
         });
         let row = |u: usize| &filter.data[u * depth..(u + 1) * depth];
         let finish = |u: usize, wx: i32| {
-            let (mult, shift) = p.channels[if per_channel { u } else { 0 }];
+            let rescale = p.channels[if per_channel { u } else { 0 }];
             let acc = wx.wrapping_add(p.filter_offset.wrapping_mul(xsum));
-            let v =
-                multiply_by_quantized_multiplier(acc, mult, shift).wrapping_add(p.output_offset);
+            let v = rescale.apply(acc).wrapping_add(p.output_offset);
             v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
         };
         let o = &mut out.data[b * units..(b + 1) * units];

@@ -8,20 +8,20 @@ use crate::error::Error;
 use crate::kernels::batch_matmul::multiply_by_quantized_multiplier_i64;
 use crate::kernels::{Input, PrepareCtx, i16_at, nd};
 use crate::model::{ElemType, TensorInfo};
-use crate::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::rescale::Rescale;
 
 /// The schema's `TensorType` code of int32.
 const TENSOR_TYPE_INT32: u8 = 2;
 
-/// The multiplier and shift of each of `channels` output channels:
-/// `input scale x channel's weight scale / output scale`.
+/// The rescale of each of `channels` output channels: `input scale x
+/// channel's weight scale / output scale`.
 pub(crate) fn channel_multipliers<'a>(
     ctx: &mut PrepareCtx<'_, 'a>,
     input: &TensorInfo<'_>,
     filter: &TensorInfo<'_>,
     out: &TensorInfo<'_>,
     channels: usize,
-) -> Result<&'a [(i32, i32)], Error> {
+) -> Result<&'a [Rescale], Error> {
     if let Some(scales) = filter.channel_scales
         && scales.len() != channels
     {
@@ -30,7 +30,7 @@ pub(crate) fn channel_multipliers<'a>(
     let is = f64::from(input.quant.map_or(0.0, |q| q.scale));
     let os = f64::from(out.quant.map_or(1.0, |q| q.scale));
     ctx.persist(channels, |c| {
-        quantize_multiplier(is * f64::from(filter.channel_scale(c)) / os)
+        Rescale::of_real(is * f64::from(filter.channel_scale(c)) / os)
     })
 }
 
@@ -86,14 +86,15 @@ pub(crate) fn requantize(
     acc: i64,
     bias: i64,
     wide: bool,
-    (multiplier, shift): (i32, i32),
+    rescale: Rescale,
     output_offset: i32,
     (lo, hi): (i32, i32),
 ) -> i32 {
     let v = if wide {
+        let (multiplier, shift) = (rescale.multiplier(), rescale.shift());
         multiply_by_quantized_multiplier_i64(acc.wrapping_add(bias), multiplier, shift)
     } else {
-        multiply_by_quantized_multiplier((acc as i32).wrapping_add(bias as i32), multiplier, shift)
+        rescale.apply((acc as i32).wrapping_add(bias as i32))
     };
     v.wrapping_add(output_offset).clamp(lo, hi)
 }

@@ -13,6 +13,7 @@ use crate::kernels::requant::{
 };
 use crate::kernels::{EvalCtx, Op, PrepareCtx, clamp_f32, f32_at, i32_at, nhwc, put_f32};
 use crate::model::ElemType;
+use crate::rescale::Rescale;
 
 /// A prepared TRANSPOSE_CONV.
 #[derive(Clone, Copy, Debug)]
@@ -23,8 +24,8 @@ pub struct TransposeConvParams<'a> {
     int_act: (i32, i32),
     input_offset: i32,
     output_offset: i32,
-    /// Per output channel: the requantisation multiplier and shift.
-    channels: &'a [(i32, i32)],
+    /// Per output channel: its rescale.
+    channels: &'a [Rescale],
 }
 
 /// TRANSPOSE_CONV.
