@@ -2,8 +2,9 @@
 //! arena, as TensorFlow Lite Micro's persistent allocations are, so the
 //! interpreter's tables are sized to the model and need no allocator.
 //!
-//! This is the crate's one `unsafe` module: it turns an aligned run of
-//! arena bytes into an initialised `&mut [T]`. No maintained `no_std` crate
+//! This is the crate's one `unsafe` module besides the inline assembly: it
+//! turns an aligned run of arena bytes into an initialised `&mut [T]`, and
+//! lets words of working memory be written as bytes. No maintained `no_std` crate
 //! carves non-`Pod` values (the tables hold references into the model) out
 //! of a caller's `&mut [u8]` with the caller's lifetime, hence this one
 //! function.
@@ -112,6 +113,18 @@ impl<'a> Tail<'a> {
     pub fn into_front(self) -> &'a mut [u8] {
         self.free
     }
+}
+
+/// `words` as bytes, in memory order: working memory that a kernel fills
+/// byte by byte and reads word by word. `bytemuck` would do this with a
+/// dependency for one line.
+#[cfg(arm_v7)]
+pub fn words_as_bytes(words: &mut [u32]) -> &mut [u8] {
+    let len = words.len() * size_of::<u32>();
+    // SAFETY: the bytes are the words' own memory, borrowed exclusively for
+    // the same lifetime; every byte pattern is a valid u8 and u32, and u8
+    // needs no alignment.
+    unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), len) }
 }
 
 #[cfg(test)]

@@ -139,11 +139,14 @@ impl<'a> Interpreter<'a> {
                     short: 0,
                     folded: None,
                     handle: None,
-                    scratch: scratch_words,
+                    scratch: 0,
                 };
                 let kernel = kernels::prepare(&mut ctx)?;
                 let (folded, handle) = (ctx.folded, ctx.handle);
-                scratch_words = ctx.scratch;
+                // Operators take turns with the scratch region: each one's
+                // starts at word 0 (control-flow operators, which run other
+                // operators inside theirs, reserve none).
+                scratch_words = scratch_words.max(ctx.scratch);
                 short += ctx.short;
                 if short > 0 {
                     // Later operators may need this one's prepared data (a

@@ -5,12 +5,14 @@
 //! counterparts.
 
 use crate::error::Error;
+#[cfg(arm_v7)]
+use crate::kernels::conv_pairs;
 use crate::kernels::requant::{
     accumulates_in_i64, bias_at, channel_multipliers, put_quantized, quantized_at, requantize,
 };
 use crate::kernels::{
-    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, conv_f32, conv_int8, f32_at, i32_at,
-    nhwc, put_f32, sum_i8,
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, Work, clamp_f32, conv_f32, conv_int8, f32_at,
+    i32_at, nhwc, put_f32, sum_i8,
 };
 use crate::model::ElemType;
 use crate::rescale::Rescale;
@@ -34,6 +36,10 @@ pub struct ConvParams<'a> {
     pub(crate) folded: &'a [i32],
     /// Whether an int16 convolution accumulates in int64 (else int32).
     pub(crate) wide: bool,
+    /// Working memory for the pixel-pair path of an int8 CONV_2D on ARMv7
+    /// cores (conv_pairs.rs).
+    #[cfg(arm_v7)]
+    pub(crate) pairs: Option<crate::kernels::Scratch>,
 }
 
 /// Output size and leading padding of one spatial axis, as TFLite computes them.
@@ -186,6 +192,12 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
     } else {
         &[]
     };
+    #[cfg(arm_v7)]
+    let pairs = if !depthwise && input.dtype == ElemType::I8 && f[3] == i[3] && (dh, dw) == (1, 1) {
+        Some(ctx.scratch(conv_pairs::scratch_words(f[1] * f[2] * f[3]))?)
+    } else {
+        None
+    };
     Ok(ConvParams {
         stride: (sh, sw),
         dilation: (dh, dw),
@@ -197,6 +209,8 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
         channels,
         folded,
         wide,
+        #[cfg(arm_v7)]
+        pairs,
     })
 }
 
@@ -226,6 +240,7 @@ pub fn eval_conv(
     filter: Input<'_>,
     bias: Option<Input<'_>>,
     mut out: Output<'_>,
+    #[cfg_attr(not(arm_v7), expect(unused_variables))] work: &mut Work<'_>,
 ) -> Result<(), Error> {
     let (Some([batches, ih, iw, ic]), Some([oc, fh, fw, fic]), Some([_, oh, ow, _])) =
         (nhwc(&input.info), nhwc(&filter.info), nhwc(&out.info))
@@ -240,6 +255,13 @@ pub fn eval_conv(
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
     if fic == ic && p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
+        #[cfg(arm_v7)]
+        if let Some(pairs) = p.pairs
+            && p.folded.len() == oc
+            && conv_pairs::conv(p, &input, &filter, &mut out, dims, work.get(pairs)?)
+        {
+            return Ok(());
+        }
         if dtype == ElemType::I8 && p.folded.len() == oc {
             conv_int8::conv(p, &input, &filter, bias.as_ref(), &mut out, dims);
             return Ok(());
@@ -406,7 +428,8 @@ impl Op for Conv2d {
 
     fn eval(p: &ConvParams<'_>, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let i = &ctx.inputs;
-        eval_conv(p, i.get(0)?, i.get(1)?, i.opt(2)?, ctx.outputs.get(0)?)
+        let out = ctx.outputs.get(0)?;
+        eval_conv(p, i.get(0)?, i.get(1)?, i.opt(2)?, out, &mut ctx.work)
     }
 }
 

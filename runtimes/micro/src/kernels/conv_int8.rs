@@ -14,6 +14,7 @@
 use crate::kernels::conv::{ConvParams, taps};
 use crate::kernels::dot::{add4, dot2_i8, mac4, word_at};
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
+use crate::rescale::Rescale;
 
 /// Output channels of a depthwise convolution accumulated together (off a
 /// Cortex-M, or with a depth multiplier above 1).
@@ -21,9 +22,16 @@ const BLOCK: usize = 64;
 
 /// Requantises channel `c`'s accumulator (bias included) to int8.
 #[inline(always)]
-fn requantise(p: &ConvParams<'_>, c: usize, acc: i32) -> u8 {
-    let v = p.channels[c].apply(acc).wrapping_add(p.output_offset);
-    v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
+pub(crate) fn requantise(p: &ConvParams<'_>, c: usize, acc: i32) -> u8 {
+    to_int8(p, &p.channels[c], acc)
+}
+
+/// An accumulator (bias included) rescaled by `r`, offset and clamped to
+/// the activation's range, as an int8 byte.
+#[inline(always)]
+pub(crate) fn to_int8(p: &ConvParams<'_>, r: &Rescale, acc: i32) -> u8 {
+    let v = r.apply(acc).wrapping_add(p.output_offset);
+    v.max(p.act.int.0).min(p.act.int.1) as i8 as u8
 }
 
 /// Channel `c`'s bias, or 0.
@@ -70,7 +78,7 @@ pub fn conv(
     out: &mut Output<'_>,
     dims: [usize; 9],
 ) {
-    let [batches, ih, iw, ic, oc, fh, fw, oh, ow] = dims;
+    let [batches, _, _, ic, oc, fh, fw, oh, ow] = dims;
     let patch_len = fh * fw * ic;
     let zero_point = p.input_offset.wrapping_neg();
     if patch_len > MAX_PATCH || !(-128..=127).contains(&zero_point) {
@@ -78,43 +86,66 @@ pub fn conv(
     }
     let pad = zero_point as i8 as u8;
     let mut patch = [0u8; MAX_PATCH];
-    let row = fw * ic;
     for b in 0..batches {
         for oy in 0..oh {
-            let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
             for ox in 0..ow {
-                let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
-                for fy in 0..fh {
-                    let iy = y0 + fy as isize;
-                    let dst = &mut patch[fy * row..(fy + 1) * row];
-                    if iy < 0 || iy >= ih as isize {
-                        dst.fill(pad);
-                        continue;
-                    }
-                    let (fx0, fx1) = taps(x0, fw, iw);
-                    dst[..fx0 * ic].fill(pad);
-                    dst[fx1 * ic..].fill(pad);
-                    let ix = (x0 + fx0 as isize) as usize;
-                    let src =
-                        &input.data[((b * ih + iy as usize) * iw + ix) * ic..][..(fx1 - fx0) * ic];
-                    dst[fx0 * ic..fx1 * ic].copy_from_slice(src);
-                }
-                let patch = &patch[..patch_len];
+                gather_patch(p, input, dims, (b, oy, ox), pad, &mut patch[..patch_len]);
                 let o = ((b * oh + oy) * ow + ox) * oc;
-                let mut pairs = filter.data[..oc * patch_len].chunks_exact(2 * patch_len);
-                for (k, ws) in (&mut pairs).enumerate() {
-                    let (c, (wa, wb)) = (2 * k, ws.split_at(patch_len));
-                    let (a, b) = dot2_i8(patch, wa, wb);
-                    out.data[o + c] = requantise(p, c, a.wrapping_add(p.folded[c]));
-                    out.data[o + c + 1] = requantise(p, c + 1, b.wrapping_add(p.folded[c + 1]));
-                }
-                if oc % 2 == 1 {
-                    let c = oc - 1;
-                    let acc = dot_i8(patch, pairs.remainder()).wrapping_add(p.folded[c]);
-                    out.data[o + c] = requantise(p, c, acc);
-                }
+                pixel_outputs(p, &patch[..patch_len], filter, &mut out.data[o..o + oc]);
             }
         }
+    }
+}
+
+/// The `out.len()` output channels of one pixel from its gathered patch:
+/// two filters per pass over the patch.
+pub(crate) fn pixel_outputs(p: &ConvParams<'_>, patch: &[u8], filter: &Input<'_>, out: &mut [u8]) {
+    let (len, oc) = (patch.len(), out.len());
+    let mut pairs = filter.data[..oc * len].chunks_exact(2 * len);
+    for (k, ws) in (&mut pairs).enumerate() {
+        let (c, (wa, wb)) = (2 * k, ws.split_at(len));
+        let (a, b) = dot2_i8(patch, wa, wb);
+        out[c] = requantise(p, c, a.wrapping_add(p.folded[c]));
+        out[c + 1] = requantise(p, c + 1, b.wrapping_add(p.folded[c + 1]));
+    }
+    if oc % 2 == 1 {
+        let c = oc - 1;
+        let acc = dot_i8(patch, pairs.remainder()).wrapping_add(p.folded[c]);
+        out[c] = requantise(p, c, acc);
+    }
+}
+
+/// Gathers the input patch of output pixel `(batch, y, x)` into `dst`
+/// (`filter height x width x input channels` bytes), raw, with the taps
+/// outside the image set to `pad`, the input's zero point.
+#[inline(always)]
+pub(crate) fn gather_patch(
+    p: &ConvParams<'_>,
+    input: &Input<'_>,
+    dims: [usize; 9],
+    (b, oy, ox): (usize, usize, usize),
+    pad: u8,
+    dst: &mut [u8],
+) {
+    let [_, ih, iw, ic, _, _, fw, _, _] = dims;
+    let row = fw * ic;
+    if row == 0 {
+        return;
+    }
+    let y0 = (oy * p.stride.0) as isize - p.pad.0 as isize;
+    let x0 = (ox * p.stride.1) as isize - p.pad.1 as isize;
+    let (fx0, fx1) = taps(x0, fw, iw);
+    let ix = (x0 + fx0 as isize) as usize;
+    for (fy, dst) in dst.chunks_exact_mut(row).enumerate() {
+        let iy = y0 + fy as isize;
+        if iy < 0 || iy >= ih as isize {
+            dst.fill(pad);
+            continue;
+        }
+        dst[..fx0 * ic].fill(pad);
+        dst[fx1 * ic..].fill(pad);
+        let src = &input.data[((b * ih + iy as usize) * iw + ix) * ic..][..(fx1 - fx0) * ic];
+        dst[fx0 * ic..fx1 * ic].copy_from_slice(src);
     }
 }
 

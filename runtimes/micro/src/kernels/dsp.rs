@@ -135,3 +135,84 @@ pub(crate) fn mac4(acc: [i32; 4], x: u32, w: u32) -> [i32; 4] {
         smlatt(x13, w13, acc[3]),
     ]
 }
+
+/// Packs the patches of two output pixels for [`pair_dot`]: for each four
+/// bytes of both, pixel 0's even and odd bytes as signed halfwords
+/// (SXTB16, SXTB16 ROR 8), then pixel 1's. Unpacked once per pixel pair,
+/// they serve every output channel.
+pub(crate) fn pack_pair(p0: &[u8], p1: &[u8], out: &mut [u32]) {
+    let words = p0.chunks_exact(4).zip(p1.chunks_exact(4));
+    for ((a, b), o) in words.zip(out.chunks_exact_mut(4)) {
+        let (a, b) = (word(a), word(b));
+        o.copy_from_slice(&[sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b)]);
+    }
+}
+
+/// `(dot(p0, w), dot(p1, w))` over the first `4 x groups` bytes, for two
+/// patches packed by [`pack_pair`] (`4 x groups` words): per four bytes,
+/// one LDM of both pixels' halfwords, one load and two SXTB16 of the
+/// weights, four SMLADs.
+pub(crate) fn pair_dot(packed: &[u32], w: &[u8]) -> (i32, i32) {
+    let groups = (packed.len() / 4).min(w.len() / 4);
+    let (mut a0, mut a1) = (0i32, 0i32);
+    let (mut xp, mut wp) = (packed.as_ptr(), w.as_ptr());
+    if groups % 2 == 1 {
+        // SAFETY: reads words 0..4 of `packed` and bytes 0..4 of `w`, in
+        // bounds as groups >= 1; r2-r5 are declared clobbered, the pointers
+        // advance past what was read.
+        unsafe {
+            asm!(
+                "ldm {xp}!, {{r2, r3, r4, r5}}",
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {t}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a0}, r2, {t}, {a0}",
+                "smlad {a0}, r3, {w}, {a0}",
+                "smlad {a1}, r4, {t}, {a1}",
+                "smlad {a1}, r5, {w}, {a1}",
+                xp = inout(reg) xp, wp = inout(reg) wp,
+                a0 = inout(reg) a0, a1 = inout(reg) a1,
+                w = out(reg) _, t = out(reg) _,
+                out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+                options(nostack, readonly),
+            );
+        }
+    }
+    let pairs = groups / 2;
+    if pairs > 0 {
+        // SAFETY: reads the next 8 x pairs words of `packed` and 8 x pairs
+        // bytes of `w`: together with the group above, 4 x groups of each,
+        // in bounds by `groups`' definition. Same sums as above, two groups
+        // an iteration.
+        unsafe {
+            asm!(
+                "2:",
+                "ldm {xp}!, {{r2, r3, r4, r5}}",
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {t}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a0}, r2, {t}, {a0}",
+                "smlad {a0}, r3, {w}, {a0}",
+                "smlad {a1}, r4, {t}, {a1}",
+                "smlad {a1}, r5, {w}, {a1}",
+                "ldm {xp}!, {{r2, r3, r4, r5}}",
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {t}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a0}, r2, {t}, {a0}",
+                "smlad {a0}, r3, {w}, {a0}",
+                "smlad {a1}, r4, {t}, {a1}",
+                "smlad {a1}, r5, {w}, {a1}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                xp = inout(reg) xp => _, wp = inout(reg) wp => _,
+                n = inout(reg) pairs => _,
+                a0 = inout(reg) a0, a1 = inout(reg) a1,
+                w = out(reg) _, t = out(reg) _,
+                out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+                options(nostack, readonly),
+            );
+        }
+    }
+    (a0, a1)
+}

@@ -14,6 +14,8 @@ mod control;
 mod conv;
 mod conv_f32;
 mod conv_int8;
+#[cfg(arm_v7)]
+mod conv_pairs;
 mod cumsum;
 mod densify;
 mod detection_postprocess;
@@ -49,6 +51,8 @@ mod space_depth;
 mod svdf;
 mod transpose_conv;
 mod unary_math;
+#[cfg(all(arm_v7, any(not(arm_dsp), test)))]
+mod v7m;
 mod variables;
 
 pub(crate) use dot::{dot_and_sum_i8, dot_i8, sum_i8};
@@ -242,11 +246,12 @@ impl<'a> PrepareCtx<'_, 'a> {
 
     /// Reserves `words` 32-bit words of working memory, which evaluation
     /// gets back with [`Work::get`], for data that an operator rewrites at
-    /// every evaluation (TFLite Micro's scratch buffers). Unlike TFLite
-    /// Micro's, the memory is the operator's own, not shared with other
-    /// operators: the interpreter keeps it in the arena's tail after the
-    /// variables, counted as persistent. Its content at the start of an
-    /// evaluation is whatever the last one left.
+    /// every evaluation (TFLite Micro's scratch buffers). As TFLite
+    /// Micro's, the memory is shared with other operators (each one's
+    /// reservations start at the region's beginning, and the region is as
+    /// large as the largest): the interpreter keeps it in the arena's tail
+    /// after the variables, counted as persistent. Its content at the start
+    /// of an evaluation is whatever another operator left.
     pub fn scratch(&mut self, words: usize) -> Result<Scratch, Error> {
         let too_large = Error::TooLarge("scratch memory above 4 GiB");
         let offset = u32::try_from(self.scratch).map_err(|_| too_large)?;
