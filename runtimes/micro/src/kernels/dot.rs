@@ -107,11 +107,11 @@ pub(crate) fn add4(acc: [i32; 4], w: u32) -> [i32; 4] {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The definition: every product, in order, wrapping.
-    fn dot_reference(a: &[u8], b: &[u8]) -> i32 {
+    pub(crate) fn dot_reference(a: &[u8], b: &[u8]) -> i32 {
         a.iter().zip(b).fold(0i32, |acc, (&x, &w)| {
             acc.wrapping_add(i32::from(x as i8) * i32::from(w as i8))
         })
@@ -119,7 +119,7 @@ mod tests {
 
     /// 512 bytes of a linear congruential walk, with the extremes -128,
     /// 127, 0 and -1 mixed in.
-    fn bytes(mut seed: u32) -> [u8; 512] {
+    pub(crate) fn bytes(mut seed: u32) -> [u8; 512] {
         let mut data = [0u8; 512];
         for (i, d) in data.iter_mut().enumerate() {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);

@@ -216,3 +216,30 @@ pub(crate) fn pair_dot(packed: &[u32], w: &[u8]) -> (i32, i32) {
     }
     (a0, a1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::dot::tests::{bytes, dot_reference};
+
+    #[test]
+    fn pair_dots_equal_the_definition_at_every_length() {
+        let mut packed = [0u32; 512];
+        for n in 0..=300 {
+            for seed in 0..6 {
+                let (p0, p1, w) = (bytes(seed), bytes(seed + 500), bytes(seed + 900));
+                let whole = n & !3;
+                pack_pair(&p0[..n], &p1[..n], &mut packed);
+                let got = pair_dot(&packed[..whole], &w[..n]);
+                let want = (
+                    dot_reference(&p0[..whole], &w[..whole]),
+                    dot_reference(&p1[..whole], &w[..whole]),
+                );
+                assert_eq!(got, want, "n {n} seed {seed}");
+            }
+        }
+        let min = [0x80u8; 512];
+        pack_pair(&min, &min, &mut packed);
+        assert_eq!(pair_dot(&packed, &min), (512 * 16384, 512 * 16384));
+    }
+}

@@ -104,3 +104,36 @@ pub(crate) fn pair_dot2(packed: &[u32], p0: &[u8], p1: &[u8], a: &[u8], b: &[u8]
     }
     sums
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::dot::tests::{bytes, dot_reference};
+
+    #[test]
+    fn packed_pair_dots_equal_the_definition_across_blocks() {
+        let mut packed = [0u32; 512];
+        for n in (0..=300).chain([372, 373, 496, 512]) {
+            for seed in 0..4 {
+                let (p0, p1) = (bytes(seed), bytes(seed + 300));
+                let (a, b) = (bytes(seed + 600), bytes(seed + 700));
+                let (p0, p1, a, b) = (&p0[..n], &p1[..n], &a[..n], &b[..n]);
+                pack_pair(p0, p1, &mut packed);
+                let got = pair_dot2(&packed[..n], p0, p1, a, b);
+                let want = [
+                    [dot_reference(p0, a), dot_reference(p1, a)],
+                    [dot_reference(p0, b), dot_reference(p1, b)],
+                ];
+                assert_eq!(got, want, "n {n} seed {seed}");
+            }
+        }
+        // Every product at its extreme, 2^14 each: the largest block sums.
+        let (min, max) = ([0x80u8; 512], [0x7Fu8; 512]);
+        pack_pair(&min, &max, &mut packed);
+        let got = pair_dot2(&packed, &min, &max, &min, &max);
+        assert_eq!(
+            got,
+            [[512 * 16384, -512 * 16256], [-512 * 16256, 512 * 16129]]
+        );
+    }
+}
