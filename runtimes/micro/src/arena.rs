@@ -120,7 +120,7 @@ impl<'a> Tail<'a> {
 /// dependency for one line.
 #[cfg(arm_v7)]
 pub fn words_as_bytes(words: &mut [u32]) -> &mut [u8] {
-    let len = words.len() * size_of::<u32>();
+    let len = core::mem::size_of_val(words);
     // SAFETY: the bytes are the words' own memory, borrowed exclusively for
     // the same lifetime; every byte pattern is a valid u8 and u32, and u8
     // needs no alignment.

@@ -1,8 +1,9 @@
 //! Kernels for the Cortex-M4/M7 DSP extension (`thumbv7em`, cfg `arm_dsp`
 //! from build.rs), in inline assembly through `core::arch::asm!`: the only
 //! way to reach SXTB16 and SMLAD on stable Rust. Each instruction has one
-//! safe wrapper; every block is pure register arithmetic (no memory, no
-//! stack). This and arena.rs are the crate's only `unsafe` modules.
+//! safe wrapper, pure register arithmetic; the pair loop's blocks also
+//! read memory, within the slices their safe wrapper checks. This, v7m.rs
+//! and arena.rs are the crate's only `unsafe` modules.
 #![allow(unsafe_code)]
 
 use core::arch::asm;
