@@ -60,6 +60,19 @@ impl Rescale {
         self.multiplier
     }
 
+    /// The single-multiply form's parts: the rounding constant, the
+    /// multiplier, the left shift and the right shift, for kernels that
+    /// apply it in assembly (v7m.rs).
+    #[cfg(arm_v7)]
+    pub(crate) fn parts(&self) -> (i64, i32, u32, u32) {
+        (
+            self.round,
+            self.multiplier,
+            u32::from(self.left),
+            u32::from(self.right),
+        )
+    }
+
     /// TFLite's shift: positive to the left, negative to the right.
     pub fn shift(&self) -> i32 {
         i32::from(self.left) - i32::from(self.right)

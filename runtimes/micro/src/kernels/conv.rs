@@ -5,8 +5,6 @@
 //! counterparts.
 
 use crate::error::Error;
-#[cfg(arm_v7)]
-use crate::kernels::conv_pairs;
 use crate::kernels::requant::{
     accumulates_in_i64, bias_at, channel_multipliers, put_quantized, quantized_at, requantize,
 };
@@ -14,6 +12,8 @@ use crate::kernels::{
     EvalCtx, Input, Op, Output, PrepareCtx, Range, Work, clamp_f32, conv_f32, conv_int8, f32_at,
     i32_at, nhwc, put_f32, sum_i8,
 };
+#[cfg(arm_v7)]
+use crate::kernels::{conv_pairs, depthwise_pairs};
 use crate::model::ElemType;
 use crate::rescale::Rescale;
 
@@ -36,8 +36,8 @@ pub struct ConvParams<'a> {
     pub(crate) folded: &'a [i32],
     /// Whether an int16 convolution accumulates in int64 (else int32).
     pub(crate) wide: bool,
-    /// Working memory for the pixel-pair path of an int8 CONV_2D on ARMv7
-    /// cores (conv_pairs.rs).
+    /// Working memory for the pixel-pair paths of an int8 CONV_2D or
+    /// DEPTHWISE_CONV_2D on ARMv7 cores (conv_pairs.rs, depthwise_pairs.rs).
     #[cfg(arm_v7)]
     pub(crate) pairs: Option<crate::kernels::Scratch>,
 }
@@ -193,10 +193,17 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
         &[]
     };
     #[cfg(arm_v7)]
-    let pairs = if !depthwise && input.dtype == ElemType::I8 && f[3] == i[3] && (dh, dw) == (1, 1) {
-        Some(ctx.scratch(conv_pairs::scratch_words(f[1] * f[2] * f[3]))?)
-    } else {
-        None
+    let pairs = match (input.dtype, (dh, dw), depthwise) {
+        (ElemType::I8, (1, 1), false) if f[3] == i[3] => {
+            Some(ctx.scratch(conv_pairs::scratch_words(f[1] * f[2] * f[3]))?)
+        }
+        (ElemType::I8, (1, 1), true)
+            if depth_multiplier == 1 && f[1] * f[2] <= depthwise_pairs::MAX_TAPS =>
+        {
+            let words = depthwise_pairs::scratch_words((f[1], f[2]), (oh, ow), (sh, sw));
+            Some(ctx.scratch(words)?)
+        }
+        _ => None,
     };
     Ok(ConvParams {
         stride: (sh, sw),
@@ -342,6 +349,7 @@ pub fn eval_depthwise(
     filter: Input<'_>,
     bias: Option<Input<'_>>,
     mut out: Output<'_>,
+    #[cfg_attr(not(arm_v7), expect(unused_variables))] work: &mut Work<'_>,
 ) -> Result<(), Error> {
     let (Some([batches, ih, iw, ic]), Some([_, fh, fw, oc]), Some([_, oh, ow, _])) =
         (nhwc(&input.info), nhwc(&filter.info), nhwc(&out.info))
@@ -356,6 +364,20 @@ pub fn eval_depthwise(
     let weight = |i: usize, scale: f32| float_weight(&filter, i, scale);
     if p.dilation == (1, 1) {
         let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
+        #[cfg(arm_v7)]
+        if let Some(pairs) = p.pairs
+            && dtype == ElemType::I8
+            && depthwise_pairs::depthwise(
+                p,
+                input.data,
+                filter.data,
+                out.data,
+                dims,
+                work.get(pairs)?,
+            )
+        {
+            return Ok(());
+        }
         if dtype == ElemType::I8 && p.folded.len() == oc {
             conv_int8::depthwise(p, &input, &filter, bias.as_ref(), &mut out, dims);
             return Ok(());
@@ -445,7 +467,8 @@ impl Op for DepthwiseConv2d {
 
     fn eval(p: &ConvParams<'_>, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let i = &ctx.inputs;
-        eval_depthwise(p, i.get(0)?, i.get(1)?, i.opt(2)?, ctx.outputs.get(0)?)
+        let out = ctx.outputs.get(0)?;
+        eval_depthwise(p, i.get(0)?, i.get(1)?, i.opt(2)?, out, &mut ctx.work)
     }
 }
 

@@ -18,6 +18,8 @@ mod conv_int8;
 mod conv_pairs;
 mod cumsum;
 mod densify;
+#[cfg(arm_v7)]
+mod depthwise_pairs;
 mod detection_postprocess;
 mod dot;
 #[cfg(arm_dsp)]
@@ -51,7 +53,7 @@ mod space_depth;
 mod svdf;
 mod transpose_conv;
 mod unary_math;
-#[cfg(all(arm_v7, any(not(arm_dsp), test)))]
+#[cfg(arm_v7)]
 mod v7m;
 mod variables;
 
