@@ -13,7 +13,7 @@ use crate::kernels::{
     i32_at, nhwc, put_f32, sum_i8,
 };
 #[cfg(arm_v7)]
-use crate::kernels::{conv_pairs, depthwise_pairs};
+use crate::kernels::{conv_quads, depthwise_pairs};
 use crate::model::ElemType;
 use crate::rescale::Rescale;
 
@@ -37,7 +37,7 @@ pub struct ConvParams<'a> {
     /// Whether an int16 convolution accumulates in int64 (else int32).
     pub(crate) wide: bool,
     /// Working memory for the pixel-pair paths of an int8 CONV_2D or
-    /// DEPTHWISE_CONV_2D on ARMv7 cores (conv_pairs.rs, depthwise_pairs.rs).
+    /// DEPTHWISE_CONV_2D on ARMv7 cores (conv_quads.rs, depthwise_pairs.rs).
     #[cfg(arm_v7)]
     pub(crate) pairs: Option<crate::kernels::Scratch>,
 }
@@ -195,7 +195,8 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
     #[cfg(arm_v7)]
     let pairs = match (input.dtype, (dh, dw), depthwise) {
         (ElemType::I8, (1, 1), false) if f[3] == i[3] => {
-            Some(ctx.scratch(conv_pairs::scratch_words(f[1] * f[2] * f[3]))?)
+            let (len, pixels) = (f[1] * f[2] * f[3], i[0] * oh * ow);
+            Some(ctx.scratch(conv_quads::scratch_words::<conv_quads::Native>(len, pixels))?)
         }
         (ElemType::I8, (1, 1), true)
             if depth_multiplier == 1 && f[1] * f[2] <= depthwise_pairs::MAX_TAPS =>
@@ -265,7 +266,14 @@ pub fn eval_conv(
         #[cfg(arm_v7)]
         if let Some(pairs) = p.pairs
             && p.folded.len() == oc
-            && conv_pairs::conv(p, &input, &filter, &mut out, dims, work.get(pairs)?)
+            && conv_quads::conv::<conv_quads::Native>(
+                p,
+                input.data,
+                filter.data,
+                out.data,
+                dims,
+                work.get(pairs)?,
+            )
         {
             return Ok(());
         }

@@ -89,7 +89,14 @@ pub fn conv(
     for b in 0..batches {
         for oy in 0..oh {
             for ox in 0..ow {
-                gather_patch(p, input, dims, (b, oy, ox), pad, &mut patch[..patch_len]);
+                gather_patch(
+                    p,
+                    input.data,
+                    dims,
+                    (b, oy, ox),
+                    pad,
+                    &mut patch[..patch_len],
+                );
                 let o = ((b * oh + oy) * ow + ox) * oc;
                 pixel_outputs(p, &patch[..patch_len], filter, &mut out.data[o..o + oc]);
             }
@@ -99,7 +106,7 @@ pub fn conv(
 
 /// The `out.len()` output channels of one pixel from its gathered patch:
 /// two filters per pass over the patch.
-pub(crate) fn pixel_outputs(p: &ConvParams<'_>, patch: &[u8], filter: &Input<'_>, out: &mut [u8]) {
+fn pixel_outputs(p: &ConvParams<'_>, patch: &[u8], filter: &Input<'_>, out: &mut [u8]) {
     let (len, oc) = (patch.len(), out.len());
     let mut pairs = filter.data[..oc * len].chunks_exact(2 * len);
     for (k, ws) in (&mut pairs).enumerate() {
@@ -121,7 +128,7 @@ pub(crate) fn pixel_outputs(p: &ConvParams<'_>, patch: &[u8], filter: &Input<'_>
 #[inline(always)]
 pub(crate) fn gather_patch(
     p: &ConvParams<'_>,
-    input: &Input<'_>,
+    input: &[u8],
     dims: [usize; 9],
     (b, oy, ox): (usize, usize, usize),
     pad: u8,
@@ -144,7 +151,7 @@ pub(crate) fn gather_patch(
         }
         dst[..fx0 * ic].fill(pad);
         dst[fx1 * ic..].fill(pad);
-        let src = &input.data[((b * ih + iy as usize) * iw + ix) * ic..][..(fx1 - fx0) * ic];
+        let src = &input[((b * ih + iy as usize) * iw + ix) * ic..][..(fx1 - fx0) * ic];
         dst[fx0 * ic..fx1 * ic].copy_from_slice(src);
     }
 }

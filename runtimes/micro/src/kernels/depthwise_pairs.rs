@@ -249,26 +249,10 @@ mod tests {
     use crate::kernels::Range;
     use crate::kernels::conv::out_size_and_pad;
     use crate::kernels::conv_int8::to_int8;
-    use crate::kernels::dot::tests::bytes;
+    use crate::kernels::dot::tests::{Walk, bytes};
     use crate::rescale::Rescale;
     use alloc::vec;
     use alloc::vec::Vec;
-
-    /// A linear congruential walk.
-    struct Walk(u32);
-
-    impl Walk {
-        fn next(&mut self) -> u32 {
-            self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            self.0 >> 8
-        }
-        fn below(&mut self, n: usize) -> usize {
-            self.next() as usize % n
-        }
-        fn pick<T: Copy>(&mut self, of: &[T]) -> T {
-            of[self.below(of.len())]
-        }
-    }
 
     /// TFLite's reference depthwise convolution (depth multiplier 1):
     /// every tap inside the image, `w x (x + input offset)`, plus the bias.

@@ -117,6 +117,25 @@ pub(crate) mod tests {
         })
     }
 
+    /// A linear congruential walk, for random shapes and parameters.
+    pub(crate) struct Walk(pub(crate) u32);
+
+    impl Walk {
+        /// The next 24 random bits.
+        pub(crate) fn next(&mut self) -> u32 {
+            self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            self.0 >> 8
+        }
+        /// A number below `n`.
+        pub(crate) fn below(&mut self, n: usize) -> usize {
+            self.next() as usize % n
+        }
+        /// One of `of`.
+        pub(crate) fn pick<T: Copy>(&mut self, of: &[T]) -> T {
+            of[self.below(of.len())]
+        }
+    }
+
     /// 512 bytes of a linear congruential walk, with the extremes -128,
     /// 127, 0 and -1 mixed in.
     pub(crate) fn bytes(mut seed: u32) -> [u8; 512] {

@@ -1,7 +1,7 @@
 //! Kernels for the Cortex-M4/M7 DSP extension (`thumbv7em`, cfg `arm_dsp`
 //! from build.rs), in inline assembly through `core::arch::asm!`: the only
 //! way to reach SXTB16 and SMLAD on stable Rust. Each instruction has one
-//! safe wrapper, pure register arithmetic; the pair loop's blocks also
+//! safe wrapper, pure register arithmetic; the quad loop's blocks also
 //! read memory, within the slices their safe wrapper checks. This, v7m.rs
 //! and arena.rs are the crate's only `unsafe` modules.
 #![allow(unsafe_code)]
@@ -137,85 +137,118 @@ pub(crate) fn mac4(acc: [i32; 4], x: u32, w: u32) -> [i32; 4] {
     ]
 }
 
-/// Packs the patches of two output pixels for [`pair_dot`]: for each four
-/// bytes of both, pixel 0's even and odd bytes as signed halfwords
-/// (SXTB16, SXTB16 ROR 8), then pixel 1's. Unpacked once per pixel pair,
-/// they serve every output channel.
-pub(crate) fn pack_pair(p0: &[u8], p1: &[u8], out: &mut [u32]) {
-    let words = p0.chunks_exact(4).zip(p1.chunks_exact(4));
-    for ((a, b), o) in words.zip(out.chunks_exact_mut(4)) {
-        let (a, b) = (word(a), word(b));
-        o.copy_from_slice(&[sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b)]);
+/// Words [`pack_quad`] writes for patches of `len` bytes: eight per four
+/// bytes, the last four zero-padded.
+pub(crate) fn quad_words(len: usize) -> usize {
+    8 * len.div_ceil(4)
+}
+
+/// Packs the patches of four output pixels for [`quad_dot`]: for each four
+/// bytes of all four (zero-padded at the end), each pixel's even and odd
+/// bytes as signed halfwords (SXTB16, SXTB16 ROR 8). Unpacked once per
+/// four pixels, they serve every output channel.
+pub(crate) fn pack_quad(p: [&[u8]; 4], out: &mut [u32]) {
+    let len = p.iter().map(|p| p.len()).min().unwrap_or(0);
+    for (g, o) in out.chunks_exact_mut(8).take(len.div_ceil(4)).enumerate() {
+        for (pixel, o) in p.iter().zip(o.chunks_exact_mut(2)) {
+            let w = match pixel.get(4 * g..4 * g + 4) {
+                Some(bytes) => word(bytes),
+                None => {
+                    let tail = &pixel[4 * g..len];
+                    u32::from_le_bytes([0, 1, 2, 3].map(|i| tail.get(i).copied().unwrap_or(0)))
+                }
+            };
+            o[0] = sxtb16(w);
+            o[1] = sxtb16_ror8(w);
+        }
     }
 }
 
-/// `(dot(p0, w), dot(p1, w))` over the first `4 x groups` bytes, for two
-/// patches packed by [`pack_pair`] (`4 x groups` words): per four bytes,
-/// one LDM of both pixels' halfwords, one load and two SXTB16 of the
-/// weights, four SMLADs.
-pub(crate) fn pair_dot(packed: &[u32], w: &[u8]) -> (i32, i32) {
-    let groups = (packed.len() / 4).min(w.len() / 4);
-    let (mut a0, mut a1) = (0i32, 0i32);
+/// One group of four weights against four packed pixels: the weights
+/// loaded and unpacked (SXTB16, SXTB16 ROR 8) once, then per pixel one
+/// LDM of its two halfword pairs and two SMLADs.
+macro_rules! quad_group {
+    () => {
+        concat!(
+            "ldr {w}, [{wp}], #4\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "ldm {xp}!, {{r2, r3}}\n",
+            "smlad {a0}, r2, {t}, {a0}\n",
+            "smlad {a0}, r3, {w}, {a0}\n",
+            "ldm {xp}!, {{r2, r3}}\n",
+            "smlad {a1}, r2, {t}, {a1}\n",
+            "smlad {a1}, r3, {w}, {a1}\n",
+            "ldm {xp}!, {{r2, r3}}\n",
+            "smlad {a2}, r2, {t}, {a2}\n",
+            "smlad {a2}, r3, {w}, {a2}\n",
+            "ldm {xp}!, {{r2, r3}}\n",
+            "smlad {a3}, r2, {t}, {a3}\n",
+            "smlad {a3}, r3, {w}, {a3}\n",
+        )
+    };
+}
+
+/// `[dot(p0, w), dot(p1, w), dot(p2, w), dot(p3, w)]` over the bytes of
+/// `w`, for four patches packed by [`pack_quad`]: per four weights one
+/// load, two SXTB16 and, per pixel, one LDM and two SMLADs (15
+/// instructions for 16 products), two groups an iteration.
+#[inline(always)]
+pub(crate) fn quad_dot(packed: &[u32], w: &[u8]) -> [i32; 4] {
+    let groups = (packed.len() / 8).min(w.len() / 4);
+    let [mut a0, mut a1, mut a2, mut a3] = [0i32; 4];
     let (mut xp, mut wp) = (packed.as_ptr(), w.as_ptr());
     if groups % 2 == 1 {
-        // SAFETY: reads words 0..4 of `packed` and bytes 0..4 of `w`, in
-        // bounds as groups >= 1; r2-r5 are declared clobbered, the pointers
-        // advance past what was read.
+        // SAFETY: reads words 0..8 of `packed` and bytes 0..4 of `w`, in
+        // bounds as groups >= 1; r2, r3 are declared clobbered, the
+        // pointers advance past what was read.
         unsafe {
             asm!(
-                "ldm {xp}!, {{r2, r3, r4, r5}}",
-                "ldr {w}, [{wp}], #4",
-                "sxtb16 {t}, {w}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a0}, r2, {t}, {a0}",
-                "smlad {a0}, r3, {w}, {a0}",
-                "smlad {a1}, r4, {t}, {a1}",
-                "smlad {a1}, r5, {w}, {a1}",
+                quad_group!(),
                 xp = inout(reg) xp, wp = inout(reg) wp,
                 a0 = inout(reg) a0, a1 = inout(reg) a1,
+                a2 = inout(reg) a2, a3 = inout(reg) a3,
                 w = out(reg) _, t = out(reg) _,
-                out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+                out("r2") _, out("r3") _,
                 options(nostack, readonly),
             );
         }
     }
     let pairs = groups / 2;
     if pairs > 0 {
-        // SAFETY: reads the next 8 x pairs words of `packed` and 8 x pairs
-        // bytes of `w`: together with the group above, 4 x groups of each,
-        // in bounds by `groups`' definition. Same sums as above, two groups
-        // an iteration.
+        // SAFETY: reads the next 16 x pairs words of `packed` and 8 x pairs
+        // bytes of `w`: with the group above, 8 x groups and 4 x groups, in
+        // bounds by `groups`' definition. Same sums, two groups an
+        // iteration; SUBS clobbers the flags.
         unsafe {
             asm!(
                 "2:",
-                "ldm {xp}!, {{r2, r3, r4, r5}}",
-                "ldr {w}, [{wp}], #4",
-                "sxtb16 {t}, {w}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a0}, r2, {t}, {a0}",
-                "smlad {a0}, r3, {w}, {a0}",
-                "smlad {a1}, r4, {t}, {a1}",
-                "smlad {a1}, r5, {w}, {a1}",
-                "ldm {xp}!, {{r2, r3, r4, r5}}",
-                "ldr {w}, [{wp}], #4",
-                "sxtb16 {t}, {w}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a0}, r2, {t}, {a0}",
-                "smlad {a0}, r3, {w}, {a0}",
-                "smlad {a1}, r4, {t}, {a1}",
-                "smlad {a1}, r5, {w}, {a1}",
+                quad_group!(),
+                quad_group!(),
                 "subs {n}, {n}, #1",
                 "bne 2b",
                 xp = inout(reg) xp => _, wp = inout(reg) wp => _,
                 n = inout(reg) pairs => _,
                 a0 = inout(reg) a0, a1 = inout(reg) a1,
+                a2 = inout(reg) a2, a3 = inout(reg) a3,
                 w = out(reg) _, t = out(reg) _,
-                out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+                out("r2") _, out("r3") _,
                 options(nostack, readonly),
             );
         }
     }
-    (a0, a1)
+    let mut sums = [a0, a1, a2, a3];
+    let tail = &w[(4 * groups).min(w.len())..];
+    if let (1..=3, Some(last)) = (tail.len(), packed.get(8 * groups..8 * groups + 8)) {
+        let mut t = [0u8; 4];
+        t[..tail.len()].copy_from_slice(tail);
+        let t = u32::from_le_bytes(t);
+        let (even, odd) = (sxtb16(t), sxtb16_ror8(t));
+        for (sum, x) in sums.iter_mut().zip(last.chunks_exact(2)) {
+            *sum = smlad(x[1], odd, smlad(x[0], even, *sum));
+        }
+    }
+    sums
 }
 
 #[cfg(test)]
@@ -224,23 +257,24 @@ mod tests {
     use crate::kernels::dot::tests::{bytes, dot_reference};
 
     #[test]
-    fn pair_dots_equal_the_definition_at_every_length() {
-        let mut packed = [0u32; 512];
+    fn quad_dots_equal_the_definition_at_every_length() {
+        let mut packed = [0u32; 1024];
         for n in 0..=300 {
             for seed in 0..6 {
-                let (p0, p1, w) = (bytes(seed), bytes(seed + 500), bytes(seed + 900));
-                let whole = n & !3;
-                pack_pair(&p0[..n], &p1[..n], &mut packed);
-                let got = pair_dot(&packed[..whole], &w[..n]);
-                let want = (
-                    dot_reference(&p0[..whole], &w[..whole]),
-                    dot_reference(&p1[..whole], &w[..whole]),
+                let p = [0, 300, 500, 700].map(|k| bytes(seed + k));
+                let w = bytes(seed + 900);
+                let p = p.each_ref().map(|p| &p[..n]);
+                pack_quad(p, &mut packed);
+                let got = quad_dot(&packed[..quad_words(n)], &w[..n]);
+                assert_eq!(
+                    got,
+                    p.map(|p| dot_reference(p, &w[..n])),
+                    "n {n} seed {seed}"
                 );
-                assert_eq!(got, want, "n {n} seed {seed}");
             }
         }
         let min = [0x80u8; 512];
-        pack_pair(&min, &min, &mut packed);
-        assert_eq!(pair_dot(&packed, &min), (512 * 16384, 512 * 16384));
+        pack_quad([&min; 4], &mut packed);
+        assert_eq!(quad_dot(&packed, &min), [512 * 16384; 4]);
     }
 }

@@ -15,7 +15,7 @@ mod conv;
 mod conv_f32;
 mod conv_int8;
 #[cfg(arm_v7)]
-mod conv_pairs;
+mod conv_quads;
 mod cumsum;
 mod densify;
 #[cfg(arm_v7)]

@@ -9,10 +9,11 @@
 //! dot products. While `|S0| < 2^21`, which [`BLOCK`] products of int8
 //! bytes (each at most 2^14) guarantee, the low 22 bits sign-extended are
 //! `S0` and the rest is `S1`: one load and one SMLAL per two products
-//! instead of two loads and two MLAs. The convolutions' pair loops take
-//! dsp.rs's SMLAD kernels on the M4/M7 instead; the depthwise pairs
-//! (depthwise_pairs.rs) take these on every ARMv7 core. ARMv7-A Linux runs
-//! this module's tests under qemu-arm.
+//! instead of two loads and two MLAs. The convolution's pixel quads
+//! (conv_quads.rs) take these on the M3 and dsp.rs's SMLAD kernels on the
+//! M4/M7; the depthwise pairs (depthwise_pairs.rs) and the requantisation
+//! ([`requant`]) take these on every ARMv7 core. ARMv7-A Linux runs this
+//! module's tests under qemu-arm.
 #![allow(unsafe_code)]
 
 use crate::rescale::Rescale;
@@ -22,15 +23,6 @@ use core::arch::asm;
 /// 2^14 = 128, and a multiple of the loop's four.
 pub(crate) const BLOCK: usize = 124;
 
-/// Packs the patches of two output pixels for [`pair_dot2`]: word `k` is
-/// `p0[k] + p1[k] x 2^22`.
-#[cfg(any(not(arm_dsp), test))]
-pub(crate) fn pack_pair(p0: &[u8], p1: &[u8], out: &mut [u32]) {
-    for ((&a, &b), o) in p0.iter().zip(p1).zip(out.iter_mut()) {
-        *o = (i32::from(a as i8) + (i32::from(b as i8) << 22)) as u32;
-    }
-}
-
 /// The two dot products packed in a 64-bit sum `lo + hi x 2^32`.
 #[inline(always)]
 pub(crate) fn split(lo: u32, hi: u32) -> (i32, i32) {
@@ -39,74 +31,93 @@ pub(crate) fn split(lo: u32, hi: u32) -> (i32, i32) {
     (s0, ((total - i64::from(s0)) >> 22) as i32)
 }
 
-/// `[[dot(p0, a), dot(p1, a)], [dot(p0, b), dot(p1, b)]]` for two patches
-/// packed by [`pack_pair`] (`p0` and `p1` are the same patches raw, for
-/// the last up to three products of each block) and two filters.
+/// Words [`pack_quad`] writes for patches of `len` bytes: two a byte.
 #[cfg(any(not(arm_dsp), test))]
-pub(crate) fn pair_dot2(packed: &[u32], p0: &[u8], p1: &[u8], a: &[u8], b: &[u8]) -> [[i32; 2]; 2] {
-    let n = packed
-        .len()
-        .min(p0.len())
-        .min(p1.len())
-        .min(a.len())
-        .min(b.len());
-    let mut sums = [[0i32; 2]; 2];
-    for start in (0..n).step_by(BLOCK) {
-        let len = BLOCK.min(n - start);
-        let steps = len / 4;
+pub(crate) fn quad_words(len: usize) -> usize {
+    2 * len
+}
+
+/// Packs the patches of four output pixels for [`quad_dot`]: words `2k`
+/// and `2k + 1` are `p0[k] + p1[k] x 2^22` and `p2[k] + p3[k] x 2^22`.
+#[cfg(any(not(arm_dsp), test))]
+pub(crate) fn pack_quad([p0, p1, p2, p3]: [&[u8]; 4], out: &mut [u32]) {
+    let pack = |a: u8, b: u8| (i32::from(a as i8) + (i32::from(b as i8) << 22)) as u32;
+    let bytes = p0.iter().zip(p1).zip(p2.iter().zip(p3));
+    for (((&a, &b), (&c, &d)), o) in bytes.zip(out.chunks_exact_mut(2)) {
+        o[0] = pack(a, b);
+        o[1] = pack(c, d);
+    }
+}
+
+/// `[dot(p0, w), dot(p1, w), dot(p2, w), dot(p3, w)]` for four patches
+/// packed by [`pack_quad`], over the bytes both hold. Per weight: one LDM
+/// of both packed words, one LDRSB, two SMLALs, so four products in four
+/// instructions; the sums are split every [`BLOCK`] products.
+#[cfg(any(not(arm_dsp), test))]
+#[inline(always)]
+pub(crate) fn quad_dot(packed: &[u32], w: &[u8]) -> [i32; 4] {
+    let mut left = (packed.len() / 2).min(w.len());
+    let (mut xp, mut wp) = (packed.as_ptr(), w.as_ptr());
+    let mut sums = [0i32; 4];
+    while left > 0 {
+        let len = BLOCK.min(left);
+        left -= len;
         let (mut la, mut ha, mut lb, mut hb) = (0u32, 0u32, 0u32, 0u32);
-        if steps > 0 {
-            let wa = a[start..].as_ptr();
-            let stride = (b[start..].as_ptr() as isize).wrapping_sub(wa as isize);
-            // SAFETY: reads words start..start + 4 x steps of `packed` and
-            // the same bytes of `a` and of `b` (at `wa + stride`), all in
-            // bounds as 4 x steps <= len <= n - start. Pure arithmetic
-            // otherwise; the flags are clobbered by SUBS.
-            unsafe {
-                asm!(
-                    "2:",
-                    "ldr {v}, [{vp}], #4",
-                    "ldrsb {y}, [{wp}, {stride}]",
-                    "ldrsb {x}, [{wp}], #1",
-                    "smlal {la}, {ha}, {v}, {x}",
-                    "smlal {lb}, {hb}, {v}, {y}",
-                    "ldr {v}, [{vp}], #4",
-                    "ldrsb {y}, [{wp}, {stride}]",
-                    "ldrsb {x}, [{wp}], #1",
-                    "smlal {la}, {ha}, {v}, {x}",
-                    "smlal {lb}, {hb}, {v}, {y}",
-                    "ldr {v}, [{vp}], #4",
-                    "ldrsb {y}, [{wp}, {stride}]",
-                    "ldrsb {x}, [{wp}], #1",
-                    "smlal {la}, {ha}, {v}, {x}",
-                    "smlal {lb}, {hb}, {v}, {y}",
-                    "ldr {v}, [{vp}], #4",
-                    "ldrsb {y}, [{wp}, {stride}]",
-                    "ldrsb {x}, [{wp}], #1",
-                    "smlal {la}, {ha}, {v}, {x}",
-                    "smlal {lb}, {hb}, {v}, {y}",
-                    "subs {n}, {n}, #1",
-                    "bne 2b",
-                    vp = inout(reg) packed[start..].as_ptr() => _,
-                    wp = inout(reg) wa => _,
-                    stride = in(reg) stride,
-                    n = inout(reg) steps => _,
-                    la = inout(reg) la, ha = inout(reg) ha,
-                    lb = inout(reg) lb, hb = inout(reg) hb,
-                    v = out(reg) _, x = out(reg) _, y = out(reg) _,
-                    options(nostack, readonly),
-                );
-            }
+        // SAFETY: reads the next 2 len words of `packed` and len bytes of
+        // `w`: over the blocks, at most the 2 n words and n bytes both
+        // hold (n the length it starts `left` at). The pointers advance
+        // past what was read; the counters and r2, r3 are declared
+        // clobbered, the flags are clobbered by SUBS and CMP.
+        unsafe {
+            asm!(
+                "cmp {g}, #0",
+                "beq 3f",
+                "2:",
+                "ldm {xp}!, {{r2, r3}}",
+                "ldrsb {x}, [{wp}], #1",
+                "smlal {la}, {ha}, r2, {x}",
+                "smlal {lb}, {hb}, r3, {x}",
+                "ldm {xp}!, {{r2, r3}}",
+                "ldrsb {x}, [{wp}], #1",
+                "smlal {la}, {ha}, r2, {x}",
+                "smlal {lb}, {hb}, r3, {x}",
+                "ldm {xp}!, {{r2, r3}}",
+                "ldrsb {x}, [{wp}], #1",
+                "smlal {la}, {ha}, r2, {x}",
+                "smlal {lb}, {hb}, r3, {x}",
+                "ldm {xp}!, {{r2, r3}}",
+                "ldrsb {x}, [{wp}], #1",
+                "smlal {la}, {ha}, r2, {x}",
+                "smlal {lb}, {hb}, r3, {x}",
+                "subs {g}, {g}, #1",
+                "bne 2b",
+                "3:",
+                "cmp {r}, #0",
+                "beq 5f",
+                "4:",
+                "ldm {xp}!, {{r2, r3}}",
+                "ldrsb {x}, [{wp}], #1",
+                "smlal {la}, {ha}, r2, {x}",
+                "smlal {lb}, {hb}, r3, {x}",
+                "subs {r}, {r}, #1",
+                "bne 4b",
+                "5:",
+                xp = inout(reg) xp,
+                wp = inout(reg) wp,
+                g = inout(reg) len / 4 => _,
+                r = inout(reg) len % 4 => _,
+                la = inout(reg) la, ha = inout(reg) ha,
+                lb = inout(reg) lb, hb = inout(reg) hb,
+                x = out(reg) _,
+                out("r2") _, out("r3") _,
+                options(nostack, readonly),
+            );
         }
-        let (mut a0, mut a1) = split(la, ha);
-        let (mut b0, mut b1) = split(lb, hb);
-        for k in start + 4 * steps..start + len {
-            let (x0, x1) = (i32::from(p0[k] as i8), i32::from(p1[k] as i8));
-            let (wa, wb) = (i32::from(a[k] as i8), i32::from(b[k] as i8));
-            (a0, a1, b0, b1) = (a0 + x0 * wa, a1 + x1 * wa, b0 + x0 * wb, b1 + x1 * wb);
+        let (s0, s1) = split(la, ha);
+        let (s2, s3) = split(lb, hb);
+        for (sum, s) in sums.iter_mut().zip([s0, s1, s2, s3]) {
+            *sum = sum.wrapping_add(s);
         }
-        sums[0] = [sums[0][0].wrapping_add(a0), sums[0][1].wrapping_add(a1)];
-        sums[1] = [sums[1][0].wrapping_add(b0), sums[1][1].wrapping_add(b1)];
     }
     sums
 }
@@ -246,35 +257,173 @@ pub(crate) fn requant(sum: i32, k: &Requant) -> u8 {
     v as i8 as u8
 }
 
+/// One sum's requantisation inside [`requant4`], with the right shift
+/// less one in `{rs}`: the folded constant, left shift, multiplier and
+/// rounding constant by one LDM, the sign correction, the shift, then
+/// the output offset and the clamp.
+macro_rules! requant_right {
+    ($v:literal) => {
+        concat!(
+            "ldm {k}, {{r2, r3, r4, r5, r8}}\n",
+            "add ",
+            $v,
+            ", ",
+            $v,
+            ", r2\n",
+            "lsl ",
+            $v,
+            ", ",
+            $v,
+            ", r3\n",
+            "smlal r5, r8, ",
+            $v,
+            ", r4\n",
+            "and r2, ",
+            $v,
+            ", #0x80000000\n",
+            "adds r5, r5, r2\n",
+            "adc r8, r8, ",
+            $v,
+            ", asr #31\n",
+            "asr ",
+            $v,
+            ", r8, {rs}\n",
+            "ldrd r2, r3, [{k}, #28]\n",
+            "ldr r4, [{k}, #36]\n",
+            "add ",
+            $v,
+            ", ",
+            $v,
+            ", r2\n",
+            "cmp ",
+            $v,
+            ", r3\n",
+            "it lt\n",
+            "movlt ",
+            $v,
+            ", r3\n",
+            "cmp ",
+            $v,
+            ", r4\n",
+            "it gt\n",
+            "movgt ",
+            $v,
+            ", r4\n",
+        )
+    };
+}
+
+/// One sum's requantisation inside [`requant4`] without a right shift:
+/// bits 31..63 of the product plus the rounding constant.
+macro_rules! requant_left {
+    ($v:literal) => {
+        concat!(
+            "ldm {k}, {{r2, r3, r4, r5, r8}}\n",
+            "add ",
+            $v,
+            ", ",
+            $v,
+            ", r2\n",
+            "lsl ",
+            $v,
+            ", ",
+            $v,
+            ", r3\n",
+            "smlal r5, r8, ",
+            $v,
+            ", r4\n",
+            "lsr r5, r5, #31\n",
+            "orr ",
+            $v,
+            ", r5, r8, lsl #1\n",
+            "ldrd r2, r3, [{k}, #28]\n",
+            "ldr r4, [{k}, #36]\n",
+            "add ",
+            $v,
+            ", ",
+            $v,
+            ", r2\n",
+            "cmp ",
+            $v,
+            ", r3\n",
+            "it lt\n",
+            "movlt ",
+            $v,
+            ", r3\n",
+            "cmp ",
+            $v,
+            ", r4\n",
+            "it gt\n",
+            "movgt ",
+            $v,
+            ", r4\n",
+        )
+    };
+}
+
+/// [`requant`] of four sums of one channel: the choice between a right
+/// shift and none made once, the shift held in a register, no call or
+/// reload between the four.
+#[inline(always)]
+pub(crate) fn requant4(sums: [i32; 4], k: &Requant) -> [u8; 4] {
+    let [mut a, mut b, mut c, mut d] = sums;
+    // SAFETY: reads the ten words of `*k` (repr(C), so at offsets 0..40);
+    // r2-r5 and r8 are declared clobbered; the labels are local, and each
+    // path ends at label 3.
+    unsafe {
+        asm!(
+            "ldr {rs}, [{k}, #20]",
+            "cmp {rs}, #0",
+            "beq 2f",
+            "sub {rs}, {rs}, #1",
+            requant_right!("{a}"),
+            requant_right!("{b}"),
+            requant_right!("{c}"),
+            requant_right!("{d}"),
+            "b 3f",
+            "2:",
+            requant_left!("{a}"),
+            requant_left!("{b}"),
+            requant_left!("{c}"),
+            requant_left!("{d}"),
+            "3:",
+            k = in(reg) k, rs = out(reg) _,
+            a = inout(reg) a, b = inout(reg) b, c = inout(reg) c, d = inout(reg) d,
+            out("r2") _, out("r3") _, out("r4") _, out("r5") _, out("r8") _,
+            options(pure, readonly, nostack),
+        );
+    }
+    [a, b, c, d].map(|v| v as i8 as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kernels::dot::tests::{bytes, dot_reference};
 
     #[test]
-    fn packed_pair_dots_equal_the_definition_across_blocks() {
-        let mut packed = [0u32; 512];
+    fn quad_dots_equal_the_definition_across_blocks() {
+        let mut packed = [0u32; 1024];
         for n in (0..=300).chain([372, 373, 496, 512]) {
             for seed in 0..4 {
-                let (p0, p1) = (bytes(seed), bytes(seed + 300));
-                let (a, b) = (bytes(seed + 600), bytes(seed + 700));
-                let (p0, p1, a, b) = (&p0[..n], &p1[..n], &a[..n], &b[..n]);
-                pack_pair(p0, p1, &mut packed);
-                let got = pair_dot2(&packed[..n], p0, p1, a, b);
-                let want = [
-                    [dot_reference(p0, a), dot_reference(p1, a)],
-                    [dot_reference(p0, b), dot_reference(p1, b)],
-                ];
-                assert_eq!(got, want, "n {n} seed {seed}");
+                let p = [0, 300, 600, 800].map(|k| bytes(seed + k));
+                let w = bytes(seed + 700);
+                let p = p.each_ref().map(|p| &p[..n]);
+                pack_quad(p, &mut packed);
+                let got = quad_dot(&packed[..quad_words(n)], &w[..n]);
+                assert_eq!(
+                    got,
+                    p.map(|p| dot_reference(p, &w[..n])),
+                    "n {n} seed {seed}"
+                );
             }
         }
         // Every product at its extreme, 2^14 each: the largest block sums.
         let (min, max) = ([0x80u8; 512], [0x7Fu8; 512]);
-        pack_pair(&min, &max, &mut packed);
-        let got = pair_dot2(&packed, &min, &max, &min, &max);
+        pack_quad([&min, &max, &max, &min], &mut packed);
         assert_eq!(
-            got,
-            [[512 * 16384, -512 * 16256], [-512 * 16256, 512 * 16129]]
+            quad_dot(&packed, &min),
+            [512 * 16384, -512 * 16256, -512 * 16256, 512 * 16384]
         );
     }
 
@@ -306,6 +455,9 @@ mod tests {
                         want,
                         "shift {shift} multiplier {multiplier} sum {sum}"
                     );
+                    let four = [sum, sum ^ 1, sum.wrapping_neg(), sum >> 3];
+                    let want4 = four.map(|sum| requant(sum, &k));
+                    assert_eq!(requant4(four, &k), want4, "shift {shift} sum {sum}");
                 }
             }
         }
