@@ -117,9 +117,12 @@ pub(crate) mod tests {
         })
     }
 
-    /// A linear congruential walk, for random shapes and parameters.
+    /// A linear congruential walk, for random shapes and parameters (the
+    /// ARMv7 kernels' property tests).
+    #[cfg(arm_v7)]
     pub(crate) struct Walk(pub(crate) u32);
 
+    #[cfg(arm_v7)]
     impl Walk {
         /// The next 24 random bits.
         pub(crate) fn next(&mut self) -> u32 {
