@@ -257,106 +257,66 @@ pub(crate) fn requant(sum: i32, k: &Requant) -> u8 {
     v as i8 as u8
 }
 
-/// One sum's requantisation inside [`requant4`], with the right shift
-/// less one in `{rs}`: the folded constant, left shift, multiplier and
-/// rounding constant by one LDM, the sign correction, the shift, then
-/// the output offset and the clamp.
-macro_rules! requant_right {
+/// The start of one sum's requantisation inside [`requant4`]: the folded
+/// constant, left shift, multiplier and rounding constant by one LDM, the
+/// add, the shift and the 64-bit product plus the rounding in r5, r8.
+#[rustfmt::skip]
+macro_rules! requant_product {
     ($v:literal) => {
         concat!(
             "ldm {k}, {{r2, r3, r4, r5, r8}}\n",
-            "add ",
-            $v,
-            ", ",
-            $v,
-            ", r2\n",
-            "lsl ",
-            $v,
-            ", ",
-            $v,
-            ", r3\n",
-            "smlal r5, r8, ",
-            $v,
-            ", r4\n",
-            "and r2, ",
-            $v,
-            ", #0x80000000\n",
-            "adds r5, r5, r2\n",
-            "adc r8, r8, ",
-            $v,
-            ", asr #31\n",
-            "asr ",
-            $v,
-            ", r8, {rs}\n",
+            "add ", $v, ", ", $v, ", r2\n",
+            "lsl ", $v, ", ", $v, ", r3\n",
+            "smlal r5, r8, ", $v, ", r4\n",
+        )
+    };
+}
+
+/// The end of one sum's requantisation inside [`requant4`]: the output
+/// offset and the clamp to the activation range.
+#[rustfmt::skip]
+macro_rules! requant_clamp {
+    ($v:literal) => {
+        concat!(
             "ldrd r2, r3, [{k}, #28]\n",
             "ldr r4, [{k}, #36]\n",
-            "add ",
-            $v,
-            ", ",
-            $v,
-            ", r2\n",
-            "cmp ",
-            $v,
-            ", r3\n",
+            "add ", $v, ", ", $v, ", r2\n",
+            "cmp ", $v, ", r3\n",
             "it lt\n",
-            "movlt ",
-            $v,
-            ", r3\n",
-            "cmp ",
-            $v,
-            ", r4\n",
+            "movlt ", $v, ", r3\n",
+            "cmp ", $v, ", r4\n",
             "it gt\n",
-            "movgt ",
-            $v,
-            ", r4\n",
+            "movgt ", $v, ", r4\n",
+        )
+    };
+}
+
+/// One sum's requantisation inside [`requant4`] with the right shift less
+/// one in `{rs}`: the sign correction, then the high word shifted.
+#[rustfmt::skip]
+macro_rules! requant_right {
+    ($v:literal) => {
+        concat!(
+            requant_product!($v),
+            "and r2, ", $v, ", #0x80000000\n",
+            "adds r5, r5, r2\n",
+            "adc r8, r8, ", $v, ", asr #31\n",
+            "asr ", $v, ", r8, {rs}\n",
+            requant_clamp!($v),
         )
     };
 }
 
 /// One sum's requantisation inside [`requant4`] without a right shift:
 /// bits 31..63 of the product plus the rounding constant.
+#[rustfmt::skip]
 macro_rules! requant_left {
     ($v:literal) => {
         concat!(
-            "ldm {k}, {{r2, r3, r4, r5, r8}}\n",
-            "add ",
-            $v,
-            ", ",
-            $v,
-            ", r2\n",
-            "lsl ",
-            $v,
-            ", ",
-            $v,
-            ", r3\n",
-            "smlal r5, r8, ",
-            $v,
-            ", r4\n",
+            requant_product!($v),
             "lsr r5, r5, #31\n",
-            "orr ",
-            $v,
-            ", r5, r8, lsl #1\n",
-            "ldrd r2, r3, [{k}, #28]\n",
-            "ldr r4, [{k}, #36]\n",
-            "add ",
-            $v,
-            ", ",
-            $v,
-            ", r2\n",
-            "cmp ",
-            $v,
-            ", r3\n",
-            "it lt\n",
-            "movlt ",
-            $v,
-            ", r3\n",
-            "cmp ",
-            $v,
-            ", r4\n",
-            "it gt\n",
-            "movgt ",
-            $v,
-            ", r4\n",
+            "orr ", $v, ", r5, r8, lsl #1\n",
+            requant_clamp!($v),
         )
     };
 }
