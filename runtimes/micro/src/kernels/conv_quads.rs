@@ -224,15 +224,7 @@ mod tests {
             let (ow, pad_w) = out_size_and_pad(same, iw, fw, sx, 1);
             let any = walk.below(256) as i32 - 128;
             let zero_point = walk.pick(&[-128, 127, 0, -5, any]);
-            let channels: Vec<Rescale> = (0..oc)
-                .map(|_| {
-                    let near = (1 << 30) + walk.below(1 << 30) as i32;
-                    let multiplier = walk.pick(&[i32::MAX, near]);
-                    let small = -(walk.below(12) as i32);
-                    let shift = walk.pick(&[-31, 30, -1, 0, small, small]);
-                    Rescale::new(multiplier, shift)
-                })
-                .collect();
+            let channels = walk.rescales(oc);
             let len = fh * fw * ic;
             let input: Vec<u8> = (0..batches * ih * iw * ic)
                 .map(|i| bytes(case)[i % 512] ^ (i / 512) as u8)

@@ -137,6 +137,19 @@ pub(crate) mod tests {
         pub(crate) fn pick<T: Copy>(&mut self, of: &[T]) -> T {
             of[self.below(of.len())]
         }
+        /// `n` channel rescales with multipliers near 2^31 or from 2^30
+        /// up, shifts at the extremes -31 and 30 or small.
+        pub(crate) fn rescales(&mut self, n: usize) -> alloc::vec::Vec<crate::rescale::Rescale> {
+            (0..n)
+                .map(|_| {
+                    let near = (1 << 30) + self.below(1 << 30) as i32;
+                    let multiplier = self.pick(&[i32::MAX, near]);
+                    let small = -(self.below(12) as i32);
+                    let shift = self.pick(&[-31, 30, -1, 0, small, small]);
+                    crate::rescale::Rescale::new(multiplier, shift)
+                })
+                .collect()
+        }
     }
 
     /// 512 bytes of a linear congruential walk, with the extremes -128,
