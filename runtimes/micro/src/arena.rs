@@ -84,10 +84,20 @@ impl<'a> Tail<'a> {
         mut fill: impl FnMut(usize) -> Result<T, E>,
     ) -> Result<Option<&'a mut [T]>, E> {
         const {
-            assert!(size_of::<T>() > 0 && align_of::<T>() <= TAIL_ALIGN);
+            assert!(align_of::<T>() <= TAIL_ALIGN);
             // Nothing in the arena is ever dropped.
             assert!(!core::mem::needs_drop::<T>());
         };
+        if size_of::<T>() == 0 {
+            // An operator without parameters: values that take no memory.
+            for i in 0..n {
+                fill(i)?;
+            }
+            let ptr = core::ptr::NonNull::<T>::dangling().as_ptr();
+            // SAFETY: a dangling, aligned pointer is a valid slice of any
+            // length of a zero-sized type; the values need no drop.
+            return Ok(Some(unsafe { core::slice::from_raw_parts_mut(ptr, n) }));
+        }
         let Some(chunk) = n
             .checked_mul(size_of::<T>())
             .and_then(|b| self.bytes(b, false))

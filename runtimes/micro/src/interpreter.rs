@@ -166,7 +166,7 @@ impl<'a> Interpreter<'a> {
                 if let Some(id) = handle {
                     resource_count = resource_count.max(id as usize + 1);
                 }
-                graph.steps[i].kernel = folded.is_none().then_some(kernel);
+                graph.steps[i].kernel = kernel.filter(|_| folded.is_none());
             }
         }
         let resources = &mut resources[..resource_count];

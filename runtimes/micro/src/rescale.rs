@@ -18,12 +18,11 @@
 
 use crate::quant::quantize_multiplier;
 
-/// TFLite's multiplier and shift of one channel, with the constant of the
-/// single-multiply form.
+/// TFLite's multiplier and shift of one channel: 8 bytes, as every
+/// channel of every layer keeps one in the arena (the single-multiply
+/// form's constant follows from the right shift, [`Rescale::round`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rescale {
-    /// `2^30 + 2^(30 + right)` (just `2^30` when `right` is 0).
-    round: i64,
     /// The Q31 multiplier, `0..2^31`.
     multiplier: i32,
     /// The left shift applied to the accumulator first, `0..=31`.
@@ -39,9 +38,7 @@ impl Rescale {
     pub fn new(multiplier: i32, shift: i32) -> Self {
         let left = shift.clamp(0, 31) as u8;
         let right = shift.saturating_neg().clamp(0, 31) as u8;
-        let round = (1i64 << 30) + if right > 0 { 1i64 << (30 + right) } else { 0 };
         Rescale {
-            round,
             multiplier: multiplier.max(0),
             left,
             right,
@@ -55,6 +52,18 @@ impl Rescale {
         Rescale::new(multiplier, shift)
     }
 
+    /// The single-multiply form's rounding constant: `2^30 + 2^(30 +
+    /// right)`, just `2^30` when `right` is 0.
+    #[inline(always)]
+    fn round(&self) -> i64 {
+        let half = if self.right > 0 {
+            1i64 << (30 + self.right)
+        } else {
+            0
+        };
+        (1i64 << 30) + half
+    }
+
     /// The Q31 multiplier.
     pub fn multiplier(&self) -> i32 {
         self.multiplier
@@ -66,7 +75,7 @@ impl Rescale {
     #[cfg(arm_v7)]
     pub(crate) fn parts(&self) -> (i64, i32, u32, u32) {
         (
-            self.round,
+            self.round(),
             self.multiplier,
             u32::from(self.left),
             u32::from(self.right),
@@ -82,7 +91,7 @@ impl Rescale {
     #[inline(always)]
     pub fn apply(&self, x: i32) -> i32 {
         let x = x.wrapping_shl(u32::from(self.left));
-        let p = i64::from(x) * i64::from(self.multiplier) + self.round;
+        let p = i64::from(x) * i64::from(self.multiplier) + self.round();
         if self.right == 0 {
             return (p >> 31) as i32;
         }

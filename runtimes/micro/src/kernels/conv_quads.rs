@@ -16,9 +16,11 @@ use crate::kernels::conv::ConvParams;
 use crate::kernels::conv_int8::gather_patch;
 use crate::kernels::v7m::{Requant, requant, requant4};
 
-/// Most words [`scratch_words`] asks for: bands bound the working memory
-/// whatever the image size.
-const BAND_WORDS: usize = 2048;
+/// Most words [`scratch_words`] asks for (2 KiB), whatever the
+/// image size. The scratch region adds to the arena; a band four times
+/// larger would save only some per-channel bookkeeping (about 2% of a
+/// keyword-spotting inference, docs/micro.md).
+const BAND_WORDS: usize = 512;
 
 /// How a core multiplies four packed patches by one filter.
 pub(crate) trait Quads {

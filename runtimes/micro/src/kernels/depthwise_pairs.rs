@@ -20,9 +20,11 @@ use crate::kernels::v7m::{BLOCK, Requant, requant, smlal, split, taps3x3};
 /// Most filter taps one packed sum holds before its split could overflow.
 pub(crate) const MAX_TAPS: usize = BLOCK;
 
-/// Most packed words [`scratch_words`] asks for: bands bound the working
-/// memory whatever the image size.
-const BAND_WORDS: usize = 2048;
+/// Most packed words [`scratch_words`] asks for (2 KiB), whatever the
+/// image size. The scratch region adds to the arena; a band four times
+/// larger would save only some per-channel bookkeeping (about 2% of a
+/// keyword-spotting inference, docs/micro.md).
+const BAND_WORDS: usize = 512;
 
 /// Width of a packed row: the input columns an output row reads.
 fn packed_width(ow: usize, stride: usize, fw: usize) -> usize {

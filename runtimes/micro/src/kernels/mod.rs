@@ -67,6 +67,17 @@ use crate::model::{ElemType, Model, Operator, Subgraph, TensorInfo};
 use crate::quant::quantize_value;
 use crate::tables::{Loc, Resource, Slot};
 
+/// Prepares operator `O` and keeps its parameters in the arena
+/// ([`PrepareCtx::keep`]). Never inlined, so that the registry's dispatch
+/// takes the stack of the one operator it prepares, not of all of them.
+#[inline(never)]
+fn prepare_kept<'a, O: Op>(
+    ctx: &mut PrepareCtx<'_, 'a>,
+) -> Result<Option<&'a O::Params<'a>>, Error> {
+    let params = O::prepare(ctx)?;
+    ctx.keep(params)
+}
+
 /// An operator: its checks and precomputation at prepare time, and its
 /// evaluation.
 pub trait Op {
@@ -225,6 +236,12 @@ impl<'a> PrepareCtx<'_, 'a> {
                 Ok(&[])
             }
         }
+    }
+
+    /// Keeps `value` in the arena, as [`Self::persist`] keeps one value:
+    /// `None` while only checking or when the arena is short.
+    pub fn keep<T: Copy>(&mut self, value: T) -> Result<Option<&'a T>, Error> {
+        Ok(self.persist(1, |_| value)?.first())
     }
 
     /// Computes output 0 now, once: `fill` writes its bytes, and the

@@ -11,26 +11,25 @@ macro_rules! operators {
         custom { $($custom:ident => $cop:ty,)* }
     ) => {
         /// A prepared operator: its parameters, by operator. Variants are
-        /// named as the schema names the operators; the enum lives in the
-        /// arena's tables, where boxing a large variant is not possible.
-        #[allow(
-            non_camel_case_types,
-            missing_docs,
-            clippy::upper_case_acronyms,
-            clippy::large_enum_variant
-        )]
+        /// named as the schema names the operators. The parameters are kept
+        /// in the arena's prepared data, each operator's as large as its own
+        /// kind needs: a step in the tables holds only this reference, not
+        /// room for the largest operator's parameters.
+        #[allow(non_camel_case_types, missing_docs, clippy::upper_case_acronyms)]
         #[derive(Clone, Copy)]
         pub enum Kernel<'a> {
-            $($name(<$op as Op>::Params<'a>),)*
-            $($custom(<$cop as Op>::Params<'a>),)*
+            $($name(&'a <$op as Op>::Params<'a>),)*
+            $($custom(&'a <$cop as Op>::Params<'a>),)*
         }
 
-        /// Checks an operator and computes what evaluation needs.
-        pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<Kernel<'a>, Error> {
+        /// Checks an operator and computes what evaluation needs; `None`
+        /// while only checking or when the arena is short (which
+        /// `PrepareCtx` counts).
+        pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>) -> Result<Option<Kernel<'a>>, Error> {
             let op = ctx.op.opcode;
             $(
                 if op == Opcode::$name {
-                    return Ok(Kernel::$name(<$op as Op>::prepare(ctx)?));
+                    return Ok(prepare_kept::<$op>(ctx)?.map(Kernel::$name));
                 }
             )*
             if op == Opcode::CUSTOM {
@@ -38,7 +37,7 @@ macro_rules! operators {
                 let code = ctx.op.custom_code.unwrap_or("");
                 $(
                     if code == stringify!($custom) {
-                        return Ok(Kernel::$custom(<$cop as Op>::prepare(ctx)?));
+                        return Ok(prepare_kept::<$cop>(ctx)?.map(Kernel::$custom));
                     }
                 )*
                 return Err(ctx.unsupported("custom operator not implemented"));

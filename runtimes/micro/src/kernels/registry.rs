@@ -5,8 +5,8 @@
 
 use super::{
     EvalCtx, Op, PrepareCtx, arg_minmax, broadcast, cumsum, detection_postprocess,
-    dynamic_update_slice, embedding_lookup, fill, gather_nd, mirror_pad, resize, reverse,
-    space_batch, space_depth,
+    dynamic_update_slice, embedding_lookup, fill, gather_nd, mirror_pad, prepare_kept, resize,
+    reverse, space_batch, space_depth,
 };
 use crate::error::Error;
 use crate::opcode::Opcode;
