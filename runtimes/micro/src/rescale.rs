@@ -54,14 +54,15 @@ impl Rescale {
 
     /// The single-multiply form's rounding constant: `2^30 + 2^(30 +
     /// right)`, just `2^30` when `right` is 0.
+    /// Built from 32-bit shifts, as a Cortex-M3 has no 64-bit shift: the
+    /// high word is `2^(right - 2)` (none below 2), and `2^31` joins the
+    /// low word when `right` is 1.
     #[inline(always)]
     fn round(&self) -> i64 {
-        let half = if self.right > 0 {
-            1i64 << (30 + self.right)
-        } else {
-            0
-        };
-        (1i64 << 30) + half
+        let right = u32::from(self.right);
+        let hi = (1u32 << right) >> 2;
+        let lo = (1u32 << 30) | (u32::from(right == 1) << 31);
+        (i64::from(hi) << 32) | i64::from(lo)
     }
 
     /// The Q31 multiplier.

@@ -46,6 +46,30 @@ pub(crate) fn dot2_i8(x: &[u8], a: &[u8], b: &[u8]) -> (i32, i32) {
     }
 }
 
+/// `[dot_i8(x, r0), .., dot_i8(x, r3)]` for four rows as long as `x`, one
+/// after another in `rows` (four units of a fully connected layer), with
+/// each input byte loaded once on ARMv7 cores (dsp.rs, v7m.rs). `None` when
+/// `rows` is shorter than four rows.
+#[inline(always)]
+pub(crate) fn dot4_rows(x: &[u8], rows: &[u8]) -> Option<[i32; 4]> {
+    #[cfg(arm_dsp)]
+    {
+        crate::kernels::dsp::dot4_rows(x, rows)
+    }
+    #[cfg(all(arm_v7, not(arm_dsp)))]
+    {
+        crate::kernels::v7m::dot4_rows(x, rows)
+    }
+    #[cfg(not(arm_v7))]
+    {
+        let n = x.len();
+        let rows = rows.get(..n.checked_mul(4)?)?;
+        let (a, b) = dot2_i8(x, &rows[..n], &rows[n..2 * n]);
+        let (c, d) = dot2_i8(x, &rows[2 * n..3 * n], &rows[3 * n..]);
+        Some([a, b, c, d])
+    }
+}
+
 /// `sum(a[i])` of int8 bytes.
 #[inline(always)]
 pub(crate) fn sum_i8(a: &[u8]) -> i32 {
@@ -180,6 +204,13 @@ pub(crate) mod tests {
                 assert_eq!(dot2_i8(x, a, b), want, "n {n} seed {seed}");
                 let (dot, sum) = dot_and_sum_i8(x, a);
                 assert_eq!((dot, sum), (dot_reference(x, a), sum_i8(a)));
+                let rows = [bytes(seed + 3000), bytes(seed + 4000)];
+                let rows = [&rows[0][..2 * n], &rows[1][..2 * n]].concat();
+                let want = [0, 1, 2, 3].map(|j| dot_reference(x, &rows[j * n..(j + 1) * n]));
+                assert_eq!(dot4_rows(x, &rows), Some(want), "n {n} seed {seed}");
+                if n > 0 {
+                    assert_eq!(dot4_rows(x, &rows[..4 * n - 1]), None);
+                }
             }
         }
         // All extremes: 512 products of -128 x -128 sum to 2^23.

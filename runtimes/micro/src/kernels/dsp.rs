@@ -251,6 +251,90 @@ pub(crate) fn quad_dot(packed: &[u32], w: &[u8]) -> [i32; 4] {
     sums
 }
 
+/// One input word into four units' sums: the word's even and odd bytes
+/// unpacked (SXTB16, SXTB16 ROR 8) once, then per row one load, the same
+/// unpacking and two SMLADs; rows 1 and 3 at a register offset `d` from
+/// rows 0 and 2, whose post-incremented loads come last.
+macro_rules! fc_word {
+    () => {
+        concat!(
+            "ldr {xo}, [{px}], #4\n",
+            "sxtb16 {xe}, {xo}\n",
+            "sxtb16 {xo}, {xo}, ror #8\n",
+            "ldr {w}, [{p0}, {d}]\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a1}, {t}, {xe}, {a1}\n",
+            "smlad {a1}, {w}, {xo}, {a1}\n",
+            "ldr {w}, [{p1}, {d}]\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a3}, {t}, {xe}, {a3}\n",
+            "smlad {a3}, {w}, {xo}, {a3}\n",
+            "ldr {w}, [{p1}], #4\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a2}, {t}, {xe}, {a2}\n",
+            "smlad {a2}, {w}, {xo}, {a2}\n",
+            "ldr {w}, [{p0}], #4\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a0}, {t}, {xe}, {a0}\n",
+            "smlad {a0}, {w}, {xo}, {a0}\n",
+        )
+    };
+}
+
+/// `[dot(x, r0), dot(x, r1), dot(x, r2), dot(x, r3)]` of int8 bytes, where
+/// `rows` holds the four rows `r0..r3`, each as long as `x`, one after
+/// another (a fully connected layer's weights): per eight input bytes, 46
+/// instructions for 32 products, and the loop's end test. `None` when
+/// `rows` is shorter than four rows.
+pub(crate) fn dot4_rows(x: &[u8], rows: &[u8]) -> Option<[i32; 4]> {
+    let n = x.len();
+    let rows = rows.get(..n.checked_mul(4)?)?;
+    let [mut a0, mut a1, mut a2, mut a3] = [0i32; 4];
+    let done = n - n % 8;
+    if done > 0 {
+        let (px, p0) = (x.as_ptr(), rows.as_ptr());
+        // SAFETY: reads x[..done] and, for j in 0..4, row j's first `done`
+        // bytes at p0 + j n: p1 is row 2, and rows 1 and 3 are p0 and p1
+        // plus n. Every pointer advances by `done` bytes and stops where x
+        // ends. Twelve registers hold the pointers, the unpacked words and
+        // the sums, so the end is pushed and compared from the stack, which
+        // is restored; CMP and SMLAD clobber the flags.
+        unsafe {
+            asm!(
+                "push {{{t}}}",
+                "2:",
+                fc_word!(),
+                fc_word!(),
+                "ldr {t}, [sp]",
+                "cmp {px}, {t}",
+                "bne 2b",
+                "add sp, sp, #4",
+                px = inout(reg) px => _,
+                p0 = inout(reg) p0 => _,
+                p1 = inout(reg) p0.add(2 * n) => _,
+                d = in(reg) n,
+                t = inout(reg) px.add(done) => _,
+                a0 = inout(reg) a0, a1 = inout(reg) a1,
+                a2 = inout(reg) a2, a3 = inout(reg) a3,
+                xe = out(reg) _, xo = out(reg) _, w = out(reg) _,
+                options(readonly),
+            );
+        }
+    }
+    let mut sums = [a0, a1, a2, a3];
+    for (j, sum) in sums.iter_mut().enumerate() {
+        let row = &rows[j * n + done..(j + 1) * n];
+        for (&x, &w) in x[done..].iter().zip(row) {
+            *sum = sum.wrapping_add(i32::from(x as i8) * i32::from(w as i8));
+        }
+    }
+    Some(sums)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

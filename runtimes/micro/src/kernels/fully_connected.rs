@@ -5,7 +5,7 @@
 
 use crate::error::Error;
 use crate::kernels::conv::float_weight;
-use crate::kernels::dot::dot2_i8;
+use crate::kernels::dot::{dot2_i8, dot4_rows};
 use crate::kernels::requant::{
     accumulates_in_i64, bias_at, channel_multipliers, put_quantized, requantize,
 };
@@ -165,9 +165,13 @@ pub fn eval(
     let folded = p.folded.len() == units;
     for b in 0..batches {
         let xs = &input.data[b * depth..(b + 1) * depth];
-        let xsum = xs.iter().fold(0i32, |a, &x| {
-            a.wrapping_add(i32::from(x as i8).wrapping_add(p.input_offset))
-        });
+        // Symmetric int8 weights (filter offset 0) need no input sum.
+        let xsum = match p.filter_offset {
+            0 => 0,
+            _ => xs.iter().fold(0i32, |a, &x| {
+                a.wrapping_add(i32::from(x as i8).wrapping_add(p.input_offset))
+            }),
+        };
         let row = |u: usize| &filter.data[u * depth..(u + 1) * depth];
         let finish = |u: usize, wx: i32| {
             let rescale = p.channels[if per_channel { u } else { 0 }];
@@ -177,8 +181,18 @@ pub fn eval(
         };
         let o = &mut out.data[b * units..(b + 1) * units];
         if folded {
-            // Two units per pass over the input.
+            // Four units per pass over the input, then two, then one.
             let mut u = 0;
+            while u + 4 <= units {
+                let rows = filter.data.get(u * depth..(u + 4) * depth);
+                let Some(dots) = rows.and_then(|rows| dot4_rows(xs, rows)) else {
+                    break;
+                };
+                for (j, d) in dots.into_iter().enumerate() {
+                    o[u + j] = finish(u + j, d.wrapping_add(p.folded[u + j]));
+                }
+                u += 4;
+            }
             while u + 2 <= units {
                 let (d0, d1) = dot2_i8(xs, row(u), row(u + 1));
                 o[u] = finish(u, d0.wrapping_add(p.folded[u]));

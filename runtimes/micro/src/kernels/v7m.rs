@@ -356,10 +356,92 @@ pub(crate) fn requant4(sums: [i32; 4], k: &Requant) -> [u8; 4] {
     [a, b, c, d].map(|v| v as i8 as u8)
 }
 
+/// One input byte into four units' sums: LDRSB of the byte, then per row
+/// LDRSB and MLA; rows 1 and 3 at a register offset `d` from rows 0 and
+/// 2, whose post-incremented loads come last.
+#[cfg(any(not(arm_dsp), test))]
+macro_rules! fc_byte {
+    () => {
+        concat!(
+            "ldrsb {x}, [{px}], #1\n",
+            "ldrsb {t}, [{p0}, {d}]\n",
+            "mla {a1}, {t}, {x}, {a1}\n",
+            "ldrsb {t}, [{p1}, {d}]\n",
+            "mla {a3}, {t}, {x}, {a3}\n",
+            "ldrsb {t}, [{p1}], #1\n",
+            "mla {a2}, {t}, {x}, {a2}\n",
+            "ldrsb {t}, [{p0}], #1\n",
+            "mla {a0}, {t}, {x}, {a0}\n",
+        )
+    };
+}
+
+/// `[dot(x, r0), dot(x, r1), dot(x, r2), dot(x, r3)]` of int8 bytes, where
+/// `rows` holds the four rows `r0..r3`, each as long as `x`, one after
+/// another (a fully connected layer's weights): each input byte is loaded
+/// once for four units. `None` when `rows` is shorter than four rows.
+#[cfg(any(not(arm_dsp), test))]
+pub(crate) fn dot4_rows(x: &[u8], rows: &[u8]) -> Option<[i32; 4]> {
+    let n = x.len();
+    let rows = rows.get(..n.checked_mul(4)?)?;
+    let [mut a0, mut a1, mut a2, mut a3] = [0i32; 4];
+    let done = n - n % 4;
+    if done > 0 {
+        let (px, p0) = (x.as_ptr(), rows.as_ptr());
+        // SAFETY: reads x[..done] and, for j in 0..4, row j's first `done`
+        // bytes at p0 + j n: p1 is row 2, and rows 1 and 3 are p0 and p1
+        // plus n. Every pointer advances by `done` bytes and stops where x
+        // ends; CMP clobbers the flags.
+        unsafe {
+            asm!(
+                "2:",
+                fc_byte!(),
+                fc_byte!(),
+                fc_byte!(),
+                fc_byte!(),
+                "cmp {px}, {end}",
+                "bne 2b",
+                px = inout(reg) px => _,
+                p0 = inout(reg) p0 => _,
+                p1 = inout(reg) p0.add(2 * n) => _,
+                d = in(reg) n,
+                end = in(reg) px.add(done),
+                a0 = inout(reg) a0, a1 = inout(reg) a1,
+                a2 = inout(reg) a2, a3 = inout(reg) a3,
+                x = out(reg) _, t = out(reg) _,
+                options(nostack, readonly),
+            );
+        }
+    }
+    let mut sums = [a0, a1, a2, a3];
+    for (j, sum) in sums.iter_mut().enumerate() {
+        let row = &rows[j * n + done..(j + 1) * n];
+        for (&x, &w) in x[done..].iter().zip(row) {
+            *sum = sum.wrapping_add(i32::from(x as i8) * i32::from(w as i8));
+        }
+    }
+    Some(sums)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kernels::dot::tests::{bytes, dot_reference};
+
+    #[test]
+    fn four_row_dots_equal_the_definition_at_every_length() {
+        for n in 0..=130 {
+            for seed in 0..6 {
+                let x = bytes(seed);
+                let rows = [bytes(seed + 100), bytes(seed + 200)];
+                let rows = [&rows[0][..2 * n], &rows[1][..2 * n]].concat();
+                let want = [0, 1, 2, 3].map(|j| dot_reference(&x[..n], &rows[j * n..(j + 1) * n]));
+                assert_eq!(dot4_rows(&x[..n], &rows), Some(want), "n {n} seed {seed}");
+            }
+        }
+        let min = [0x80u8; 512];
+        assert_eq!(dot4_rows(&min[..128], &min), Some([128 * 16384; 4]));
+    }
 
     #[test]
     fn quad_dots_equal_the_definition_across_blocks() {
