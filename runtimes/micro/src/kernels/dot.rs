@@ -4,6 +4,8 @@
 //! and M7) reorder them, the portable ones are the reference the board
 //! goldens hold them to.
 
+use core::mem::MaybeUninit;
+
 /// `sum(a[i] * b[i])` of int8 bytes (wrapping).
 #[inline(always)]
 pub(crate) fn dot_i8(a: &[u8], b: &[u8]) -> i32 {
@@ -46,15 +48,55 @@ pub(crate) fn dot2_i8(x: &[u8], a: &[u8], b: &[u8]) -> (i32, i32) {
     }
 }
 
+/// Words of working memory a [`Dot4Input`] unpacks its bytes into: on
+/// Cortex-M4/M7, halfwords for up to `dsp::UNPACKED_BYTES` input bytes;
+/// elsewhere none.
+#[cfg(arm_dsp)]
+pub(crate) const UNPACKED_WORDS: usize = crate::kernels::dsp::UNPACKED_BYTES / 2;
+/// Words of working memory a [`Dot4Input`] unpacks its bytes into: on
+/// Cortex-M4/M7, halfwords for up to `dsp::UNPACKED_BYTES` input bytes;
+/// elsewhere none.
+#[cfg(not(arm_dsp))]
+pub(crate) const UNPACKED_WORDS: usize = 0;
+
+/// An input vector for [`dot4_rows`], shared by all the units of a fully
+/// connected layer: on Cortex-M4/M7 its bytes are unpacked to halfwords
+/// once, not once per four units (when it fits [`UNPACKED_WORDS`]).
+pub(crate) struct Dot4Input<'x> {
+    x: &'x [u8],
+    #[cfg(arm_dsp)]
+    unpacked: Option<&'x [u32]>,
+}
+
+impl<'x> Dot4Input<'x> {
+    /// The input `x`, unpacked into `work` where the core gains by it.
+    pub(crate) fn new(x: &'x [u8], work: &'x mut [MaybeUninit<u32>; UNPACKED_WORDS]) -> Self {
+        #[cfg(arm_dsp)]
+        {
+            let unpacked = crate::kernels::dsp::unpack_input(x, work);
+            Dot4Input { x, unpacked }
+        }
+        #[cfg(not(arm_dsp))]
+        {
+            let _ = work;
+            Dot4Input { x }
+        }
+    }
+}
+
 /// `[dot_i8(x, r0), .., dot_i8(x, r3)]` for four rows as long as `x`, one
 /// after another in `rows` (four units of a fully connected layer), with
 /// each input byte loaded once on ARMv7 cores (dsp.rs, v7m.rs). `None` when
 /// `rows` is shorter than four rows.
 #[inline(always)]
-pub(crate) fn dot4_rows(x: &[u8], rows: &[u8]) -> Option<[i32; 4]> {
+pub(crate) fn dot4_rows(input: &Dot4Input<'_>, rows: &[u8]) -> Option<[i32; 4]> {
+    let x = input.x;
     #[cfg(arm_dsp)]
     {
-        crate::kernels::dsp::dot4_rows(x, rows)
+        match input.unpacked {
+            Some(unpacked) => crate::kernels::dsp::dot4_unpacked(x, unpacked, rows),
+            None => crate::kernels::dsp::dot4_rows(x, rows),
+        }
     }
     #[cfg(all(arm_v7, not(arm_dsp)))]
     {
@@ -207,9 +249,11 @@ pub(crate) mod tests {
                 let rows = [bytes(seed + 3000), bytes(seed + 4000)];
                 let rows = [&rows[0][..2 * n], &rows[1][..2 * n]].concat();
                 let want = [0, 1, 2, 3].map(|j| dot_reference(x, &rows[j * n..(j + 1) * n]));
-                assert_eq!(dot4_rows(x, &rows), Some(want), "n {n} seed {seed}");
+                let mut work = [MaybeUninit::uninit(); UNPACKED_WORDS];
+                let input = Dot4Input::new(x, &mut work);
+                assert_eq!(dot4_rows(&input, &rows), Some(want), "n {n} seed {seed}");
                 if n > 0 {
-                    assert_eq!(dot4_rows(x, &rows[..4 * n - 1]), None);
+                    assert_eq!(dot4_rows(&input, &rows[..4 * n - 1]), None);
                 }
             }
         }

@@ -7,6 +7,7 @@
 #![allow(unsafe_code)]
 
 use core::arch::asm;
+use core::mem::MaybeUninit;
 
 /// SXTB16: bytes 0 and 2 of `x`, sign-extended to the two halfwords.
 #[inline(always)]
@@ -326,6 +327,142 @@ pub(crate) fn dot4_rows(x: &[u8], rows: &[u8]) -> Option<[i32; 4]> {
         }
     }
     let mut sums = [a0, a1, a2, a3];
+    if done == n {
+        return Some(sums);
+    }
+    for (j, sum) in sums.iter_mut().enumerate() {
+        let row = &rows[j * n + done..(j + 1) * n];
+        for (&x, &w) in x[done..].iter().zip(row) {
+            *sum = sum.wrapping_add(i32::from(x as i8) * i32::from(w as i8));
+        }
+    }
+    Some(sums)
+}
+
+/// Most input bytes [`unpack_input`] takes: 2 KiB of stack in the fully
+/// connected layer, less than the convolutions' frames, so the firmware's
+/// deepest stack stays where it was.
+pub(crate) const UNPACKED_BYTES: usize = 1024;
+
+/// Unpacks `x` for [`dot4_unpacked`]: per four bytes (zero-padded at the
+/// end), the even bytes (SXTB16) then the odd ones (SXTB16 ROR 8) as
+/// signed halfwords. `None` when `out` is too short. `out` need not be
+/// initialised: zeroing 2 KiB of stack for every layer would cost more
+/// than the unpacking saves.
+pub(crate) fn unpack_input<'o>(x: &[u8], out: &'o mut [MaybeUninit<u32>]) -> Option<&'o [u32]> {
+    let out = out.get_mut(..2 * x.len().div_ceil(4))?;
+    let words = x.chunks_exact(4);
+    let mut last = [0u8; 4];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    let words = words
+        .map(word)
+        .chain((!x.len().is_multiple_of(4)).then(|| u32::from_le_bytes(last)));
+    for (pair, w) in out.chunks_exact_mut(2).zip(words) {
+        pair[0].write(sxtb16(w));
+        pair[1].write(sxtb16_ror8(w));
+    }
+    // SAFETY: the loop wrote every word of `out`, two per chunk of four
+    // bytes of `x`, of which there are `out.len() / 2`.
+    Some(unsafe { core::slice::from_raw_parts(out.as_ptr().cast::<u32>(), out.len()) })
+}
+
+/// One input word, unpacked by [`unpack_input`], into four units' sums:
+/// one LDM of its halfword pairs (r2, r3), then per row one load, the row's
+/// unpacking (SXTB16, SXTB16 ROR 8) and two SMLADs; rows as in
+/// [`fc_word`].
+macro_rules! fc_unpacked_word {
+    () => {
+        concat!(
+            "ldm {px}!, {{r2, r3}}\n",
+            "ldr {w}, [{p0}, {d}]\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a1}, {t}, r2, {a1}\n",
+            "smlad {a1}, {w}, r3, {a1}\n",
+            "ldr {w}, [{p1}, {d}]\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a3}, {t}, r2, {a3}\n",
+            "smlad {a3}, {w}, r3, {a3}\n",
+            "ldr {w}, [{p1}], #4\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a2}, {t}, r2, {a2}\n",
+            "smlad {a2}, {w}, r3, {a2}\n",
+            "ldr {w}, [{p0}], #4\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a0}, {t}, r2, {a0}\n",
+            "smlad {a0}, {w}, r3, {a0}\n",
+        )
+    };
+}
+
+/// [`dot4_rows`] with the input also unpacked (`unpacked`, from
+/// [`unpack_input`] of `x`): per four input bytes, 21 instructions for 16
+/// products, four words an iteration, then two more where eight bytes
+/// remain. `None` when `rows` is shorter than four rows or `unpacked`
+/// than `x` unpacked.
+pub(crate) fn dot4_unpacked(x: &[u8], unpacked: &[u32], rows: &[u8]) -> Option<[i32; 4]> {
+    let n = x.len();
+    let rows = rows.get(..n.checked_mul(4)?)?;
+    let (bulk, done) = (n - n % 16, n - n % 8);
+    let unpacked = unpacked.get(..done / 2)?;
+    let [mut a0, mut a1, mut a2, mut a3] = [0i32; 4];
+    let (mut px, mut p0) = (unpacked.as_ptr(), rows.as_ptr());
+    // SAFETY (both blocks): rows start at p0 + j n for j in 0..4; p1 is row
+    // 2, and rows 1 and 3 are p0 and p1 plus n. The pointers advance past
+    // what is read: unpacked[..bulk / 2] and each row's first `bulk` bytes
+    // in the loop, then up to done / 2 and `done` bytes. LDM needs the
+    // word alignment `unpacked` has. CMP and SMLAD clobber the flags.
+    let mut p1 = unsafe { p0.add(2 * n) };
+    if bulk > 0 {
+        // The end is pushed and compared from the stack, which is
+        // restored: twelve registers hold the pointers, words and sums.
+        unsafe {
+            asm!(
+                "push {{{t}}}",
+                "2:",
+                fc_unpacked_word!(),
+                fc_unpacked_word!(),
+                fc_unpacked_word!(),
+                fc_unpacked_word!(),
+                "ldr {t}, [sp]",
+                "cmp {px}, {t}",
+                "bne 2b",
+                "add sp, sp, #4",
+                px = inout(reg) px,
+                p0 = inout(reg) p0,
+                p1 = inout(reg) p1,
+                d = in(reg) n,
+                t = inout(reg) px.add(bulk / 2) => _,
+                a0 = inout(reg) a0, a1 = inout(reg) a1,
+                a2 = inout(reg) a2, a3 = inout(reg) a3,
+                w = out(reg) _, out("r2") _, out("r3") _,
+                options(readonly),
+            );
+        }
+    }
+    if done > bulk {
+        unsafe {
+            asm!(
+                fc_unpacked_word!(),
+                fc_unpacked_word!(),
+                px = inout(reg) px => _,
+                p0 = inout(reg) p0 => _,
+                p1 = inout(reg) p1 => _,
+                d = in(reg) n,
+                a0 = inout(reg) a0, a1 = inout(reg) a1,
+                a2 = inout(reg) a2, a3 = inout(reg) a3,
+                w = out(reg) _, t = out(reg) _, out("r2") _, out("r3") _,
+                options(nostack, readonly),
+            );
+        }
+    }
+    let mut sums = [a0, a1, a2, a3];
+    if done == n {
+        return Some(sums);
+    }
     for (j, sum) in sums.iter_mut().enumerate() {
         let row = &rows[j * n + done..(j + 1) * n];
         for (&x, &w) in x[done..].iter().zip(row) {
@@ -339,6 +476,28 @@ pub(crate) fn dot4_rows(x: &[u8], rows: &[u8]) -> Option<[i32; 4]> {
 mod tests {
     use super::*;
     use crate::kernels::dot::tests::{bytes, dot_reference};
+
+    #[test]
+    fn four_row_dots_equal_the_definition_unpacked_or_not() {
+        let mut work = [MaybeUninit::uninit(); UNPACKED_BYTES / 2];
+        for n in 0..=130 {
+            for seed in 0..6 {
+                let x = bytes(seed);
+                let rows = [bytes(seed + 100), bytes(seed + 200)];
+                let rows = [&rows[0][..2 * n], &rows[1][..2 * n]].concat();
+                let want = [0, 1, 2, 3].map(|j| dot_reference(&x[..n], &rows[j * n..(j + 1) * n]));
+                assert_eq!(dot4_rows(&x[..n], &rows), Some(want), "n {n} seed {seed}");
+                let unpacked = unpack_input(&x[..n], &mut work).unwrap();
+                let got = dot4_unpacked(&x[..n], unpacked, &rows);
+                assert_eq!(got, Some(want), "n {n} seed {seed}");
+            }
+        }
+        let min = [0x80u8; 4 * UNPACKED_BYTES];
+        let unpacked = unpack_input(&min[..UNPACKED_BYTES], &mut work).unwrap();
+        let all = Some([UNPACKED_BYTES as i32 * 16384; 4]);
+        assert_eq!(dot4_unpacked(&min[..UNPACKED_BYTES], unpacked, &min), all);
+        assert_eq!(unpack_input(&min[..UNPACKED_BYTES + 1], &mut work), None);
+    }
 
     #[test]
     fn quad_dots_equal_the_definition_at_every_length() {

@@ -5,16 +5,19 @@
 
 use crate::error::Error;
 use crate::kernels::conv::float_weight;
-use crate::kernels::dot::{dot2_i8, dot4_rows};
+use crate::kernels::dot::{Dot4Input, UNPACKED_WORDS, dot2_i8, dot4_rows};
 use crate::kernels::requant::{
     accumulates_in_i64, bias_at, channel_multipliers, put_quantized, requantize,
 };
+#[cfg(arm_v7)]
+use crate::kernels::v7m::{Requant, requant4};
 use crate::kernels::{
     EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, dot_and_sum_i8, dot_i8, f32_at,
     floats, i16_at, i32_at, put_f32, sum_i8,
 };
 use crate::model::ElemType;
 use crate::rescale::Rescale;
+use core::mem::MaybeUninit;
 
 /// Quantisation and activation of a fully connected layer.
 #[derive(Clone, Copy, Debug)]
@@ -173,25 +176,49 @@ pub fn eval(
             }),
         };
         let row = |u: usize| &filter.data[u * depth..(u + 1) * depth];
+        let (xterm, offset, (low, high)) = (
+            p.filter_offset.wrapping_mul(xsum),
+            p.output_offset,
+            p.act.int,
+        );
         let finish = |u: usize, wx: i32| {
-            let rescale = p.channels[if per_channel { u } else { 0 }];
-            let acc = wx.wrapping_add(p.filter_offset.wrapping_mul(xsum));
-            let v = rescale.apply(acc).wrapping_add(p.output_offset);
-            v.clamp(p.act.int.0, p.act.int.1) as i8 as u8
+            let rescale = &p.channels[if per_channel { u } else { 0 }];
+            let v = rescale.apply(wx.wrapping_add(xterm)).wrapping_add(offset);
+            v.clamp(low, high) as i8 as u8
         };
         let o = &mut out.data[b * units..(b + 1) * units];
         if folded {
             // Four units per pass over the input, then two, then one.
             let mut u = 0;
-            while u + 4 <= units {
-                let rows = filter.data.get(u * depth..(u + 4) * depth);
-                let Some(dots) = rows.and_then(|rows| dot4_rows(xs, rows)) else {
+            let mut work = [MaybeUninit::uninit(); UNPACKED_WORDS];
+            let input = Dot4Input::new(xs, &mut work);
+            let rows = filter.data.chunks_exact(4 * depth.max(1));
+            let quads = o
+                .chunks_exact_mut(4)
+                .zip(p.folded.chunks_exact(4))
+                .zip(rows);
+            // One layer-wide scale: the four requantised in one asm block.
+            #[cfg(arm_v7)]
+            let shared =
+                (!per_channel).then(|| Requant::new(&p.channels[0], xterm, offset, (low, high)));
+            for ((o4, folded4), rows) in quads {
+                let Some(dots) = dot4_rows(&input, rows) else {
                     break;
                 };
-                for (j, d) in dots.into_iter().enumerate() {
-                    o[u + j] = finish(u + j, d.wrapping_add(p.folded[u + j]));
+                let mut sums = dots;
+                for (s, f) in sums.iter_mut().zip(folded4) {
+                    *s = s.wrapping_add(*f);
                 }
-                u += 4;
+                #[cfg(arm_v7)]
+                if let Some(k) = &shared {
+                    o4.copy_from_slice(&requant4(sums, k));
+                    u += 4;
+                    continue;
+                }
+                for (y, s) in o4.iter_mut().zip(sums) {
+                    *y = finish(u, s);
+                    u += 1;
+                }
             }
             while u + 2 <= units {
                 let (d0, d1) = dot2_i8(xs, row(u), row(u + 1));

@@ -414,6 +414,9 @@ pub(crate) fn dot4_rows(x: &[u8], rows: &[u8]) -> Option<[i32; 4]> {
         }
     }
     let mut sums = [a0, a1, a2, a3];
+    if done == n {
+        return Some(sums);
+    }
     for (j, sum) in sums.iter_mut().enumerate() {
         let row = &rows[j * n + done..(j + 1) * n];
         for (&x, &w) in x[done..].iter().zip(row) {
