@@ -196,7 +196,9 @@ pub fn prepare<'a>(ctx: &mut PrepareCtx<'_, 'a>, depthwise: bool) -> Result<Conv
     let pairs = match (input.dtype, (dh, dw), depthwise) {
         (ElemType::I8, (1, 1), false) if f[3] == i[3] => {
             let (len, pixels) = (f[1] * f[2] * f[3], i[0] * oh * ow);
-            Some(ctx.scratch(conv_quads::scratch_words::<conv_quads::Native>(len, pixels))?)
+            let direct = conv_quads::direct(f[1], f[2], (pad_h, pad_w));
+            let words = conv_quads::scratch_words::<conv_quads::Native>(len, pixels, direct);
+            Some(ctx.scratch(words)?)
         }
         (ElemType::I8, (1, 1), true)
             if depth_multiplier == 1 && f[1] * f[2] <= depthwise_pairs::MAX_TAPS =>

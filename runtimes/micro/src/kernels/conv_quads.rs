@@ -79,18 +79,25 @@ pub(crate) type Native = Smlad;
 #[cfg(not(arm_dsp))]
 pub(crate) type Native = Smlal;
 
-/// Words of the four raw patches of `len` bytes.
-fn raw_words(len: usize) -> usize {
-    4 * len.div_ceil(4)
+/// Whether each pixel's patch is a run of the input as it lies: a 1x1
+/// filter without padding, whose patches need no gathering.
+pub(crate) fn direct(fh: usize, fw: usize, pad: (usize, usize)) -> bool {
+    fh == 1 && fw == 1 && pad == (0, 0)
+}
+
+/// Words of the four raw patches of `len` bytes, none when the patches
+/// are [`direct`].
+fn raw_words(len: usize, direct: bool) -> usize {
+    if direct { 0 } else { 4 * len.div_ceil(4) }
 }
 
 /// Working memory in words for patches of `len` bytes and `pixels` output
-/// pixels: the four raw patches, and the packed quads of the largest band
-/// that fits [`BAND_WORDS`] (at least one quad).
-pub(crate) fn scratch_words<Q: Quads>(len: usize, pixels: usize) -> usize {
-    let quad = Q::words(len).max(1);
-    let fit = (BAND_WORDS.saturating_sub(raw_words(len)) / quad).max(1);
-    raw_words(len) + fit.min(pixels.div_ceil(4).max(1)) * quad
+/// pixels: the four raw patches (unless [`direct`]), and the packed quads
+/// of the largest band that fits [`BAND_WORDS`] (at least one quad).
+pub(crate) fn scratch_words<Q: Quads>(len: usize, pixels: usize, direct: bool) -> usize {
+    let (quad, raw) = (Q::words(len).max(1), raw_words(len, direct));
+    let fit = (BAND_WORDS.saturating_sub(raw) / quad).max(1);
+    raw + fit.min(pixels.div_ceil(4).max(1)) * quad
 }
 
 /// CONV_2D over pixel quads, in bands of as many quads as `work` holds.
@@ -110,7 +117,13 @@ pub(crate) fn conv<Q: Quads>(
     let zero_point = p.input_offset.wrapping_neg();
     let quad = Q::words(len);
     let pixels = batches * oh * ow;
-    let held = work.len().saturating_sub(raw_words(len)) / quad.max(1);
+    let (sy, sx) = p.stride;
+    // A direct patch must lie inside the input, which a checked model's
+    // shapes ensure; anything else takes the gathering path.
+    let direct =
+        direct(fh, fw, p.pad) && oh.saturating_sub(1) * sy < ih && ow.saturating_sub(1) * sx < iw;
+    let raw_len = raw_words(len, direct);
+    let held = work.len().saturating_sub(raw_len) / quad.max(1);
     if len == 0
         || held == 0
         || !(-128..=127).contains(&zero_point)
@@ -123,20 +136,28 @@ pub(crate) fn conv<Q: Quads>(
         return false;
     }
     let pad = zero_point as i8 as u8;
-    let (raw, packed) = work.split_at_mut(raw_words(len));
+    let (raw, packed) = work.split_at_mut(raw_len);
     let raw = words_as_bytes(raw);
     let pixel = |i: usize| (i / (oh * ow), i / ow % oh, i % ow);
+    let run = |i: usize| {
+        let (b, y, x) = pixel(i);
+        &input[((b * ih + y * sy) * iw + x * sx) * ic..][..ic]
+    };
     let finish = |c: usize| Requant::new(&p.channels[c], p.folded[c], p.output_offset, p.act.int);
     for first in (0..pixels).step_by(4 * held) {
         let count = (4 * held).min(pixels - first);
         let band = &mut packed[..count.div_ceil(4) * quad];
         for (q, packed) in band.chunks_exact_mut(quad).enumerate() {
+            // The last quad repeats its last pixel; those outputs are not
+            // written.
+            let at = |j: usize| first + (4 * q + j).min(count - 1);
+            if direct {
+                Q::pack([0, 1, 2, 3].map(|j| run(at(j))), packed);
+                continue;
+            }
             let mut patches = raw.chunks_exact_mut(len.div_ceil(4) * 4);
             for (j, patch) in (&mut patches).take(4).enumerate() {
-                // The last quad repeats its last pixel; those outputs are
-                // not written.
-                let i = first + (4 * q + j).min(count - 1);
-                gather_patch(p, input, dims, pixel(i), pad, &mut patch[..len]);
+                gather_patch(p, input, dims, pixel(at(j)), pad, &mut patch[..len]);
             }
             let [p0, p1, p2, p3] = [0, 1, 2, 3].map(|j| &raw[j * len.div_ceil(4) * 4..][..len]);
             Q::pack([p0, p1, p2, p3], packed);
@@ -261,8 +282,9 @@ mod tests {
             let dims = [batches, ih, iw, ic, oc, fh, fw, oh, ow];
             // Every pixel in one band, or bands of one to three quads.
             let pixels = batches * oh * ow;
-            let bands = raw_words(len) + Q::words(len) * (1 + walk.below(3));
-            let words = walk.pick(&[scratch_words::<Q>(len, pixels), bands]);
+            let direct = direct(fh, fw, (pad_h, pad_w));
+            let bands = raw_words(len, direct) + Q::words(len) * (1 + walk.below(3));
+            let words = walk.pick(&[scratch_words::<Q>(len, pixels, direct), bands]);
             let mut work = vec![0u32; words];
             let mut got = vec![0u8; pixels * oc];
             assert!(
@@ -306,7 +328,7 @@ mod tests {
             pairs: None,
         };
         let dims = [1, 2, 2, 1, 1, 1, 1, 2, 2];
-        let mut work = vec![0u32; scratch_words::<Native>(1, 4)];
+        let mut work = vec![0u32; scratch_words::<Native>(1, 4, false)];
         let mut out = [0u8; 4];
         assert!(
             !conv::<Native>(&p, &[0; 4], &[1], &mut out, dims, &mut work),
