@@ -101,10 +101,10 @@ def fully_connected(name, inp, units, act=NONE, bias=INT64, per_channel=False, b
     return name, m.finish(FULLY_CONNECTED, inputs, [y], OPTIONS["fc"], options)
 
 
-def pool(name, opcode, inp, out, filt, stride, same=True, act=NONE, q=(1 / 1024, 0)):
+def pool(name, opcode, inp, out, filt, stride, same=True, act=NONE, q=(1 / 1024, 0), dtype=INT16):
     m = ModelBuilder()
-    x = m.tensor("x", inp, INT16, q)
-    y = m.tensor("y", out, INT16, q)
+    x = m.tensor("x", inp, dtype, q)
+    y = m.tensor("y", out, dtype, q)
 
     def options(b):
         b.StartObject(6)

@@ -95,6 +95,17 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
                 if count == 0 {
                     return Err(Error::Usage("pooling window outside the input"));
                 }
+                if p.average && dtype == ElemType::I8 && count <= 1 << 23 {
+                    let window = Window {
+                        rows: ((y0 + fy0 as isize) as usize, fy1 - fy0),
+                        columns: ((x0 + fx0 as isize) as usize, fx1 - fx0),
+                        count: count as i32,
+                    };
+                    let o = ((b * oh + oy) * ow + ox) * depth;
+                    let image = &input.data[b * ih * iw * depth..][..ih * iw * depth];
+                    average_i8(p, image, (iw, depth), window, &mut out.data[o..o + depth]);
+                    continue;
+                }
                 for c in 0..depth {
                     let at = |fy: usize, fx: usize| {
                         let y = (y0 + fy as isize) as usize;
@@ -141,6 +152,62 @@ pub fn eval(p: &PoolParams, input: Input<'_>, out: Output<'_>) -> Result<(), Err
         }
     }
     Ok(())
+}
+
+/// The input pixels one output of a pooling layer averages: the first row
+/// and how many, the first column and how many, and their product.
+struct Window {
+    rows: (usize, usize),
+    columns: (usize, usize),
+    count: i32,
+}
+
+/// Channels whose sums [`average_i8`] keeps in registers at once.
+const LANES: usize = 8;
+
+/// Int8 AVERAGE_POOL_2D of one output pixel, all channels: each window
+/// pixel's channels are one contiguous run, summed [`LANES`] channels at
+/// a time in int32 (exact: a window holds at most 2^23 values of at most
+/// 2^7), then divided rounding half away from zero as TFLite Micro does.
+fn average_i8(
+    p: &PoolParams,
+    image: &[u8],
+    (iw, depth): (usize, usize),
+    w: Window,
+    out: &mut [u8],
+) {
+    let (low, high) = p.act.int;
+    let half = w.count / 2;
+    for (c0, out) in (0..depth).step_by(LANES).zip(out.chunks_mut(LANES)) {
+        let mut acc = [0i32; LANES];
+        for y in w.rows.0..w.rows.0 + w.rows.1 {
+            for x in w.columns.0..w.columns.0 + w.columns.1 {
+                let pixel = &image[(y * iw + x) * depth + c0..][..out.len()];
+                match <&[u8; LANES]>::try_from(pixel) {
+                    // A whole group: of known length, unrolled, the sums
+                    // in registers.
+                    Ok(whole) => accumulate(&mut acc, whole),
+                    Err(_) => accumulate(&mut acc, pixel),
+                }
+            }
+        }
+        for (o, &a) in out.iter_mut().zip(&acc) {
+            let v = if a > 0 {
+                (a + half) / w.count
+            } else {
+                (a - half) / w.count
+            };
+            *o = v.clamp(low, high) as i8 as u8;
+        }
+    }
+}
+
+/// Adds int8 `values` to `acc`, lane by lane.
+#[inline(always)]
+fn accumulate(acc: &mut [i32; LANES], values: &[u8]) {
+    for (a, &v) in acc.iter_mut().zip(values) {
+        *a += i32::from(v as i8);
+    }
 }
 
 /// AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D.
