@@ -252,36 +252,45 @@ pub(crate) fn quad_dot(packed: &[u32], w: &[u8]) -> [i32; 4] {
     sums
 }
 
+/// One weight word of one row into its unit's sum `$a`: the load from
+/// `$at`, its even and odd bytes unpacked (SXTB16, SXTB16 ROR 8) and two
+/// SMLADs against the input's unpacked pairs `$xe`, `$xo`.
+#[rustfmt::skip]
+macro_rules! fc_row {
+    ($at:literal, $a:literal, $xe:literal, $xo:literal) => {
+        concat!(
+            "ldr {w}, ", $at, "\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad ", $a, ", {t}, ", $xe, ", ", $a, "\n",
+            "smlad ", $a, ", {w}, ", $xo, ", ", $a, "\n",
+        )
+    };
+}
+
+/// The four rows' words against one unpacked input word: rows 1 and 3 at
+/// a register offset `d` from rows 0 and 2, whose post-incremented loads
+/// come last.
+macro_rules! fc_rows {
+    ($xe:literal, $xo:literal) => {
+        concat!(
+            fc_row!("[{p0}, {d}]", "{a1}", $xe, $xo),
+            fc_row!("[{p1}, {d}]", "{a3}", $xe, $xo),
+            fc_row!("[{p1}], #4", "{a2}", $xe, $xo),
+            fc_row!("[{p0}], #4", "{a0}", $xe, $xo),
+        )
+    };
+}
+
 /// One input word into four units' sums: the word's even and odd bytes
-/// unpacked (SXTB16, SXTB16 ROR 8) once, then per row one load, the same
-/// unpacking and two SMLADs; rows 1 and 3 at a register offset `d` from
-/// rows 0 and 2, whose post-incremented loads come last.
+/// unpacked (SXTB16, SXTB16 ROR 8) once, then [`fc_rows`].
 macro_rules! fc_word {
     () => {
         concat!(
             "ldr {xo}, [{px}], #4\n",
             "sxtb16 {xe}, {xo}\n",
             "sxtb16 {xo}, {xo}, ror #8\n",
-            "ldr {w}, [{p0}, {d}]\n",
-            "sxtb16 {t}, {w}\n",
-            "sxtb16 {w}, {w}, ror #8\n",
-            "smlad {a1}, {t}, {xe}, {a1}\n",
-            "smlad {a1}, {w}, {xo}, {a1}\n",
-            "ldr {w}, [{p1}, {d}]\n",
-            "sxtb16 {t}, {w}\n",
-            "sxtb16 {w}, {w}, ror #8\n",
-            "smlad {a3}, {t}, {xe}, {a3}\n",
-            "smlad {a3}, {w}, {xo}, {a3}\n",
-            "ldr {w}, [{p1}], #4\n",
-            "sxtb16 {t}, {w}\n",
-            "sxtb16 {w}, {w}, ror #8\n",
-            "smlad {a2}, {t}, {xe}, {a2}\n",
-            "smlad {a2}, {w}, {xo}, {a2}\n",
-            "ldr {w}, [{p0}], #4\n",
-            "sxtb16 {t}, {w}\n",
-            "sxtb16 {w}, {w}, ror #8\n",
-            "smlad {a0}, {t}, {xe}, {a0}\n",
-            "smlad {a0}, {w}, {xo}, {a0}\n",
+            fc_rows!("{xe}", "{xo}"),
         )
     };
 }
@@ -367,34 +376,10 @@ pub(crate) fn unpack_input<'o>(x: &[u8], out: &'o mut [MaybeUninit<u32>]) -> Opt
 }
 
 /// One input word, unpacked by [`unpack_input`], into four units' sums:
-/// one LDM of its halfword pairs (r2, r3), then per row one load, the row's
-/// unpacking (SXTB16, SXTB16 ROR 8) and two SMLADs; rows as in
-/// [`fc_word`].
+/// one LDM of its halfword pairs (r2, r3), then [`fc_rows`].
 macro_rules! fc_unpacked_word {
     () => {
-        concat!(
-            "ldm {px}!, {{r2, r3}}\n",
-            "ldr {w}, [{p0}, {d}]\n",
-            "sxtb16 {t}, {w}\n",
-            "sxtb16 {w}, {w}, ror #8\n",
-            "smlad {a1}, {t}, r2, {a1}\n",
-            "smlad {a1}, {w}, r3, {a1}\n",
-            "ldr {w}, [{p1}, {d}]\n",
-            "sxtb16 {t}, {w}\n",
-            "sxtb16 {w}, {w}, ror #8\n",
-            "smlad {a3}, {t}, r2, {a3}\n",
-            "smlad {a3}, {w}, r3, {a3}\n",
-            "ldr {w}, [{p1}], #4\n",
-            "sxtb16 {t}, {w}\n",
-            "sxtb16 {w}, {w}, ror #8\n",
-            "smlad {a2}, {t}, r2, {a2}\n",
-            "smlad {a2}, {w}, r3, {a2}\n",
-            "ldr {w}, [{p0}], #4\n",
-            "sxtb16 {t}, {w}\n",
-            "sxtb16 {w}, {w}, ror #8\n",
-            "smlad {a0}, {t}, r2, {a0}\n",
-            "smlad {a0}, {w}, r3, {a0}\n",
-        )
+        concat!("ldm {px}!, {{r2, r3}}\n", fc_rows!("r2", "r3"))
     };
 }
 
