@@ -3,19 +3,23 @@
 //! 64-bit multiply-accumulate.
 //!
 //! One channel at a time. The input rows a band of output rows reads are
-//! packed once into words `P[k] = x[k] + x[k + stride] x 2^22`, padded with
-//! the input's zero point as
+//! packed into words `P[k] = x[k] + x[k + stride] x 2^22`, padded with the
+//! input's zero point as
 //! [`gather_patch`](crate::kernels::conv_int8::gather_patch) pads. Output
 //! pixels `ox` and `ox + 1` read input columns `ox x stride + fx` and that
 //! plus `stride`, so their two sums are one SMLAL chain over
 //! `P[ox x stride + fx]` (v7m.rs), split exactly while the filter has at
-//! most [`MAX_TAPS`] taps. The channel's weights, rescale and folded
-//! constant stay fixed over the whole band. A band is as many output rows
+//! most [`MAX_TAPS`] taps. The channel's weights and requantisation stay
+//! fixed over the whole band: a 3x3 filter's pairs run in one assembly
+//! loop with its [`Finish`] ([`pairs3x3`]). A band is as many output rows
 //! as the operator's working memory holds ([`scratch_words`]): the whole
 //! image when it is small, so each input is packed once.
 
 use crate::kernels::conv::ConvParams;
-use crate::kernels::v7m::{BLOCK, Requant, requant, smlal, split, taps3x3};
+use crate::kernels::v7m::{
+    BLOCK, Finish, Pairs3x3, Requant, pack_run, pack_slide, pairs3x3, requant, smlal, split,
+    taps3x3,
+};
 
 /// Most filter taps one packed sum holds before its split could overflow.
 pub(crate) const MAX_TAPS: usize = BLOCK;
@@ -38,27 +42,23 @@ fn packed_rows(band: usize, fh: usize, stride: usize) -> usize {
 
 /// Working memory in words for a depthwise convolution with a `fh` x `fw`
 /// filter, `oh` x `ow` outputs and strides `(sy, sx)`: the channel's
-/// weights as words, and the raw and the packed rows of the largest band
-/// that fits [`BAND_WORDS`] (at least one output row).
+/// weights as words, and the packed rows of the largest band that fits
+/// [`BAND_WORDS`] (at least one output row).
 pub(crate) fn scratch_words(
     (fh, fw): (usize, usize),
     (oh, ow): (usize, usize),
     (sy, sx): (usize, usize),
 ) -> usize {
     let width = packed_width(ow, sx, fw);
-    let fit = (BAND_WORDS / (2 * width)).saturating_sub(fh) / sy.max(1) + 1;
-    fh * fw + 2 * packed_rows(fit.min(oh), fh, sy) * width
+    let fit = (BAND_WORDS / width).saturating_sub(fh) / sy.max(1) + 1;
+    fh * fw + packed_rows(fit.min(oh), fh, sy) * width
 }
 
 /// The depthwise convolution over pixel pairs, in bands of as many output
-/// rows as `work` holds. Returns false, computing nothing, when the shape
-/// is not one this path takes (a depth multiplier above 1, too many taps,
-/// a zero point outside int8, working memory short of one output row),
-/// for the caller's general path.
-///
-/// Per band, the raw rows are the zero point where they lie in the
-/// padding, written once; per channel, only their inside is rewritten,
-/// then the packed rows are one pass over them.
+/// rows as `work` holds. Returns false when the shape is not one this
+/// path takes (a depth multiplier above 1, too many taps, a zero point
+/// outside int8, working memory short of one output row), for the
+/// caller's general path, which then computes every output.
 pub(crate) fn depthwise(
     p: &ConvParams<'_>,
     input: &[u8],
@@ -72,7 +72,7 @@ pub(crate) fn depthwise(
     let zero_point = p.input_offset.wrapping_neg();
     let taps = fh * fw;
     let width = packed_width(ow, sx, fw);
-    let rows_held = work.len().saturating_sub(taps) / (2 * width);
+    let rows_held = work.len().saturating_sub(taps) / width;
     if p.depth_multiplier != 1
         || ic != oc
         || taps == 0
@@ -95,44 +95,52 @@ pub(crate) fn depthwise(
         return true;
     }
     let band = ((rows_held - fh) / sy + 1).min(oh);
-    let (weights, planes) = work.split_at_mut(taps);
-    let (raw, packed) = planes.split_at_mut(rows_held * width);
+    let (weights, packed) = work.split_at_mut(taps);
     let grid = Grid {
         width,
         stride: (sy, sx),
         ow,
         oc,
     };
-    // Columns of a raw row that hold the input row's pixels.
-    let (left, inside) = (p.pad.1.min(width), iw.min(width - p.pad.1.min(width)));
+    // A sum of products is at most 2^14 a tap.
+    let bound = (taps as u32) << 14;
     for b in 0..batches {
         let image = &input[b * ih * iw * ic..][..ih * iw * ic];
         let plane_out = &mut out[b * oh * ow * oc..][..oh * ow * oc];
         for oy0 in (0..oh).step_by(band) {
             let rows = band.min(oh - oy0);
-            let words = packed_rows(rows, fh, sy) * width;
-            let (raw, packed) = (&mut raw[..words], &mut packed[..words]);
-            raw.fill(zero_point as u32);
-            let y0 = (oy0 * sy) as isize - p.pad.0 as isize;
-            // Raw rows `r` whose input row `y0 + r` lies inside the image.
-            let held = words / width;
-            let first = if y0 < 0 { y0.unsigned_abs() } else { 0 }.min(held);
-            let last = (ih as isize - y0).clamp(0, held as isize) as usize;
+            let packed = &mut packed[..packed_rows(rows, fh, sy) * width];
+            let source = Source {
+                first_row: (oy0 * sy) as isize - p.pad.0 as isize,
+                dims: (ih, iw, ic),
+                left: p.pad.1,
+                stride: sx,
+                zero_point: zero_point as u32,
+            };
             for c in 0..oc {
                 for (w, &f) in weights.iter_mut().zip(filter[c..].iter().step_by(oc)) {
                     *w = i32::from(f as i8) as u32;
                 }
-                for r in first..last {
-                    let iy = (y0 + r as isize) as usize;
-                    let pixels = image[iy * iw * ic..][..inside * ic].chunks_exact(ic);
-                    let dst = &mut raw[r * width + left..][..inside];
-                    for (d, pixel) in dst.iter_mut().zip(pixels) {
-                        *d = i32::from(pixel[c] as i8) as u32;
-                    }
-                }
-                pack(raw, sx, packed);
-                let finish = Requant::new(&p.channels[c], p.folded[c], p.output_offset, p.act.int);
+                pack_channel(image, c, &source, width, packed);
                 let out_rows = &mut plane_out[oy0 * ow * oc + c..];
+                let fast = Finish::new(
+                    &p.channels[c],
+                    p.folded[c],
+                    p.output_offset,
+                    p.act.int,
+                    bound,
+                );
+                let three = <[u32; 9]>::try_from(&weights[..]).ok();
+                let pairs = fast
+                    .zip(three)
+                    .and_then(|(f, w)| Pairs3x3::new(w, f, width, sx, oc));
+                if let Some(mut k) = pairs {
+                    if !channel_pairs(&mut k, packed, out_rows, rows, &grid) {
+                        return false;
+                    }
+                    continue;
+                }
+                let finish = Requant::new(&p.channels[c], p.folded[c], p.output_offset, p.act.int);
                 if fh == 3 && fw == 3 {
                     channel3x3(&finish, packed, weights, out_rows, rows, &grid);
                 } else {
@@ -144,19 +152,114 @@ pub(crate) fn depthwise(
     true
 }
 
-/// `packed[k] = raw[k] + raw[k + stride] x 2^22`, in one pass over the
-/// band's rows as one run: where `k + stride` crosses into the next row,
-/// the high half belongs to an output past the row's end, which is
-/// computed alongside its partner and dropped. The last `stride` words
-/// have no high half.
-fn pack(raw: &[u32], stride: usize, packed: &mut [u32]) {
-    let stride = stride.min(raw.len());
-    let paired = raw.len() - stride;
-    let (body, tail) = packed.split_at_mut(paired);
-    for ((p, &x), &ahead) in body.iter_mut().zip(raw).zip(&raw[stride..]) {
-        *p = x.wrapping_add(ahead << 22);
+/// Where a band's packed rows come from.
+struct Source {
+    /// The input row of the first packed row (negative in the padding).
+    first_row: isize,
+    /// The input's height, width and channels.
+    dims: (usize, usize, usize),
+    /// Columns of padding before the input's first.
+    left: usize,
+    /// The column stride.
+    stride: usize,
+    /// The input's zero point, which the padding holds.
+    zero_point: u32,
+}
+
+/// Channel `c`'s packed rows of a band from the batch's `image`, each
+/// `width` words: row `r` is input row `first_row + r`, or padding.
+fn pack_channel(image: &[u8], c: usize, source: &Source, width: usize, packed: &mut [u32]) {
+    let (ih, iw, ic) = source.dims;
+    let zp = source.zero_point;
+    let pad = zp.wrapping_add(zp << 22);
+    for (r, row) in packed.chunks_exact_mut(width).enumerate() {
+        match usize::try_from(source.first_row + r as isize) {
+            Ok(iy) if iy < ih => pack_row(&image[iy * iw * ic + c..], source, row),
+            _ => row.fill(pad),
+        }
     }
-    tail.copy_from_slice(&raw[paired..]);
+}
+
+/// One packed row from `src`, whose `j`th value is `src[j x ic]`: word
+/// `k` is `v[k] + v[k + stride] x 2^22`, where `v` is the zero point for
+/// the `left` columns of padding, the input's values, then the zero
+/// point again. Where a word holds an input value, it comes from one
+/// [`pack_slide`] (stride 1) or [`pack_run`].
+fn pack_row(src: &[u8], source: &Source, row: &mut [u32]) {
+    let (_, iw, ic) = source.dims;
+    let (left, s, zp) = (source.left.min(row.len()), source.stride, source.zero_point);
+    let inside = iw.min(row.len() - left);
+    let pad = zp.wrapping_add(zp << 22);
+    if s == 1 && inside > 0 {
+        // Word `start` is the first with an input value, x[-1] the value
+        // before it: the padding's, or the input's first.
+        let (start, before, values) = match left.checked_sub(1) {
+            Some(start) => (start, zp, src),
+            None => (
+                0,
+                i32::from(src[0] as i8) as u32,
+                src.get(ic..).unwrap_or_default(),
+            ),
+        };
+        let n = inside - usize::from(left == 0);
+        let (head, rest) = row.split_at_mut(start);
+        head.fill(pad);
+        let (run, tail) = rest.split_at_mut(n.min(rest.len()));
+        if let Some(last) = pack_slide(before, values, ic, run) {
+            if let Some((end, after)) = tail.split_first_mut() {
+                *end = last.wrapping_add(zp << 22);
+                after.fill(pad);
+            }
+            return;
+        }
+    }
+    let sext = |b: u8| i32::from(b as i8) as u32;
+    let value = |k: usize| match k.checked_sub(left) {
+        Some(j) if j < inside => sext(src[j * ic]),
+        _ => zp,
+    };
+    let word = |k: usize| value(k).wrapping_add(value(k + s) << 22);
+    let core = inside.saturating_sub(s);
+    let (head, rest) = row.split_at_mut(left);
+    let (body, tail) = rest.split_at_mut(core);
+    for (k, w) in head.iter_mut().enumerate() {
+        *w = word(k);
+    }
+    if !pack_run(src, ic, s, body) {
+        for (j, w) in body.iter_mut().enumerate() {
+            *w = word(left + j);
+        }
+    }
+    for (i, w) in tail.iter_mut().enumerate() {
+        *w = word(left + core + i);
+    }
+}
+
+/// One channel's band, 3x3 filter with a [`Finish`]: each output row's
+/// pairs in one [`pairs3x3`] loop, and the last output of an odd row
+/// alone. False when a row's slices are short of what the loop reads
+/// and writes.
+#[inline(never)]
+fn channel_pairs(
+    k: &mut Pairs3x3,
+    packed: &[u32],
+    out: &mut [u8],
+    rows: usize,
+    grid: &Grid,
+) -> bool {
+    let (sy, sx) = grid.stride;
+    let last = grid.ow - 1;
+    for oy in 0..rows {
+        let from = &packed[oy * sy * grid.width..];
+        let row = &mut out[oy * grid.ow * grid.oc..];
+        if !pairs3x3(k, from, row, grid.ow / 2) {
+            return false;
+        }
+        if grid.ow % 2 == 1 {
+            row[last * grid.oc] = k.single(&from[last * sx..]);
+        }
+    }
+    true
 }
 
 /// Where a band's outputs go and how its packed rows are laid out.
@@ -349,8 +452,8 @@ mod tests {
             let dims = [batches, ih, iw, oc, oc, fh, fw, oh, ow];
             // The whole image as one band, or bands of fewer output rows.
             let width = packed_width(ow, sx, fw);
-            let least = fh * fw + 2 * fh * width;
-            let more = least + 2 * width * walk.below(4);
+            let least = fh * fw + fh * width;
+            let more = least + width * walk.below(4);
             let words = walk.pick(&[scratch_words((fh, fw), (oh, ow), (sy, sx)), least, more]);
             let mut work = vec![0u32; words];
             let mut got = vec![0u8; batches * oh * ow * oc];

@@ -356,6 +356,390 @@ pub(crate) fn requant4(sums: [i32; 4], k: &Requant) -> [u8; 4] {
     [a, b, c, d].map(|v| v as i8 as u8)
 }
 
+/// One output channel's requantisation in the form the [`finish`]
+/// instructions take: six words held in r2-r5, r8 and r10 while a kernel
+/// requantises every output of the channel, with no reload and no 64-bit
+/// sum.
+///
+/// Why it is exact (rescale.rs has the two-step form it equals). With no
+/// left shift, TFLite's high multiply of an accumulator `a` by `m` is
+/// `h = floor((a m + 2^30) / 2^31)` for either sign of `a m`, which is the
+/// rounding high multiply `floor((2a m + 2^31) / 2^32)` of `2a` by `m`:
+/// SMMULR on the M4/M7, SMULL plus the low word's top bit on the M3, while
+/// `|a| < 2^30` keeps `2a` in range. The division by `2^e` rounding half
+/// away from zero is `floor((h - [h < 0] + 2^(e-1)) / 2^e)`; nested floors
+/// of integer divisions merge, so that is `(((h - [h < 0]) >> (e - 1)) +
+/// 1) >> 1`, and the output offset `o` rides in the last shift as `2o + 1`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Finish {
+    twice_folded: i32,
+    multiplier: i32,
+    right_less_one: u32,
+    twice_offset_plus_one: i32,
+    low: i32,
+    high: i32,
+}
+
+impl Finish {
+    /// The finish of a channel with rescale `r`, folded constant `folded`,
+    /// output offset `offset` and activation range `(low, high)`, whose
+    /// sums of products never exceed `bound` in magnitude. `None` where
+    /// this form is not exact: a left shift or no right shift, an
+    /// accumulator that could reach 2^30, an offset beyond 2^20.
+    pub(crate) fn new(
+        r: &Rescale,
+        folded: i32,
+        offset: i32,
+        (low, high): (i32, i32),
+        bound: u32,
+    ) -> Option<Self> {
+        let (_, multiplier, left, right) = r.parts();
+        let reach = bound.checked_add(folded.unsigned_abs())?;
+        if left != 0 || right == 0 || reach >= 1 << 30 || offset.unsigned_abs() >= 1 << 20 {
+            return None;
+        }
+        Some(Finish {
+            twice_folded: 2 * folded,
+            multiplier,
+            right_less_one: right - 1,
+            twice_offset_plus_one: 2 * offset + 1,
+            low,
+            high,
+        })
+    }
+}
+
+/// The end of a [`Finish`]: the sign correction, the shift by `e - 1`,
+/// the offset and the last halving, the clamp to the activation range.
+#[rustfmt::skip]
+macro_rules! finish_tail {
+    ($v:literal) => {
+        concat!(
+            "add ", $v, ", ", $v, ", ", $v, ", asr #31\n",
+            "asr ", $v, ", ", $v, ", r4\n",
+            "add ", $v, ", ", $v, ", r5\n",
+            "asr ", $v, ", ", $v, ", #1\n",
+            "cmp ", $v, ", r8\n",
+            "it lt\n",
+            "movlt ", $v, ", r8\n",
+            "cmp ", $v, ", r10\n",
+            "it gt\n",
+            "movgt ", $v, ", r10\n",
+        )
+    };
+}
+
+/// A sum of products `$v` requantised by the [`Finish`] in r2-r5, r8,
+/// r10, on the M4/M7: the doubled accumulator's rounding high multiply is
+/// one SMMULR (the M3's scratch `$t` is left alone).
+#[cfg(arm_dsp)]
+#[rustfmt::skip]
+macro_rules! finish_smmulr {
+    ($v:literal, $t:literal) => {
+        concat!(
+            "/* ", $t, " unused */\n",
+            "add ", $v, ", r2, ", $v, ", lsl #1\n",
+            "smmulr ", $v, ", ", $v, ", r3\n",
+            finish_tail!($v),
+        )
+    };
+}
+
+/// [`finish_smmulr`] on the M3, which has no SMMULR: SMULL into `$t` and
+/// `$v`, and the low word's top bit added as the rounding.
+#[cfg(any(not(arm_dsp), test))]
+#[rustfmt::skip]
+macro_rules! finish_smull {
+    ($v:literal, $t:literal) => {
+        concat!(
+            "add ", $v, ", r2, ", $v, ", lsl #1\n",
+            "smull ", $t, ", ", $v, ", ", $v, ", r3\n",
+            "add ", $v, ", ", $v, ", ", $t, ", lsr #31\n",
+            finish_tail!($v),
+        )
+    };
+}
+
+/// One 3x3 depthwise channel's constants for [`pairs3x3`], laid out for
+/// its loads: the nine weights (sign-extended, row-major), the
+/// [`Finish`], then the bytes between packed rows, the bytes from the
+/// third row's taps back to the next pair's, the bytes between outputs and
+/// the end of the row's outputs.
+#[repr(C)]
+pub(crate) struct Pairs3x3 {
+    weights: [u32; 9],
+    finish: Finish,
+    step: u32,
+    back: u32,
+    out_step: u32,
+    end: usize,
+    width: usize,
+    stride: usize,
+}
+
+impl Pairs3x3 {
+    /// The constants of a channel with filter `weights` and `finish`,
+    /// over packed rows of `width` words (depthwise_pairs.rs) read at
+    /// column stride `stride`, writing every `out_step`th output byte.
+    /// `None` when a step does not fit 32 bits.
+    pub(crate) fn new(
+        weights: [u32; 9],
+        finish: Finish,
+        width: usize,
+        stride: usize,
+        out_step: usize,
+    ) -> Option<Self> {
+        let step = u32::try_from(width.checked_mul(4)?).ok()?;
+        let advance = u32::try_from(stride.checked_mul(8)?).ok()?;
+        Some(Pairs3x3 {
+            weights,
+            finish,
+            step,
+            back: (2 * step).wrapping_sub(advance),
+            out_step: u32::try_from(out_step).ok()?,
+            end: 0,
+            width,
+            stride,
+        })
+    }
+
+    /// The output of the pixel whose taps start at `x[0]` alone: the low
+    /// sum of [`taps3x3`], finished.
+    pub(crate) fn single(&self, x: &[u32]) -> u8 {
+        let (lo, _) = taps3x3(x, self.width, &self.weights);
+        finish(((lo as i32) << 10) >> 10, &self.finish)
+    }
+}
+
+/// A sum of products requantised by `k`, alone (the row ends of
+/// [`pairs3x3`]; the tests of the M3's form on ARMv7-A).
+macro_rules! finish_fn {
+    ($(#[$doc:meta])* $name:ident, $mul:ident) => {
+        $(#[$doc])*
+        #[inline(always)]
+        pub(crate) fn $name(sum: i32, k: &Finish) -> u8 {
+            let mut v = sum;
+            // SAFETY: reads the six words of `*k` (repr(C)); r2-r5, r8 and
+            // r10 are declared clobbered.
+            unsafe {
+                asm!(
+                    "ldm {k}, {{r2, r3, r4, r5, r8, r10}}",
+                    $mul!("{v}", "{t}"),
+                    k = in(reg) k, v = inout(reg) v, t = out(reg) _,
+                    out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+                    out("r8") _, out("r10") _,
+                    options(pure, readonly, nostack),
+                );
+            }
+            v as i8 as u8
+        }
+    };
+}
+
+/// Output pairs of one 3x3 depthwise channel along an output row, as
+/// [`taps3x3`] and two [`Finish`]es each: the loop of the depthwise
+/// convolution, all in registers but its constants, which two LDMs bring
+/// per pair (`$reload` restores the row step where `$mul` took it).
+macro_rules! pairs3x3_fn {
+    ($(#[$doc:meta])* $name:ident, $mul:ident, $reload:literal) => {
+        $(#[$doc])*
+        pub(crate) fn $name(k: &mut Pairs3x3, x: &[u32], out: &mut [u8], pairs: usize) -> bool {
+            let oc = k.out_step as usize;
+            let reads = 2 * k.width + 2 * k.stride * pairs.saturating_sub(1) + 3;
+            if pairs == 0 || x.len() < reads || out.len() <= (2 * pairs - 1) * oc {
+                return pairs == 0;
+            }
+            k.end = out.as_ptr() as usize + 2 * pairs * oc;
+            // SAFETY: pair j reads words 2 j stride + r width + 0..3 of
+            // `x` for r in 0..3, and writes out[2 j oc] and out[(2 j + 1)
+            // oc]: in bounds by the checks above. The weight pointer walks
+            // the nine weights to the constants and back; the input
+            // pointer two row steps and back to the next pair; the output
+            // pointer stops at `end`. r2-r5, r8, r10 are declared
+            // clobbered; CMP clobbers the flags.
+            unsafe {
+                asm!(
+                    "2:",
+                    "ldm {x}, {{r2, r3, r4}}",
+                    "ldm {w}!, {{r5, r8, r10}}",
+                    "smull {lo}, {hi}, r2, r5",
+                    "smlal {lo}, {hi}, r3, r8",
+                    "smlal {lo}, {hi}, r4, r10",
+                    "add {x}, {x}, {step}",
+                    "ldm {x}, {{r2, r3, r4}}",
+                    "ldm {w}!, {{r5, r8, r10}}",
+                    "smlal {lo}, {hi}, r2, r5",
+                    "smlal {lo}, {hi}, r3, r8",
+                    "smlal {lo}, {hi}, r4, r10",
+                    "add {x}, {x}, {step}",
+                    "ldm {x}, {{r2, r3, r4}}",
+                    "ldm {w}!, {{r5, r8, r10}}",
+                    "smlal {lo}, {hi}, r2, r5",
+                    "smlal {lo}, {hi}, r3, r8",
+                    "smlal {lo}, {hi}, r4, r10",
+                    // The split: the low 22 bits sign-extended, and the
+                    // rest plus their sign bit.
+                    "lsr r2, {lo}, #22",
+                    "orr r2, r2, {hi}, lsl #10",
+                    "ubfx r3, {lo}, #21, #1",
+                    "add {hi}, r2, r3",
+                    "sbfx {lo}, {lo}, #0, #22",
+                    "ldm {w}, {{r2, r3, r4, r5, r8, r10}}",
+                    $mul!("{lo}", "{step}"),
+                    $mul!("{hi}", "{step}"),
+                    "ldrd r2, r3, [{w}, #32]",
+                    "ldr r4, [{w}, #28]",
+                    $reload,
+                    "sub {w}, {w}, #36",
+                    "sub {x}, {x}, r4",
+                    "strb {lo}, [{out}]",
+                    "strb {hi}, [{out}, r2]",
+                    "add {out}, {out}, r2, lsl #1",
+                    "cmp {out}, r3",
+                    "bne 2b",
+                    x = inout(reg) x.as_ptr() => _,
+                    w = inout(reg) k as *mut Pairs3x3 => _,
+                    out = inout(reg) out.as_mut_ptr() => _,
+                    step = inout(reg) k.step => _,
+                    lo = out(reg) _, hi = out(reg) _,
+                    out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+                    out("r8") _, out("r10") _,
+                    options(nostack),
+                );
+            }
+            true
+        }
+    };
+}
+
+#[cfg(arm_dsp)]
+finish_fn!(
+    /// A sum requantised by `k` on the M4/M7 (SMMULR).
+    finish, finish_smmulr
+);
+#[cfg(not(arm_dsp))]
+finish_fn!(
+    /// A sum requantised by `k` on the M3 (SMULL).
+    finish, finish_smull
+);
+#[cfg(all(arm_dsp, test))]
+finish_fn!(
+    /// The M3's [`finish`], tested on ARMv7-A beside the M4's.
+    finish_m3, finish_smull
+);
+
+#[cfg(arm_dsp)]
+pairs3x3_fn!(
+    /// `pairs` output pairs of one channel (M4/M7: SMMULR), the first at
+    /// `out[0]`, from packed rows starting at `x[0]`. False, computing
+    /// nothing, when `x` or `out` is shorter than the pairs need.
+    pairs3x3, finish_smmulr, ""
+);
+#[cfg(not(arm_dsp))]
+pairs3x3_fn!(
+    /// `pairs` output pairs of one channel (M3: SMULL), the first at
+    /// `out[0]`, from packed rows starting at `x[0]`. False, computing
+    /// nothing, when `x` or `out` is shorter than the pairs need.
+    pairs3x3, finish_smull, "ldr {step}, [{w}, #24]"
+);
+#[cfg(all(arm_dsp, test))]
+pairs3x3_fn!(
+    /// The M3's [`pairs3x3`], tested on ARMv7-A beside the M4's.
+    pairs3x3_m3, finish_smull, "ldr {step}, [{w}, #24]"
+);
+
+/// `out[j] = x[j] + x[j + stride] x 2^22` for the sign-extended int8
+/// values `x[j] = src[j x step]`: a run of depthwise_pairs.rs's packed
+/// rows, one channel's column of an NHWC row, for strides other than 1
+/// ([`pack_slide`]). False, writing nothing, when `src` is short of the
+/// values the run reads.
+pub(crate) fn pack_run(src: &[u8], step: usize, stride: usize, out: &mut [u32]) -> bool {
+    let n = out.len();
+    let Some(last) = (n + stride)
+        .checked_sub(1)
+        .and_then(|i| i.checked_mul(step))
+    else {
+        return false;
+    };
+    if n == 0 || step == 0 || src.len() <= last {
+        return n == 0;
+    }
+    // SAFETY: reads src[j step] and src[(j + stride) step] for j in 0..n,
+    // within `last`, and writes out[..n]; the pointers advance past what
+    // was read and written; CMP clobbers the flags.
+    unsafe {
+        asm!(
+            "2:",
+            "ldrsb {a}, [{p}]",
+            "ldrsb {b}, [{p}, {ahead}]",
+            "add {p}, {p}, {step}",
+            "add {a}, {a}, {b}, lsl #22",
+            "str {a}, [{o}], #4",
+            "cmp {o}, {end}",
+            "bne 2b",
+            p = inout(reg) src.as_ptr() => _,
+            o = inout(reg) out.as_mut_ptr() => _,
+            step = in(reg) step,
+            ahead = in(reg) stride * step,
+            end = in(reg) out.as_mut_ptr().add(n),
+            a = out(reg) _, b = out(reg) _,
+            options(nostack),
+        );
+    }
+    true
+}
+
+/// The stride-1 run of packed words: with `x[j] = src[j x step]`
+/// sign-extended and `x[-1] = before`, `out[j] = x[j - 1] + x[j] x 2^22`
+/// for j in 0..n, each value loaded once, two words an iteration (five
+/// instructions a word). Returns `x[n - 1]` (`before` when `out` is
+/// empty), or `None`, writing nothing, when `src` is short of n values.
+pub(crate) fn pack_slide(before: u32, src: &[u8], step: usize, out: &mut [u32]) -> Option<u32> {
+    let n = out.len();
+    if n == 0 {
+        return Some(before);
+    }
+    if step == 0 || src.len() <= (n - 1).checked_mul(step)? {
+        return None;
+    }
+    let mut a = before;
+    let (odd, rest) = out.split_at_mut(n % 2);
+    if let Some(first) = odd.first_mut() {
+        let v = i32::from(src[0] as i8) as u32;
+        *first = a.wrapping_add(v << 22);
+        a = v;
+    }
+    if !rest.is_empty() {
+        // SAFETY: reads src[j step] for j in n % 2..n, within the check
+        // above, and writes `rest`; the pointers advance past what was
+        // read and written; CMP clobbers the flags.
+        unsafe {
+            asm!(
+                "2:",
+                "ldrsb {b}, [{q}]",
+                "add {q}, {q}, {step}",
+                "add {t}, {a}, {b}, lsl #22",
+                "str {t}, [{o}], #4",
+                "ldrsb {a}, [{q}]",
+                "add {q}, {q}, {step}",
+                "add {t}, {b}, {a}, lsl #22",
+                "str {t}, [{o}], #4",
+                "cmp {o}, {end}",
+                "bne 2b",
+                q = inout(reg) src.as_ptr().add((n % 2) * step) => _,
+                o = inout(reg) rest.as_mut_ptr() => _,
+                step = in(reg) step,
+                end = in(reg) rest.as_mut_ptr().add(rest.len()),
+                a = inout(reg) a,
+                b = out(reg) _, t = out(reg) _,
+                options(nostack),
+            );
+        }
+    }
+    Some(a)
+}
+
 /// One input byte into four units' sums: LDRSB of the byte, then per row
 /// LDRSB and MLA; rows 1 and 3 at a register offset `d` from rows 0 and
 /// 2, whose post-incremented loads come last.
@@ -470,6 +854,148 @@ mod tests {
             quad_dot(&packed, &min),
             [512 * 16384, -512 * 16256, -512 * 16256, 512 * 16384]
         );
+    }
+
+    /// The definition [`Finish`] stands for: the rescale of the sum plus
+    /// the folded constant, plus the offset, clamped.
+    fn finished(r: &Rescale, folded: i32, offset: i32, (low, high): (i32, i32), sum: i32) -> u8 {
+        let v = r.apply(sum.wrapping_add(folded)).wrapping_add(offset);
+        v.max(low).min(high) as i8 as u8
+    }
+
+    #[test]
+    fn finish_equals_the_rescale_wherever_it_is_taken() {
+        let mut seed = 5u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed
+        };
+        let range = (-128, 127);
+        assert!(Finish::new(&Rescale::new(1 << 30, 1), 0, 0, range, 9).is_none());
+        assert!(Finish::new(&Rescale::new(1 << 30, 0), 0, 0, range, 9).is_none());
+        assert!(Finish::new(&Rescale::new(1 << 30, -1), 1 << 29, 0, range, 1 << 29).is_none());
+        assert!(Finish::new(&Rescale::new(1 << 30, -1), 0, 1 << 20, range, 9).is_none());
+        for right in 1..=31 {
+            for multiplier in [0, 1, 1 << 30, i32::MAX - 1, i32::MAX, (next() >> 1) as i32] {
+                let r = Rescale::new(multiplier, -right);
+                let bound = next() % (1 << 24);
+                let folded = (next() as i32) >> (2 + next() % 30);
+                let offset = (next() % 256) as i32 - 128;
+                let range = [(-128, 127), (offset, 127), (-20, 90)][(next() % 3) as usize];
+                let Some(k) = Finish::new(&r, folded, offset, range, bound) else {
+                    continue;
+                };
+                let b = bound as i32;
+                for i in 0..300 {
+                    let sum = match i {
+                        0 => b,
+                        1 => -b,
+                        2 => 0,
+                        _ => (next() % (2 * bound + 1)) as i32 - b,
+                    };
+                    let want = finished(&r, folded, offset, range, sum);
+                    let what = alloc::format!("right {right} multiplier {multiplier} sum {sum}");
+                    assert_eq!(finish(sum, &k), want, "{what}");
+                    #[cfg(arm_dsp)]
+                    assert_eq!(finish_m3(sum, &k), want, "M3 {what}");
+                }
+            }
+        }
+    }
+
+    /// Packed rows of `width` words with random int8 halves, as
+    /// depthwise_pairs.rs packs them.
+    fn packed_rows(width: usize, seed: u32) -> alloc::vec::Vec<u32> {
+        let (lo, hi) = (bytes(seed), bytes(seed + 1));
+        (0..3 * width)
+            .map(|i| {
+                let v = |b: u8| i32::from(b as i8);
+                (v(lo[i % 512]) + (v(hi[i % 512]) << 22)) as u32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn depthwise_pairs_equal_the_taps_finished() {
+        let mut seed = 9u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed
+        };
+        for case in 0..200 {
+            let (stride, pairs, oc) = (1 + case % 3, 1 + case % 7, 1 + case % 5);
+            let width = 2 * stride * (pairs - 1) + stride + 3;
+            let x = packed_rows(width, case as u32);
+            let w = bytes(case as u32 + 77);
+            let weights = core::array::from_fn(|i| i32::from(w[i] as i8) as u32);
+            let r = Rescale::new((next() >> 1) as i32, -(1 + (next() % 31) as i32));
+            let (folded, offset) = ((next() as i32) >> 12, (next() % 256) as i32 - 128);
+            let range = [(-128, 127), (offset, 127), (-20, 90)][case % 3];
+            let finish = Finish::new(&r, folded, offset, range, 9 << 14).unwrap();
+            let want: alloc::vec::Vec<u8> = (0..2 * pairs)
+                .map(|o| {
+                    let at = (o / 2) * 2 * stride;
+                    let (lo, hi) = taps3x3(&x[at..], width, &weights);
+                    let sum = [split(lo, hi).0, split(lo, hi).1][o % 2];
+                    finished(&r, folded, offset, range, sum)
+                })
+                .collect();
+            let mut k = Pairs3x3::new(weights, finish, width, stride, oc).unwrap();
+            let mut out = alloc::vec![0u8; 2 * pairs * oc];
+            assert!(pairs3x3(&mut k, &x, &mut out, pairs));
+            let got: alloc::vec::Vec<u8> = out.iter().step_by(oc).copied().collect();
+            assert_eq!(got, want, "case {case}");
+            assert_eq!(k.single(&x), want[0], "case {case}");
+            #[cfg(arm_dsp)]
+            {
+                out.fill(0);
+                assert!(pairs3x3_m3(&mut k, &x, &mut out, pairs));
+                let got: alloc::vec::Vec<u8> = out.iter().step_by(oc).copied().collect();
+                assert_eq!(got, want, "M3 case {case}");
+            }
+            let reads = 2 * width + 2 * stride * (pairs - 1) + 3;
+            assert!(!pairs3x3(&mut k, &x[..reads - 1], &mut out, pairs));
+            assert!(!pairs3x3(
+                &mut k,
+                &x,
+                &mut out[..(2 * pairs - 1) * oc],
+                pairs
+            ));
+        }
+    }
+
+    #[test]
+    fn packed_runs_pair_each_value_with_the_one_a_stride_ahead() {
+        let src = bytes(3);
+        let v = |j: usize, step: usize| i32::from(src[j * step] as i8) as u32;
+        for step in 1..6 {
+            for n in 0..40 {
+                for stride in 2..4 {
+                    let want: alloc::vec::Vec<u32> = (0..n)
+                        .map(|j| v(j, step).wrapping_add(v(j + stride, step) << 22))
+                        .collect();
+                    let mut out = alloc::vec![0u32; n];
+                    let reads = (n + stride - 1) * step + 1;
+                    assert!(pack_run(&src[..reads], step, stride, &mut out));
+                    assert_eq!(out, want, "step {step} stride {stride} n {n}");
+                    if n > 0 {
+                        assert!(!pack_run(&src[..reads - 1], step, stride, &mut out));
+                    }
+                }
+                let before = 0xFFFF_FF85;
+                let x = |j: usize| if j == 0 { before } else { v(j - 1, step) };
+                let want: alloc::vec::Vec<u32> =
+                    (0..n).map(|j| x(j).wrapping_add(x(j + 1) << 22)).collect();
+                let mut out = alloc::vec![0u32; n];
+                let reads = n.saturating_sub(1) * step + 1;
+                let last = pack_slide(before, &src[..reads], step, &mut out);
+                assert_eq!(out, want, "step {step} n {n}");
+                assert_eq!(last, Some(x(n)), "step {step} n {n}");
+                if n > 0 {
+                    assert_eq!(pack_slide(before, &src[..reads - 1], step, &mut out), None);
+                }
+            }
+        }
     }
 
     #[test]
