@@ -17,8 +17,8 @@
 
 use crate::kernels::conv::ConvParams;
 use crate::kernels::v7m::{
-    BLOCK, Finish, Pairs3x3, Requant, pack_run, pack_slide, pairs3x3, requant, smlal, split,
-    taps3x3,
+    BLOCK, Finish, PairGrid, Pairs3x3, Requant, pack_run, pack_slide, pairs3x3, requant, smlal,
+    split, taps3x3,
 };
 
 /// Most filter taps one packed sum holds before its split could overflow.
@@ -96,7 +96,7 @@ pub(crate) fn depthwise(
     }
     let band = ((rows_held - fh) / sy + 1).min(oh);
     let (weights, packed) = work.split_at_mut(taps);
-    let grid = Grid {
+    let grid = PairGrid {
         width,
         stride: (sy, sx),
         ow,
@@ -131,11 +131,9 @@ pub(crate) fn depthwise(
                     bound,
                 );
                 let three = <[u32; 9]>::try_from(&weights[..]).ok();
-                let pairs = fast
-                    .zip(three)
-                    .and_then(|(f, w)| Pairs3x3::new(w, f, width, sx, oc));
+                let pairs = fast.zip(three).and_then(|(f, w)| Pairs3x3::new(w, f, grid));
                 if let Some(mut k) = pairs {
-                    if !channel_pairs(&mut k, packed, out_rows, rows, &grid) {
+                    if !channel_pairs(&mut k, packed, out_rows, rows) {
                         return false;
                     }
                     continue;
@@ -235,43 +233,45 @@ fn pack_row(src: &[u8], source: &Source, row: &mut [u32]) {
     }
 }
 
-/// One channel's band, 3x3 filter with a [`Finish`]: each output row's
-/// pairs in one [`pairs3x3`] loop, and the last output of an odd row
-/// alone. False when a row's slices are short of what the loop reads
-/// and writes.
+/// One channel's band, 3x3 filter with a [`Finish`]: every row's pairs
+/// in one [`pairs3x3`] loop. A row of odd width ends on a pair whose
+/// second output lands on the next row's first, written again in its
+/// turn; the plane's last row has no next row, so its last output is
+/// computed alone. False when the slices are short of what the loop
+/// reads and writes.
 #[inline(never)]
-fn channel_pairs(
-    k: &mut Pairs3x3,
-    packed: &[u32],
-    out: &mut [u8],
-    rows: usize,
-    grid: &Grid,
-) -> bool {
-    let (sy, sx) = grid.stride;
-    let last = grid.ow - 1;
-    for oy in 0..rows {
-        let from = &packed[oy * sy * grid.width..];
-        let row = &mut out[oy * grid.ow * grid.oc..];
-        if !pairs3x3(k, from, row, grid.ow / 2) {
-            return false;
-        }
-        if grid.ow % 2 == 1 {
-            row[last * grid.oc] = k.single(&from[last * sx..]);
-        }
+fn channel_pairs(k: &mut Pairs3x3, packed: &[u32], out: &mut [u8], rows: usize) -> bool {
+    let PairGrid {
+        width,
+        stride: (sy, sx),
+        ow,
+        oc,
+    } = k.grid();
+    if ow % 2 == 0 {
+        return pairs3x3(k, packed, out, rows, ow / 2);
+    }
+    // The rows whose spare second output stays inside `out`.
+    let spare = (rows * ow * oc < out.len()) as usize;
+    let over = rows - 1 + spare;
+    if !pairs3x3(k, packed, out, over, ow.div_ceil(2)) {
+        return false;
+    }
+    if spare == 1 {
+        return true;
+    }
+    let (from, at) = ((rows - 1) * sy * width, (rows - 1) * ow * oc);
+    let (Some(x), Some(row)) = (packed.get(from..), out.get_mut(at..)) else {
+        return false;
+    };
+    if !pairs3x3(k, x, row, 1, ow / 2) {
+        return false;
+    }
+    let last = (ow - 1) * oc;
+    match (x.get((ow - 1) * sx..), row.get_mut(last)) {
+        (Some(x), Some(o)) if x.len() >= 2 * width + 3 => *o = k.single(x),
+        _ => return false,
     }
     true
-}
-
-/// Where a band's outputs go and how its packed rows are laid out.
-struct Grid {
-    /// Words per packed row.
-    width: usize,
-    /// Strides (rows, columns).
-    stride: (usize, usize),
-    /// Output columns.
-    ow: usize,
-    /// Output channels: the step between a row's outputs.
-    oc: usize,
 }
 
 /// `rows` output rows of one channel: `out[(oy x ow + ox) x oc]`, each
@@ -283,7 +283,7 @@ fn band_outputs(
     packed: &[u32],
     out: &mut [u8],
     rows: usize,
-    grid: &Grid,
+    grid: &PairGrid,
     sums: impl Fn(&[u32], usize) -> (i32, i32),
 ) {
     let (sy, sx) = grid.stride;
@@ -312,7 +312,7 @@ fn channel3x3(
     weights: &[u32],
     out: &mut [u8],
     rows: usize,
-    grid: &Grid,
+    grid: &PairGrid,
 ) {
     let Ok(w) = <&[u32; 9]>::try_from(&weights[..9]) else {
         return;
@@ -333,7 +333,7 @@ fn channel_any(
     weights: &[u32],
     out: &mut [u8],
     rows: usize,
-    grid: &Grid,
+    grid: &PairGrid,
     fw: usize,
 ) {
     let width = grid.width;

@@ -461,11 +461,28 @@ macro_rules! finish_smull {
     };
 }
 
+/// Where a band of one depthwise channel's packed rows and outputs lie,
+/// for [`Pairs3x3`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PairGrid {
+    /// Words per packed row.
+    pub(crate) width: usize,
+    /// Strides (rows, columns).
+    pub(crate) stride: (usize, usize),
+    /// Output columns.
+    pub(crate) ow: usize,
+    /// Output channels: the step between a row's outputs.
+    pub(crate) oc: usize,
+}
+
 /// One 3x3 depthwise channel's constants for [`pairs3x3`], laid out for
 /// its loads: the nine weights (sign-extended, row-major), the
-/// [`Finish`], then the bytes between packed rows, the bytes from the
-/// third row's taps back to the next pair's, the bytes between outputs and
-/// the end of the row's outputs.
+/// [`Finish`]; the bytes between packed rows, the bytes from the third
+/// row's taps back to the next pair's, the bytes between outputs, the
+/// end of the row's outputs; at a row's end, the bytes from the input
+/// pointer to the next row's, back from the output pointer to the next
+/// row's first output, between the rows' ends, and the band's end. The
+/// grid, which the assembly does not read, follows.
 #[repr(C)]
 pub(crate) struct Pairs3x3 {
     weights: [u32; 9],
@@ -474,41 +491,67 @@ pub(crate) struct Pairs3x3 {
     back: u32,
     out_step: u32,
     end: usize,
-    width: usize,
-    stride: usize,
+    row_x: u32,
+    row_back: u32,
+    row_bytes: u32,
+    band_end: usize,
+    grid: PairGrid,
 }
 
 impl Pairs3x3 {
-    /// The constants of a channel with filter `weights` and `finish`,
-    /// over packed rows of `width` words (depthwise_pairs.rs) read at
-    /// column stride `stride`, writing every `out_step`th output byte.
-    /// `None` when a step does not fit 32 bits.
-    pub(crate) fn new(
-        weights: [u32; 9],
-        finish: Finish,
-        width: usize,
-        stride: usize,
-        out_step: usize,
-    ) -> Option<Self> {
-        let step = u32::try_from(width.checked_mul(4)?).ok()?;
-        let advance = u32::try_from(stride.checked_mul(8)?).ok()?;
+    /// The constants of a channel with filter `weights` and `finish` over
+    /// `grid`. `None` when a step does not fit 32 bits.
+    pub(crate) fn new(weights: [u32; 9], finish: Finish, grid: PairGrid) -> Option<Self> {
+        let bytes = |words: usize| u32::try_from(words.checked_mul(4)?).ok();
+        let step = bytes(grid.width)?;
         Some(Pairs3x3 {
             weights,
             finish,
             step,
-            back: (2 * step).wrapping_sub(advance),
-            out_step: u32::try_from(out_step).ok()?,
+            back: (2 * step).wrapping_sub(bytes(2 * grid.stride.1)?),
+            out_step: u32::try_from(grid.oc).ok()?,
             end: 0,
-            width,
-            stride,
+            row_x: bytes(grid.stride.0.checked_mul(grid.width)?)?,
+            row_back: 0,
+            row_bytes: u32::try_from(grid.ow.checked_mul(grid.oc)?).ok()?,
+            band_end: 0,
+            grid,
         })
+    }
+
+    /// The grid the constants were made for.
+    pub(crate) fn grid(&self) -> PairGrid {
+        self.grid
     }
 
     /// The output of the pixel whose taps start at `x[0]` alone: the low
     /// sum of [`taps3x3`], finished.
     pub(crate) fn single(&self, x: &[u32]) -> u8 {
-        let (lo, _) = taps3x3(x, self.width, &self.weights);
+        let (lo, _) = taps3x3(x, self.grid.width, &self.weights);
         finish(((lo as i32) << 10) >> 10, &self.finish)
+    }
+
+    /// Sets the pointers and row steps for `rows` rows of `pairs` pairs
+    /// from `x` into `out`; false when the pairs would read or write past
+    /// either.
+    fn start(&mut self, x: &[u32], out: &[u8], rows: usize, pairs: usize) -> bool {
+        let PairGrid {
+            width,
+            stride: (sy, sx),
+            ow,
+            oc,
+        } = self.grid;
+        let reads = (rows - 1) * sy * width + 2 * (pairs - 1) * sx + 2 * width + 3;
+        let last = ((rows - 1) * ow + 2 * pairs - 1) * oc;
+        if 2 * pairs > ow + 1 || x.len() < reads || out.len() <= last {
+            return false;
+        }
+        let at = out.as_ptr() as usize;
+        self.end = at + 2 * pairs * oc;
+        self.band_end = at + rows * ow * oc;
+        self.row_back = (2 * pairs * oc).wrapping_sub(ow * oc) as u32;
+        self.row_x = (sy * width * 4).wrapping_sub(pairs * 8 * sx) as u32;
+        true
     }
 }
 
@@ -537,27 +580,35 @@ macro_rules! finish_fn {
     };
 }
 
-/// Output pairs of one 3x3 depthwise channel along an output row, as
+/// Output pairs of one 3x3 depthwise channel over a band's rows, as
 /// [`taps3x3`] and two [`Finish`]es each: the loop of the depthwise
 /// convolution, all in registers but its constants, which two LDMs bring
-/// per pair (`$reload` restores the row step where `$mul` took it).
+/// per pair (`$reload` restores the row step where `$mul` took it), and
+/// four loads per row.
 macro_rules! pairs3x3_fn {
     ($(#[$doc:meta])* $name:ident, $mul:ident, $reload:literal) => {
         $(#[$doc])*
-        pub(crate) fn $name(k: &mut Pairs3x3, x: &[u32], out: &mut [u8], pairs: usize) -> bool {
-            let oc = k.out_step as usize;
-            let reads = 2 * k.width + 2 * k.stride * pairs.saturating_sub(1) + 3;
-            if pairs == 0 || x.len() < reads || out.len() <= (2 * pairs - 1) * oc {
-                return pairs == 0;
+        pub(crate) fn $name(
+            k: &mut Pairs3x3,
+            x: &[u32],
+            out: &mut [u8],
+            rows: usize,
+            pairs: usize,
+        ) -> bool {
+            if rows == 0 || pairs == 0 {
+                return true;
             }
-            k.end = out.as_ptr() as usize + 2 * pairs * oc;
-            // SAFETY: pair j reads words 2 j stride + r width + 0..3 of
-            // `x` for r in 0..3, and writes out[2 j oc] and out[(2 j + 1)
-            // oc]: in bounds by the checks above. The weight pointer walks
-            // the nine weights to the constants and back; the input
-            // pointer two row steps and back to the next pair; the output
-            // pointer stops at `end`. r2-r5, r8, r10 are declared
-            // clobbered; CMP clobbers the flags.
+            if !k.start(x, out, rows, pairs) {
+                return false;
+            }
+            // SAFETY: pair j of row r reads words r sy width + 2 j sx + q
+            // width + 0..3 of `x` for q in 0..3, and writes out[(r ow + 2
+            // j) oc] and the next output: in bounds by `start`. The weight
+            // pointer walks the nine weights to the constants and back; the
+            // input pointer two row steps and back to the next pair, and at
+            // a row's end to the next row's; the output pointer stops at
+            // the band's end. r2-r5, r8, r10 are declared clobbered; CMP
+            // clobbers the flags.
             unsafe {
                 asm!(
                     "2:",
@@ -598,6 +649,17 @@ macro_rules! pairs3x3_fn {
                     "add {out}, {out}, r2, lsl #1",
                     "cmp {out}, r3",
                     "bne 2b",
+                    // The row's end: on to the next row's inputs and
+                    // outputs, until the band's end.
+                    "ldrd r4, r5, [{w}, #76]",
+                    "ldr r8, [{w}, #84]",
+                    "ldr r10, [{w}, #88]",
+                    "add {x}, {x}, r4",
+                    "sub {out}, {out}, r5",
+                    "add r3, r3, r8",
+                    "str r3, [{w}, #72]",
+                    "cmp {out}, r10",
+                    "bne 2b",
                     x = inout(reg) x.as_ptr() => _,
                     w = inout(reg) k as *mut Pairs3x3 => _,
                     out = inout(reg) out.as_mut_ptr() => _,
@@ -631,16 +693,22 @@ finish_fn!(
 
 #[cfg(arm_dsp)]
 pairs3x3_fn!(
-    /// `pairs` output pairs of one channel (M4/M7: SMMULR), the first at
-    /// `out[0]`, from packed rows starting at `x[0]`. False, computing
-    /// nothing, when `x` or `out` is shorter than the pairs need.
+    /// `rows` rows of `pairs` output pairs of one channel (M4/M7:
+    /// SMMULR), the first at `out[0]`, from packed rows starting at
+    /// `x[0]`. With an odd row width and `pairs` of half the next width
+    /// up, a row's last pair writes its second output over the next row's
+    /// first, which that row writes later. False, computing nothing, when
+    /// `x` or `out` is shorter than the pairs need.
     pairs3x3, finish_smmulr, ""
 );
 #[cfg(not(arm_dsp))]
 pairs3x3_fn!(
-    /// `pairs` output pairs of one channel (M3: SMULL), the first at
-    /// `out[0]`, from packed rows starting at `x[0]`. False, computing
-    /// nothing, when `x` or `out` is shorter than the pairs need.
+    /// `rows` rows of `pairs` output pairs of one channel (M3: SMULL),
+    /// the first at `out[0]`, from packed rows starting at `x[0]`. With an
+    /// odd row width and `pairs` of half the next width up, a row's last
+    /// pair writes its second output over the next row's first, which
+    /// that row writes later. False, computing nothing, when `x` or `out`
+    /// is shorter than the pairs need.
     pairs3x3, finish_smull, "ldr {step}, [{w}, #24]"
 );
 #[cfg(all(arm_dsp, test))]
@@ -903,14 +971,17 @@ mod tests {
         }
     }
 
-    /// Packed rows of `width` words with random int8 halves, as
-    /// depthwise_pairs.rs packs them.
-    fn packed_rows(width: usize, seed: u32) -> alloc::vec::Vec<u32> {
-        let (lo, hi) = (bytes(seed), bytes(seed + 1));
-        (0..3 * width)
+    /// `rows` packed rows of `width` words, as depthwise_pairs.rs packs
+    /// them: random int8 values `v`, word `k` of a row `v[k] + v[k +
+    /// stride] x 2^22`.
+    fn packed_rows(rows: usize, width: usize, stride: usize, seed: u32) -> alloc::vec::Vec<u32> {
+        let v = bytes(seed);
+        let v = |i: usize| i32::from(v[i % 512] as i8);
+        let row = width + stride;
+        (0..rows * width)
             .map(|i| {
-                let v = |b: u8| i32::from(b as i8);
-                (v(lo[i % 512]) + (v(hi[i % 512]) << 22)) as u32
+                let at = i / width * row + i % width;
+                (v(at) + (v(at + stride) << 22)) as u32
             })
             .collect()
     }
@@ -922,45 +993,60 @@ mod tests {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             seed
         };
-        for case in 0..200 {
-            let (stride, pairs, oc) = (1 + case % 3, 1 + case % 7, 1 + case % 5);
-            let width = 2 * stride * (pairs - 1) + stride + 3;
-            let x = packed_rows(width, case as u32);
+        for case in 0..300 {
+            let (sy, sx) = (1 + case % 3, 1 + case / 3 % 3);
+            let (ow, oc, rows) = (1 + case / 9 % 8, 1 + case % 4, 1 + case / 5 % 4);
+            let width = (ow - 1) * sx + 3;
+            let x = packed_rows((rows - 1) * sy + 3, width, sx, case as u32);
             let w = bytes(case as u32 + 77);
             let weights = core::array::from_fn(|i| i32::from(w[i] as i8) as u32);
             let r = Rescale::new((next() >> 1) as i32, -(1 + (next() % 31) as i32));
             let (folded, offset) = ((next() as i32) >> 12, (next() % 256) as i32 - 128);
             let range = [(-128, 127), (offset, 127), (-20, 90)][case % 3];
             let finish = Finish::new(&r, folded, offset, range, 9 << 14).unwrap();
-            let want: alloc::vec::Vec<u8> = (0..2 * pairs)
+            let want: alloc::vec::Vec<u8> = (0..rows * ow)
                 .map(|o| {
-                    let at = (o / 2) * 2 * stride;
+                    let at = o / ow * sy * width + o % ow * sx;
                     let (lo, hi) = taps3x3(&x[at..], width, &weights);
-                    let sum = [split(lo, hi).0, split(lo, hi).1][o % 2];
-                    finished(&r, folded, offset, range, sum)
+                    finished(&r, folded, offset, range, split(lo, hi).0)
                 })
                 .collect();
-            let mut k = Pairs3x3::new(weights, finish, width, stride, oc).unwrap();
-            let mut out = alloc::vec![0u8; 2 * pairs * oc];
-            assert!(pairs3x3(&mut k, &x, &mut out, pairs));
+            let grid = PairGrid {
+                width,
+                stride: (sy, sx),
+                ow,
+                oc,
+            };
+            let mut k = Pairs3x3::new(weights, finish, grid).unwrap();
+            let what = alloc::format!("case {case} {grid:?} rows {rows}");
+            // Every row's pairs, the last output of an odd row alone.
+            let mut out = alloc::vec![0u8; rows * ow * oc];
+            assert!(pairs3x3(&mut k, &x, &mut out, rows, ow / 2), "{what}");
+            for (r, row) in out.chunks_exact_mut(ow * oc).enumerate() {
+                if ow % 2 == 1 {
+                    row[(ow - 1) * oc] = k.single(&x[r * sy * width + (ow - 1) * sx..]);
+                }
+            }
             let got: alloc::vec::Vec<u8> = out.iter().step_by(oc).copied().collect();
-            assert_eq!(got, want, "case {case}");
-            assert_eq!(k.single(&x), want[0], "case {case}");
+            assert_eq!(got, want, "{what}");
+            // Pairs over the row's end, the last row's second output spare.
+            let mut m3 = alloc::vec![0u8; rows * ow * oc + oc];
+            let pairs = ow.div_ceil(2);
+            out = m3.clone();
+            assert!(pairs3x3(&mut k, &x, &mut out, rows, pairs), "{what}");
+            let got: alloc::vec::Vec<u8> =
+                out.iter().step_by(oc).take(rows * ow).copied().collect();
+            assert_eq!(got, want, "spare {what}");
             #[cfg(arm_dsp)]
             {
-                out.fill(0);
-                assert!(pairs3x3_m3(&mut k, &x, &mut out, pairs));
-                let got: alloc::vec::Vec<u8> = out.iter().step_by(oc).copied().collect();
-                assert_eq!(got, want, "M3 case {case}");
+                assert!(pairs3x3_m3(&mut k, &x, &mut m3, rows, pairs));
+                assert_eq!(m3, out, "M3 {what}");
             }
-            let reads = 2 * width + 2 * stride * (pairs - 1) + 3;
-            assert!(!pairs3x3(&mut k, &x[..reads - 1], &mut out, pairs));
-            assert!(!pairs3x3(
-                &mut k,
-                &x,
-                &mut out[..(2 * pairs - 1) * oc],
-                pairs
-            ));
+            let reads = (rows - 1) * sy * width + 2 * (pairs - 1) * sx + 2 * width + 3;
+            assert!(!pairs3x3(&mut k, &x[..reads - 1], &mut out, rows, pairs));
+            let writes = ((rows - 1) * ow + 2 * pairs - 1) * oc;
+            assert!(!pairs3x3(&mut k, &x, &mut out[..writes], rows, pairs));
+            assert!(!pairs3x3(&mut k, &x, &mut out, rows, pairs + 1));
         }
     }
 
