@@ -14,7 +14,7 @@
 use crate::arena::words_as_bytes;
 use crate::kernels::conv::ConvParams;
 use crate::kernels::conv_int8::gather_patch;
-use crate::kernels::v7m::{Requant, requant, requant4};
+use crate::kernels::v7m::{Finish, Requant, finish, requant, requant4};
 
 /// Most words [`scratch_words`] asks for (2 KiB), whatever the
 /// image size. The scratch region adds to the arena; a band four times
@@ -30,6 +30,16 @@ pub(crate) trait Quads {
     fn pack(patches: [&[u8]; 4], out: &mut [u32]);
     /// The four patches' dot products with `w`, as long as each patch.
     fn dot(packed: &[u32], w: &[u8]) -> [i32; 4];
+    /// Whether the core has a [`Quads::channel`] loop: where it has not,
+    /// no [`Finish`] is made for it.
+    const CHANNEL: bool = false;
+    /// Every whole quad of `packed` against `w`, finished into `out[4 q
+    /// oc + j oc]`, in one loop; false, computing nothing, where the core
+    /// has no such loop or it does not apply (the caller then takes the
+    /// quads one at a time).
+    fn channel(_packed: &[u32], _w: &[u8], _finish: Finish, _out: &mut [u8], _oc: usize) -> bool {
+        false
+    }
 }
 
 /// The M4/M7's SMLAD over SXTB16-unpacked halfwords (dsp.rs).
@@ -49,6 +59,10 @@ impl Quads for Smlad {
     #[inline(always)]
     fn dot(packed: &[u32], w: &[u8]) -> [i32; 4] {
         crate::kernels::dsp::quad_dot(packed, w)
+    }
+    const CHANNEL: bool = true;
+    fn channel(packed: &[u32], w: &[u8], finish: Finish, out: &mut [u8], oc: usize) -> bool {
+        crate::kernels::dsp::quad_channel(packed, w, finish, out, oc)
     }
 }
 
@@ -143,7 +157,8 @@ pub(crate) fn conv<Q: Quads>(
         let (b, y, x) = pixel(i);
         &input[((b * ih + y * sy) * iw + x * sx) * ic..][..ic]
     };
-    let finish = |c: usize| Requant::new(&p.channels[c], p.folded[c], p.output_offset, p.act.int);
+    let requant_of =
+        |c: usize| Requant::new(&p.channels[c], p.folded[c], p.output_offset, p.act.int);
     for first in (0..pixels).step_by(4 * held) {
         let count = (4 * held).min(pixels - first);
         let band = &mut packed[..count.div_ceil(4) * quad];
@@ -165,7 +180,10 @@ pub(crate) fn conv<Q: Quads>(
         let outputs = &mut out[first * oc..(first + count) * oc];
         let whole = count / 4;
         for (c, w) in filter.chunks_exact(len).take(oc).enumerate() {
-            let k = finish(c);
+            if Q::CHANNEL && channel::<Q>(p, c, band, w, &mut outputs[c..], whole, oc) {
+                continue;
+            }
+            let k = requant_of(c);
             let (full, last) = band.split_at(whole * quad);
             for (q, packed) in full.chunks_exact(quad).enumerate() {
                 let o = &mut outputs[4 * q * oc + c..][..3 * oc + 1];
@@ -179,6 +197,50 @@ pub(crate) fn conv<Q: Quads>(
                     *o = requant(sum, &k);
                 }
             }
+        }
+    }
+    true
+}
+
+/// Channel `c` of a band of `whole` whole quads (and a partial one
+/// after) against its filter `w` by [`Quads::channel`], finished by a
+/// [`Finish`], into `out` from the channel's first output. False,
+/// computing nothing, where the channel takes no [`Finish`] or the core's
+/// loop does not apply.
+#[inline(always)]
+fn channel<Q: Quads>(
+    p: &ConvParams<'_>,
+    c: usize,
+    band: &[u32],
+    w: &[u8],
+    out: &mut [u8],
+    whole: usize,
+    oc: usize,
+) -> bool {
+    // A sum of products is at most 2^14 a filter byte.
+    let Some(bound) = u32::try_from(w.len())
+        .ok()
+        .and_then(|n| n.checked_mul(1 << 14))
+    else {
+        return false;
+    };
+    let Some(f) = Finish::new(
+        &p.channels[c],
+        p.folded[c],
+        p.output_offset,
+        p.act.int,
+        bound,
+    ) else {
+        return false;
+    };
+    let (full, last) = band.split_at(whole * Q::words(w.len()));
+    if !Q::channel(full, w, f, out, oc) {
+        return false;
+    }
+    if !last.is_empty() {
+        let sums = Q::dot(last, w);
+        for (o, &sum) in out[4 * whole * oc..].iter_mut().step_by(oc).zip(&sums) {
+            *o = finish(sum, &f);
         }
     }
     true

@@ -6,6 +6,7 @@
 //! and arena.rs are the crate's only `unsafe` modules.
 #![allow(unsafe_code)]
 
+use crate::kernels::v7m::Finish;
 use core::arch::asm;
 use core::mem::MaybeUninit;
 
@@ -166,27 +167,37 @@ pub(crate) fn pack_quad(p: [&[u8]; 4], out: &mut [u32]) {
 }
 
 /// One group of four weights against four packed pixels: the weights
-/// loaded and unpacked (SXTB16, SXTB16 ROR 8) once, then per pixel one
-/// LDM of its two halfword pairs and two SMLADs.
+/// loaded from `$wp` and unpacked (SXTB16, SXTB16 ROR 8) into `$w` and
+/// `$t` once, then per pixel one LDM of its two halfword pairs and two
+/// SMLADs.
+#[rustfmt::skip]
+macro_rules! quad_group_in {
+    ($wp:literal, $w:literal, $t:literal) => {
+        concat!(
+            "ldr ", $w, ", [", $wp, "], #4\n",
+            "sxtb16 ", $t, ", ", $w, "\n",
+            "sxtb16 ", $w, ", ", $w, ", ror #8\n",
+            "ldm {xp}!, {{r2, r3}}\n",
+            "smlad {a0}, r2, ", $t, ", {a0}\n",
+            "smlad {a0}, r3, ", $w, ", {a0}\n",
+            "ldm {xp}!, {{r2, r3}}\n",
+            "smlad {a1}, r2, ", $t, ", {a1}\n",
+            "smlad {a1}, r3, ", $w, ", {a1}\n",
+            "ldm {xp}!, {{r2, r3}}\n",
+            "smlad {a2}, r2, ", $t, ", {a2}\n",
+            "smlad {a2}, r3, ", $w, ", {a2}\n",
+            "ldm {xp}!, {{r2, r3}}\n",
+            "smlad {a3}, r2, ", $t, ", {a3}\n",
+            "smlad {a3}, r3, ", $w, ", {a3}\n",
+        )
+    };
+}
+
+/// [`quad_group_in`] with the weight pointer and words in allocated
+/// registers.
 macro_rules! quad_group {
     () => {
-        concat!(
-            "ldr {w}, [{wp}], #4\n",
-            "sxtb16 {t}, {w}\n",
-            "sxtb16 {w}, {w}, ror #8\n",
-            "ldm {xp}!, {{r2, r3}}\n",
-            "smlad {a0}, r2, {t}, {a0}\n",
-            "smlad {a0}, r3, {w}, {a0}\n",
-            "ldm {xp}!, {{r2, r3}}\n",
-            "smlad {a1}, r2, {t}, {a1}\n",
-            "smlad {a1}, r3, {w}, {a1}\n",
-            "ldm {xp}!, {{r2, r3}}\n",
-            "smlad {a2}, r2, {t}, {a2}\n",
-            "smlad {a2}, r3, {w}, {a2}\n",
-            "ldm {xp}!, {{r2, r3}}\n",
-            "smlad {a3}, r2, {t}, {a3}\n",
-            "smlad {a3}, r3, {w}, {a3}\n",
-        )
+        quad_group_in!("{wp}", "{w}", "{t}")
     };
 }
 
@@ -250,6 +261,105 @@ pub(crate) fn quad_dot(packed: &[u32], w: &[u8]) -> [i32; 4] {
         }
     }
     sums
+}
+
+/// One output channel of a convolution band for [`quad_channel`], laid
+/// out for its loads: the channel's [`Finish`], then the output pointer
+/// and the steps to a quad's second, third and fourth output, the end of
+/// the band's whole quads, the filter and its length in pairs of weight
+/// groups.
+#[repr(C)]
+pub(crate) struct QuadChannel {
+    finish: Finish,
+    out: usize,
+    steps: [u32; 3],
+    end: usize,
+    filter: usize,
+    pairs: u32,
+}
+
+/// Every whole quad of a band against one filter `w`, requantised by
+/// `finish` into `out[4 q oc + j oc]` (pixel j of quad q): per quad, the
+/// [`quad_dot`] loop, four [`Finish`]es and four stores, all in one
+/// assembly loop. False, computing nothing, where it does not apply: a
+/// filter whose length is not a multiple of eight, or slices short of
+/// the quads.
+pub(crate) fn quad_channel(
+    packed: &[u32],
+    w: &[u8],
+    finish: Finish,
+    out: &mut [u8],
+    oc: usize,
+) -> bool {
+    let len = w.len();
+    let words = quad_words(len);
+    if len == 0 || !len.is_multiple_of(8) || words == 0 || !packed.len().is_multiple_of(words) {
+        return packed.is_empty();
+    }
+    let quads = packed.len() / words;
+    if quads == 0 {
+        return true;
+    }
+    if out.len() <= (4 * quads - 1) * oc {
+        return false;
+    }
+    let (Ok(oc32), Ok(pairs)) = (u32::try_from(oc), u32::try_from(len / 8)) else {
+        return false;
+    };
+    let at = out.as_mut_ptr() as usize;
+    let mut k = QuadChannel {
+        finish,
+        out: at,
+        steps: [oc32, 2 * oc32, 3 * oc32],
+        end: at + 4 * quads * oc,
+        filter: w.as_ptr() as usize,
+        pairs,
+    };
+    // SAFETY: quad q reads packed[q words..(q + 1) words] (the pointer
+    // runs on from quad to quad) and all of `w`, and writes out[4 q oc +
+    // j oc] for j in 0..4: in bounds by the checks above. The weight
+    // pointer (r4) restarts from `k.filter` each quad; the output pointer
+    // is kept in `k` and stops at `k.end`. r2-r5, r8, r10 are declared
+    // clobbered; SUBS, CMP and SMLAD clobber the flags.
+    unsafe {
+        asm!(
+            "2:",
+            "ldr r4, [{k}, #44]",
+            "ldr r5, [{k}, #48]",
+            "mov {a0}, #0",
+            "mov {a1}, #0",
+            "mov {a2}, #0",
+            "mov {a3}, #0",
+            "3:",
+            quad_group_in!("r4", "r8", "r10"),
+            quad_group_in!("r4", "r8", "r10"),
+            "subs r5, r5, #1",
+            "bne 3b",
+            "ldm {k}, {{r2, r3, r4, r5, r8, r10}}",
+            finish_smmulr!("{a0}", "r2"),
+            finish_smmulr!("{a1}", "r2"),
+            finish_smmulr!("{a2}", "r2"),
+            finish_smmulr!("{a3}", "r2"),
+            "add r2, {k}, #24",
+            "ldm r2, {{r2, r3, r4, r5}}",
+            "strb {a0}, [r2]",
+            "strb {a1}, [r2, r3]",
+            "strb {a2}, [r2, r4]",
+            "strb {a3}, [r2, r5]",
+            "add r2, r2, r3, lsl #2",
+            "str r2, [{k}, #24]",
+            "ldr r3, [{k}, #40]",
+            "cmp r2, r3",
+            "bne 2b",
+            k = in(reg) &mut k as *mut QuadChannel,
+            xp = inout(reg) packed.as_ptr() => _,
+            a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
+            out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+            out("r8") _, out("r10") _,
+            options(nostack),
+        );
+    }
+    true
 }
 
 /// One weight word of one row into its unit's sum `$a`: the load from

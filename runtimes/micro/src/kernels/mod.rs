@@ -7,6 +7,10 @@
 mod operators_macro;
 mod activations;
 mod arg_minmax;
+// First, so that its requantisation macros reach dsp.rs.
+#[cfg(arm_v7)]
+#[macro_use]
+mod v7m;
 mod batch_matmul;
 mod binary_ops;
 mod broadcast;
@@ -53,8 +57,6 @@ mod space_depth;
 mod svdf;
 mod transpose_conv;
 mod unary_math;
-#[cfg(arm_v7)]
-mod v7m;
 mod variables;
 
 pub(crate) use dot::{dot_and_sum_i8, dot_i8, sum_i8};
