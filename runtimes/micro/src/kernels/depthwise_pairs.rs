@@ -17,8 +17,8 @@
 
 use crate::kernels::conv::ConvParams;
 use crate::kernels::v7m::{
-    BLOCK, Finish, PairGrid, Pairs3x3, Requant, pack_run, pack_slide, pairs3x3, requant, smlal,
-    split, taps3x3,
+    BLOCK, Finish, PairGrid, Pairs3x3, Requant, pack_rows, pack_run, pack_slide, pairs3x3, requant,
+    smlal, split, taps3x3,
 };
 
 /// Most filter taps one packed sum holds before its split could overflow.
@@ -165,11 +165,32 @@ struct Source {
 }
 
 /// Channel `c`'s packed rows of a band from the batch's `image`, each
-/// `width` words: row `r` is input row `first_row + r`, or padding.
+/// `width` words: row `r` is input row `first_row + r`, or padding. With
+/// stride 1 and padding before the input, the rows inside the image are
+/// one [`pack_rows`] loop.
 fn pack_channel(image: &[u8], c: usize, source: &Source, width: usize, packed: &mut [u32]) {
     let (ih, iw, ic) = source.dims;
     let zp = source.zero_point;
     let pad = zp.wrapping_add(zp << 22);
+    let rows = packed.len() / width;
+    // Rows `first..last` hold input rows.
+    let first = source.first_row.unsigned_abs().min(rows) * usize::from(source.first_row < 0);
+    let last = (ih as isize - source.first_row).clamp(first as isize, rows as isize) as usize;
+    if source.stride == 1 && first < last {
+        let left = source.left.min(width);
+        let inside = iw.min(width - left);
+        let at = (source.first_row + first as isize) as usize * iw * ic + c;
+        let (before, rest) = packed.split_at_mut(first * width);
+        let (body, after) = rest.split_at_mut((last - first) * width);
+        let steps = (ic, iw * ic);
+        if let Some(src) = image.get(at..)
+            && pack_rows(src, steps, (left, inside), zp, width, body)
+        {
+            before.fill(pad);
+            after.fill(pad);
+            return;
+        }
+    }
     for (r, row) in packed.chunks_exact_mut(width).enumerate() {
         match usize::try_from(source.first_row + r as isize) {
             Ok(iy) if iy < ih => pack_row(&image[iy * iw * ic + c..], source, row),

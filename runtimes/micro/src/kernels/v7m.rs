@@ -808,6 +808,112 @@ pub(crate) fn pack_slide(before: u32, src: &[u8], step: usize, out: &mut [u32]) 
     Some(a)
 }
 
+/// A band's packed rows for stride 1 inside the input, laid out for
+/// [`pack_rows`]' loads: per row, the words of padding before the first
+/// with an input value, the input values, the words of padding after the
+/// word that ends the run, and the bytes from one input row to the next.
+#[repr(C)]
+struct SlideRows {
+    head: u32,
+    run: u32,
+    after: u32,
+    row_bytes: u32,
+}
+
+/// Packed rows of width `width` (stride 1) for the input rows at `src`,
+/// `row_bytes` apart, whose `j`th value is `src[j x step]`: `left` (at
+/// least 1) columns of the zero point `zp`, `inside` input values, then
+/// the zero point. Word `k` is `v[k] + v[k + 1] x 2^22`, as
+/// [`pack_slide`] computes it for one row, here every row in one loop.
+/// False, writing nothing, where that does not apply: no padding before
+/// the input, no input value, a row that does not hold both, or `src`
+/// short of the rows.
+pub(crate) fn pack_rows(
+    src: &[u8],
+    (step, row_bytes): (usize, usize),
+    (left, inside): (usize, usize),
+    zp: u32,
+    width: usize,
+    out: &mut [u32],
+) -> bool {
+    let rows = out.len() / width.max(1);
+    if left == 0 || inside == 0 || left + inside > width || rows == 0 {
+        return false;
+    }
+    let reads = (rows - 1) * row_bytes + (inside - 1) * step;
+    let fits = |v: usize| u32::try_from(v).ok();
+    let (Some(head), Some(run), Some(after), Some(bytes)) = (
+        fits(left - 1),
+        fits(inside),
+        fits(width - left - inside),
+        fits(row_bytes),
+    ) else {
+        return false;
+    };
+    if src.len() <= reads || out.len() != rows * width {
+        return false;
+    }
+    let k = SlideRows {
+        head,
+        run,
+        after,
+        row_bytes: bytes,
+    };
+    // SAFETY: row r reads src[r row_bytes + j step] for j < inside, within
+    // `reads`, and writes words r width..(r + 1) width of `out` (head +
+    // run + 1 + after = width); the pointers advance past what was read
+    // and written, the counters stop at zero; SUBS and CMP clobber the
+    // flags.
+    unsafe {
+        asm!(
+            "2:",
+            "ldr {n}, [{k}]",
+            "cmp {n}, #0",
+            "beq 4f",
+            "3:",
+            "str {pad}, [{o}], #4",
+            "subs {n}, {n}, #1",
+            "bne 3b",
+            "4:",
+            "mov {a}, {zp}",
+            "ldr {n}, [{k}, #4]",
+            "mov {q}, {src}",
+            "5:",
+            "ldrsb {b}, [{q}]",
+            "add {q}, {q}, {step}",
+            "add {t}, {a}, {b}, lsl #22",
+            "str {t}, [{o}], #4",
+            "mov {a}, {b}",
+            "subs {n}, {n}, #1",
+            "bne 5b",
+            "add {t}, {a}, {zp}, lsl #22",
+            "str {t}, [{o}], #4",
+            "ldr {n}, [{k}, #8]",
+            "cmp {n}, #0",
+            "beq 7f",
+            "6:",
+            "str {pad}, [{o}], #4",
+            "subs {n}, {n}, #1",
+            "bne 6b",
+            "7:",
+            "ldr {t}, [{k}, #12]",
+            "add {src}, {src}, {t}",
+            "subs {rows}, {rows}, #1",
+            "bne 2b",
+            k = in(reg) &k as *const SlideRows,
+            src = inout(reg) src.as_ptr() => _,
+            o = inout(reg) out.as_mut_ptr() => _,
+            rows = inout(reg) rows => _,
+            step = in(reg) step,
+            zp = in(reg) zp,
+            pad = in(reg) zp.wrapping_add(zp << 22),
+            q = out(reg) _, a = out(reg) _, b = out(reg) _, t = out(reg) _, n = out(reg) _,
+            options(nostack),
+        );
+    }
+    true
+}
+
 /// One input byte into four units' sums: LDRSB of the byte, then per row
 /// LDRSB and MLA; rows 1 and 3 at a register offset `d` from rows 0 and
 /// 2, whose post-incremented loads come last.
@@ -922,6 +1028,51 @@ mod tests {
             quad_dot(&packed, &min),
             [512 * 16384, -512 * 16256, -512 * 16256, 512 * 16384]
         );
+    }
+
+    #[test]
+    fn packed_rows_pad_and_pair_as_one_row_at_a_time_does() {
+        let src = bytes(21);
+        let zp = 0xFFFF_FF80u32;
+        for case in 0..300usize {
+            let (left, inside, extra) = (1 + case % 3, 1 + case / 3 % 6, case / 18 % 3);
+            let (step, rows) = (1 + case % 4, 1 + case / 54 % 4);
+            let width = left + inside + extra;
+            let row_bytes = inside * step + case % 5;
+            let mut want = alloc::vec::Vec::new();
+            for r in 0..rows {
+                let v = |k: usize| match k.checked_sub(left) {
+                    Some(j) if j < inside => i32::from(src[r * row_bytes + j * step] as i8) as u32,
+                    _ => zp,
+                };
+                want.extend((0..width).map(|k| v(k).wrapping_add(v(k + 1) << 22)));
+            }
+            let mut out = alloc::vec![0u32; rows * width];
+            let reads = (rows - 1) * row_bytes + (inside - 1) * step + 1;
+            let geometry = ((step, row_bytes), (left, inside));
+            let what = alloc::format!("case {case} {geometry:?} rows {rows}");
+            assert!(
+                pack_rows(&src[..reads], geometry.0, geometry.1, zp, width, &mut out),
+                "{what}"
+            );
+            assert_eq!(out, want, "{what}");
+            assert!(!pack_rows(
+                &src[..reads - 1],
+                geometry.0,
+                geometry.1,
+                zp,
+                width,
+                &mut out
+            ));
+            assert!(!pack_rows(
+                &src,
+                geometry.0,
+                (0, inside),
+                zp,
+                width,
+                &mut out
+            ));
+        }
     }
 
     /// The definition [`Finish`] stands for: the rescale of the sum plus
