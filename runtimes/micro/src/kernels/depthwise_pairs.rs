@@ -254,43 +254,25 @@ fn pack_row(src: &[u8], source: &Source, row: &mut [u32]) {
     }
 }
 
-/// One channel's band, 3x3 filter with a [`Finish`]: every row's pairs
-/// in one [`pairs3x3`] loop. A row of odd width ends on a pair whose
-/// second output lands on the next row's first, written again in its
-/// turn; the plane's last row has no next row, so its last output is
-/// computed alone. False when the slices are short of what the loop
-/// reads and writes.
+/// One channel's band, 3x3 filter with a [`Finish`]: every row in one
+/// [`pairs3x3`] loop, or a row of one output at a time. False when the
+/// slices are short of what the loop reads and writes.
 #[inline(never)]
 fn channel_pairs(k: &mut Pairs3x3, packed: &[u32], out: &mut [u8], rows: usize) -> bool {
     let PairGrid {
         width,
-        stride: (sy, sx),
+        stride: (sy, _),
         ow,
         oc,
     } = k.grid();
-    if ow % 2 == 0 {
-        return pairs3x3(k, packed, out, rows, ow / 2);
+    if ow > 1 {
+        return pairs3x3(k, packed, out, rows);
     }
-    // The rows whose spare second output stays inside `out`.
-    let spare = (rows * ow * oc < out.len()) as usize;
-    let over = rows - 1 + spare;
-    if !pairs3x3(k, packed, out, over, ow.div_ceil(2)) {
-        return false;
-    }
-    if spare == 1 {
-        return true;
-    }
-    let (from, at) = ((rows - 1) * sy * width, (rows - 1) * ow * oc);
-    let (Some(x), Some(row)) = (packed.get(from..), out.get_mut(at..)) else {
-        return false;
-    };
-    if !pairs3x3(k, x, row, 1, ow / 2) {
-        return false;
-    }
-    let last = (ow - 1) * oc;
-    match (x.get((ow - 1) * sx..), row.get_mut(last)) {
-        (Some(x), Some(o)) if x.len() >= 2 * width + 3 => *o = k.single(x),
-        _ => return false,
+    for r in 0..rows {
+        match (packed.get(r * sy * width..), out.get_mut(r * oc)) {
+            (Some(x), Some(o)) if x.len() >= 2 * width + 3 => *o = k.single(x),
+            _ => return false,
+        }
     }
     true
 }

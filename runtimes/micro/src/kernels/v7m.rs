@@ -479,10 +479,10 @@ pub(crate) struct PairGrid {
 /// its loads: the nine weights (sign-extended, row-major), the
 /// [`Finish`]; the bytes between packed rows, the bytes from the third
 /// row's taps back to the next pair's, the bytes between outputs, the
-/// end of the row's outputs; at a row's end, the bytes from the input
-/// pointer to the next row's, back from the output pointer to the next
-/// row's first output, between the rows' ends, and the band's end. The
-/// grid, which the assembly does not read, follows.
+/// end of the row's pairs; at a row's end, the bytes from the input
+/// pointer to the next row's, whether a row ends on a single output, the
+/// bytes between the rows' ends, and the band's end. The grid, which the
+/// assembly does not read, follows.
 #[repr(C)]
 pub(crate) struct Pairs3x3 {
     weights: [u32; 9],
@@ -492,7 +492,7 @@ pub(crate) struct Pairs3x3 {
     out_step: u32,
     end: usize,
     row_x: u32,
-    row_back: u32,
+    odd: u32,
     row_bytes: u32,
     band_end: usize,
     grid: PairGrid,
@@ -512,7 +512,7 @@ impl Pairs3x3 {
             out_step: u32::try_from(grid.oc).ok()?,
             end: 0,
             row_x: bytes(grid.stride.0.checked_mul(grid.width)?)?,
-            row_back: 0,
+            odd: 0,
             row_bytes: u32::try_from(grid.ow.checked_mul(grid.oc)?).ok()?,
             band_end: 0,
             grid,
@@ -531,26 +531,29 @@ impl Pairs3x3 {
         finish(((lo as i32) << 10) >> 10, &self.finish)
     }
 
-    /// Sets the pointers and row steps for `rows` rows of `pairs` pairs
-    /// from `x` into `out`; false when the pairs would read or write past
-    /// either.
-    fn start(&mut self, x: &[u32], out: &[u8], rows: usize, pairs: usize) -> bool {
+    /// Sets the pointers and row steps for `rows` rows from `x` into
+    /// `out`; false when a row has no pair or the rows would read or write
+    /// past either.
+    fn start(&mut self, x: &[u32], out: &[u8], rows: usize) -> bool {
         let PairGrid {
             width,
             stride: (sy, sx),
             ow,
             oc,
         } = self.grid;
-        let reads = (rows - 1) * sy * width + 2 * (pairs - 1) * sx + 2 * width + 3;
-        let last = ((rows - 1) * ow + 2 * pairs - 1) * oc;
-        if 2 * pairs > ow + 1 || x.len() < reads || out.len() <= last {
+        let (pairs, odd) = (ow / 2, ow % 2);
+        if rows == 0 || pairs == 0 {
+            return false;
+        }
+        let reads = (rows - 1) * sy * width + 2 * (pairs + odd - 1) * sx + 2 * width + 3;
+        if x.len() < reads || out.len() <= (rows * ow - 1) * oc {
             return false;
         }
         let at = out.as_ptr() as usize;
         self.end = at + 2 * pairs * oc;
         self.band_end = at + rows * ow * oc;
-        self.row_back = (2 * pairs * oc).wrapping_sub(ow * oc) as u32;
-        self.row_x = (sy * width * 4).wrapping_sub(pairs * 8 * sx) as u32;
+        self.odd = odd as u32;
+        self.row_x = (sy * width * 4).wrapping_sub((pairs + odd) * 8 * sx) as u32;
         true
     }
 }
@@ -580,55 +583,59 @@ macro_rules! finish_fn {
     };
 }
 
-/// Output pairs of one 3x3 depthwise channel over a band's rows, as
-/// [`taps3x3`] and two [`Finish`]es each: the loop of the depthwise
-/// convolution, all in registers but its constants, which two LDMs bring
-/// per pair (`$reload` restores the row step where `$mul` took it), and
-/// four loads per row.
+/// One output pair's nine taps inside [`pairs3x3`]: per filter row one
+/// LDM of three packed inputs, one of three weights (the weight pointer
+/// left past them) and three SMLALs into `{lo}`, `{hi}` (the first a
+/// SMULL); the input pointer left two row steps on.
+macro_rules! pair_taps {
+    () => {
+        concat!(
+            "ldm {x}, {{r2, r3, r4}}\n",
+            "ldm {w}!, {{r5, r8, r10}}\n",
+            "smull {lo}, {hi}, r2, r5\n",
+            "smlal {lo}, {hi}, r3, r8\n",
+            "smlal {lo}, {hi}, r4, r10\n",
+            "add {x}, {x}, {step}\n",
+            "ldm {x}, {{r2, r3, r4}}\n",
+            "ldm {w}!, {{r5, r8, r10}}\n",
+            "smlal {lo}, {hi}, r2, r5\n",
+            "smlal {lo}, {hi}, r3, r8\n",
+            "smlal {lo}, {hi}, r4, r10\n",
+            "add {x}, {x}, {step}\n",
+            "ldm {x}, {{r2, r3, r4}}\n",
+            "ldm {w}!, {{r5, r8, r10}}\n",
+            "smlal {lo}, {hi}, r2, r5\n",
+            "smlal {lo}, {hi}, r3, r8\n",
+            "smlal {lo}, {hi}, r4, r10\n",
+        )
+    };
+}
+
+/// One 3x3 depthwise channel over a band's rows, as [`pair_taps`] and two
+/// [`Finish`]es a pair: the loop of the depthwise convolution, all in
+/// registers but its constants, which two LDMs bring per pair (`$reload`
+/// restores the row step where `$mul` took it); per row, an odd width's
+/// last output alone and four loads to the next row.
 macro_rules! pairs3x3_fn {
     ($(#[$doc:meta])* $name:ident, $mul:ident, $reload:literal) => {
         $(#[$doc])*
-        pub(crate) fn $name(
-            k: &mut Pairs3x3,
-            x: &[u32],
-            out: &mut [u8],
-            rows: usize,
-            pairs: usize,
-        ) -> bool {
-            if rows == 0 || pairs == 0 {
-                return true;
-            }
-            if !k.start(x, out, rows, pairs) {
+        pub(crate) fn $name(k: &mut Pairs3x3, x: &[u32], out: &mut [u8], rows: usize) -> bool {
+            if !k.start(x, out, rows) {
                 return false;
             }
-            // SAFETY: pair j of row r reads words r sy width + 2 j sx + q
-            // width + 0..3 of `x` for q in 0..3, and writes out[(r ow + 2
-            // j) oc] and the next output: in bounds by `start`. The weight
-            // pointer walks the nine weights to the constants and back; the
-            // input pointer two row steps and back to the next pair, and at
-            // a row's end to the next row's; the output pointer stops at
-            // the band's end. r2-r5, r8, r10 are declared clobbered; CMP
-            // clobbers the flags.
+            // SAFETY: output pixel ox of row r reads words r sy width + ox
+            // sx + q width + 0..3 of `x` for q in 0..3 (a pair, ox even,
+            // also those one stride on), and writes out[(r ow + ox) oc]:
+            // in bounds by `start`. The weight pointer walks the nine
+            // weights to the constants and back; the input pointer two row
+            // steps and back to the next pair, and at a row's end to the
+            // next row's; the output pointer stops at the band's end.
+            // r2-r5, r8, r10 are declared clobbered; CMP clobbers the
+            // flags.
             unsafe {
                 asm!(
                     "2:",
-                    "ldm {x}, {{r2, r3, r4}}",
-                    "ldm {w}!, {{r5, r8, r10}}",
-                    "smull {lo}, {hi}, r2, r5",
-                    "smlal {lo}, {hi}, r3, r8",
-                    "smlal {lo}, {hi}, r4, r10",
-                    "add {x}, {x}, {step}",
-                    "ldm {x}, {{r2, r3, r4}}",
-                    "ldm {w}!, {{r5, r8, r10}}",
-                    "smlal {lo}, {hi}, r2, r5",
-                    "smlal {lo}, {hi}, r3, r8",
-                    "smlal {lo}, {hi}, r4, r10",
-                    "add {x}, {x}, {step}",
-                    "ldm {x}, {{r2, r3, r4}}",
-                    "ldm {w}!, {{r5, r8, r10}}",
-                    "smlal {lo}, {hi}, r2, r5",
-                    "smlal {lo}, {hi}, r3, r8",
-                    "smlal {lo}, {hi}, r4, r10",
+                    pair_taps!(),
                     // The split: the low 22 bits sign-extended, and the
                     // rest plus their sign bit.
                     "lsr r2, {lo}, #22",
@@ -649,13 +656,30 @@ macro_rules! pairs3x3_fn {
                     "add {out}, {out}, r2, lsl #1",
                     "cmp {out}, r3",
                     "bne 2b",
+                    // An odd row's last output: one pair's taps, the low
+                    // sum finished.
+                    "ldr r4, [{w}, #80]",
+                    "cmp r4, #0",
+                    "beq 3f",
+                    pair_taps!(),
+                    "sbfx {lo}, {lo}, #0, #22",
+                    "ldm {w}, {{r2, r3, r4, r5, r8, r10}}",
+                    $mul!("{lo}", "{step}"),
+                    "ldr r2, [{w}, #32]",
+                    "ldr r4, [{w}, #28]",
+                    $reload,
+                    "sub {w}, {w}, #36",
+                    "sub {x}, {x}, r4",
+                    "strb {lo}, [{out}]",
+                    "add {out}, {out}, r2",
                     // The row's end: on to the next row's inputs and
                     // outputs, until the band's end.
-                    "ldrd r4, r5, [{w}, #76]",
+                    "3:",
+                    "ldr r4, [{w}, #76]",
+                    "ldr r3, [{w}, #72]",
                     "ldr r8, [{w}, #84]",
                     "ldr r10, [{w}, #88]",
                     "add {x}, {x}, r4",
-                    "sub {out}, {out}, r5",
                     "add r3, r3, r8",
                     "str r3, [{w}, #72]",
                     "cmp {out}, r10",
@@ -693,22 +717,18 @@ finish_fn!(
 
 #[cfg(arm_dsp)]
 pairs3x3_fn!(
-    /// `rows` rows of `pairs` output pairs of one channel (M4/M7:
-    /// SMMULR), the first at `out[0]`, from packed rows starting at
-    /// `x[0]`. With an odd row width and `pairs` of half the next width
-    /// up, a row's last pair writes its second output over the next row's
-    /// first, which that row writes later. False, computing nothing, when
-    /// `x` or `out` is shorter than the pairs need.
+    /// `rows` output rows of one channel (M4/M7: SMMULR), the first
+    /// output at `out[0]`, from packed rows starting at `x[0]`: pairs, and
+    /// an odd row's last output alone. False, computing nothing, for a row
+    /// of one output or slices shorter than the rows need.
     pairs3x3, finish_smmulr, ""
 );
 #[cfg(not(arm_dsp))]
 pairs3x3_fn!(
-    /// `rows` rows of `pairs` output pairs of one channel (M3: SMULL),
-    /// the first at `out[0]`, from packed rows starting at `x[0]`. With an
-    /// odd row width and `pairs` of half the next width up, a row's last
-    /// pair writes its second output over the next row's first, which
-    /// that row writes later. False, computing nothing, when `x` or `out`
-    /// is shorter than the pairs need.
+    /// `rows` output rows of one channel (M3: SMULL), the first output
+    /// at `out[0]`, from packed rows starting at `x[0]`: pairs, and an odd
+    /// row's last output alone. False, computing nothing, for a row of one
+    /// output or slices shorter than the rows need.
     pairs3x3, finish_smull, "ldr {step}, [{w}, #24]"
 );
 #[cfg(all(arm_dsp, test))]
@@ -1170,34 +1190,28 @@ mod tests {
             };
             let mut k = Pairs3x3::new(weights, finish, grid).unwrap();
             let what = alloc::format!("case {case} {grid:?} rows {rows}");
-            // Every row's pairs, the last output of an odd row alone.
             let mut out = alloc::vec![0u8; rows * ow * oc];
-            assert!(pairs3x3(&mut k, &x, &mut out, rows, ow / 2), "{what}");
-            for (r, row) in out.chunks_exact_mut(ow * oc).enumerate() {
-                if ow % 2 == 1 {
-                    row[(ow - 1) * oc] = k.single(&x[r * sy * width + (ow - 1) * sx..]);
-                }
+            if ow == 1 {
+                assert!(!pairs3x3(&mut k, &x, &mut out, rows), "{what}");
+                let got: alloc::vec::Vec<u8> =
+                    (0..rows).map(|r| k.single(&x[r * sy * width..])).collect();
+                assert_eq!(got, want, "{what}");
+                continue;
             }
+            assert!(pairs3x3(&mut k, &x, &mut out, rows), "{what}");
             let got: alloc::vec::Vec<u8> = out.iter().step_by(oc).copied().collect();
             assert_eq!(got, want, "{what}");
-            // Pairs over the row's end, the last row's second output spare.
-            let mut m3 = alloc::vec![0u8; rows * ow * oc + oc];
-            let pairs = ow.div_ceil(2);
-            out = m3.clone();
-            assert!(pairs3x3(&mut k, &x, &mut out, rows, pairs), "{what}");
-            let got: alloc::vec::Vec<u8> =
-                out.iter().step_by(oc).take(rows * ow).copied().collect();
-            assert_eq!(got, want, "spare {what}");
             #[cfg(arm_dsp)]
             {
-                assert!(pairs3x3_m3(&mut k, &x, &mut m3, rows, pairs));
+                let mut m3 = alloc::vec![0u8; rows * ow * oc];
+                assert!(pairs3x3_m3(&mut k, &x, &mut m3, rows));
                 assert_eq!(m3, out, "M3 {what}");
             }
-            let reads = (rows - 1) * sy * width + 2 * (pairs - 1) * sx + 2 * width + 3;
-            assert!(!pairs3x3(&mut k, &x[..reads - 1], &mut out, rows, pairs));
-            let writes = ((rows - 1) * ow + 2 * pairs - 1) * oc;
-            assert!(!pairs3x3(&mut k, &x, &mut out[..writes], rows, pairs));
-            assert!(!pairs3x3(&mut k, &x, &mut out, rows, pairs + 1));
+            // The last pair (or single) starts at column 2 (ceil(ow / 2) - 1) sx.
+            let reads = (rows - 1) * sy * width + 2 * (ow.div_ceil(2) - 1) * sx + 2 * width + 3;
+            assert!(!pairs3x3(&mut k, &x[..reads - 1], &mut out, rows), "{what}");
+            let writes = (rows * ow - 1) * oc;
+            assert!(!pairs3x3(&mut k, &x, &mut out[..writes], rows), "{what}");
         }
     }
 
