@@ -174,7 +174,7 @@ fn pack_channel(image: &[u8], c: usize, source: &Source, width: usize, packed: &
     let pad = zp.wrapping_add(zp << 22);
     let rows = packed.len() / width;
     // Rows `first..last` hold input rows.
-    let first = source.first_row.unsigned_abs().min(rows) * usize::from(source.first_row < 0);
+    let first = (-source.first_row).clamp(0, rows as isize) as usize;
     let last = (ih as isize - source.first_row).clamp(first as isize, rows as isize) as usize;
     if source.stride == 1 && first < last {
         let left = source.left.min(width);

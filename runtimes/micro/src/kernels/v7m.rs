@@ -511,7 +511,7 @@ impl Pairs3x3 {
             back: (2 * step).wrapping_sub(bytes(2 * grid.stride.1)?),
             out_step: u32::try_from(grid.oc).ok()?,
             end: 0,
-            row_x: bytes(grid.stride.0.checked_mul(grid.width)?)?,
+            row_x: 0,
             odd: 0,
             row_bytes: u32::try_from(grid.ow.checked_mul(grid.oc)?).ok()?,
             band_end: 0,
@@ -583,30 +583,33 @@ macro_rules! finish_fn {
     };
 }
 
-/// One output pair's nine taps inside [`pairs3x3`]: per filter row one
-/// LDM of three packed inputs, one of three weights (the weight pointer
-/// left past them) and three SMLALs into `{lo}`, `{hi}` (the first a
-/// SMULL); the input pointer left two row steps on.
-macro_rules! pair_taps {
-    () => {
+/// One filter row of [`pair_taps`]: one LDM of three packed inputs, one
+/// of three weights (the weight pointer left past them), then `$first`
+/// (SMULL for the first row, SMLAL after) and two SMLALs into `{lo}`,
+/// `{hi}`.
+macro_rules! tap_row {
+    ($first:literal) => {
         concat!(
             "ldm {x}, {{r2, r3, r4}}\n",
             "ldm {w}!, {{r5, r8, r10}}\n",
-            "smull {lo}, {hi}, r2, r5\n",
+            $first,
+            " {lo}, {hi}, r2, r5\n",
             "smlal {lo}, {hi}, r3, r8\n",
             "smlal {lo}, {hi}, r4, r10\n",
+        )
+    };
+}
+
+/// One output pair's nine taps inside [`pairs3x3`]: three [`tap_row`]s,
+/// the input pointer left two row steps on.
+macro_rules! pair_taps {
+    () => {
+        concat!(
+            tap_row!("smull"),
             "add {x}, {x}, {step}\n",
-            "ldm {x}, {{r2, r3, r4}}\n",
-            "ldm {w}!, {{r5, r8, r10}}\n",
-            "smlal {lo}, {hi}, r2, r5\n",
-            "smlal {lo}, {hi}, r3, r8\n",
-            "smlal {lo}, {hi}, r4, r10\n",
+            tap_row!("smlal"),
             "add {x}, {x}, {step}\n",
-            "ldm {x}, {{r2, r3, r4}}\n",
-            "ldm {w}!, {{r5, r8, r10}}\n",
-            "smlal {lo}, {hi}, r2, r5\n",
-            "smlal {lo}, {hi}, r3, r8\n",
-            "smlal {lo}, {hi}, r4, r10\n",
+            tap_row!("smlal"),
         )
     };
 }
