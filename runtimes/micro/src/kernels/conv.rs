@@ -284,7 +284,14 @@ pub fn eval_conv(
             return Ok(());
         }
         if filter.info.dtype == ElemType::F32 {
-            conv_f32::conv(p, &input, &filter, bias.as_ref(), &mut out, dims);
+            conv_f32::conv(
+                p,
+                input.data,
+                filter.data,
+                bias.as_ref().map(|b| b.data),
+                out.data,
+                dims,
+            );
             return Ok(());
         }
     }
@@ -393,7 +400,14 @@ pub fn eval_depthwise(
             return Ok(());
         }
         if filter.info.dtype == ElemType::F32 {
-            conv_f32::depthwise(p, &input, &filter, bias.as_ref(), &mut out, dims);
+            conv_f32::depthwise(
+                p,
+                input.data,
+                filter.data,
+                bias.as_ref().map(|b| b.data),
+                out.data,
+                dims,
+            );
             return Ok(());
         }
     }

@@ -184,11 +184,9 @@ pub(crate) mod tests {
     }
 
     /// A linear congruential walk, for random shapes and parameters (the
-    /// ARMv7 kernels' property tests).
-    #[cfg(arm_v7)]
+    /// kernels' property tests).
     pub(crate) struct Walk(pub(crate) u32);
 
-    #[cfg(arm_v7)]
     impl Walk {
         /// The next 24 random bits.
         pub(crate) fn next(&mut self) -> u32 {
@@ -205,6 +203,7 @@ pub(crate) mod tests {
         }
         /// `n` channel rescales with multipliers near 2^31 or from 2^30
         /// up, shifts at the extremes -31 and 30 or small.
+        #[cfg(arm_v7)]
         pub(crate) fn rescales(&mut self, n: usize) -> alloc::vec::Vec<crate::rescale::Rescale> {
             (0..n)
                 .map(|_| {
