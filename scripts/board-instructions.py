@@ -17,7 +17,8 @@ Cortex-M3; qemu-mps2-an386, Cortex-M4F), it runs `vlab bench --board B
 
 Instruction counts are exact and repeat run to run; they are not cycles on
 a real core (docs/performance.md says what they leave out). `VLAB` names
-the vlab binary (default target/release/vlab, which the .sh builds).
+the vlab binary (default target/release/vlab, which the .sh builds);
+`BOARDS` (space-separated) narrows the boards.
 """
 import json
 import os
@@ -32,7 +33,9 @@ from tflite.utils import BUILTIN_OPCODE2NAME
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "mlperf-tiny"
-BOARDS = ("qemu-mps2-an385", "qemu-mps2-an386")
+# `BOARDS="qemu-mps2-an386"` narrows the run to the boards named.
+ALL_BOARDS = ("qemu-mps2-an385", "qemu-mps2-an386")
+BOARDS = tuple(os.environ.get("BOARDS", " ".join(ALL_BOARDS)).split())
 NS_PER_INSTRUCTION = 32.0
 INSTRUCTIONS_PER_TICK = 1.25
 # Goals of issue 16, in instructions per inference (M3, M4F).
@@ -127,8 +130,8 @@ def main():
                 unit = macs or outputs
                 cells += [f"{n:,.0f}", f"{n / unit:.2f} / {'MAC' if macs else 'output'}" if unit else "-"]
             print(f"| {i} | {name} | {macs:,} | {outputs:,} | " + " | ".join(cells) + " |")
-        total = [per_board.get(b, (None,))[0] for b in BOARDS]
-        for b, n in zip(BOARDS, total):
+        total = [per_board.get(b, (None,))[0] for b in ALL_BOARDS]
+        for b, n in zip(ALL_BOARDS, total):
             if n is not None:
                 print(f"{b}: {millions(n)} instructions per inference")
         summary.append((model.name, *total))

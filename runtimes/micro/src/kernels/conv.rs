@@ -274,7 +274,7 @@ pub fn eval_conv(
                 filter.data,
                 out.data,
                 dims,
-                work.get(pairs)?,
+                work.rest(pairs)?,
             )
         {
             return Ok(());

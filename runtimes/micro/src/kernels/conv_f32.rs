@@ -16,8 +16,9 @@ use crate::kernels::conv::{ConvParams, taps};
 use crate::kernels::{clamp_f32, f32_at, floats, put_f32};
 
 /// Output pixels of a row summed side by side: the lanes of the vector
-/// sums.
-const PIXELS: usize = 8;
+/// sums. On the M4F, 4: the VFMA block (dsp.rs) keeps 4 pixels x
+/// [`CHANNELS`] sums, 4 inputs and 4 weights in its 32 single registers.
+const PIXELS: usize = if cfg!(arm_vfma) { 4 } else { 8 };
 
 /// Output channels whose sums share each packed input.
 const CHANNELS: usize = 4;
@@ -158,6 +159,15 @@ fn sums<const C: usize>(pass: &Pass<'_>, pixels: &Pixels, c: usize, out: &mut [u
     let weights: [&[u8]; C] = core::array::from_fn(|j| {
         &pass.filter[4 * ((c + j) * pass.per_channel + pass.first)..][..4 * len]
     });
+    #[cfg(arm_vfma)]
+    if let (Ok(acc), Ok(weights)) = (
+        <&mut [[f32; PIXELS]; 4]>::try_from(&mut acc[..]),
+        <[&[u8]; 4]>::try_from(&weights[..]),
+    ) && crate::kernels::dsp::fused_block(pass.block, weights, acc)
+    {
+        store(acc, pixels, c, out);
+        return;
+    }
     for (t, xs) in pass.block.iter().enumerate() {
         for (acc, w) in acc.iter_mut().zip(weights) {
             let w = f32_at(w, t);
@@ -166,9 +176,14 @@ fn sums<const C: usize>(pass: &Pass<'_>, pixels: &Pixels, c: usize, out: &mut [u
             }
         }
     }
+    store(&acc, pixels, c, out);
+}
+
+/// Stores sums `acc[j][k]` of output channel `c + j`, pixel `k`.
+fn store(acc: &[[f32; PIXELS]], pixels: &Pixels, c: usize, out: &mut [u8]) {
     for (j, acc) in acc.iter().enumerate() {
         for (k, &a) in acc.iter().enumerate().take(pixels.count) {
-            put_f32(out, at(j, k), a);
+            put_f32(out, pixels.out + k * pixels.oc + c + j, a);
         }
     }
 }

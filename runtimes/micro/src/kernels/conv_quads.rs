@@ -33,11 +33,19 @@ pub(crate) trait Quads {
     /// Whether the core has a [`Quads::channel`] loop: where it has not,
     /// no [`Finish`] is made for it.
     const CHANNEL: bool = false;
-    /// Every whole quad of `packed` against `w`, finished into `out[4 q
-    /// oc + j oc]`, in one loop; false, computing nothing, where the core
-    /// has no such loop or it does not apply (the caller then takes the
-    /// quads one at a time).
-    fn channel(_packed: &[u32], _w: &[u8], _finish: Finish, _out: &mut [u8], _oc: usize) -> bool {
+    /// Every whole quad of `packed` against the filter of `len` weights
+    /// that `w` starts with (and the filters after it follow), finished
+    /// into `out[4 q oc + j oc]`, in one loop; false, computing nothing,
+    /// where the core has no such loop or it does not apply (the caller
+    /// then takes the quads one at a time).
+    fn channel(
+        _packed: &[u32],
+        _w: &[u8],
+        _len: usize,
+        _finish: Finish,
+        _out: &mut [u8],
+        _oc: usize,
+    ) -> bool {
         false
     }
 }
@@ -61,8 +69,15 @@ impl Quads for Smlad {
         crate::kernels::dsp::quad_dot(packed, w)
     }
     const CHANNEL: bool = true;
-    fn channel(packed: &[u32], w: &[u8], finish: Finish, out: &mut [u8], oc: usize) -> bool {
-        crate::kernels::dsp::quad_channel(packed, w, finish, out, oc)
+    fn channel(
+        packed: &[u32],
+        w: &[u8],
+        len: usize,
+        finish: Finish,
+        out: &mut [u8],
+        oc: usize,
+    ) -> bool {
+        crate::kernels::dsp::quad_channel(packed, w, len, finish, out, oc)
     }
 }
 
@@ -114,6 +129,47 @@ pub(crate) fn scratch_words<Q: Quads>(len: usize, pixels: usize, direct: bool) -
     raw + fit.min(pixels.div_ceil(4).max(1)) * quad
 }
 
+/// Where the filter rows of a patch lie in the input, for patches packed
+/// a row at a time instead of gathered.
+struct Rows {
+    /// Whether rows can be packed one by one: each row a whole number of
+    /// four-byte groups (both cores pack two words a byte, the M4/M7 four
+    /// bytes at a time), and more than one row.
+    packable: bool,
+    /// Bytes of one filter row (`fw ic`).
+    len: usize,
+    /// Bytes from one input row to the next (`iw ic`).
+    step: usize,
+    dims: [usize; 9],
+    stride: (usize, usize),
+    pad: (usize, usize),
+}
+
+impl Rows {
+    fn new(p: &ConvParams<'_>, dims: [usize; 9]) -> Self {
+        let [_, _, iw, ic, _, fh, fw, _, _] = dims;
+        let len = fw * ic;
+        Self {
+            packable: fh > 1 && len.is_multiple_of(4),
+            len,
+            step: iw * ic,
+            dims,
+            stride: p.stride,
+            pad: p.pad,
+        }
+    }
+
+    /// The input offset of the first byte of output pixel `(b, oy, ox)`'s
+    /// patch, where the whole patch lies inside the input; `None` where
+    /// padding takes part, or rows are not [`Rows::packable`].
+    fn inside(&self, (b, oy, ox): (usize, usize, usize)) -> Option<usize> {
+        let [_, ih, iw, ic, _, fh, fw, _, _] = self.dims;
+        let y = (oy * self.stride.0).checked_sub(self.pad.0)?;
+        let x = (ox * self.stride.1).checked_sub(self.pad.1)?;
+        (self.packable && y + fh <= ih && x + fw <= iw).then_some(((b * ih + y) * iw + x) * ic)
+    }
+}
+
 /// CONV_2D over pixel quads, in bands of as many quads as `work` holds.
 /// Returns false, computing nothing, when `work` holds less than one
 /// quad, a zero point is not an int8 value (a hostile model's), or a
@@ -157,6 +213,7 @@ pub(crate) fn conv<Q: Quads>(
         let (b, y, x) = pixel(i);
         &input[((b * ih + y * sy) * iw + x * sx) * ic..][..ic]
     };
+    let rows = Rows::new(p, dims);
     let requant_of =
         |c: usize| Requant::new(&p.channels[c], p.folded[c], p.output_offset, p.act.int);
     for first in (0..pixels).step_by(4 * held) {
@@ -170,17 +227,33 @@ pub(crate) fn conv<Q: Quads>(
                 Q::pack([0, 1, 2, 3].map(|j| run(at(j))), packed);
                 continue;
             }
+            let inside = [0, 1, 2, 3].map(|j| rows.inside(pixel(at(j))));
             let mut patches = raw.chunks_exact_mut(len.div_ceil(4) * 4);
             for (j, patch) in (&mut patches).take(4).enumerate() {
-                gather_patch(p, input, dims, pixel(at(j)), pad, &mut patch[..len]);
+                if inside[j].is_none() {
+                    gather_patch(p, input, dims, pixel(at(j)), pad, &mut patch[..len]);
+                }
             }
-            let [p0, p1, p2, p3] = [0, 1, 2, 3].map(|j| &raw[j * len.div_ceil(4) * 4..][..len]);
-            Q::pack([p0, p1, p2, p3], packed);
+            let gathered = |j: usize| &raw[j * len.div_ceil(4) * 4..][..len];
+            if !rows.packable || inside.iter().all(Option::is_none) {
+                Q::pack([0, 1, 2, 3].map(gathered), packed);
+                continue;
+            }
+            // Patches inside the input are packed a filter row at a time
+            // from where the rows lie; the others from their gathered copy.
+            for (fy, packed) in packed.chunks_exact_mut(2 * rows.len).take(fh).enumerate() {
+                let source = |j: usize| match inside[j] {
+                    Some(at) => &input[at + fy * rows.step..][..rows.len],
+                    None => &gathered(j)[fy * rows.len..][..rows.len],
+                };
+                Q::pack([0, 1, 2, 3].map(source), packed);
+            }
         }
         let outputs = &mut out[first * oc..(first + count) * oc];
         let whole = count / 4;
         for (c, w) in filter.chunks_exact(len).take(oc).enumerate() {
-            if Q::CHANNEL && channel::<Q>(p, c, band, w, &mut outputs[c..], whole, oc) {
+            let rest = &filter[c * len..];
+            if Q::CHANNEL && channel::<Q>(p, c, band, rest, len, &mut outputs[c..], whole, oc) {
                 continue;
             }
             let k = requant_of(c);
@@ -203,25 +276,27 @@ pub(crate) fn conv<Q: Quads>(
 }
 
 /// Channel `c` of a band of `whole` whole quads (and a partial one
-/// after) against its filter `w` by [`Quads::channel`], finished by a
-/// [`Finish`], into `out` from the channel's first output. False,
-/// computing nothing, where the channel takes no [`Finish`] or the core's
-/// loop does not apply.
+/// after) against its filter, the first `len` bytes of `w` (the filters
+/// after it follow), by [`Quads::channel`], finished by a [`Finish`], into
+/// `out` from the channel's first output. False, computing nothing, where
+/// the channel takes no [`Finish`] or the core's loop does not apply.
 #[inline(always)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one band's geometry, read in place"
+)]
 fn channel<Q: Quads>(
     p: &ConvParams<'_>,
     c: usize,
     band: &[u32],
     w: &[u8],
+    len: usize,
     out: &mut [u8],
     whole: usize,
     oc: usize,
 ) -> bool {
     // A sum of products is at most 2^14 a filter byte.
-    let Some(bound) = u32::try_from(w.len())
-        .ok()
-        .and_then(|n| n.checked_mul(1 << 14))
-    else {
+    let Some(bound) = u32::try_from(len).ok().and_then(|n| n.checked_mul(1 << 14)) else {
         return false;
     };
     let Some(f) = Finish::new(
@@ -233,12 +308,12 @@ fn channel<Q: Quads>(
     ) else {
         return false;
     };
-    let (full, last) = band.split_at(whole * Q::words(w.len()));
-    if !Q::channel(full, w, f, out, oc) {
+    let (full, last) = band.split_at(whole * Q::words(len));
+    if !Q::channel(full, w, len, f, out, oc) {
         return false;
     }
     if !last.is_empty() {
-        let sums = Q::dot(last, w);
+        let sums = Q::dot(last, &w[..len]);
         for (o, &sum) in out[4 * whole * oc..].iter_mut().step_by(oc).zip(&sums) {
             *o = finish(sum, &f);
         }

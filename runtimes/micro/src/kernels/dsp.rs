@@ -35,6 +35,73 @@ fn sxtb16_ror8(x: u32) -> u32 {
     r
 }
 
+/// Four output channels' sums of four pixels, `acc[j][k]`, plus every
+/// tap `t` of `block` (four pixels' inputs, `block[t][k]`) times channel
+/// `j`'s weight `t` (`weights[j]`, little-endian f32), each product added
+/// with VFMA.F32, the FPv4-SP fused multiply-add (cfg `arm_vfma`): one
+/// rounding. False, computing nothing, when a weight slice is short of
+/// `block` or not word-aligned (VLDM needs aligned words).
+#[cfg(arm_vfma)]
+pub(crate) fn fused_block(
+    block: &[[f32; 4]],
+    weights: [&[u8]; 4],
+    acc: &mut [[f32; 4]; 4],
+) -> bool {
+    let fits = |w: &[u8]| w.len() >= 4 * block.len() && w.as_ptr() as usize % 4 == 0;
+    if block.is_empty() || !weights.iter().all(|w| fits(w)) {
+        return block.is_empty();
+    }
+    let [w0, w1, w2, w3] = weights.map(<[u8]>::as_ptr);
+    // Rust's `sreg` operands need a target feature stable Rust cannot
+    // name, so the block saves the S registers it uses (s8-s31, callee-
+    // and caller-saved alike) itself. s16-s31 hold `acc`; per tap one
+    // VLDM takes the four inputs (s8-s11), four the channels' weights
+    // (s12-s15), then sixteen VFMAs.
+    // SAFETY: reads `block` (len taps) and `len` words of each weight
+    // slice, checked above; reads and writes the 16 floats of `acc`; the
+    // pushed registers are popped before the block ends.
+    unsafe {
+        asm!(
+            "vpush {{d4-d15}}",
+            "vldm {acc}, {{s16-s31}}",
+            "2:",
+            "vldmia {x}!, {{s8-s11}}",
+            "vldmia {w0}!, {{s12}}",
+            "vldmia {w1}!, {{s13}}",
+            "vldmia {w2}!, {{s14}}",
+            "vldmia {w3}!, {{s15}}",
+            "vfma.f32 s16, s12, s8",
+            "vfma.f32 s17, s12, s9",
+            "vfma.f32 s18, s12, s10",
+            "vfma.f32 s19, s12, s11",
+            "vfma.f32 s20, s13, s8",
+            "vfma.f32 s21, s13, s9",
+            "vfma.f32 s22, s13, s10",
+            "vfma.f32 s23, s13, s11",
+            "vfma.f32 s24, s14, s8",
+            "vfma.f32 s25, s14, s9",
+            "vfma.f32 s26, s14, s10",
+            "vfma.f32 s27, s14, s11",
+            "vfma.f32 s28, s15, s8",
+            "vfma.f32 s29, s15, s9",
+            "vfma.f32 s30, s15, s10",
+            "vfma.f32 s31, s15, s11",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            "vstm {acc}, {{s16-s31}}",
+            "vpop {{d4-d15}}",
+            acc = in(reg) acc.as_mut_ptr(),
+            x = inout(reg) block.as_ptr() => _,
+            w0 = inout(reg) w0 => _,
+            w1 = inout(reg) w1 => _,
+            w2 = inout(reg) w2 => _,
+            w3 = inout(reg) w3 => _,
+            n = inout(reg) block.len() => _,
+        );
+    }
+    true
+}
+
 /// SMLAD: `acc + lo(a) * lo(b) + hi(a) * hi(b)` on signed halfwords,
 /// wrapping (it sets the sticky Q flag on overflow, which nothing reads).
 #[inline(always)]
@@ -266,8 +333,8 @@ pub(crate) fn quad_dot(packed: &[u32], w: &[u8]) -> [i32; 4] {
 /// One output channel of a convolution band for [`quad_channel`], laid
 /// out for its loads: the channel's [`Finish`], then the output pointer
 /// and the steps to a quad's second, third and fourth output, the end of
-/// the band's whole quads, the filter and its length in pairs of weight
-/// groups.
+/// the band's whole quads, the filter and its weight groups in pairs,
+/// rounded up.
 #[repr(C)]
 pub(crate) struct QuadChannel {
     finish: Finish,
@@ -278,22 +345,66 @@ pub(crate) struct QuadChannel {
     pairs: u32,
 }
 
-/// Every whole quad of a band against one filter `w`, requantised by
-/// `finish` into `out[4 q oc + j oc]` (pixel j of quad q): per quad, the
-/// [`quad_dot`] loop, four [`Finish`]es and four stores, all in one
-/// assembly loop. False, computing nothing, where it does not apply: a
-/// filter whose length is not a multiple of eight, or slices short of
-/// the quads.
+/// The body of [`quad_channel`]'s loop, `$entry` placed between the
+/// accumulators' reset and the first weight group: nothing, or a branch
+/// past the first group of the pair loop when the count of groups is odd.
+#[rustfmt::skip]
+macro_rules! quad_channel_loop {
+    ($entry:literal) => {
+        concat!(
+            "2:\n",
+            "ldr r4, [{k}, #44]\n",
+            "ldr r5, [{k}, #48]\n",
+            "mov {a0}, #0\n",
+            "mov {a1}, #0\n",
+            "mov {a2}, #0\n",
+            "mov {a3}, #0\n",
+            $entry,
+            "3:\n",
+            quad_group_in!("r4", "r8", "r10"),
+            "4:\n",
+            quad_group_in!("r4", "r8", "r10"),
+            "subs r5, r5, #1\n",
+            "bne 3b\n",
+            "ldm {k}, {{r2, r3, r4, r5, r8, r10}}\n",
+            finish_smmulr!("{a0}", "r2"),
+            finish_smmulr!("{a1}", "r2"),
+            finish_smmulr!("{a2}", "r2"),
+            finish_smmulr!("{a3}", "r2"),
+            "add r2, {k}, #24\n",
+            "ldm r2, {{r2, r3, r4, r5}}\n",
+            "strb {a0}, [r2]\n",
+            "strb {a1}, [r2, r3]\n",
+            "strb {a2}, [r2, r4]\n",
+            "strb {a3}, [r2, r5]\n",
+            "add r2, r2, r3, lsl #2\n",
+            "str r2, [{k}, #24]\n",
+            "ldr r3, [{k}, #40]\n",
+            "cmp r2, r3\n",
+            "bne 2b\n",
+        )
+    };
+}
+
+/// Every whole quad of a band against one filter of `len` weights, the
+/// first `len` bytes of `w`, requantised by `finish` into `out[4 q oc + j
+/// oc]` (pixel j of quad q): per quad, the [`quad_dot`] loop, four
+/// [`Finish`]es and four stores, all in one assembly loop. A length off
+/// four reads its last group's weights on into `w` past `len` (the next
+/// filter's), which the packed patches' zero padding multiplies by zero.
+/// False, computing nothing, where `w` ends before the last group, or
+/// slices are short of the quads.
 pub(crate) fn quad_channel(
     packed: &[u32],
     w: &[u8],
+    len: usize,
     finish: Finish,
     out: &mut [u8],
     oc: usize,
 ) -> bool {
-    let len = w.len();
+    let groups = len.div_ceil(4);
     let words = quad_words(len);
-    if len == 0 || !len.is_multiple_of(8) || words == 0 || !packed.len().is_multiple_of(words) {
+    if groups == 0 || w.len() < 4 * groups || !packed.len().is_multiple_of(words) {
         return packed.is_empty();
     }
     let quads = packed.len() / words;
@@ -303,7 +414,7 @@ pub(crate) fn quad_channel(
     if out.len() <= (4 * quads - 1) * oc {
         return false;
     }
-    let (Ok(oc32), Ok(pairs)) = (u32::try_from(oc), u32::try_from(len / 8)) else {
+    let (Ok(oc32), Ok(pairs)) = (u32::try_from(oc), u32::try_from(groups.div_ceil(2))) else {
         return false;
     };
     let at = out.as_mut_ptr() as usize;
@@ -315,49 +426,38 @@ pub(crate) fn quad_channel(
         filter: w.as_ptr() as usize,
         pairs,
     };
-    // SAFETY: quad q reads packed[q words..(q + 1) words] (the pointer
-    // runs on from quad to quad) and all of `w`, and writes out[4 q oc +
-    // j oc] for j in 0..4: in bounds by the checks above. The weight
-    // pointer (r4) restarts from `k.filter` each quad; the output pointer
-    // is kept in `k` and stops at `k.end`. r2-r5, r8, r10 are declared
-    // clobbered; SUBS, CMP and SMLAD clobber the flags.
-    unsafe {
-        asm!(
-            "2:",
-            "ldr r4, [{k}, #44]",
-            "ldr r5, [{k}, #48]",
-            "mov {a0}, #0",
-            "mov {a1}, #0",
-            "mov {a2}, #0",
-            "mov {a3}, #0",
-            "3:",
-            quad_group_in!("r4", "r8", "r10"),
-            quad_group_in!("r4", "r8", "r10"),
-            "subs r5, r5, #1",
-            "bne 3b",
-            "ldm {k}, {{r2, r3, r4, r5, r8, r10}}",
-            finish_smmulr!("{a0}", "r2"),
-            finish_smmulr!("{a1}", "r2"),
-            finish_smmulr!("{a2}", "r2"),
-            finish_smmulr!("{a3}", "r2"),
-            "add r2, {k}, #24",
-            "ldm r2, {{r2, r3, r4, r5}}",
-            "strb {a0}, [r2]",
-            "strb {a1}, [r2, r3]",
-            "strb {a2}, [r2, r4]",
-            "strb {a3}, [r2, r5]",
-            "add r2, r2, r3, lsl #2",
-            "str r2, [{k}, #24]",
-            "ldr r3, [{k}, #40]",
-            "cmp r2, r3",
-            "bne 2b",
-            k = in(reg) &mut k as *mut QuadChannel,
-            xp = inout(reg) packed.as_ptr() => _,
-            a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
-            out("r2") _, out("r3") _, out("r4") _, out("r5") _,
-            out("r8") _, out("r10") _,
-            options(nostack),
-        );
+    // SAFETY (both blocks): quad q reads packed[q words..(q + 1) words]
+    // (the pointer runs on from quad to quad) and the first 4 x groups
+    // bytes of `w` (an odd count enters the pair loop at its second
+    // group), and writes out[4 q oc + j oc] for j in 0..4: in bounds by
+    // the checks above. The weight pointer (r4) restarts from `k.filter`
+    // each quad; the output pointer is kept in `k` and stops at `k.end`.
+    // r2-r5, r8, r10 are declared clobbered; SUBS, CMP and SMLAD clobber
+    // the flags.
+    let k = &mut k as *mut QuadChannel;
+    let xp = packed.as_ptr();
+    if groups % 2 == 1 {
+        unsafe {
+            asm!(
+                quad_channel_loop!("b 4f\n"),
+                k = in(reg) k, xp = inout(reg) xp => _,
+                a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
+                out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+                out("r8") _, out("r10") _,
+                options(nostack),
+            );
+        }
+    } else {
+        unsafe {
+            asm!(
+                quad_channel_loop!(""),
+                k = in(reg) k, xp = inout(reg) xp => _,
+                a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
+                out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+                out("r8") _, out("r10") _,
+                options(nostack),
+            );
+        }
     }
     true
 }
