@@ -47,7 +47,7 @@ pub(crate) fn fused_block(
     weights: [&[u8]; 4],
     acc: &mut [[f32; 4]; 4],
 ) -> bool {
-    let fits = |w: &[u8]| w.len() >= 4 * block.len() && w.as_ptr() as usize % 4 == 0;
+    let fits = |w: &[u8]| w.len() >= 4 * block.len() && (w.as_ptr() as usize).is_multiple_of(4);
     if block.is_empty() || !weights.iter().all(|w| fits(w)) {
         return block.is_empty();
     }
@@ -347,10 +347,11 @@ pub(crate) struct QuadChannel {
 
 /// The body of [`quad_channel`]'s loop, `$entry` placed between the
 /// accumulators' reset and the first weight group: nothing, or a branch
-/// past the first group of the pair loop when the count of groups is odd.
+/// past the first group of the pair loop when the count of groups is odd;
+/// each output clamped by `$clamp`.
 #[rustfmt::skip]
 macro_rules! quad_channel_loop {
-    ($entry:literal) => {
+    ($entry:literal, $clamp:ident) => {
         concat!(
             "2:\n",
             "ldr r4, [{k}, #44]\n",
@@ -367,10 +368,10 @@ macro_rules! quad_channel_loop {
             "subs r5, r5, #1\n",
             "bne 3b\n",
             "ldm {k}, {{r2, r3, r4, r5, r8, r10}}\n",
-            finish_smmulr!("{a0}", "r2"),
-            finish_smmulr!("{a1}", "r2"),
-            finish_smmulr!("{a2}", "r2"),
-            finish_smmulr!("{a3}", "r2"),
+            finish_smmulr!("{a0}", "r2", $clamp),
+            finish_smmulr!("{a1}", "r2", $clamp),
+            finish_smmulr!("{a2}", "r2", $clamp),
+            finish_smmulr!("{a3}", "r2", $clamp),
             "add r2, {k}, #24\n",
             "ldm r2, {{r2, r3, r4, r5}}\n",
             "strb {a0}, [r2]\n",
@@ -382,6 +383,21 @@ macro_rules! quad_channel_loop {
             "ldr r3, [{k}, #40]\n",
             "cmp r2, r3\n",
             "bne 2b\n",
+        )
+    };
+}
+
+/// [`quad_channel_loop`] as one `asm!` with its operands: the channel
+/// `$k` (a `*mut QuadChannel`) and the packed quads `$xp`.
+macro_rules! quad_channel_asm {
+    ($entry:literal, $clamp:ident, $k:ident, $xp:ident) => {
+        asm!(
+            quad_channel_loop!($entry, $clamp),
+            k = in(reg) $k, xp = inout(reg) $xp => _,
+            a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
+            out("r2") _, out("r3") _, out("r4") _, out("r5") _,
+            out("r8") _, out("r10") _,
+            options(nostack),
         )
     };
 }
@@ -426,7 +442,7 @@ pub(crate) fn quad_channel(
         filter: w.as_ptr() as usize,
         pairs,
     };
-    // SAFETY (both blocks): quad q reads packed[q words..(q + 1) words]
+    // SAFETY (every form of the loop): quad q reads packed[q words..(q + 1) words]
     // (the pointer runs on from quad to quad) and the first 4 x groups
     // bytes of `w` (an odd count enters the pair loop at its second
     // group), and writes out[4 q oc + j oc] for j in 0..4: in bounds by
@@ -434,29 +450,14 @@ pub(crate) fn quad_channel(
     // each quad; the output pointer is kept in `k` and stops at `k.end`.
     // r2-r5, r8, r10 are declared clobbered; SUBS, CMP and SMLAD clobber
     // the flags.
-    let k = &mut k as *mut QuadChannel;
-    let xp = packed.as_ptr();
-    if groups % 2 == 1 {
-        unsafe {
-            asm!(
-                quad_channel_loop!("b 4f\n"),
-                k = in(reg) k, xp = inout(reg) xp => _,
-                a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
-                out("r2") _, out("r3") _, out("r4") _, out("r5") _,
-                out("r8") _, out("r10") _,
-                options(nostack),
-            );
-        }
-    } else {
-        unsafe {
-            asm!(
-                quad_channel_loop!(""),
-                k = in(reg) k, xp = inout(reg) xp => _,
-                a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
-                out("r2") _, out("r3") _, out("r4") _, out("r5") _,
-                out("r8") _, out("r10") _,
-                options(nostack),
-            );
+    let saturates = finish.saturates_int8();
+    let (k, xp) = (&mut k as *mut QuadChannel, packed.as_ptr());
+    unsafe {
+        match (groups % 2 == 1, saturates) {
+            (true, true) => quad_channel_asm!("b 4f\n", clamp_int8, k, xp),
+            (true, false) => quad_channel_asm!("b 4f\n", clamp_range, k, xp),
+            (false, true) => quad_channel_asm!("", clamp_int8, k, xp),
+            (false, false) => quad_channel_asm!("", clamp_range, k, xp),
         }
     }
     true

@@ -5,7 +5,8 @@ use crate::error::Error;
 use crate::kernels::sigmoid::logistic_f32;
 use crate::kernels::sigmoid_int16::Int16Sigmoid;
 use crate::kernels::{
-    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, f32_at, i32_at, put_f32,
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, Scratch, clamp_f32, f32_at, i16_at, i32_at,
+    put_f32,
 };
 use crate::model::{ElemType, MAX_RANK, Shape};
 use crate::opcode::Opcode;
@@ -13,6 +14,7 @@ use crate::quant::{
     Fixed, logistic_q4, multiply_by_quantized_multiplier, quantize_multiplier, quantize_value,
     rounding_divide_by_pot, tanh_q4,
 };
+use crate::rescale::Rescale;
 
 /// Quantised requantisation of one ADD or MUL operand.
 #[derive(Clone, Copy, Debug, Default)]
@@ -32,10 +34,23 @@ pub struct BinaryParams {
     b: Operand,
     out: Operand,
     left_shift: i32,
+    /// How an int8 ADD or SUB computes through [`SumTables`], when it
+    /// does ([`uses_sum_tables`]).
+    tables: Option<SumPlan>,
+}
+
+/// What an int8 ADD or SUB that computes through [`SumTables`] keeps from
+/// prepare.
+#[derive(Clone, Copy, Debug)]
+struct SumPlan {
+    /// Where the tables go: [`SUM_TABLE_WORDS`] words of scratch memory.
+    scratch: Scratch,
+    /// The rescale of the sum to the output's scale.
+    out: Rescale,
 }
 
 /// Checks an ADD or MUL.
-pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
+pub fn prepare_binary(ctx: &mut PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
     let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
     if a.dtype != out.dtype
         || b.dtype != out.dtype
@@ -80,6 +95,7 @@ pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
         b: Operand::default(),
         out: Operand::default(),
         left_shift: 0,
+        tables: None,
     };
     if out.dtype == ElemType::I32 && (a.quant.is_some() || b.quant.is_some()) {
         return Err(ctx.unsupported("quantised int32"));
@@ -105,15 +121,116 @@ pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
             p.out.shift = s;
         } else {
             p.left_shift = if out.dtype == ElemType::I16 { 15 } else { 20 };
-            let twice_max = 2.0 * f64::from(qa.scale.max(qb.scale));
-            (p.a.multiplier, p.a.shift) = quantize_multiplier(f64::from(qa.scale) / twice_max);
-            (p.b.multiplier, p.b.shift) = quantize_multiplier(f64::from(qb.scale) / twice_max);
-            (p.out.multiplier, p.out.shift) = quantize_multiplier(
-                twice_max / (f64::from(1i32 << p.left_shift) * f64::from(qo.scale)),
-            );
+            [
+                (p.a.multiplier, p.a.shift),
+                (p.b.multiplier, p.b.shift),
+                (p.out.multiplier, p.out.shift),
+            ] = sum_rescales(p.left_shift, qa.scale, qb.scale, qo.scale);
         }
     }
+    if uses_sum_tables(&p, out.dtype, out.shape.elements()) {
+        p.tables = Some(SumPlan {
+            scratch: ctx.scratch(SUM_TABLE_WORDS)?,
+            out: Rescale::new(p.out.multiplier, p.out.shift),
+        });
+    }
     Ok(p)
+}
+
+/// The `(multiplier, shift)` rescales of a quantised ADD or SUB whose
+/// operands and output have scales `a`, `b` and `out` (TFLite Micro's
+/// add.cc and sub.cc): each operand, shifted left by `left_shift`, to the
+/// scale of twice the larger operand scale, then their sum to the output's.
+fn sum_rescales(left_shift: i32, a: f32, b: f32, out: f32) -> [(i32, i32); 3] {
+    let twice_max = 2.0 * f64::from(a.max(b));
+    [
+        quantize_multiplier(f64::from(a) / twice_max),
+        quantize_multiplier(f64::from(b) / twice_max),
+        quantize_multiplier(twice_max / (f64::from(1i32 << left_shift) * f64::from(out))),
+    ]
+}
+
+/// Output elements from which an int8 ADD or SUB computes through
+/// [`SumTables`]. Building the tables costs about as much as 60 elements
+/// computed directly, so the bound is set by memory: the tables' 2 KiB of
+/// scratch memory are shared with every other operator's (the region is as
+/// large as the largest reservation), and an ADD with 2048 output elements
+/// already holds 2 KiB of output and twice that of inputs, so the tables
+/// grow a model's arena by no more than one of its activations.
+const SUM_TABLE_MIN_ELEMENTS: usize = 2048;
+
+/// 32-bit words of scratch memory [`SumTables`] take: one value for each
+/// of the 256 bytes of each operand.
+const SUM_TABLE_WORDS: usize = 2 * 256;
+
+/// Whether a prepared binary operator with `elements` output elements of
+/// type `dtype` computes through [`SumTables`]: an int8 ADD or SUB of at
+/// least [`SUM_TABLE_MIN_ELEMENTS`] whose multipliers [`Rescale`] applies
+/// exactly (those that are not negative, as every valid scale gives).
+fn uses_sum_tables(p: &BinaryParams, dtype: ElemType, elements: usize) -> bool {
+    dtype == ElemType::I8
+        && !p.mul
+        && elements >= SUM_TABLE_MIN_ELEMENTS
+        && [p.a, p.b, p.out].iter().all(|o| o.multiplier >= 0)
+}
+
+/// An int8 ADD or SUB by table lookup. Each operand's rescaled value,
+/// `MultiplyByQuantizedMultiplier((x + offset) << left_shift)`, depends on
+/// its byte only: both are looked up in a 256-entry table indexed by the
+/// raw byte, leaving the sum's rescale as the only multiply per element.
+/// For SUB, the second table holds the negated values, as `x - y` wraps to
+/// the same value as `x + (-y)`. The tables live in scratch memory (as i32
+/// bit patterns in its u32 words), rebuilt at every evaluation.
+struct SumTables<'w> {
+    /// The first operand's rescaled value of every byte.
+    a: &'w [u32; 256],
+    /// The second operand's rescaled value of every byte (negated for SUB).
+    b: &'w [u32; 256],
+    /// The rescale of the sum to the output's scale.
+    out: Rescale,
+    /// The output zero point.
+    offset: i32,
+    /// The fused activation's bounds.
+    bounds: (i32, i32),
+}
+
+impl<'w> SumTables<'w> {
+    /// Fills the tables of `p` in `words`, with `out` the rescale of the
+    /// sum (TFLite's output multiplier and shift of `p`); `None` when
+    /// `words` holds fewer than [`SUM_TABLE_WORDS`].
+    fn build(p: &BinaryParams, out: Rescale, words: &'w mut [u32]) -> Option<Self> {
+        let (a, rest) = words.split_first_chunk_mut::<256>()?;
+        let b = rest.first_chunk_mut::<256>()?;
+        let (ra, rb) = (
+            Rescale::new(p.a.multiplier, p.a.shift),
+            Rescale::new(p.b.multiplier, p.b.shift),
+        );
+        let rescaled = |r: Rescale, offset: i32, byte: u8| {
+            let x = i32::from(byte as i8).wrapping_add(offset);
+            r.apply(x.wrapping_shl(p.left_shift as u32))
+        };
+        for (byte, (ta, tb)) in (0..=255u8).zip(a.iter_mut().zip(b.iter_mut())) {
+            *ta = rescaled(ra, p.a.offset, byte) as u32;
+            let y = rescaled(rb, p.b.offset, byte);
+            *tb = if p.sub { y.wrapping_neg() } else { y } as u32;
+        }
+        Some(SumTables {
+            a,
+            b,
+            out,
+            offset: p.out.offset,
+            bounds: p.act.int,
+        })
+    }
+
+    /// The output byte of operand bytes `x` and `y`.
+    #[inline(always)]
+    fn sum(&self, x: u8, y: u8) -> u8 {
+        let raw = self.a[usize::from(x)].wrapping_add(self.b[usize::from(y)]) as i32;
+        let v = self.out.apply(raw).wrapping_add(self.offset);
+        // TFLite's order: the lower bound, then the upper one.
+        v.max(self.bounds.0).min(self.bounds.1) as i8 as u8
+    }
 }
 
 /// Element strides of `input` when broadcast to `out` (0 along broadcast axes).
@@ -174,7 +291,8 @@ pub(crate) fn for_each_broadcast(
     }
 }
 
-/// ADD or MUL.
+/// ADD, SUB or MUL, element by element (the int8 ADD or SUB that uses
+/// [`SumTables`] is [`eval_sum_tables`]).
 pub fn eval_binary(
     p: &BinaryParams,
     a: Input<'_>,
@@ -217,56 +335,93 @@ pub fn eval_binary(
         });
         return Ok(());
     }
-    let wide = out.info.dtype == ElemType::I16;
-    let at = |d: &[u8], i: usize| {
-        if wide {
-            i32::from(i16::from_le_bytes([d[2 * i], d[2 * i + 1]]))
-        } else {
-            i32::from(d[i] as i8)
-        }
-    };
-    // The quantised result of inputs `x` and `y` (zero points not yet removed).
-    let quantised = |x: i32, y: i32| {
-        let (x, y) = (x.wrapping_add(p.a.offset), y.wrapping_add(p.b.offset));
-        let v = if p.mul {
-            multiply_by_quantized_multiplier(x.wrapping_mul(y), p.out.multiplier, p.out.shift)
-        } else {
-            let sx = multiply_by_quantized_multiplier(
-                x.wrapping_shl(p.left_shift as u32),
-                p.a.multiplier,
-                p.a.shift,
+    if out.info.dtype == ElemType::I16 {
+        for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+            let v = quantised(
+                p,
+                i32::from(i16_at(a.data, i)),
+                i32::from(i16_at(b.data, j)),
             );
-            let sy = multiply_by_quantized_multiplier(
-                y.wrapping_shl(p.left_shift as u32),
-                p.b.multiplier,
-                p.b.shift,
-            );
-            let raw = if p.sub {
-                sx.wrapping_sub(sy)
-            } else {
-                sx.wrapping_add(sy)
-            };
-            multiply_by_quantized_multiplier(raw, p.out.multiplier, p.out.shift)
-        };
-        v.wrapping_add(p.out.offset).clamp(p.act.int.0, p.act.int.1)
-    };
-    if !wide && sa.dims() == so.dims() && sb.dims() == so.dims() {
-        // No broadcast (as in a residual block's ADD): one pass over the bytes.
-        let n = so.elements();
-        let pairs = a.data[..n].iter().zip(&b.data[..n]);
-        for (y, (&x0, &x1)) in out.data[..n].iter_mut().zip(pairs) {
-            *y = quantised(i32::from(x0 as i8), i32::from(x1 as i8)) as i8 as u8;
-        }
+            out.data[2 * o..2 * o + 2].copy_from_slice(&(v as i16).to_le_bytes());
+        });
         return Ok(());
     }
-    for_each_broadcast(&sa, &sb, &so, |o, i, j| {
-        let v = quantised(at(a.data, i), at(b.data, j));
-        if wide {
-            out.data[2 * o..2 * o + 2].copy_from_slice(&(v as i16).to_le_bytes());
-        } else {
-            out.data[o] = v as i8 as u8;
-        }
+    each_int8(&a, &b, out, |x, y| {
+        quantised(p, i32::from(x as i8), i32::from(y as i8)) as i8 as u8
     });
+    Ok(())
+}
+
+/// The quantised result of a prepared int8 or int16 ADD, SUB or MUL of
+/// inputs `x` and `y` (zero points not yet removed), as TFLite Micro
+/// computes it element by element.
+#[inline(always)]
+fn quantised(p: &BinaryParams, x: i32, y: i32) -> i32 {
+    let (x, y) = (x.wrapping_add(p.a.offset), y.wrapping_add(p.b.offset));
+    let v = if p.mul {
+        multiply_by_quantized_multiplier(x.wrapping_mul(y), p.out.multiplier, p.out.shift)
+    } else {
+        let sx = multiply_by_quantized_multiplier(
+            x.wrapping_shl(p.left_shift as u32),
+            p.a.multiplier,
+            p.a.shift,
+        );
+        let sy = multiply_by_quantized_multiplier(
+            y.wrapping_shl(p.left_shift as u32),
+            p.b.multiplier,
+            p.b.shift,
+        );
+        let raw = if p.sub {
+            sx.wrapping_sub(sy)
+        } else {
+            sx.wrapping_add(sy)
+        };
+        multiply_by_quantized_multiplier(raw, p.out.multiplier, p.out.shift)
+    };
+    v.wrapping_add(p.out.offset).clamp(p.act.int.0, p.act.int.1)
+}
+
+/// Writes `f(x, y)` for every output byte of an int8 binary operator, `x`
+/// and `y` the input bytes it broadcasts from: one pass over the bytes when
+/// nothing is broadcast (as in a residual block's ADD).
+#[inline(always)]
+fn each_int8(a: &Input<'_>, b: &Input<'_>, out: Output<'_>, f: impl Fn(u8, u8) -> u8) {
+    let (sa, sb, so) = (a.info.shape, b.info.shape, out.info.shape);
+    if sa.dims() == so.dims() && sb.dims() == so.dims() {
+        let n = so.elements();
+        zip_bytes(&a.data[..n], &b.data[..n], &mut out.data[..n], f);
+        return;
+    }
+    for_each_broadcast(&sa, &sb, &so, |o, i, j| {
+        out.data[o] = f(a.data[i], b.data[j])
+    });
+}
+
+/// Writes `f(x, y)` for the bytes `x` and `y` at each index of `a`, `b` and
+/// `out`. Never inlined: in a function of its own the loop is compiled
+/// alone, and [`SumTables::sum`]'s rescale is one SMLAL on a Cortex-M4;
+/// inlined into the operator's evaluation, LLVM turned it into a full
+/// 64-bit multiply (UMULL and two MLAs) and spilled more constants.
+#[inline(never)]
+fn zip_bytes(a: &[u8], b: &[u8], out: &mut [u8], f: impl Fn(u8, u8) -> u8) {
+    for (z, (&x, &y)) in out.iter_mut().zip(a.iter().zip(b)) {
+        *z = f(x, y);
+    }
+}
+
+/// An int8 ADD or SUB through [`SumTables`], built in `words`, the
+/// operator's scratch memory, with `rescale` the sum's rescale to the
+/// output ([`SumPlan`]).
+fn eval_sum_tables(
+    p: &BinaryParams,
+    rescale: Rescale,
+    words: &mut [u32],
+    a: Input<'_>,
+    b: Input<'_>,
+    out: Output<'_>,
+) -> Result<(), Error> {
+    let tables = SumTables::build(p, rescale, words).ok_or(Error::Usage("scratch memory"))?;
+    each_int8(&a, &b, out, move |x, y| tables.sum(x, y));
     Ok(())
 }
 
@@ -439,8 +594,12 @@ impl Op for Binary {
     }
 
     fn eval(p: &BinaryParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
-        let i = &ctx.inputs;
-        eval_binary(p, i.get(0)?, i.get(1)?, ctx.outputs.get(0)?)
+        let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
+        let out = ctx.outputs.get(0)?;
+        match p.tables {
+            Some(plan) => eval_sum_tables(p, plan.out, ctx.work.get(plan.scratch)?, a, b, out),
+            None => eval_binary(p, a, b, out),
+        }
     }
 }
 
@@ -456,5 +615,127 @@ impl Op for Unary {
 
     fn eval(p: &UnaryParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         eval_unary(p, ctx.inputs.get(0)?, ctx.outputs.get(0)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A prepared int8 ADD (or SUB) of operands `a` and `b` to `out`, each
+    /// `(scale, zero point)`, with the activation bounds `act`.
+    fn int8_sum(
+        sub: bool,
+        a: (f32, i32),
+        b: (f32, i32),
+        out: (f32, i32),
+        act: (i32, i32),
+    ) -> BinaryParams {
+        let left_shift = 20;
+        let [ra, rb, ro] = sum_rescales(left_shift, a.0, b.0, out.0);
+        let operand = |(multiplier, shift): (i32, i32), offset: i32| Operand {
+            offset,
+            multiplier,
+            shift,
+        };
+        BinaryParams {
+            mul: false,
+            sub,
+            act: Range {
+                float: (0.0, 0.0),
+                int: act,
+            },
+            a: operand(ra, -a.1),
+            b: operand(rb, -b.1),
+            out: operand(ro, out.1),
+            left_shift,
+            tables: None,
+        }
+    }
+
+    /// The rescale of the sum of `p` to its output.
+    fn out_rescale(p: &BinaryParams) -> Rescale {
+        Rescale::new(p.out.multiplier, p.out.shift)
+    }
+
+    /// A quantised ADD or SUB: operand and output `(scale, zero point)`s
+    /// and the fused activation's bounds.
+    struct Case {
+        a: (f32, i32),
+        b: (f32, i32),
+        out: (f32, i32),
+        act: (i32, i32),
+    }
+
+    /// Extreme zero points, scale ratios near 1 and far from it, an output
+    /// multiplier above 1 (whose left shift wraps), and the bounds of RELU,
+    /// RELU6 and RELU_N1_TO_1.
+    fn cases() -> [Case; 7] {
+        let relu6 = |(s, z): (f32, i32)| (z, quantize_value(6.0, s, z).min(127));
+        let case = |a, b, out, act| Case { a, b, out, act };
+        [
+            case((0.05, -3), (0.07, 10), (0.1, -20), (-128, 127)),
+            case((0.02, -128), (0.02, 127), (0.03, 127), (-128, 127)),
+            case(
+                (0.039_215_7, 0),
+                (0.039_215_6, 1),
+                (0.04, -128),
+                relu6((0.04, -128)),
+            ),
+            case((1.0, 5), (0.000_1, -100), (0.5, 3), (3, 127)),
+            case((0.003, 127), (0.9, -128), (0.07, 0), (-14, 14)),
+            case((0.1, 0), (0.1, 0), (1e-8, 0), (-128, 127)),
+            case(
+                (0.012, -60),
+                (0.011, 90),
+                (0.025, -128),
+                relu6((0.025, -128)),
+            ),
+        ]
+    }
+
+    #[test]
+    fn sum_tables_equal_the_element_by_element_formula_for_every_byte_pair() {
+        let mut words = [0u32; SUM_TABLE_WORDS];
+        for Case { a, b, out, act } in cases() {
+            for sub in [false, true] {
+                let p = int8_sum(sub, a, b, out, act);
+                assert!(uses_sum_tables(&p, ElemType::I8, SUM_TABLE_MIN_ELEMENTS));
+                let tables = SumTables::build(&p, out_rescale(&p), &mut words).expect("512 words");
+                for x in 0..=255u8 {
+                    for y in 0..=255u8 {
+                        let want = quantised(&p, i32::from(x as i8), i32::from(y as i8));
+                        assert_eq!(
+                            tables.sum(x, y),
+                            want as i8 as u8,
+                            "x {x} y {y} sub {sub} {a:?} {b:?} {out:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sum_tables_need_their_scratch_words() {
+        let p = int8_sum(false, (0.1, 0), (0.1, 0), (0.2, 0), (-128, 127));
+        let mut words = [0u32; SUM_TABLE_WORDS - 1];
+        assert!(SumTables::build(&p, out_rescale(&p), &mut words).is_none());
+    }
+
+    #[test]
+    fn only_large_int8_sums_with_exact_rescales_use_tables() {
+        let mut p = int8_sum(false, (0.1, 0), (0.1, 0), (0.2, 0), (-128, 127));
+        assert!(!uses_sum_tables(
+            &p,
+            ElemType::I8,
+            SUM_TABLE_MIN_ELEMENTS - 1
+        ));
+        assert!(!uses_sum_tables(&p, ElemType::I16, 1 << 16));
+        p.a.multiplier = -1;
+        assert!(!uses_sum_tables(&p, ElemType::I8, 1 << 16));
+        p.a.multiplier = 1;
+        p.mul = true;
+        assert!(!uses_sum_tables(&p, ElemType::I8, 1 << 16));
     }
 }

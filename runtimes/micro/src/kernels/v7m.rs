@@ -408,18 +408,36 @@ impl Finish {
             high,
         })
     }
+
+    /// Whether the activation range is the whole int8 range, which one
+    /// SSAT clamps to ([`clamp_int8`]).
+    pub(crate) fn saturates_int8(&self) -> bool {
+        (self.low, self.high) == (-128, 127)
+    }
 }
 
 /// The end of a [`Finish`]: the sign correction, the shift by `e - 1`,
-/// the offset and the last halving, the clamp to the activation range.
+/// the offset and the last halving, then `$clamp` to the activation
+/// range ([`clamp_range`] or [`clamp_int8`]).
 #[rustfmt::skip]
 macro_rules! finish_tail {
-    ($v:literal) => {
+    ($v:literal, $clamp:ident) => {
         concat!(
             "add ", $v, ", ", $v, ", ", $v, ", asr #31\n",
             "asr ", $v, ", ", $v, ", r4\n",
             "add ", $v, ", ", $v, ", r5\n",
             "asr ", $v, ", ", $v, ", #1\n",
+            $clamp!($v),
+        )
+    };
+}
+
+/// `$v` clamped to the [`Finish`]'s activation range, held in r8 (low)
+/// and r10 (high).
+#[rustfmt::skip]
+macro_rules! clamp_range {
+    ($v:literal) => {
+        concat!(
             "cmp ", $v, ", r8\n",
             "it lt\n",
             "movlt ", $v, ", r8\n",
@@ -430,18 +448,29 @@ macro_rules! finish_tail {
     };
 }
 
+/// `$v` clamped to -128..=127 by one SSAT (ARMv7-M has it, DSP or not):
+/// [`clamp_range`] where the activation range is the whole int8 range
+/// ([`Finish::saturates_int8`]), as it is for an output without
+/// activation or a RELU whose zero point is -128.
+#[rustfmt::skip]
+macro_rules! clamp_int8 {
+    ($v:literal) => {
+        concat!("ssat ", $v, ", #8, ", $v, "\n")
+    };
+}
+
 /// A sum of products `$v` requantised by the [`Finish`] in r2-r5, r8,
 /// r10, on the M4/M7: the doubled accumulator's rounding high multiply is
 /// one SMMULR (the M3's scratch `$t` is left alone).
 #[cfg(arm_dsp)]
 #[rustfmt::skip]
 macro_rules! finish_smmulr {
-    ($v:literal, $t:literal) => {
+    ($v:literal, $t:literal, $clamp:ident) => {
         concat!(
             "/* ", $t, " unused */\n",
             "add ", $v, ", r2, ", $v, ", lsl #1\n",
             "smmulr ", $v, ", ", $v, ", r3\n",
-            finish_tail!($v),
+            finish_tail!($v, $clamp),
         )
     };
 }
@@ -451,12 +480,12 @@ macro_rules! finish_smmulr {
 #[cfg(any(not(arm_dsp), test))]
 #[rustfmt::skip]
 macro_rules! finish_smull {
-    ($v:literal, $t:literal) => {
+    ($v:literal, $t:literal, $clamp:ident) => {
         concat!(
             "add ", $v, ", r2, ", $v, ", lsl #1\n",
             "smull ", $t, ", ", $v, ", ", $v, ", r3\n",
             "add ", $v, ", ", $v, ", ", $t, ", lsr #31\n",
-            finish_tail!($v),
+            finish_tail!($v, $clamp),
         )
     };
 }
@@ -571,7 +600,7 @@ macro_rules! finish_fn {
             unsafe {
                 asm!(
                     "ldm {k}, {{r2, r3, r4, r5, r8, r10}}",
-                    $mul!("{v}", "{t}"),
+                    $mul!("{v}", "{t}", clamp_range),
                     k = in(reg) k, v = inout(reg) v, t = out(reg) _,
                     out("r2") _, out("r3") _, out("r4") _, out("r5") _,
                     out("r8") _, out("r10") _,
@@ -620,9 +649,9 @@ macro_rules! pair_taps {
 /// restores the row step where `$mul` took it); per row, an odd width's
 /// last output alone and four loads to the next row.
 macro_rules! pairs3x3_fn {
-    ($(#[$doc:meta])* $name:ident, $mul:ident, $reload:literal) => {
+    ($(#[$doc:meta])* $name:ident, $mul:ident, $clamp:ident, $reload:literal) => {
         $(#[$doc])*
-        pub(crate) fn $name(k: &mut Pairs3x3, x: &[u32], out: &mut [u8], rows: usize) -> bool {
+        fn $name(k: &mut Pairs3x3, x: &[u32], out: &mut [u8], rows: usize) -> bool {
             if !k.start(x, out, rows) {
                 return false;
             }
@@ -647,8 +676,8 @@ macro_rules! pairs3x3_fn {
                     "add {hi}, r2, r3",
                     "sbfx {lo}, {lo}, #0, #22",
                     "ldm {w}, {{r2, r3, r4, r5, r8, r10}}",
-                    $mul!("{lo}", "{step}"),
-                    $mul!("{hi}", "{step}"),
+                    $mul!("{lo}", "{step}", $clamp),
+                    $mul!("{hi}", "{step}", $clamp),
                     "ldrd r2, r3, [{w}, #32]",
                     "ldr r4, [{w}, #28]",
                     $reload,
@@ -667,7 +696,7 @@ macro_rules! pairs3x3_fn {
                     pair_taps!(),
                     "sbfx {lo}, {lo}, #0, #22",
                     "ldm {w}, {{r2, r3, r4, r5, r8, r10}}",
-                    $mul!("{lo}", "{step}"),
+                    $mul!("{lo}", "{step}", $clamp),
                     "ldr r2, [{w}, #32]",
                     "ldr r4, [{w}, #28]",
                     $reload,
@@ -720,25 +749,57 @@ finish_fn!(
 
 #[cfg(arm_dsp)]
 pairs3x3_fn!(
-    /// `rows` output rows of one channel (M4/M7: SMMULR), the first
-    /// output at `out[0]`, from packed rows starting at `x[0]`: pairs, and
-    /// an odd row's last output alone. False, computing nothing, for a row
-    /// of one output or slices shorter than the rows need.
-    pairs3x3, finish_smmulr, ""
+    /// [`pairs3x3`] on the M4/M7 (SMMULR), any activation range.
+    pairs3x3_range, finish_smmulr, clamp_range, ""
+);
+#[cfg(arm_dsp)]
+pairs3x3_fn!(
+    /// [`pairs3x3`] on the M4/M7 (SMMULR), the whole int8 range.
+    pairs3x3_int8, finish_smmulr, clamp_int8, ""
 );
 #[cfg(not(arm_dsp))]
 pairs3x3_fn!(
-    /// `rows` output rows of one channel (M3: SMULL), the first output
-    /// at `out[0]`, from packed rows starting at `x[0]`: pairs, and an odd
-    /// row's last output alone. False, computing nothing, for a row of one
-    /// output or slices shorter than the rows need.
-    pairs3x3, finish_smull, "ldr {step}, [{w}, #24]"
+    /// [`pairs3x3`] on the M3 (SMULL), any activation range.
+    pairs3x3_range, finish_smull, clamp_range, "ldr {step}, [{w}, #24]"
+);
+#[cfg(not(arm_dsp))]
+pairs3x3_fn!(
+    /// [`pairs3x3`] on the M3 (SMULL), the whole int8 range.
+    pairs3x3_int8, finish_smull, clamp_int8, "ldr {step}, [{w}, #24]"
 );
 #[cfg(all(arm_dsp, test))]
 pairs3x3_fn!(
-    /// The M3's [`pairs3x3`], tested on ARMv7-A beside the M4's.
-    pairs3x3_m3, finish_smull, "ldr {step}, [{w}, #24]"
+    /// The M3's [`pairs3x3_range`], tested on ARMv7-A beside the M4's.
+    pairs3x3_m3_range, finish_smull, clamp_range, "ldr {step}, [{w}, #24]"
 );
+#[cfg(all(arm_dsp, test))]
+pairs3x3_fn!(
+    /// The M3's [`pairs3x3_int8`], tested on ARMv7-A beside the M4's.
+    pairs3x3_m3_int8, finish_smull, clamp_int8, "ldr {step}, [{w}, #24]"
+);
+
+/// `rows` output rows of one channel, the first output at `out[0]`,
+/// from packed rows starting at `x[0]`: pairs, and an odd row's last
+/// output alone, clamped by one SSAT where the channel's activation range
+/// is the whole int8 range. False, computing nothing, for a row of one
+/// output or slices shorter than the rows need.
+pub(crate) fn pairs3x3(k: &mut Pairs3x3, x: &[u32], out: &mut [u8], rows: usize) -> bool {
+    if k.finish.saturates_int8() {
+        pairs3x3_int8(k, x, out, rows)
+    } else {
+        pairs3x3_range(k, x, out, rows)
+    }
+}
+
+/// The M3's [`pairs3x3`], tested on ARMv7-A beside the M4's.
+#[cfg(all(arm_dsp, test))]
+pub(crate) fn pairs3x3_m3(k: &mut Pairs3x3, x: &[u32], out: &mut [u8], rows: usize) -> bool {
+    if k.finish.saturates_int8() {
+        pairs3x3_m3_int8(k, x, out, rows)
+    } else {
+        pairs3x3_m3_range(k, x, out, rows)
+    }
+}
 
 /// `out[j] = x[j] + x[j + stride] x 2^22` for the sign-extended int8
 /// values `x[j] = src[j x step]`: a run of depthwise_pairs.rs's packed
