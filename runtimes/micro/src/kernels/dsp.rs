@@ -260,6 +260,32 @@ macro_rules! quad_group_in {
     };
 }
 
+/// [`quad_group_in`] for [`quad_channel`], whose loop frees r0 (the
+/// channel's pointer, pushed) and r6 (saved) to load two pixels' halfword
+/// pairs per LDM (into r0, r2, r3, r6) from r1, the four sums in r9, r12,
+/// lr and r11: per four weights one load, two SXTB16, two LDMs and eight
+/// SMLADs, 13 instructions for 16 products.
+#[rustfmt::skip]
+macro_rules! quad_group_wide {
+    () => {
+        concat!(
+            "ldr r8, [r4], #4\n",
+            "sxtb16 r10, r8\n",
+            "sxtb16 r8, r8, ror #8\n",
+            "ldm r1!, {{r0, r2, r3, r6}}\n",
+            "smlad r9, r0, r10, r9\n",
+            "smlad r9, r2, r8, r9\n",
+            "smlad r12, r3, r10, r12\n",
+            "smlad r12, r6, r8, r12\n",
+            "ldm r1!, {{r0, r2, r3, r6}}\n",
+            "smlad lr, r0, r10, lr\n",
+            "smlad lr, r2, r8, lr\n",
+            "smlad r11, r3, r10, r11\n",
+            "smlad r11, r6, r8, r11\n",
+        )
+    };
+}
+
 /// [`quad_group_in`] with the weight pointer and words in allocated
 /// registers.
 macro_rules! quad_group {
@@ -353,51 +379,53 @@ pub(crate) struct QuadChannel {
 macro_rules! quad_channel_loop {
     ($entry:literal, $clamp:ident) => {
         concat!(
+            "push {{r6, r11}}\n",
             "2:\n",
-            "ldr r4, [{k}, #44]\n",
-            "ldr r5, [{k}, #48]\n",
-            "mov {a0}, #0\n",
-            "mov {a1}, #0\n",
-            "mov {a2}, #0\n",
-            "mov {a3}, #0\n",
+            "ldr r4, [r0, #44]\n",
+            "ldr r5, [r0, #48]\n",
+            "mov r9, #0\n",
+            "mov r12, #0\n",
+            "mov lr, #0\n",
+            "mov r11, #0\n",
+            "push {{r0}}\n",
             $entry,
             "3:\n",
-            quad_group_in!("r4", "r8", "r10"),
+            quad_group_wide!(),
             "4:\n",
-            quad_group_in!("r4", "r8", "r10"),
+            quad_group_wide!(),
             "subs r5, r5, #1\n",
             "bne 3b\n",
-            "ldm {k}, {{r2, r3, r4, r5, r8, r10}}\n",
-            finish_smmulr!("{a0}", "r2", $clamp),
-            finish_smmulr!("{a1}", "r2", $clamp),
-            finish_smmulr!("{a2}", "r2", $clamp),
-            finish_smmulr!("{a3}", "r2", $clamp),
-            "add r2, {k}, #24\n",
+            "pop {{r0}}\n",
+            "ldm r0, {{r2, r3, r4, r5, r8, r10}}\n",
+            finish_smmulr!("r9", "r2", $clamp),
+            finish_smmulr!("r12", "r2", $clamp),
+            finish_smmulr!("lr", "r2", $clamp),
+            finish_smmulr!("r11", "r2", $clamp),
+            "add r2, r0, #24\n",
             "ldm r2, {{r2, r3, r4, r5}}\n",
-            "strb {a0}, [r2]\n",
-            "strb {a1}, [r2, r3]\n",
-            "strb {a2}, [r2, r4]\n",
-            "strb {a3}, [r2, r5]\n",
+            "strb r9, [r2]\n",
+            "strb r12, [r2, r3]\n",
+            "strb lr, [r2, r4]\n",
+            "strb r11, [r2, r5]\n",
             "add r2, r2, r3, lsl #2\n",
-            "str r2, [{k}, #24]\n",
-            "ldr r3, [{k}, #40]\n",
+            "str r2, [r0, #24]\n",
+            "ldr r3, [r0, #40]\n",
             "cmp r2, r3\n",
             "bne 2b\n",
+            "pop {{r6, r11}}\n",
         )
     };
 }
 
 /// [`quad_channel_loop`] as one `asm!` with its operands: the channel
-/// `$k` (a `*mut QuadChannel`) and the packed quads `$xp`.
+/// `$k` (a `*mut QuadChannel`, in r0) and the packed quads `$xp`.
 macro_rules! quad_channel_asm {
     ($entry:literal, $clamp:ident, $k:ident, $xp:ident) => {
         asm!(
             quad_channel_loop!($entry, $clamp),
-            k = in(reg) $k, xp = inout(reg) $xp => _,
-            a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
+            in("r0") $k, inout("r1") $xp => _,
             out("r2") _, out("r3") _, out("r4") _, out("r5") _,
-            out("r8") _, out("r10") _,
-            options(nostack),
+            out("r8") _, out("r9") _, out("r10") _, out("r12") _, out("lr") _,
         )
     };
 }
@@ -448,8 +476,11 @@ pub(crate) fn quad_channel(
     // group), and writes out[4 q oc + j oc] for j in 0..4: in bounds by
     // the checks above. The weight pointer (r4) restarts from `k.filter`
     // each quad; the output pointer is kept in `k` and stops at `k.end`.
-    // r2-r5, r8, r10 are declared clobbered; SUBS, CMP and SMLAD clobber
-    // the flags.
+    // Every register is named, none allocated: r1-r5, r8-r10, r12 and lr
+    // are declared clobbered; r0 (the channel, an input) is pushed while
+    // the dot loop loads into it, and r6 and r11 (which Rust reserves on
+    // some ARM targets, so it can name neither) are pushed before the loop
+    // and popped after; SUBS, CMP and SMLAD clobber the flags.
     let saturates = finish.saturates_int8();
     let (k, xp) = (&mut k as *mut QuadChannel, packed.as_ptr());
     unsafe {
