@@ -43,7 +43,10 @@ pub struct BinaryParams {
 /// prepare.
 #[derive(Clone, Copy, Debug)]
 struct SumPlan {
-    /// Where the tables go: [`SUM_TABLE_WORDS`] words of scratch memory.
+    /// Where the tables go: the scratch region from this operator's
+    /// place, when other operators' reservations left it at least
+    /// [`SUM_TABLE_WORDS`] words ([`Work::rest`](crate::kernels::Work::rest)); the operator reserves
+    /// none, so the tables never grow the arena.
     scratch: Scratch,
     /// The rescale of the sum to the output's scale.
     out: Rescale,
@@ -130,7 +133,7 @@ pub fn prepare_binary(ctx: &mut PrepareCtx<'_, '_>) -> Result<BinaryParams, Erro
     }
     if uses_sum_tables(&p, out.dtype, out.shape.elements()) {
         p.tables = Some(SumPlan {
-            scratch: ctx.scratch(SUM_TABLE_WORDS)?,
+            scratch: ctx.scratch(0)?,
             out: Rescale::new(p.out.multiplier, p.out.shift),
         });
     }
@@ -151,13 +154,9 @@ fn sum_rescales(left_shift: i32, a: f32, b: f32, out: f32) -> [(i32, i32); 3] {
 }
 
 /// Output elements from which an int8 ADD or SUB computes through
-/// [`SumTables`]. Building the tables costs about as much as 60 elements
-/// computed directly, so the bound is set by memory: the tables' 2 KiB of
-/// scratch memory are shared with every other operator's (the region is as
-/// large as the largest reservation), and an ADD with 2048 output elements
-/// already holds 2 KiB of output and twice that of inputs, so the tables
-/// grow a model's arena by no more than one of its activations.
-const SUM_TABLE_MIN_ELEMENTS: usize = 2048;
+/// [`SumTables`]: building the tables costs about as much as 60 elements
+/// computed directly, so from a few hundred on they pay.
+const SUM_TABLE_MIN_ELEMENTS: usize = 256;
 
 /// 32-bit words of scratch memory [`SumTables`] take: one value for each
 /// of the 256 bytes of each operand.
@@ -596,9 +595,11 @@ impl Op for Binary {
     fn eval(p: &BinaryParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
         let out = ctx.outputs.get(0)?;
-        match p.tables {
-            Some(plan) => eval_sum_tables(p, plan.out, ctx.work.get(plan.scratch)?, a, b, out),
-            None => eval_binary(p, a, b, out),
+        match p.tables.map(|plan| (plan.out, ctx.work.rest(plan.scratch))) {
+            Some((rescale, Ok(words))) if words.len() >= SUM_TABLE_WORDS => {
+                eval_sum_tables(p, rescale, words, a, b, out)
+            }
+            _ => eval_binary(p, a, b, out),
         }
     }
 }

@@ -448,8 +448,7 @@ impl Work<'_> {
     /// The words `s` reserved and every word after them to the region's
     /// end: operators take turns with the region, so an operator may use
     /// what a larger reservation of another one left room for (larger
-    /// convolution bands, at no cost in arena).
-    #[cfg_attr(not(arm_v7), expect(dead_code))]
+    /// convolution bands, tables of an ADD, at no cost in arena).
     pub fn rest(&mut self, s: Scratch) -> Result<&mut [u32], Error> {
         let (o, n) = (s.offset as usize, s.len as usize);
         match self.words.get_mut(o..) {
