@@ -174,6 +174,9 @@ impl Rows {
 /// Returns false, computing nothing, when `work` holds less than one
 /// quad, a zero point is not an int8 value (a hostile model's), or a
 /// slice is shorter than `dims` say, for the caller's general path.
+/// Never inlined: its frame would add to the general paths' stack
+/// buffers in the caller's (1 KiB more firmware stack).
+#[inline(never)]
 pub(crate) fn conv<Q: Quads>(
     p: &ConvParams<'_>,
     input: &[u8],

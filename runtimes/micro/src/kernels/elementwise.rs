@@ -5,8 +5,7 @@ use crate::error::Error;
 use crate::kernels::sigmoid::logistic_f32;
 use crate::kernels::sigmoid_int16::Int16Sigmoid;
 use crate::kernels::{
-    EvalCtx, Input, Op, Output, PrepareCtx, Range, Scratch, clamp_f32, f32_at, i16_at, i32_at,
-    put_f32,
+    EvalCtx, Input, Op, Output, PrepareCtx, Range, clamp_f32, f32_at, i16_at, i32_at, put_f32,
 };
 use crate::model::{ElemType, MAX_RANK, Shape};
 use crate::opcode::Opcode;
@@ -34,22 +33,11 @@ pub struct BinaryParams {
     b: Operand,
     out: Operand,
     left_shift: i32,
-    /// How an int8 ADD or SUB computes through [`SumTables`], when it
-    /// does ([`uses_sum_tables`]).
-    tables: Option<SumPlan>,
-}
-
-/// What an int8 ADD or SUB that computes through [`SumTables`] keeps from
-/// prepare.
-#[derive(Clone, Copy, Debug)]
-struct SumPlan {
-    /// Where the tables go: the scratch region from this operator's
-    /// place, when other operators' reservations left it at least
-    /// [`SUM_TABLE_WORDS`] words ([`Work::rest`](crate::kernels::Work::rest)); the operator reserves
+    /// Whether an int8 ADD or SUB computes through [`SumTables`]
+    /// ([`uses_sum_tables`]), in the scratch region other operators'
+    /// reservations made, where it holds them ([`Work::all`]): it reserves
     /// none, so the tables never grow the arena.
-    scratch: Scratch,
-    /// The rescale of the sum to the output's scale.
-    out: Rescale,
+    tables: bool,
 }
 
 /// Checks an ADD or MUL.
@@ -98,7 +86,7 @@ pub fn prepare_binary(ctx: &mut PrepareCtx<'_, '_>) -> Result<BinaryParams, Erro
         b: Operand::default(),
         out: Operand::default(),
         left_shift: 0,
-        tables: None,
+        tables: false,
     };
     if out.dtype == ElemType::I32 && (a.quant.is_some() || b.quant.is_some()) {
         return Err(ctx.unsupported("quantised int32"));
@@ -131,12 +119,7 @@ pub fn prepare_binary(ctx: &mut PrepareCtx<'_, '_>) -> Result<BinaryParams, Erro
             ] = sum_rescales(p.left_shift, qa.scale, qb.scale, qo.scale);
         }
     }
-    if uses_sum_tables(&p, out.dtype, out.shape.elements()) {
-        p.tables = Some(SumPlan {
-            scratch: ctx.scratch(0)?,
-            out: Rescale::new(p.out.multiplier, p.out.shift),
-        });
-    }
+    p.tables = uses_sum_tables(&p, out.dtype, out.shape.elements());
     Ok(p)
 }
 
@@ -408,17 +391,25 @@ fn zip_bytes(a: &[u8], b: &[u8], out: &mut [u8], f: impl Fn(u8, u8) -> u8) {
     }
 }
 
-/// An int8 ADD or SUB through [`SumTables`], built in `words`, the
-/// operator's scratch memory, with `rescale` the sum's rescale to the
-/// output ([`SumPlan`]).
+/// The rescale of an ADD's or SUB's sum to the output's scale. Never
+/// inlined: where LLVM sees that [`Rescale::new`] clamps the multiplier
+/// to be positive, it multiplies unsigned in the element loop (UMULL and
+/// two MLAs) and spills more.
+#[inline(never)]
+fn sum_rescale(p: &BinaryParams) -> Rescale {
+    Rescale::new(p.out.multiplier, p.out.shift)
+}
+
+/// An int8 ADD or SUB through [`SumTables`], built in `words` of scratch
+/// memory.
 fn eval_sum_tables(
     p: &BinaryParams,
-    rescale: Rescale,
     words: &mut [u32],
     a: Input<'_>,
     b: Input<'_>,
     out: Output<'_>,
 ) -> Result<(), Error> {
+    let rescale = sum_rescale(p);
     let tables = SumTables::build(p, rescale, words).ok_or(Error::Usage("scratch memory"))?;
     each_int8(&a, &b, out, move |x, y| tables.sum(x, y));
     Ok(())
@@ -595,9 +586,9 @@ impl Op for Binary {
     fn eval(p: &BinaryParams, ctx: &mut EvalCtx<'_>) -> Result<(), Error> {
         let (a, b) = (ctx.inputs.get(0)?, ctx.inputs.get(1)?);
         let out = ctx.outputs.get(0)?;
-        match p.tables.map(|plan| (plan.out, ctx.work.rest(plan.scratch))) {
-            Some((rescale, Ok(words))) if words.len() >= SUM_TABLE_WORDS => {
-                eval_sum_tables(p, rescale, words, a, b, out)
+        match ctx.work.all() {
+            words if p.tables && words.len() >= SUM_TABLE_WORDS => {
+                eval_sum_tables(p, words, a, b, out)
             }
             _ => eval_binary(p, a, b, out),
         }
@@ -650,15 +641,11 @@ mod tests {
             b: operand(rb, -b.1),
             out: operand(ro, out.1),
             left_shift,
-            tables: None,
+            tables: false,
         }
     }
 
     /// The rescale of the sum of `p` to its output.
-    fn out_rescale(p: &BinaryParams) -> Rescale {
-        Rescale::new(p.out.multiplier, p.out.shift)
-    }
-
     /// A quantised ADD or SUB: operand and output `(scale, zero point)`s
     /// and the fused activation's bounds.
     struct Case {
@@ -702,7 +689,7 @@ mod tests {
             for sub in [false, true] {
                 let p = int8_sum(sub, a, b, out, act);
                 assert!(uses_sum_tables(&p, ElemType::I8, SUM_TABLE_MIN_ELEMENTS));
-                let tables = SumTables::build(&p, out_rescale(&p), &mut words).expect("512 words");
+                let tables = SumTables::build(&p, sum_rescale(&p), &mut words).expect("512 words");
                 for x in 0..=255u8 {
                     for y in 0..=255u8 {
                         let want = quantised(&p, i32::from(x as i8), i32::from(y as i8));
@@ -721,7 +708,7 @@ mod tests {
     fn sum_tables_need_their_scratch_words() {
         let p = int8_sum(false, (0.1, 0), (0.1, 0), (0.2, 0), (-128, 127));
         let mut words = [0u32; SUM_TABLE_WORDS - 1];
-        assert!(SumTables::build(&p, out_rescale(&p), &mut words).is_none());
+        assert!(SumTables::build(&p, sum_rescale(&p), &mut words).is_none());
     }
 
     #[test]

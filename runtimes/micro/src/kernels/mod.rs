@@ -445,10 +445,18 @@ impl Work<'_> {
             .ok_or(Error::Usage("scratch memory"))
     }
 
+    /// The whole region, for an operator that reserved none but can use
+    /// what other operators' reservations made room for (an int8 ADD's
+    /// tables): operators take turns with it.
+    pub fn all(&mut self) -> &mut [u32] {
+        self.words
+    }
+
     /// The words `s` reserved and every word after them to the region's
     /// end: operators take turns with the region, so an operator may use
     /// what a larger reservation of another one left room for (larger
-    /// convolution bands, tables of an ADD, at no cost in arena).
+    /// convolution bands, at no cost in arena).
+    #[cfg_attr(not(arm_v7), expect(dead_code))]
     pub fn rest(&mut self, s: Scratch) -> Result<&mut [u32], Error> {
         let (o, n) = (s.offset as usize, s.len as usize);
         match self.words.get_mut(o..) {
