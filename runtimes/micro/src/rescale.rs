@@ -83,6 +83,13 @@ impl Rescale {
         )
     }
 
+    /// The left and right shifts, each `0..=31`, for the Cortex-M0+'s
+    /// requantisation in 32-bit multiplies (v6m.rs).
+    #[cfg(any(arm_v6m, test))]
+    pub(crate) fn shifts(&self) -> (u32, u32) {
+        (u32::from(self.left), u32::from(self.right))
+    }
+
     /// TFLite's shift: positive to the left, negative to the right.
     pub fn shift(&self) -> i32 {
         i32::from(self.left) - i32::from(self.right)

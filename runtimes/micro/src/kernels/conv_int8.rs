@@ -13,6 +13,7 @@
 
 use crate::kernels::conv::{ConvParams, taps};
 use crate::kernels::dot::{add4, dot2_i8, mac4, word_at};
+use crate::kernels::requant::rescale_i32;
 use crate::kernels::{Input, Output, dot_i8, i32_at, sum_i8};
 use crate::rescale::Rescale;
 
@@ -30,7 +31,7 @@ pub(crate) fn requantise(p: &ConvParams<'_>, c: usize, acc: i32) -> u8 {
 /// the activation's range, as an int8 byte.
 #[inline(always)]
 pub(crate) fn to_int8(p: &ConvParams<'_>, r: &Rescale, acc: i32) -> u8 {
-    let v = r.apply(acc).wrapping_add(p.output_offset);
+    let v = rescale_i32(r, acc).wrapping_add(p.output_offset);
     v.max(p.act.int.0).min(p.act.int.1) as i8 as u8
 }
 

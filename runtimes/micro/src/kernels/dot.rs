@@ -1,8 +1,9 @@
 //! Integer dot products and sums of int8 bytes, the inner loops of the
 //! convolutions and fully connected layers. Sums wrap, so any order of
 //! accumulation gives the same result; the DSP kernels (dsp.rs, Cortex-M4
-//! and M7) reorder them, the portable ones are the reference the board
-//! goldens hold them to.
+//! and M7) reorder them, the Cortex-M0+'s (v6m.rs) keep their sums in high
+//! registers, the portable ones are the reference the board goldens hold
+//! them to.
 
 use core::mem::MaybeUninit;
 
@@ -13,7 +14,11 @@ pub(crate) fn dot_i8(a: &[u8], b: &[u8]) -> i32 {
     {
         crate::kernels::dsp::dot_i8(a, b)
     }
-    #[cfg(not(arm_dsp))]
+    #[cfg(arm_v6m)]
+    {
+        crate::kernels::v6m::dot_i8(a, b)
+    }
+    #[cfg(not(any(arm_dsp, arm_v6m)))]
     {
         a.iter().zip(b).fold(0i32, |acc, (&x, &w)| {
             acc.wrapping_add(i32::from(x as i8) * i32::from(w as i8))
@@ -29,9 +34,13 @@ pub(crate) fn dot2_i8(x: &[u8], a: &[u8], b: &[u8]) -> (i32, i32) {
     {
         crate::kernels::dsp::dot2_i8(x, a, b)
     }
-    #[cfg(all(target_arch = "arm", not(arm_dsp)))]
+    #[cfg(arm_v6m)]
     {
-        // A Cortex-M0+/M3: one pass, each input byte loaded once.
+        crate::kernels::v6m::dot2_i8(x, a, b)
+    }
+    #[cfg(all(target_arch = "arm", not(any(arm_dsp, arm_v6m))))]
+    {
+        // A Cortex-M3: one pass, each input byte loaded once.
         let lanes = x.iter().zip(a).zip(b);
         lanes.fold((0i32, 0i32), |(sa, sb), ((&x, &a), &b)| {
             let x = i32::from(x as i8);

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::kernels::conv::float_weight;
 use crate::kernels::dot::{Dot4Input, UNPACKED_WORDS, dot2_i8, dot4_rows};
 use crate::kernels::requant::{
-    accumulates_in_i64, bias_at, channel_multipliers, put_quantized, requantize,
+    accumulates_in_i64, bias_at, channel_multipliers, put_quantized, requantize, rescale_i32,
 };
 #[cfg(arm_v7)]
 use crate::kernels::v7m::{Requant, requant4};
@@ -183,7 +183,7 @@ pub fn eval(
         );
         let finish = |u: usize, wx: i32| {
             let rescale = &p.channels[if per_channel { u } else { 0 }];
-            let v = rescale.apply(wx.wrapping_add(xterm)).wrapping_add(offset);
+            let v = rescale_i32(rescale, wx.wrapping_add(xterm)).wrapping_add(offset);
             v.clamp(low, high) as i8 as u8
         };
         let o = &mut out.data[b * units..(b + 1) * units];

@@ -57,6 +57,8 @@ mod space_depth;
 mod svdf;
 mod transpose_conv;
 mod unary_math;
+#[cfg(any(arm_v6m, test))]
+mod v6m;
 mod variables;
 
 pub(crate) use dot::{dot_and_sum_i8, dot_i8, sum_i8};

@@ -94,7 +94,23 @@ pub(crate) fn requantize(
         let (multiplier, shift) = (rescale.multiplier(), rescale.shift());
         multiply_by_quantized_multiplier_i64(acc.wrapping_add(bias), multiplier, shift)
     } else {
-        rescale.apply((acc as i32).wrapping_add(bias as i32))
+        rescale_i32(&rescale, (acc as i32).wrapping_add(bias as i32))
     };
     v.wrapping_add(output_offset).clamp(lo, hi)
+}
+
+/// `r.apply(x)`: on a Cortex-M0+ in 32-bit multiplies ([`v6m::rescale`]),
+/// where `apply`'s 64-bit multiply is a library call.
+///
+/// [`v6m::rescale`]: crate::kernels::v6m::rescale
+#[inline(always)]
+pub(crate) fn rescale_i32(r: &Rescale, x: i32) -> i32 {
+    #[cfg(arm_v6m)]
+    {
+        crate::kernels::v6m::rescale(r, x)
+    }
+    #[cfg(not(arm_v6m))]
+    {
+        r.apply(x)
+    }
 }
