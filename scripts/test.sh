@@ -20,7 +20,7 @@ for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
     echo "test [${SECONDS}s]: no_std crates build for $target"
     cargo build --quiet --release -p vlab-micro -p vlab-protocol -p vlab-firmware --target "$target"
 done
-echo "test [${SECONDS}s]: vlab-micro's DSP kernels on ARMv7-A under qemu-arm"
+echo "test [${SECONDS}s]: vlab-micro's Cortex-M kernels (M4/M7 DSP, M3, M0+) on ARMv7-A under qemu-arm"
 cargo test --quiet -p vlab-micro --lib --target armv7-unknown-linux-gnueabihf
 echo "test [${SECONDS}s]: cargo test"
 cargo test --workspace
