@@ -12,7 +12,12 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let result = match cli.command {
+    // A benchmark stops cleanly on SIGINT and SIGTERM (vlab_harness::interrupt).
+    let watched = match cli.command {
+        cli::Command::Bench(_) | cli::Command::Job => vlab_harness::interrupt::watch(),
+        _ => Ok(()),
+    };
+    let result = watched.and_then(|()| match cli.command {
         cli::Command::Bench(args) => commands::bench::run(&args),
         cli::Command::Schema => commands::schema::run(),
         cli::Command::Boards(args) => commands::boards::run(&args),
@@ -26,7 +31,7 @@ fn main() -> ExitCode {
             commands::nomad::client_config(&args)
         }
         cli::Command::EngineWorker => commands::worker::serve(),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

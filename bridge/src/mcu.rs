@@ -66,11 +66,33 @@ pub fn bench_on_board(
         .enable_all()
         .build()
         .map_err(|e| Error::runtime(format!("cannot start the async runtime: {e}")))
-        .and_then(|rt| rt.block_on(bench(options, spec, out, observer)));
+        .and_then(|rt| {
+            rt.block_on(async {
+                // A signal drops the run where it waits, and with it the
+                // session and the QEMU it launched.
+                tokio::select! {
+                    result = bench(options, spec, out, observer) => result,
+                    interrupted = interruption() => Err(interrupted),
+                }
+            })
+        });
     if let Err(e) = &result {
         out.write_failure(e);
     }
     result
+}
+
+/// How often a board run looks for SIGINT or SIGTERM while it waits.
+const INTERRUPT_POLL: Duration = Duration::from_millis(50);
+
+/// The error of the run's interruption, once SIGINT or SIGTERM arrived.
+async fn interruption() -> Error {
+    loop {
+        if let Err(e) = vlab_harness::interrupt::check() {
+            return e;
+        }
+        tokio::time::sleep(INTERRUPT_POLL).await;
+    }
 }
 
 /// The model as the host's copy of the board's interpreter sees it.

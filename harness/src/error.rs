@@ -16,6 +16,9 @@ pub enum ErrorKind {
     /// baseline by more than the threshold (exit code 4), so CI can gate
     /// on it.
     Regression,
+    /// SIGINT or SIGTERM (the signal's number) stopped the run (exit code
+    /// 128 + the number: 130, 143), as [`crate::interrupt`] describes.
+    Interrupted(i32),
 }
 
 impl ErrorKind {
@@ -26,6 +29,7 @@ impl ErrorKind {
             ErrorKind::Runtime => 1,
             ErrorKind::Delivery => 3,
             ErrorKind::Regression => 4,
+            ErrorKind::Interrupted(signal) => 128 + signal,
         }
     }
 }
@@ -71,6 +75,14 @@ impl Error {
         Self {
             kind: ErrorKind::Regression,
             message: message.into(),
+        }
+    }
+
+    /// The run stopped on signal number `signal`, named `name`.
+    pub fn interrupted(signal: i32, name: &str) -> Self {
+        Self {
+            kind: ErrorKind::Interrupted(signal),
+            message: format!("interrupted by {name}"),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod error;
 pub mod host;
 pub mod inputs;
+pub mod interrupt;
 pub mod isolation;
 pub mod job;
 pub mod measure;

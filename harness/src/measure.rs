@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Engine, LoadOptions, Session};
 use crate::error::{Error, Result};
 use crate::inputs::{InputSource, input_sizes};
+use crate::interrupt;
 use crate::memory::ProcessMemory;
 use crate::model::ModelFile;
 use crate::params::{EngineOptions, InputValues};
@@ -283,6 +284,7 @@ pub fn measure(
     let start = Instant::now();
     let mut session = engine.load(model, &spec.load)?;
     let init_ns = elapsed_ns(start);
+    interrupt::check()?;
     let after_load = ProcessMemory::current();
     observer.step();
 
@@ -312,6 +314,7 @@ pub fn measure(
     observer.phase(Phase::Warmup, spec.warmup);
     let mut warmup_ns = Vec::with_capacity(spec.warmup);
     for _ in 0..spec.warmup {
+        interrupt::check()?;
         let ns = timed_run(session.as_mut())?;
         warmup_ns.push(ns);
         observer.recorded(&Recorded::Warmup(ns));
@@ -326,6 +329,7 @@ pub fn measure(
     let wall_start = Instant::now();
     if let Some(iterations) = source.random_iterations() {
         for _ in 0..iterations {
+            interrupt::check()?;
             let ns = timed_run(session.as_mut())?;
             samples_ns.push(ns);
             observer.recorded(&Recorded::Sample(ns));
@@ -336,6 +340,7 @@ pub fn measure(
         // dataset is one stream from the model's state at load.
         session.reset_state()?;
         while source.next_sample(&mut buffers)? {
+            interrupt::check()?;
             set_inputs(session.as_mut(), &buffers)?;
             let ns = timed_run(session.as_mut())?;
             samples_ns.push(ns);
@@ -389,6 +394,7 @@ fn profile(
 ) -> Result<Vec<LayerStats>> {
     let mut per_op: Vec<(usize, String, Vec<u64>)> = Vec::new();
     for _ in 0..runs {
+        interrupt::check()?;
         let times = session.run_profiled()?;
         if per_op.is_empty() {
             per_op = times

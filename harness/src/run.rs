@@ -75,8 +75,10 @@ fn run(
         }
     };
     let measurement = measured.inspect_err(|e| {
-        // An engine that failed or crashed mid-run; input errors get none.
-        let partial = (e.kind() == ErrorKind::Runtime).then(|| {
+        // An engine that failed or crashed mid-run, or a run a signal
+        // stopped; input errors get none.
+        let measured = matches!(e.kind(), ErrorKind::Runtime | ErrorKind::Interrupted(_));
+        let partial = measured.then(|| {
             let engine = runner.engine().name();
             recorder.report(engine, &model, spec.benchmark_type(), started, e)
         });

@@ -14,6 +14,7 @@ mod deploy;
 mod dynamic;
 mod engines;
 mod goldens;
+mod interrupt;
 mod isolation;
 mod job;
 mod nomad;

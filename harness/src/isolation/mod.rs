@@ -39,6 +39,7 @@ use wire::{Event, Job, read_message, write_message};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::interrupt::Forwarding;
 use crate::measure::{BenchmarkSpec, Measurement, Observer, Recorded};
 use crate::model::ModelFile;
 use crate::runner::Runner;
@@ -93,6 +94,7 @@ impl Runner for Isolated<'_> {
                     self.program.display()
                 ))
             })?;
+        let _forwarding = Forwarding::to(child.id());
         let job = Job {
             engine: self.engine.name().to_owned(),
             model_path: model.path().to_path_buf(),

@@ -27,6 +27,7 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
 /// measures the model the supervisor sends. Returns when the result is
 /// sent; an `Err` means the supervisor could not be reached.
 pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
+    crate::interrupt::watch_as_worker()?;
     let lost = |e: std::io::Error| Error::runtime(format!("engine worker: the pipe to vlab: {e}"));
     // The messages get stdout's pipe to themselves; whatever the engine's
     // library prints on stdout goes to stderr instead of into the stream.
