@@ -29,7 +29,7 @@ fn long_run(out: &Path, args: &[&str]) -> Child {
         .unwrap()
 }
 
-/// Waits until `ready` holds (or 60 s pass) and then 3 s more, into the
+/// Waits until `ready` holds (or 60 s pass) and then 5 s more, into the
 /// timed inferences, sends `signal` to `vlab`, and returns its exit code
 /// and stderr.
 fn interrupt(vlab: Child, signal: Signal, ready: impl Fn() -> bool) -> (Option<i32>, String) {
@@ -37,7 +37,7 @@ fn interrupt(vlab: Child, signal: Signal, ready: impl Fn() -> bool) -> (Option<i
     while !ready() && start.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(5));
     kill(Pid::from_raw(vlab.id() as i32), signal).unwrap();
     let output = vlab.wait_with_output().unwrap();
     (
