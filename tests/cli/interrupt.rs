@@ -109,16 +109,22 @@ fn sigint_reaches_the_engine_worker_through_vlab() {
     ];
     let vlab = long_run(out.path(), &args);
     let pid = vlab.id();
-    let (code, stderr) = interrupt(vlab, Signal::SIGINT, || started(out.path()));
+    let worker = std::cell::Cell::new(None);
+    let (code, stderr) = interrupt(vlab, Signal::SIGINT, || {
+        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"));
+        let child = children
+            .ok()
+            .and_then(|c| c.split_whitespace().next()?.parse::<u32>().ok());
+        worker.set(child);
+        child.is_some() && started(out.path())
+    });
     assert_interrupted(out.path(), code, &stderr, "SIGINT", 130);
     let partial = json(&out.path().join("vlab-report.json.partial"));
     assert_eq!(partial["engine"], "tflite");
     assert!(!partial["samples_ns"].as_array().unwrap().is_empty());
-    let worker = format!("/proc/{pid}/task/{pid}/children");
+    let worker = worker.get().expect("vlab started its engine worker");
     assert!(
-        std::fs::read_to_string(worker)
-            .unwrap_or_default()
-            .is_empty(),
+        !Path::new(&format!("/proc/{worker}")).exists(),
         "the engine worker ended with vlab"
     );
 }
