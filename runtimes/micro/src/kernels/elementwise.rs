@@ -41,7 +41,7 @@ pub struct BinaryParams {
 }
 
 /// Checks an ADD or MUL.
-pub fn prepare_binary(ctx: &mut PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
+pub fn prepare_binary(ctx: &PrepareCtx<'_, '_>) -> Result<BinaryParams, Error> {
     let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output);
     if a.dtype != out.dtype
         || b.dtype != out.dtype
