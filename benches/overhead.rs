@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use support::{bare_tract, model};
 use vlab_harness::inputs::random_inputs;
-use vlab_harness::{BenchmarkSpec, Engine, LoadOptions, Statistics, Workload, measure};
+use vlab_harness::{BenchmarkSpec, Engine, HostRunner, LoadOptions, Statistics, Workload, measure};
 use vlab_runtimes::tract::Tract;
 
 fn main() {
@@ -56,9 +56,15 @@ fn main() {
             bare.push(start.elapsed().as_nanos() as u64);
         }
         harness.extend(
-            measure(&Tract, &model, &spec, &mut (), &mut sink())
-                .unwrap()
-                .samples_ns,
+            measure(
+                &mut HostRunner::new(&Tract).unwrap(),
+                &model,
+                &spec,
+                &mut (),
+                &mut sink(),
+            )
+            .unwrap()
+            .samples_ns,
         );
     }
     let (b, h) = (

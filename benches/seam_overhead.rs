@@ -28,8 +28,8 @@ use std::time::Instant;
 use vlab_harness::inputs::random_inputs;
 use vlab_harness::isolation::{Isolated, serve};
 use vlab_harness::{
-    BenchmarkSpec, Engine, EngineOptions, InProcess, LoadOptions, ModelCapacity, ModelFile, Runner,
-    Statistics, Workload,
+    BenchmarkSpec, Engine, EngineOptions, InProcess, LoadOptions, ModelCapacity, ModelFile,
+    Statistics, Target, Workload,
 };
 
 /// The argument that makes this binary an engine worker.
@@ -89,7 +89,7 @@ fn main() {
         ),
     ];
     for (engine, label, options, isolated) in engines {
-        let runner: Box<dyn Runner> = if isolated {
+        let target: Box<dyn Target> = if isolated {
             Box::new(Isolated::new(engine, worker.clone(), [WORKER]))
         } else {
             Box::new(InProcess(engine))
@@ -126,7 +126,7 @@ fn main() {
             }
             batch.push(start.elapsed().as_nanos() as u64 / per_round as u64);
             harness.extend(
-                runner
+                target
                     .measure(&model, &spec, &mut (), &mut sink())
                     .unwrap()
                     .samples_ns,

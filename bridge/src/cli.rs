@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use vlab_bridge::transport::Transport;
+
 /// Benchmark ML models on edge targets: how fast, how big, and is the output right.
 #[derive(Debug, Parser)]
 #[command(name = "vlab", version, about, long_about = None)]
@@ -183,9 +185,9 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR", requires = "board")]
     pub boards_dir: Option<PathBuf>,
 
-    /// Transport to the board instead of its board.toml's: tcp, serial or rtt (through the debug probe).
-    #[arg(long, value_name = "KIND", requires = "board")]
-    pub transport: Option<String>,
+    /// Transport to the board instead of its board.toml's (rtt goes through the debug probe).
+    #[arg(long, value_name = "KIND", value_enum, requires = "board")]
+    pub transport: Option<Transport>,
 
     /// Firmware ELF to run instead of the board's own build.
     #[arg(long, value_name = "ELF", requires = "board")]

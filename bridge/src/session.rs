@@ -27,6 +27,46 @@ const RUN_RESEND_MAX: Duration = Duration::from_secs(30);
 /// Takes the bytes of the firmware's `Log` frames as they arrive.
 pub type LogSink = Box<dyn FnMut(&[u8]) + Send>;
 
+/// What one `Run` request asks the board to do, in this order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunRequest {
+    /// Untimed inferences first.
+    pub warmup: u32,
+    /// Timed inferences.
+    pub iterations: u32,
+    /// Keep each timed inference's ticks, for [`Session::read_samples`].
+    pub keep_samples: bool,
+    /// Then one profiled inference, for [`Session::read_layer`].
+    pub per_layer: bool,
+}
+
+impl RunRequest {
+    /// `iterations` timed inferences, their ticks kept.
+    pub fn timed(iterations: u32) -> Self {
+        Self {
+            iterations,
+            keep_samples: true,
+            ..Self::default()
+        }
+    }
+
+    /// `warmup` untimed inferences.
+    pub fn warmup(warmup: u32) -> Self {
+        Self {
+            warmup,
+            ..Self::default()
+        }
+    }
+
+    /// One profiled inference.
+    pub fn profiled() -> Self {
+        Self {
+            per_layer: true,
+            ..Self::default()
+        }
+    }
+}
+
 /// An open session.
 pub struct Session {
     link: Box<dyn Link>,
@@ -207,17 +247,17 @@ impl Session {
         Ok(())
     }
 
-    /// Runs `warmup` untimed and `iterations` timed inferences and returns
-    /// the board's summary. Waits up to the run timeout, sending the `Run`
-    /// again when the board stays quiet (its `Done` may have been lost; the
-    /// board answers a repeated run id without running again).
-    pub async fn run(
-        &mut self,
-        warmup: u32,
-        iterations: u32,
-        samples: bool,
-        per_layer: bool,
-    ) -> Result<RunSummary> {
+    /// Makes the run `request` asks for and returns the board's summary.
+    /// Waits up to the run timeout, sending the `Run` again when the board
+    /// stays quiet (its `Done` may have been lost; the board answers a
+    /// repeated run id without running again).
+    pub async fn run(&mut self, request: RunRequest) -> Result<RunSummary> {
+        let RunRequest {
+            warmup,
+            iterations,
+            keep_samples: samples,
+            per_layer,
+        } = request;
         if samples && iterations > self.identify.max_samples {
             return Err(Error::input(format!(
                 "--iterations {iterations}: board {} keeps at most {} samples a run",

@@ -21,6 +21,7 @@ pub mod delivery;
 pub mod engine;
 pub mod error;
 pub mod host;
+pub mod host_runner;
 pub mod inputs;
 pub mod interrupt;
 pub mod isolation;
@@ -35,11 +36,13 @@ pub mod report;
 mod run;
 pub mod runner;
 pub mod stats;
+pub mod target;
 pub mod tensor;
 
 pub use artifacts::OutputDir;
 pub use engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Session};
 pub use error::{Error, ErrorKind, Result};
+pub use host_runner::HostRunner;
 pub use measure::{
     BenchmarkSpec, BenchmarkType, LayerStats, Measurement, Observer, Phase, Recorded, Workload,
     measure,
@@ -48,6 +51,7 @@ pub use model::{ModelCapacity, ModelFile, ModelFormat};
 pub use params::{EngineOptions, InputValues, Parameters};
 pub use report::{ContractReport, DeviceInfo, Reports, TargetInfo, VlabReport};
 pub use run::{benchmark_to_dir, run_benchmark, write_reports};
-pub use runner::{InProcess, Runner};
+pub use runner::{Finished, Loaded, Runner, Timed};
 pub use stats::Statistics;
+pub use target::{InProcess, Target};
 pub use tensor::{DType, Quantization, ShapeOverrides, TensorSpec};

@@ -1,11 +1,12 @@
-//! The measured run: load, first inference, warmup, timed inferences.
+//! The measured run: load, first inference, warmup, timed inferences,
+//! written once for every target; a [`Runner`] says how to reach it.
 //!
 //! This follows TFLite's `benchmark_model` and ONNX Runtime's `perf_test`:
 //! init time (load and prepare) is timed once, then the first inference on
-//! its own, then the warmup runs, then every timed inference with the
-//! monotonic clock ([`std::time::Instant`]). Only [`Session::run`] lies
-//! between the two clock reads of a timed inference; setting inputs and
-//! reading outputs happen outside them.
+//! its own, then the warmup runs, then every timed inference, then the
+//! profiled ones for per-layer statistics. How an inference is timed is
+//! the runner's: the host's monotonic clock around the engine's run alone,
+//! or a board's timer.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,14 +16,16 @@ use cpu_time::ProcessTime;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, LoadOptions, Session};
+use crate::engine::LoadOptions;
 use crate::error::{Error, Result};
+use crate::host_runner::elapsed_ns;
 use crate::inputs::{InputSource, input_sizes};
 use crate::interrupt;
 use crate::memory::ProcessMemory;
 use crate::model::ModelFile;
 use crate::params::{EngineOptions, InputValues};
-use crate::report::DeviceInfo;
+use crate::report::{DeviceInfo, TargetInfo};
+use crate::runner::{Loaded, Runner};
 use crate::stats::Statistics;
 use crate::tensor::TensorSpec;
 
@@ -235,6 +238,8 @@ pub struct Measurement {
     pub raw_output_bytes: u64,
     /// Per-operator statistics, with `per_layer`.
     pub layers: Option<Vec<LayerStats>>,
+    /// The target that ran the model, and what the run used of it.
+    pub target: TargetInfo,
     /// The device that ran the inferences, when it is not this machine.
     pub device: Option<DeviceInfo>,
 }
@@ -259,112 +264,108 @@ pub struct LayerStats {
 /// Most profiled inferences a run makes for per-layer statistics.
 const MAX_PROFILED: usize = 100;
 
-/// Loads the model into `engine` and measures it as `spec` says. TYPE2
-/// outputs are written to `raw_output`, every sample's outputs in model
-/// order, samples in dataset order.
+/// The one measured loop: loads the model with `runner` and measures it as
+/// `spec` says, on whatever target the runner drives. Progress and every
+/// measured value go to `observer`; TYPE2 outputs go to `raw_output`,
+/// every sample's outputs in model order, samples in dataset order.
 pub fn measure(
-    engine: &dyn Engine,
+    runner: &mut dyn Runner,
     model: &ModelFile,
     spec: &BenchmarkSpec,
     observer: &mut dyn Observer,
     raw_output: &mut dyn Write,
 ) -> Result<Measurement> {
     spec.validate()?;
-    if !engine.formats().contains(&model.format()) {
-        return Err(model.error(format!(
-            "engine {} cannot load {} models",
-            engine.name(),
-            model.format()
-        )));
-    }
-    let engine_version = engine.version()?;
+    let local = runner.in_this_process();
 
     observer.phase(Phase::Load, 1);
-    let before_load = ProcessMemory::current();
+    let before_load = local.then(ProcessMemory::current);
     let start = Instant::now();
-    let mut session = engine.load(model, &spec.load)?;
+    let loaded = runner.load(model, spec)?;
     let init_ns = elapsed_ns(start);
     interrupt::check()?;
-    let after_load = ProcessMemory::current();
+    let after_load = local.then(ProcessMemory::current);
     observer.step();
 
-    if spec.per_layer && !session.profiles_operators() {
+    if spec.per_layer && !runner.profiles_operators() {
         return Err(Error::input(format!(
             "--per-layer: engine {} cannot time individual operators",
-            engine.name()
+            runner.engine()
         )));
     }
-    let inputs = session.inputs().to_vec();
+    let Loaded {
+        engine_version,
+        options,
+        inputs,
+    } = loaded;
     input_sizes(&inputs)?;
     observer.recorded(&Recorded::Loaded {
         engine_version: engine_version.clone(),
-        options: session.options(),
+        options: options.clone(),
         inputs: inputs.clone(),
         init_ns,
     });
     let mut source = InputSource::open(&spec.workload, &inputs, &spec.input_values)?;
     let mut buffers = Vec::new();
     source.first(&mut buffers)?;
-    set_inputs(session.as_mut(), &buffers)?;
+    runner.set_inputs(&buffers)?;
 
-    let first_inference_ns = timed_run(session.as_mut())?;
+    let first_inference_ns = runner.first()?;
     observer.recorded(&Recorded::First(first_inference_ns));
-    let outputs = observed_outputs(session.as_ref())?;
+    let outputs = runner.outputs()?;
 
     observer.phase(Phase::Warmup, spec.warmup);
     let mut warmup_ns = Vec::with_capacity(spec.warmup);
-    for _ in 0..spec.warmup {
-        interrupt::check()?;
-        let ns = timed_run(session.as_mut())?;
+    interrupt::check()?;
+    runner.warm_up(spec.warmup, &mut |ns| {
         warmup_ns.push(ns);
         observer.recorded(&Recorded::Warmup(ns));
         observer.step();
-    }
+        interrupt::check()
+    })?;
 
     let count = source.count();
     observer.phase(Phase::Measure, count);
     let mut samples_ns = Vec::with_capacity(count);
+    let mut keep = |ns| {
+        samples_ns.push(ns);
+        observer.recorded(&Recorded::Sample(ns));
+        observer.step();
+        interrupt::check()
+    };
     let mut raw_output_bytes = 0u64;
-    let cpu_start = ProcessTime::try_now().ok();
+    let cpu_start = local.then(|| ProcessTime::try_now().ok()).flatten();
     let wall_start = Instant::now();
+    interrupt::check()?;
     if let Some(iterations) = source.random_iterations() {
-        for _ in 0..iterations {
-            interrupt::check()?;
-            let ns = timed_run(session.as_mut())?;
-            samples_ns.push(ns);
-            observer.recorded(&Recorded::Sample(ns));
-            observer.step();
-        }
+        runner.run(iterations, &mut keep)?;
     } else {
         // The first inference and the warmups ran on the first sample: the
         // dataset is one stream from the model's state at load.
-        session.reset_state()?;
+        runner.reset_state()?;
         while source.next_sample(&mut buffers)? {
-            interrupt::check()?;
-            set_inputs(session.as_mut(), &buffers)?;
-            let ns = timed_run(session.as_mut())?;
-            samples_ns.push(ns);
-            observer.recorded(&Recorded::Sample(ns));
-            raw_output_bytes += write_outputs(session.as_ref(), raw_output)?;
-            observer.step();
+            runner.set_inputs(&buffers)?;
+            runner.run(1, &mut keep)?;
+            raw_output_bytes += runner.write_outputs(raw_output)?;
         }
     }
     let measured_wall_ns = elapsed_ns(wall_start);
     let layers = if spec.per_layer {
-        let runs = count.clamp(1, MAX_PROFILED);
+        let runs = runner.profiled_runs(count.clamp(1, MAX_PROFILED)).max(1);
         observer.phase(Phase::Profile, runs);
-        Some(profile(session.as_mut(), runs, observer)?)
+        Some(profile(runner, runs, observer)?)
     } else {
         None
     };
     let measured_cpu_ns = cpu_start
         .and_then(|c| c.try_elapsed().ok())
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let finished = runner.finish()?;
 
     Ok(Measurement {
-        engine: engine.name().to_owned(),
+        engine: runner.engine().to_owned(),
         engine_version,
-        engine_options: session.options(),
+        engine_options: options,
         benchmark_type: spec.benchmark_type(),
         seed: source.seed(),
         dataset: source.dataset_info(),
@@ -377,25 +378,26 @@ pub fn measure(
         samples_ns,
         measured_wall_ns,
         measured_cpu_ns,
-        rss_before_load: before_load.rss,
-        rss_after_load: after_load.rss,
-        peak_rss: ProcessMemory::current().peak_rss,
+        rss_before_load: before_load.and_then(|m| m.rss),
+        rss_after_load: after_load.and_then(|m| m.rss),
+        peak_rss: local.then(ProcessMemory::current).and_then(|m| m.peak_rss),
         raw_output_bytes,
         layers,
-        device: None,
+        target: finished.target,
+        device: finished.device,
     })
 }
 
 /// Times every operator over `runs` profiled inferences.
 fn profile(
-    session: &mut dyn Session,
+    runner: &mut dyn Runner,
     runs: usize,
     observer: &mut dyn Observer,
 ) -> Result<Vec<LayerStats>> {
     let mut per_op: Vec<(usize, String, Vec<u64>)> = Vec::new();
     for _ in 0..runs {
         interrupt::check()?;
-        let times = session.run_profiled()?;
+        let times = runner.profile()?;
         if per_op.is_empty() {
             per_op = times
                 .iter()
@@ -427,50 +429,4 @@ fn profile(
             },
         })
         .collect())
-}
-
-fn set_inputs(session: &mut dyn Session, buffers: &[Vec<u8>]) -> Result<()> {
-    buffers
-        .iter()
-        .enumerate()
-        .try_for_each(|(i, bytes)| session.set_input(i, bytes))
-}
-
-/// One inference between two reads of the monotonic clock.
-#[inline]
-fn timed_run(session: &mut dyn Session) -> Result<u64> {
-    let start = Instant::now();
-    session.run()?;
-    Ok(elapsed_ns(start))
-}
-
-fn elapsed_ns(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// The declared outputs with the shapes and sizes the first run produced.
-fn observed_outputs(session: &dyn Session) -> Result<Vec<TensorSpec>> {
-    session
-        .outputs()
-        .iter()
-        .enumerate()
-        .map(|(i, spec)| {
-            let out = session.output(i)?;
-            Ok(TensorSpec {
-                shape: out.shape.iter().copied().map(Some).collect(),
-                ..spec.clone()
-            })
-        })
-        .collect()
-}
-
-fn write_outputs(session: &dyn Session, sink: &mut dyn Write) -> Result<u64> {
-    let mut written = 0u64;
-    for i in 0..session.outputs().len() {
-        let out = session.output(i)?;
-        sink.write_all(out.bytes)
-            .map_err(|e| Error::runtime(format!("cannot write raw_output.bin: {e}")))?;
-        written += out.bytes.len() as u64;
-    }
-    Ok(written)
 }

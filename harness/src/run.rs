@@ -1,5 +1,5 @@
 //! One benchmark from model file to artifacts: read the model, run the
-//! measured loop where the [`Runner`] runs it, write the reports, or on
+//! measured loop on the [`Target`] chosen for it, write the reports, or on
 //! failure error.log and what was measured before it
 //! ([`crate::partial`]).
 
@@ -10,24 +10,23 @@ use time::OffsetDateTime;
 use crate::artifacts::OutputDir;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::host::HostInfo;
 use crate::measure::{BenchmarkSpec, Measurement, Observer, Workload};
-use crate::model::{ModelCapacity, ModelFile};
+use crate::model::ModelFile;
 use crate::params::Parameters;
 use crate::partial::Recorder;
-use crate::report::{ContractReport, Reports, TargetInfo, VlabReport};
-use crate::runner::{InProcess, Runner};
+use crate::report::{ContractReport, Reports, VlabReport};
+use crate::target::{InProcess, Target};
 
-/// Benchmarks `spec` with `runner` and writes every artifact into `out`:
+/// Benchmarks `spec` on `target` and writes every artifact into `out`:
 /// the reports on success; on failure `error.log`, and
 /// `vlab-report.json.partial` when the engine failed after loading.
 pub fn run_benchmark(
-    runner: &dyn Runner,
+    target: &dyn Target,
     spec: &BenchmarkSpec,
     out: &OutputDir,
     observer: &mut dyn Observer,
 ) -> Result<Reports> {
-    let result = run(runner, spec, out, observer);
+    let result = run(target, spec, out, observer);
     if let Err(e) = &result {
         out.write_failure(e);
     }
@@ -45,30 +44,30 @@ pub fn benchmark_to_dir(
 }
 
 fn run(
-    runner: &dyn Runner,
+    target: &dyn Target,
     spec: &BenchmarkSpec,
     out: &OutputDir,
     observer: &mut dyn Observer,
 ) -> Result<Reports> {
     let started = OffsetDateTime::now_utc();
     spec.validate()?;
-    let model = ModelFile::read(&spec.model, &ModelCapacity::host())?;
+    let model = ModelFile::read(&spec.model, &target.model_capacity())?;
     out.log(&format!(
-        "vlab {}: {} {} with engine {}",
+        "vlab {}: {} {} {}",
         env!("CARGO_PKG_VERSION"),
         spec.benchmark_type().as_str(),
         model.file_name(),
-        runner.engine().name()
+        target.describe()
     ))?;
     if let Some(path) = &spec.parameters {
         out.log(&Parameters::describe_source(path))?;
     }
     let mut recorder = Recorder::new(observer);
     let measured = match spec.workload {
-        Workload::Random { .. } => runner.measure(&model, spec, &mut recorder, &mut sink()),
+        Workload::Random { .. } => target.measure(&model, spec, &mut recorder, &mut sink()),
         Workload::Dataset { .. } => {
             let mut raw = out.raw_output_writer()?;
-            let m = runner.measure(&model, spec, &mut recorder, &mut raw);
+            let m = target.measure(&model, spec, &mut recorder, &mut raw);
             raw.flush()
                 .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
             m
@@ -79,7 +78,7 @@ fn run(
         // stopped; input errors get none.
         let measured = matches!(e.kind(), ErrorKind::Runtime | ErrorKind::Interrupted(_));
         let partial = measured.then(|| {
-            let engine = runner.engine().name();
+            let engine = target.engine();
             recorder.report(engine, &model, spec.benchmark_type(), started, e)
         });
         if let Some(report) = partial.flatten() {
@@ -87,8 +86,7 @@ fn run(
             let _ = out.write_partial(&report);
         }
     })?;
-    let target = TargetInfo::host(&HostInfo::current());
-    write_reports(&measurement, &model, target, started, out)
+    write_reports(&measurement, &model, started, out)
 }
 
 /// Turns a finished measurement into both reports and writes them, with the
@@ -97,17 +95,10 @@ fn run(
 pub fn write_reports(
     measurement: &Measurement,
     model: &ModelFile,
-    target: TargetInfo,
     started: OffsetDateTime,
     out: &OutputDir,
 ) -> Result<Reports> {
-    let full = VlabReport::new(
-        measurement,
-        model,
-        target,
-        started,
-        OffsetDateTime::now_utc(),
-    )?;
+    let full = VlabReport::new(measurement, model, started, OffsetDateTime::now_utc())?;
     let reports = Reports {
         contract: ContractReport::from_full(&full),
         full,

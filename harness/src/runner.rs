@@ -1,48 +1,109 @@
-//! The Runner seam: where the one measured loop ([`measure`]) runs. In this
-//! process ([`InProcess`]), or in a supervised worker process
-//! ([`crate::isolation::Isolated`]) for engines whose foreign library could
-//! crash vlab. Either way the loop, and so the timing, is the same code.
+//! The Runner seam: what the one measured loop ([`crate::measure`]) drives.
+//!
+//! A runner is a model loaded on some target: an engine session in this
+//! process ([`crate::host_runner::HostRunner`]), or a board's firmware
+//! behind a protocol session (vlab-bridge's board runner). The loop owns
+//! the phases, the inputs, the statistics and the record; a runner only
+//! loads, runs and reports durations, each in nanoseconds and measured
+//! where the target measures best: the host with its monotonic clock, a
+//! board with its own timer, converted in the runner.
 
 use std::io::Write;
 
-use crate::engine::Engine;
+use crate::engine::OperatorTime;
 use crate::error::Result;
-use crate::measure::{BenchmarkSpec, Measurement, Observer, measure};
+use crate::measure::BenchmarkSpec;
 use crate::model::ModelFile;
+use crate::params::EngineOptions;
+use crate::report::{DeviceInfo, TargetInfo};
+use crate::tensor::TensorSpec;
 
-/// Runs the measured loop of one benchmark somewhere.
+/// Takes the duration of each inference, in ns, in order, as the runner
+/// learns it. An error stops the run (a signal arrived, for instance).
+pub type Timed<'a> = &'a mut dyn FnMut(u64) -> Result<()>;
+
+/// A model on a target, driven by the measured loop.
 pub trait Runner {
-    /// The engine that runs the model.
-    fn engine(&self) -> &dyn Engine;
+    /// The engine's name, as reports put it (`tract`, `micro`).
+    fn engine(&self) -> &str;
 
-    /// Loads `model` and measures it as `spec` says, like [`measure`]:
-    /// progress and every measured value go to `observer`, TYPE2 outputs
-    /// to `raw_output`.
-    fn measure(
-        &self,
-        model: &ModelFile,
-        spec: &BenchmarkSpec,
-        observer: &mut dyn Observer,
-        raw_output: &mut dyn Write,
-    ) -> Result<Measurement>;
+    /// Whether the inferences run in this process, so that its CPU time and
+    /// memory describe them (not a board's, nor a worker's).
+    fn in_this_process(&self) -> bool;
+
+    /// Loads `model` as `spec` says and makes it ready to run; the loop
+    /// times this call as the run's init time.
+    fn load(&mut self, model: &ModelFile, spec: &BenchmarkSpec) -> Result<Loaded>;
+
+    /// Whether [`Runner::profile`] can time individual operators.
+    fn profiles_operators(&self) -> bool;
+
+    /// Sets every input, in model order, from raw little-endian bytes.
+    fn set_inputs(&mut self, inputs: &[Vec<u8>]) -> Result<()>;
+
+    /// Runs the first inference after loading, timed on its own: it often
+    /// pays for lazy set-up, so it is not one of the timed inferences.
+    fn first(&mut self) -> Result<u64> {
+        let mut first = 0;
+        self.run(1, &mut |ns| {
+            first = ns;
+            Ok(())
+        })?;
+        Ok(first)
+    }
+
+    /// Runs `count` timed inferences on the inputs set last and hands each
+    /// one's duration to `timed`.
+    fn run(&mut self, count: usize, timed: Timed<'_>) -> Result<()>;
+
+    /// Runs `count` warmup inferences. A target that does not time them
+    /// (a board runs them in one request) calls `timed` for none.
+    fn warm_up(&mut self, count: usize, timed: Timed<'_>) -> Result<()> {
+        self.run(count, timed)
+    }
+
+    /// The model's outputs with the shapes the last inference produced.
+    fn outputs(&mut self) -> Result<Vec<TensorSpec>>;
+
+    /// Writes the last inference's outputs to `sink`, in model order, and
+    /// returns the number of bytes written.
+    fn write_outputs(&mut self, sink: &mut dyn Write) -> Result<u64>;
+
+    /// Sets the model's state (variables kept across inferences) back to
+    /// its value at load, so that a dataset is one stream from the start.
+    fn reset_state(&mut self) -> Result<()>;
+
+    /// Runs one inference timing every operator, in execution order.
+    fn profile(&mut self) -> Result<Vec<OperatorTime>>;
+
+    /// How many profiled inferences to make when the loop would like
+    /// `wanted`: a target whose operator times cost a round trip each may
+    /// make fewer.
+    fn profiled_runs(&self, wanted: usize) -> usize {
+        wanted
+    }
+
+    /// What the target reports about itself and its resources once the
+    /// inferences are over.
+    fn finish(&mut self) -> Result<Finished>;
 }
 
-/// The engine runs in this process.
-#[derive(Clone, Copy)]
-pub struct InProcess<'a>(pub &'a dyn Engine);
+/// What loading the model established.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Engine version as the engine reports it.
+    pub engine_version: String,
+    /// The settings the engine runs with, defaults included.
+    pub options: EngineOptions,
+    /// The model's inputs, with fixed shapes.
+    pub inputs: Vec<TensorSpec>,
+}
 
-impl Runner for InProcess<'_> {
-    fn engine(&self) -> &dyn Engine {
-        self.0
-    }
-
-    fn measure(
-        &self,
-        model: &ModelFile,
-        spec: &BenchmarkSpec,
-        observer: &mut dyn Observer,
-        raw_output: &mut dyn Write,
-    ) -> Result<Measurement> {
-        measure(self.0, model, spec, observer, raw_output)
-    }
+/// What a target says at the end of a run.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The target, its size and what the run used of it.
+    pub target: TargetInfo,
+    /// The board that ran the inferences, when it is not this machine.
+    pub device: Option<DeviceInfo>,
 }

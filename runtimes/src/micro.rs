@@ -49,64 +49,102 @@ impl Engine for Micro {
     }
 
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
-        options.engine.check_supported("micro", &[])?;
-        let fail = |e: vlab_micro::Error| model.error(format!("micro cannot run this model: {e}"));
-        let bytes = model.bytes().to_vec();
-        let parsed = Model::parse(&bytes).map_err(fail)?;
-        let mut problems = Vec::new();
-        vlab_micro::check(&parsed, |e| problems.push(e.to_string()));
-        match problems.len() {
-            0 => {}
-            1 => return Err(model.error(format!("micro cannot run this model: {}", problems[0]))),
-            n => {
-                return Err(model.error(format!(
-                    "micro cannot run this model ({n} problems): {}",
-                    problems.join("; ")
-                )));
-            }
-        }
-        let arena = vec![0u8; arena_bytes_required(&parsed).map_err(fail)?];
-        let loaded = LoadedTryBuilder {
-            model: bytes,
-            arena,
-            interpreter_builder: |bytes: &Vec<u8>, arena: &mut Vec<u8>| {
-                Interpreter::new(Model::parse(bytes)?, arena)
-            },
-        }
-        .try_build()
-        .map_err(fail)?;
-        let describe =
-            |interpreter: &Interpreter<'_>| -> Result<(Vec<TensorSpec>, Vec<TensorSpec>)> {
-                let inputs = (0..interpreter.model().inputs().count())
-                    .map(|i| {
-                        interpreter
-                            .input_info(i)
-                            .map_err(fail)
-                            .and_then(|t| spec(model, &t))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let outputs = (0..interpreter.model().outputs().count())
-                    .map(|i| {
-                        interpreter
-                            .output_info(i)
-                            .map_err(fail)
-                            .and_then(|t| spec(model, &t))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                Ok((inputs, outputs))
-            };
-        let (inputs, outputs) = loaded.with_interpreter(describe)?;
-        let shapes = &options.input_shapes;
-        shapes.check_names(inputs.iter().map(|s| s.name.as_str()))?;
-        for input in &inputs {
-            shapes.resolve(&input.name, Some(&input.shape))?;
-        }
-        Ok(Box::new(MicroSession {
-            loaded,
-            inputs,
-            outputs,
-        }))
+        Ok(Box::new(prepare(model, options)?))
     }
+}
+
+/// What a board running vlab-micro in its firmware needs to know of a
+/// model before it runs it, from one preparation on this machine.
+#[derive(Debug, Clone)]
+pub struct Footprint {
+    /// The model's inputs, in model order.
+    pub inputs: Vec<TensorSpec>,
+    /// The model's outputs, in model order.
+    pub outputs: Vec<TensorSpec>,
+    /// Arena bytes the board needs at least: activations and variables
+    /// (the interpreter's own tables are smaller on a 32-bit core than here).
+    pub arena_bytes: usize,
+    /// Operators in the model's main subgraph, as the firmware profiles them.
+    pub operators: usize,
+}
+
+/// Prepares `model` as the firmware would, checking every operator and
+/// listing every problem at once, and says what it needs.
+pub fn footprint(model: &ModelFile, options: &LoadOptions) -> Result<Footprint> {
+    let session = prepare(model, options)?;
+    let (arena_bytes, operators) = session.loaded.with_interpreter(|interpreter| {
+        let usage = interpreter.arena_use();
+        (
+            usage.activations + usage.variables,
+            interpreter.model().operator_count(),
+        )
+    });
+    Ok(Footprint {
+        inputs: session.inputs,
+        outputs: session.outputs,
+        arena_bytes,
+        operators,
+    })
+}
+
+/// Parses, checks and prepares `model` with an arena of the size it needs.
+fn prepare(model: &ModelFile, options: &LoadOptions) -> Result<MicroSession> {
+    options.engine.check_supported("micro", &[])?;
+    let fail = |e: vlab_micro::Error| model.error(format!("micro cannot run this model: {e}"));
+    let bytes = model.bytes().to_vec();
+    let parsed = Model::parse(&bytes).map_err(fail)?;
+    let mut problems = Vec::new();
+    vlab_micro::check(&parsed, |e| problems.push(e.to_string()));
+    match problems.len() {
+        0 => {}
+        1 => return Err(model.error(format!("micro cannot run this model: {}", problems[0]))),
+        n => {
+            return Err(model.error(format!(
+                "micro cannot run this model ({n} problems): {}",
+                problems.join("; ")
+            )));
+        }
+    }
+    let arena = vec![0u8; arena_bytes_required(&parsed).map_err(fail)?];
+    let loaded = LoadedTryBuilder {
+        model: bytes,
+        arena,
+        interpreter_builder: |bytes: &Vec<u8>, arena: &mut Vec<u8>| {
+            Interpreter::new(Model::parse(bytes)?, arena)
+        },
+    }
+    .try_build()
+    .map_err(fail)?;
+    let describe = |interpreter: &Interpreter<'_>| -> Result<(Vec<TensorSpec>, Vec<TensorSpec>)> {
+        let inputs = (0..interpreter.model().inputs().count())
+            .map(|i| {
+                interpreter
+                    .input_info(i)
+                    .map_err(fail)
+                    .and_then(|t| spec(model, &t))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let outputs = (0..interpreter.model().outputs().count())
+            .map(|i| {
+                interpreter
+                    .output_info(i)
+                    .map_err(fail)
+                    .and_then(|t| spec(model, &t))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((inputs, outputs))
+    };
+    let (inputs, outputs) = loaded.with_interpreter(describe)?;
+    let shapes = &options.input_shapes;
+    shapes.check_names(inputs.iter().map(|s| s.name.as_str()))?;
+    for input in &inputs {
+        shapes.resolve(&input.name, Some(&input.shape))?;
+    }
+    Ok(MicroSession {
+        loaded,
+        inputs,
+        outputs,
+    })
 }
 
 fn spec(model: &ModelFile, t: &TensorInfo<'_>) -> Result<TensorSpec> {

@@ -3,16 +3,15 @@
 use vlab_harness::report::summary_lines;
 use vlab_harness::{
     BenchmarkSpec, EngineOptions, Error, InputValues, LoadOptions, OutputDir, Parameters, Result,
-    ShapeOverrides, Workload, run_benchmark,
+    ShapeOverrides, Workload,
 };
 
 use std::time::Duration;
 
-use vlab_bridge::board::Boards;
-use vlab_bridge::mcu::{BoardOptions, bench_on_board};
+use vlab_bridge::board::{BoardOptions, Boards};
 
 use crate::cli::BenchArgs;
-use crate::commands::worker::runner;
+use crate::commands::target::{Choice, benchmark};
 use crate::progress::Progress;
 use crate::stdout::say;
 
@@ -25,15 +24,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let out = OutputDir::prepare(&args.out)?;
     let spec = spec(args).inspect_err(|e| out.write_failure(e))?;
     let mut progress = Progress::new(!args.json);
-    let result = match &args.board {
-        Some(board) => board_options(args, board)
-            .inspect_err(|e| out.write_failure(e))
-            .and_then(|options| bench_on_board(&options, &spec, &out, &mut progress)),
-        None => vlab_runtimes::engine(args.engine.as_deref().unwrap_or("tract"))
-            .and_then(runner)
-            .inspect_err(|e| out.write_failure(e))
-            .and_then(|runner| run_benchmark(runner.as_ref(), &spec, &out, &mut progress)),
+    let choice = match &args.board {
+        Some(board) => board_options(args, board).map(|o| Choice::Board(Box::new(o))),
+        None => Ok(Choice::Host(
+            args.engine.clone().unwrap_or_else(|| "tract".to_owned()),
+        )),
     };
+    let result = benchmark(choice, &spec, &out, &mut progress);
     progress.finish();
     let reports = result?;
     if args.json {
@@ -66,7 +63,7 @@ fn board_options(args: &BenchArgs, board: &str) -> Result<BoardOptions> {
         probe: args.probe.clone(),
         verbose: args.verbose,
         board: boards.get(board)?.clone(),
-        transport: args.transport.clone(),
+        transport: args.transport,
         firmware: args.firmware.clone(),
         run_timeout: Duration::from_secs(args.timeout),
         inject_faults: args.inject_faults,

@@ -1,7 +1,7 @@
 //! `vlab boards`: the board definitions and whether each is ready.
 
+use vlab_bridge::board::launch::qemu::QEMU;
 use vlab_bridge::board::{BoardDef, Boards, LaunchDef};
-use vlab_bridge::qemu::QEMU;
 use vlab_harness::Result;
 
 use crate::cli::BoardsArgs;

@@ -1,8 +1,8 @@
 //! `vlab flash --board B [ELF]`: firmware onto a board through its probe.
 
+use vlab_bridge::board::firmware::{Firmware, hex};
+use vlab_bridge::board::launch::probe;
 use vlab_bridge::board::{Boards, LaunchDef};
-use vlab_bridge::firmware_image::{FirmwareImage, hex};
-use vlab_bridge::probe;
 use vlab_harness::{Error, Result};
 
 use crate::cli::FlashArgs;
@@ -26,17 +26,17 @@ pub fn run(args: &FlashArgs) -> Result<()> {
             board.build_command()
         )));
     }
-    let image = FirmwareImage::read(&elf)?;
+    let firmware = Firmware::read(&elf)?;
     let selector = args.probe.as_deref().or(probe.as_deref());
     let mut session = probe::attach(&board.name, chip, selector)?;
     probe::with_progress(format!("flashing {}", board.name), |progress| {
-        probe::flash_elf(&mut session, &elf, progress)
+        probe::flash(&mut session, &firmware, progress)
     })?;
     say!(
         "flashed {} ({} bytes, build {}), verified, reset",
         board.name,
-        image.flash_bytes,
-        image
+        firmware.flash_bytes,
+        firmware
             .build_hash
             .map_or("unknown".to_owned(), |(_, h)| hex(&h))
     );

@@ -5,14 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use vlab_harness::job::JobEnv;
-use vlab_harness::{
-    BenchmarkSpec, BenchmarkType, LoadOptions, OutputDir, Parameters, Result, run_benchmark,
-};
+use vlab_harness::{BenchmarkSpec, BenchmarkType, LoadOptions, OutputDir, Parameters, Result};
 
-use vlab_bridge::board::Boards;
-use vlab_bridge::mcu::{BoardOptions, bench_on_board};
+use vlab_bridge::board::{BoardOptions, Boards};
 
-use crate::commands::worker::runner;
+use crate::commands::target::{Choice, benchmark};
 use crate::progress::Progress;
 use crate::stdout::say;
 
@@ -31,16 +28,11 @@ pub fn run() -> Result<()> {
     let job = JobEnv::from_env().inspect_err(|e| out.write_failure(e))?;
     let spec = spec(&job).inspect_err(|e| out.write_failure(e))?;
     let mut progress = Progress::new(false);
-    let result = if job.target == "host" {
-        vlab_runtimes::engine(&job.runtime)
-            .and_then(runner)
-            .inspect_err(|e| out.write_failure(e))
-            .and_then(|runner| run_benchmark(runner.as_ref(), &spec, &out, &mut progress))
-    } else {
-        board_options(&job)
-            .inspect_err(|e| out.write_failure(e))
-            .and_then(|options| bench_on_board(&options, &spec, &out, &mut progress))
+    let choice = match job.target.as_str() {
+        "host" => Ok(Choice::Host(job.runtime.clone())),
+        _ => board_options(&job).map(|o| Choice::Board(Box::new(o))),
     };
+    let result = benchmark(choice, &spec, &out, &mut progress);
     progress.finish();
     let delivered = deliver(&job, &out);
     result?;

@@ -10,4 +10,5 @@ pub mod nomad;
 pub mod probes;
 pub mod report;
 pub mod schema;
+pub mod target;
 pub mod worker;

@@ -5,7 +5,7 @@ use vlab_harness::Result;
 
 /// Prints one line per probe, or what to check when there is none.
 pub fn run() -> Result<()> {
-    let probes = vlab_bridge::probe::list();
+    let probes = vlab_bridge::board::launch::probe::list();
     if probes.is_empty() {
         say!(
             "no debug probes found: plug the board's probe in over USB; if it is plugged in, \

@@ -1,17 +1,17 @@
 //! `vlab engine-worker` (hidden): the process an engine with a foreign
 //! library runs in, so that its crash does not take vlab down
-//! (vlab_harness::isolation explains the design). [`runner`] chooses, per
+//! (vlab_harness::isolation explains the design). [`host`] chooses, per
 //! engine, where `vlab bench` and `vlab job` run the measured loop.
 
 use vlab_harness::isolation::{Isolated, serve as serve_job};
-use vlab_harness::{Engine, Error, InProcess, Result, Runner};
+use vlab_harness::{Engine, Error, InProcess, Result, Target};
 
-/// The hidden subcommand's name, as [`runner`] starts it.
+/// The hidden subcommand's name, as [`host`] starts it.
 const SUBCOMMAND: &str = "engine-worker";
 
 /// Where `engine` runs: in a worker (this same `vlab` binary, re-executed
 /// with the hidden subcommand) when its library may crash, else here.
-pub fn runner(engine: &'static dyn Engine) -> Result<Box<dyn Runner>> {
+pub fn host(engine: &'static dyn Engine) -> Result<Box<dyn Target>> {
     if engine.library().is_none() {
         return Ok(Box::new(InProcess(engine)));
     }

@@ -6,6 +6,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
 use rand::{RngExt, SeedableRng};
@@ -62,7 +63,25 @@ pub struct FaultyLink {
 struct Faults {
     rates: FaultRates,
     rng: ChaCha8Rng,
-    counts: FaultCounts,
+    counts: FaultCounter,
+}
+
+/// The running counts of a [`FaultyLink`], readable after the link has
+/// gone into a session.
+#[derive(Debug, Clone, Default)]
+pub struct FaultCounter(Arc<Mutex<FaultCounts>>);
+
+impl FaultCounter {
+    /// Faults injected so far.
+    pub fn get(&self) -> FaultCounts {
+        self.0.lock().map(|c| *c).unwrap_or_default()
+    }
+
+    fn add(&self, count: impl FnOnce(&mut FaultCounts)) {
+        if let Ok(mut counts) = self.0.lock() {
+            count(&mut counts);
+        }
+    }
 }
 
 impl Faults {
@@ -76,12 +95,12 @@ impl Faults {
         for &byte in bytes {
             let roll: f64 = self.rng.random();
             if roll < drop {
-                self.counts.dropped += 1;
+                self.counts.add(|c| c.dropped += 1);
             } else if roll < drop + flip {
-                self.counts.flipped += 1;
+                self.counts.add(|c| c.flipped += 1);
                 out.push(byte ^ (1 << self.rng.random_range(0..8)));
             } else if roll < drop + flip + duplicate {
-                self.counts.duplicated += 1;
+                self.counts.add(|c| c.duplicated += 1);
                 out.extend_from_slice(&[byte, byte]);
             } else {
                 out.push(byte);
@@ -98,16 +117,16 @@ impl FaultyLink {
             faults: Faults {
                 rates,
                 rng: ChaCha8Rng::seed_from_u64(seed),
-                counts: FaultCounts::default(),
+                counts: FaultCounter::default(),
             },
             incoming: Vec::new(),
             outgoing: Vec::new(),
         }
     }
 
-    /// Faults injected so far.
-    pub fn counts(&self) -> FaultCounts {
-        self.faults.counts
+    /// The link's fault counts, which stay readable once it is boxed.
+    pub fn counter(&self) -> FaultCounter {
+        self.faults.counts.clone()
     }
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -49,11 +49,11 @@ pub struct ProbeRtt {
 }
 
 impl ProbeRtt {
-    /// Attaches to the RTT control block of the firmware `elf` (its
-    /// `_SEGGER_RTT` symbol) on the board behind `session`, waiting for the
-    /// firmware to set it up, and checks it has the protocol's channels.
-    pub fn attach(mut session: Session, elf: &Path) -> Result<Self> {
-        let address = control_block(elf)?;
+    /// Attaches to the RTT control block at `address` (the `_SEGGER_RTT`
+    /// symbol of the firmware `elf`) on the board behind `session`, waiting
+    /// for the firmware to set it up, and checks it has the protocol's
+    /// channels.
+    pub fn attach(mut session: Session, address: u64, elf: &Path) -> Result<Self> {
         let started = Instant::now();
         let mut rtt = loop {
             let mut core = session
@@ -82,22 +82,6 @@ impl ProbeRtt {
     }
 }
 
-/// Where the firmware `elf` keeps its RTT control block: its
-/// `_SEGGER_RTT` symbol.
-pub fn control_block(elf: &Path) -> Result<u64> {
-    let bytes = std::fs::read(elf)
-        .map_err(|e| Error::input(format!("cannot read {}: {e}", elf.display())))?;
-    probe_rs::rtt::find_rtt_control_block_in_raw_file(&bytes)
-        .map_err(|e| Error::input(format!("{}: not an ELF file: {e}", elf.display())))?
-        .ok_or_else(|| {
-            Error::input(format!(
-                "{} has no RTT control block (_SEGGER_RTT): build the board with \
-                 vlab-board-support's `rtt` feature, or use a serial transport",
-                elf.display()
-            ))
-        })
-}
-
 impl RttPort for ProbeRtt {
     fn read(&mut self, channel: usize, buf: &mut [u8]) -> std::result::Result<usize, String> {
         let mut core = self.session.core(0).map_err(|e| e.to_string())?;
@@ -118,7 +102,7 @@ impl RttPort for ProbeRtt {
 
 /// Opens the protocol link over `port`, whose defmt bytes go to `logs`.
 /// The pump thread ends when the link is dropped or the probe fails.
-pub fn open_rtt(port: impl RttPort, description: String, logs: Option<LogSink>) -> Connection {
+pub fn open(port: impl RttPort, description: String, logs: Option<LogSink>) -> Connection {
     let (to_host, incoming) = unbounded_channel();
     let (outgoing, from_host) = mpsc::channel();
     let failure = Arc::new(Mutex::new(None));
@@ -432,7 +416,7 @@ mod tests {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let seen = logs.clone();
         let sink: LogSink = Box::new(move |bytes| seen.lock().unwrap().extend_from_slice(bytes));
-        let connection = open_rtt(MemoryRtt(block.clone()), "rtt".into(), Some(sink));
+        let connection = open(MemoryRtt(block.clone()), "rtt".into(), Some(sink));
         let mut session =
             Session::open(connection.link, Duration::from_secs(10), Box::new(|| None))
                 .await
@@ -464,51 +448,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_probe_is_an_error_on_the_link_not_a_hang() {
-        let connection = open_rtt(Unplugged, "rtt".into(), None);
+        let connection = open(Unplugged, "rtt".into(), None);
         let error = Session::open(connection.link, Duration::from_secs(5), Box::new(|| None))
             .await
             .err()
             .unwrap();
         assert!(
             error.message().contains("probe disconnected"),
-            "{}",
-            error.message()
-        );
-    }
-
-    fn firmware(board: &str, target: &str) -> std::path::PathBuf {
-        let elf = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../boards/target")
-            .join(target)
-            .join("release")
-            .join(format!("vlab-board-{board}"));
-        assert!(elf.is_file(), "run scripts/build-firmware.sh first");
-        elf
-    }
-
-    #[test]
-    fn the_control_block_is_found_in_an_rtt_board_elf_and_its_absence_is_named() {
-        let rtt = firmware("nrf52840-dk", "thumbv7em-none-eabihf");
-        let address = control_block(&rtt).unwrap();
-        assert!(
-            (0x2000_0000..0x2004_0000).contains(&address),
-            "{address:#x}"
-        );
-
-        let uart = firmware("qemu-mps2-an385", "thumbv7m-none-eabi");
-        let error = control_block(&uart).unwrap_err();
-        assert!(
-            error.message().contains("no RTT control block"),
-            "{}",
-            error.message()
-        );
-
-        let dir = tempfile::tempdir().unwrap();
-        let text = dir.path().join("firmware.elf");
-        std::fs::write(&text, b"not an elf").unwrap();
-        let error = control_block(&text).unwrap_err();
-        assert!(
-            error.message().contains("not an ELF file"),
             "{}",
             error.message()
         );

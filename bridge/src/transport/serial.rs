@@ -6,7 +6,7 @@ use vlab_harness::{Error, Result};
 use super::Connection;
 
 /// Opens the serial port at `path` at `baud`, 8N1, raw.
-pub fn open_serial(path: &str, baud: u32) -> Result<Connection> {
+pub fn open(path: &str, baud: u32) -> Result<Connection> {
     let port = tokio_serial::new(path, baud)
         .data_bits(tokio_serial::DataBits::Eight)
         .parity(tokio_serial::Parity::None)

@@ -5,16 +5,12 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use vlab_harness::{Error, Result};
 
-use super::Connection;
+use super::{Alive, Connection};
 
 /// Connects to `address`, retrying until `patience` runs out (an emulator
 /// may still be starting). `alive` is asked between attempts and stops the
 /// wait early with its error, e.g. when QEMU has exited.
-pub async fn connect_tcp(
-    address: &str,
-    patience: Duration,
-    mut alive: impl FnMut() -> Result<()>,
-) -> Result<Connection> {
+pub async fn connect(address: &str, patience: Duration, mut alive: Alive) -> Result<Connection> {
     let deadline = tokio::time::Instant::now() + patience;
     loop {
         match TcpStream::connect(address).await {

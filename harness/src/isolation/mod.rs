@@ -42,7 +42,7 @@ use crate::error::{Error, Result};
 use crate::interrupt::Forwarding;
 use crate::measure::{BenchmarkSpec, Measurement, Observer, Recorded};
 use crate::model::ModelFile;
-use crate::runner::Runner;
+use crate::target::Target;
 
 /// Runs an engine's measured loop in a supervised worker process.
 pub struct Isolated<'a> {
@@ -70,9 +70,9 @@ impl<'a> Isolated<'a> {
     }
 }
 
-impl Runner for Isolated<'_> {
-    fn engine(&self) -> &dyn Engine {
-        self.engine
+impl Target for Isolated<'_> {
+    fn engine(&self) -> &str {
+        self.engine.name()
     }
 
     fn measure(

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use super::wire::{Event, Job, read_message, write_message};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::host_runner::HostRunner;
 use crate::measure::{Observer, Phase, Recorded, measure};
 use crate::model::ModelFile;
 
@@ -54,7 +55,8 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
         let model = ModelFile::from_bytes(&job.model_path, bytes)?;
         let mut observer = Forward(sender.clone());
         let mut raw = BufWriter::new(Forward(sender.clone()));
-        let measured = measure(engine, &model, &job.spec, &mut observer, &mut raw);
+        let mut runner = HostRunner::new(engine)?;
+        let measured = measure(&mut runner, &model, &job.spec, &mut observer, &mut raw);
         raw.flush()
             .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
         measured

@@ -93,6 +93,21 @@ pub struct DeviceInfo {
     pub transport: String,
     /// Requests sent again after a lost or corrupted frame.
     pub resent_requests: u64,
+    /// Faults vlab injected into the link (`--inject-faults`).
+    pub injected_faults: Option<InjectedFaults>,
+}
+
+/// Bytes a fault-injecting link corrupted over a run, both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InjectedFaults {
+    /// The per-byte rate asked for.
+    pub rate: f64,
+    /// Bytes dropped.
+    pub dropped: u64,
+    /// Bytes with one bit inverted.
+    pub flipped: u64,
+    /// Bytes sent twice.
+    pub duplicated: u64,
 }
 
 /// The target that ran the model.
@@ -230,7 +245,6 @@ impl VlabReport {
     pub fn new(
         m: &Measurement,
         model: &ModelFile,
-        target: TargetInfo,
         started: OffsetDateTime,
         finished: OffsetDateTime,
     ) -> Result<Self> {
@@ -249,7 +263,7 @@ impl VlabReport {
             started_at: rfc3339(started),
             finished_at: rfc3339(finished),
             finished_at_contract: contract_date(finished),
-            target,
+            target: m.target.clone(),
             host,
             engine: EngineInfo {
                 name: m.engine.clone(),

@@ -10,8 +10,8 @@ pub(crate) mod summary;
 
 pub use contract::{ContractReport, Latency};
 pub use full::{
-    BenchmarkInfo, DeviceInfo, EngineInfo, MemoryInfo, ModelInfo, REPORT_SCHEMA, TargetInfo,
-    TimingInfo, VlabReport,
+    BenchmarkInfo, DeviceInfo, EngineInfo, InjectedFaults, MemoryInfo, ModelInfo, REPORT_SCHEMA,
+    TargetInfo, TimingInfo, VlabReport,
 };
 pub use summary::summary_lines;
 

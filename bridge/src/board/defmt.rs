@@ -75,11 +75,10 @@ pub struct DefmtDecoder {
 }
 
 impl DefmtDecoder {
-    /// The decoder for the firmware `elf`, or `None` when the firmware does
-    /// not log with defmt.
-    pub fn from_elf(elf: &Path) -> Result<Option<Self>> {
-        let bytes = std::fs::read(elf).map_err(|e| Error::io(elf, &e))?;
-        let table = Table::parse(&bytes).map_err(|e| {
+    /// The decoder for the firmware ELF `bytes` read from `elf`, or `None`
+    /// when the firmware does not log with defmt.
+    pub fn from_elf(elf: &Path, bytes: &[u8]) -> Result<Option<Self>> {
+        let table = Table::parse(bytes).map_err(|e| {
             Error::runtime(format!(
                 "{}: cannot read its defmt log table: {e}",
                 elf.display()
@@ -146,10 +145,7 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_an_elf_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("firmware.elf");
-        std::fs::write(&path, b"not an ELF").unwrap();
-        let Err(err) = DefmtDecoder::from_elf(&path) else {
+        let Err(err) = DefmtDecoder::from_elf(Path::new("firmware.elf"), b"not an ELF") else {
             panic!("not an ELF")
         };
         assert!(
@@ -160,7 +156,9 @@ mod tests {
 
     #[test]
     fn garbage_bytes_decode_to_nothing_without_panicking() {
-        let mut decoder = DefmtDecoder::from_elf(&firmware()).unwrap().unwrap();
+        let elf = firmware();
+        let bytes = std::fs::read(&elf).unwrap();
+        let mut decoder = DefmtDecoder::from_elf(&elf, &bytes).unwrap().unwrap();
         let lines = decoder.received(&[0xff, 0x13, 0x00, 0x42, 0x00, 0x07]);
         assert!(lines.is_empty());
         assert!(decoder.malformed() > 0);

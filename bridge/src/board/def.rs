@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use vlab_harness::{Error, ModelCapacity, Result};
 
+use crate::transport::Transport;
+
 /// A board's `board.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,12 +122,12 @@ fn default_baud() -> u32 {
 }
 
 impl TransportDef {
-    /// The transport's kind, as `--transport` names it.
-    pub fn kind(&self) -> &'static str {
+    /// The transport this definition configures.
+    pub fn kind(&self) -> Transport {
         match self {
-            TransportDef::Tcp { .. } => "tcp",
-            TransportDef::Serial { .. } => "serial",
-            TransportDef::Rtt {} => "rtt",
+            TransportDef::Tcp { .. } => Transport::Tcp,
+            TransportDef::Serial { .. } => Transport::Serial,
+            TransportDef::Rtt {} => Transport::Rtt,
         }
     }
 }
@@ -144,7 +146,7 @@ impl BoardDef {
         })?;
         def.dir = dir.to_path_buf();
         if let LaunchDef::Probe { chip, .. } = &def.launch {
-            crate::probe::check_chip(chip)
+            super::launch::probe::check_chip(chip)
                 .map_err(|e| Error::input(format!("{}: {}", path.display(), e.message())))?;
         }
         if matches!(def.transport, TransportDef::Rtt {})

@@ -3,7 +3,7 @@
 //! a board's flash model slot. Errors say what to check: the probe plugged
 //! in, USB permissions (udev rules), the selector when there are several.
 
-use std::path::Path;
+use std::io::Cursor;
 use std::sync::OnceLock;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -14,7 +14,7 @@ use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector};
 use probe_rs::{MemoryInterface, Permissions, Session};
 use vlab_harness::{Error, Result};
 
-use crate::firmware_image::FirmwareImage;
+use crate::board::firmware::Firmware;
 
 /// What to check when no usable probe is found (docs/boards.md).
 const CHECK: &str = "check that the board's debug probe is plugged in over USB (`vlab probes` lists it) \
@@ -137,10 +137,10 @@ pub fn attach(board: &str, chip: &str, selector: Option<&str>) -> Result<Session
     })
 }
 
-/// Whether the board behind `session` runs the build of `image`: the
+/// Whether the board behind `session` runs the build of `firmware`: the
 /// build hash in its flash is the ELF's.
-pub fn runs(session: &mut Session, image: &FirmwareImage) -> Result<bool> {
-    let Some((address, hash)) = image.build_hash else {
+pub fn runs(session: &mut Session, firmware: &Firmware) -> Result<bool> {
+    let Some((address, hash)) = firmware.build_hash else {
         return Ok(false);
     };
     let mut on_board = [0u8; 8];
@@ -151,22 +151,28 @@ pub fn runs(session: &mut Session, image: &FirmwareImage) -> Result<bool> {
     Ok(on_board == hash)
 }
 
-/// Flashes the ELF `elf` through `session`, verifies it and resets the
+/// Flashes `firmware` through `session`, verifies it and resets the
 /// core; `progress` gets (bytes done, bytes total) as programming goes.
-pub fn flash_elf(
+pub fn flash(
     session: &mut Session,
-    elf: &Path,
+    firmware: &Firmware,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<()> {
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::runtime(format!("flashing {} failed: {e}", firmware.path.display()))
+    };
+    let mut loader = session.target().flash_loader();
+    loader
+        .load_image(
+            session,
+            &mut Cursor::new(&firmware.bytes),
+            ElfLoader(ElfOptions::default()),
+            None,
+        )
+        .map_err(|e| failed(&e))?;
     let mut options = verified(progress);
     options.preverify = true;
-    probe_rs::flashing::download_file_with_options(
-        session,
-        elf,
-        ElfLoader(ElfOptions::default()),
-        options,
-    )
-    .map_err(|e| Error::runtime(format!("flashing {} failed: {e}", elf.display())))?;
+    loader.commit(session, options).map_err(|e| failed(&e))?;
     reset(session)
 }
 

@@ -1,0 +1,38 @@
+//! Where a benchmark runs, chosen once for `vlab bench` and `vlab job`:
+//! this machine with an engine (in a supervised worker when the engine's
+//! library may crash), or a board. Either way the harness's one measured
+//! loop runs it and writes the same artifacts.
+
+use vlab_bridge::board::{BoardOptions, BoardTarget};
+use vlab_harness::{BenchmarkSpec, Observer, OutputDir, Reports, Result, Target, run_benchmark};
+
+use crate::commands::worker;
+
+/// The target a command asks for.
+pub enum Choice {
+    /// This machine, with the engine of this name.
+    Host(String),
+    /// A board.
+    Board(Box<BoardOptions>),
+}
+
+/// Benchmarks `spec` on `choice` and writes every artifact into `out`,
+/// error.log included when the target cannot be set up.
+pub fn benchmark(
+    choice: Result<Choice>,
+    spec: &BenchmarkSpec,
+    out: &OutputDir,
+    observer: &mut dyn Observer,
+) -> Result<Reports> {
+    let target = choice
+        .and_then(|choice| target(choice, out))
+        .inspect_err(|e| out.write_failure(e))?;
+    run_benchmark(target.as_ref(), spec, out, observer)
+}
+
+fn target(choice: Choice, out: &OutputDir) -> Result<Box<dyn Target>> {
+    match choice {
+        Choice::Host(engine) => vlab_runtimes::engine(&engine).and_then(worker::host),
+        Choice::Board(options) => Ok(Box::new(BoardTarget::new(*options, out)?)),
+    }
+}

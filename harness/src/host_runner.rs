@@ -1,0 +1,152 @@
+//! The host runner: an engine session in this process, timed with the
+//! monotonic clock ([`std::time::Instant`]). Only [`Session::run`] lies
+//! between the two clock reads of a timed inference; setting inputs and
+//! reading outputs happen outside them, as in TFLite's `benchmark_model`
+//! and ONNX Runtime's `perf_test`.
+
+use std::io::Write;
+use std::time::Instant;
+
+use crate::engine::{Engine, OperatorTime, Session};
+use crate::error::{Error, Result};
+use crate::host::HostInfo;
+use crate::measure::BenchmarkSpec;
+use crate::model::ModelFile;
+use crate::report::TargetInfo;
+use crate::runner::{Finished, Loaded, Runner, Timed};
+use crate::tensor::TensorSpec;
+
+/// An engine of this process, and the session it loaded.
+pub struct HostRunner<'a> {
+    engine: &'a dyn Engine,
+    /// The engine library's version, asked before anything is timed.
+    version: String,
+    session: Option<Box<dyn Session>>,
+}
+
+impl<'a> HostRunner<'a> {
+    /// A runner for `engine`, with nothing loaded yet; fails when the
+    /// engine cannot be used on this machine.
+    pub fn new(engine: &'a dyn Engine) -> Result<Self> {
+        Ok(Self {
+            engine,
+            version: engine.version()?,
+            session: None,
+        })
+    }
+
+    fn session(&mut self) -> Result<&mut dyn Session> {
+        match &mut self.session {
+            Some(session) => Ok(session.as_mut()),
+            None => Err(Error::runtime("the measured loop ran before loading")),
+        }
+    }
+
+    fn loaded(&self) -> Result<&dyn Session> {
+        match &self.session {
+            Some(session) => Ok(session.as_ref()),
+            None => Err(Error::runtime("the measured loop ran before loading")),
+        }
+    }
+}
+
+impl Runner for HostRunner<'_> {
+    fn engine(&self) -> &str {
+        self.engine.name()
+    }
+
+    fn in_this_process(&self) -> bool {
+        true
+    }
+
+    fn load(&mut self, model: &ModelFile, spec: &BenchmarkSpec) -> Result<Loaded> {
+        if !self.engine.formats().contains(&model.format()) {
+            return Err(model.error(format!(
+                "engine {} cannot load {} models",
+                self.engine.name(),
+                model.format()
+            )));
+        }
+        let session = self.engine.load(model, &spec.load)?;
+        let loaded = Loaded {
+            engine_version: self.version.clone(),
+            options: session.options(),
+            inputs: session.inputs().to_vec(),
+        };
+        self.session = Some(session);
+        Ok(loaded)
+    }
+
+    fn profiles_operators(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|session| session.profiles_operators())
+    }
+
+    fn set_inputs(&mut self, inputs: &[Vec<u8>]) -> Result<()> {
+        let session = self.session()?;
+        inputs
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, bytes)| session.set_input(i, bytes))
+    }
+
+    fn run(&mut self, count: usize, timed: Timed<'_>) -> Result<()> {
+        let session = self.session()?;
+        for _ in 0..count {
+            let start = Instant::now();
+            session.run()?;
+            let ns = elapsed_ns(start);
+            timed(ns)?;
+        }
+        Ok(())
+    }
+
+    fn outputs(&mut self) -> Result<Vec<TensorSpec>> {
+        let session = self.loaded()?;
+        session
+            .outputs()
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let out = session.output(i)?;
+                Ok(TensorSpec {
+                    shape: out.shape.iter().copied().map(Some).collect(),
+                    ..spec.clone()
+                })
+            })
+            .collect()
+    }
+
+    fn write_outputs(&mut self, sink: &mut dyn Write) -> Result<u64> {
+        let session = self.loaded()?;
+        let mut written = 0u64;
+        for i in 0..session.outputs().len() {
+            let out = session.output(i)?;
+            sink.write_all(out.bytes)
+                .map_err(|e| Error::runtime(format!("cannot write raw_output.bin: {e}")))?;
+            written += out.bytes.len() as u64;
+        }
+        Ok(written)
+    }
+
+    fn reset_state(&mut self) -> Result<()> {
+        self.session()?.reset_state()
+    }
+
+    fn profile(&mut self) -> Result<Vec<OperatorTime>> {
+        self.session()?.run_profiled()
+    }
+
+    fn finish(&mut self) -> Result<Finished> {
+        Ok(Finished {
+            target: TargetInfo::host(&HostInfo::current()),
+            device: None,
+        })
+    }
+}
+
+/// Nanoseconds since `start`.
+pub(crate) fn elapsed_ns(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
