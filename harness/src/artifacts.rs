@@ -6,10 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result, describe_io};
-use crate::partial::PartialReport;
-use crate::report::html::HTML_REPORT;
-use crate::report::{Reports, summary_lines};
+use crate::platform::error::{Error, Result, describe_io};
 
 /// The pipeline contract's report.
 pub const REPORT: &str = "report.json";
@@ -24,7 +21,9 @@ pub const RAW_OUTPUT: &str = "raw_output.bin";
 /// The raw output while it is being written; renamed to [`RAW_OUTPUT`] on
 /// success and left in place (with its partial content) on failure.
 pub const RAW_OUTPUT_PARTIAL: &str = "raw_output.bin.partial";
-/// What a run measured before it failed ([`crate::partial`]).
+/// The page people read.
+pub const HTML_REPORT: &str = "report.html";
+/// What a run measured before it failed ([`crate::report::partial`]).
 pub const VLAB_REPORT_PARTIAL: &str = "vlab-report.json.partial";
 
 /// Artifacts of an earlier run that would pass for this run's results.
@@ -107,29 +106,22 @@ impl OutputDir {
         Ok(BufWriter::new(file))
     }
 
-    /// Writes the reports, completes `raw_output.bin` and logs the summary.
-    pub fn write_success(&self, reports: &Reports) -> Result<()> {
-        self.write_json(VLAB_REPORT, &reports.full)?;
-        if reports.full.raw_output.is_some() {
-            std::fs::rename(
-                self.path.join(RAW_OUTPUT_PARTIAL),
-                self.path.join(RAW_OUTPUT),
-            )
-            .map_err(|e| self.write_error(RAW_OUTPUT, &e))?;
-        }
-        for line in summary_lines(&reports.full) {
-            self.log(&line)?;
-        }
-        let page = crate::report::html::render(&reports.full)?;
-        std::fs::write(self.path.join(HTML_REPORT), page)
-            .map_err(|e| self.write_error(HTML_REPORT, &e))?;
-        // report.json last: its presence means every other artifact is complete.
-        self.write_json(REPORT, &reports.contract)
+    /// Writes `bytes` as the artifact `name`, whole or not at all (through
+    /// a temporary file renamed into place).
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let tmp = self.path.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes).map_err(|e| self.write_error(name, &e))?;
+        std::fs::rename(&tmp, self.path.join(name)).map_err(|e| self.write_error(name, &e))
     }
 
-    /// Writes what a failed run measured, as `vlab-report.json.partial`.
-    pub fn write_partial(&self, report: &PartialReport) -> Result<()> {
-        self.write_json(VLAB_REPORT_PARTIAL, report)
+    /// Completes the raw output: `raw_output.bin.partial` becomes
+    /// `raw_output.bin`.
+    pub fn complete_raw_output(&self) -> Result<()> {
+        std::fs::rename(
+            self.path.join(RAW_OUTPUT_PARTIAL),
+            self.path.join(RAW_OUTPUT),
+        )
+        .map_err(|e| self.write_error(RAW_OUTPUT, &e))
     }
 
     /// Records a failure in `error.log` and `user.log`. Writing is best
@@ -147,14 +139,6 @@ impl OutputDir {
                 "outputs written before the failure are kept in {RAW_OUTPUT_PARTIAL}"
             ));
         }
-    }
-
-    fn write_json<T: serde::Serialize>(&self, name: &str, value: &T) -> Result<()> {
-        let json = serde_json::to_string_pretty(value)
-            .map_err(|e| Error::runtime(format!("cannot serialise {name}: {e}")))?;
-        let tmp = self.path.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, json + "\n").map_err(|e| self.write_error(name, &e))?;
-        std::fs::rename(&tmp, self.path.join(name)).map_err(|e| self.write_error(name, &e))
     }
 
     fn write_error(&self, name: &str, e: &std::io::Error) -> Error {

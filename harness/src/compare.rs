@@ -19,7 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::report::VlabReport;
-use crate::report::summary::{format_bytes, format_duration_ns};
+use crate::stats::median;
 
 /// How to compare.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -110,73 +110,7 @@ pub struct Comparison {
     pub notes: Vec<String>,
 }
 
-impl MetricChange {
-    /// A value of this metric for people: a duration or a size.
-    fn format(&self, value: f64) -> String {
-        match self.unit.as_str() {
-            "B" => format_bytes(Some(value.max(0.0) as u64)),
-            _ => format_duration_ns(value),
-        }
-    }
-
-    /// The change for people: relative when it can be, else absolute.
-    pub fn change_text(&self) -> String {
-        match self.relative_change {
-            Some(r) => format!("{:+.1}%", r * 100.0),
-            None => {
-                let sign = if self.change < 0.0 { "-" } else { "+" };
-                format!("{sign}{}", self.format(self.change.abs()))
-            }
-        }
-    }
-
-    /// The interval for people, or an empty string.
-    pub fn interval_text(&self) -> String {
-        self.interval.map_or_else(String::new, |[low, high]| {
-            format!("[{:+.1}%, {:+.1}%]", low * 100.0, high * 100.0)
-        })
-    }
-
-    /// The baseline's value for people.
-    pub fn baseline_text(&self) -> String {
-        self.format(self.baseline)
-    }
-
-    /// The candidate's value for people.
-    pub fn candidate_text(&self) -> String {
-        self.format(self.candidate)
-    }
-}
-
 impl Comparison {
-    /// The comparison as a text table, one metric per line, with a
-    /// header and the notes.
-    pub fn table_lines(&self) -> Vec<String> {
-        let mut lines = vec![format!(
-            "{:<28} {:>12} {:>12} {:>9} {:>18}  verdict (threshold {:.1}%, {:.0}% interval)",
-            "metric",
-            "baseline",
-            "candidate",
-            "change",
-            "interval",
-            self.threshold * 100.0,
-            self.confidence * 100.0
-        )];
-        for m in &self.metrics {
-            lines.push(format!(
-                "{:<28} {:>12} {:>12} {:>9} {:>18}  {}",
-                m.metric,
-                m.baseline_text(),
-                m.candidate_text(),
-                m.change_text(),
-                m.interval_text(),
-                m.verdict.as_str()
-            ));
-        }
-        lines.extend(self.notes.iter().map(|n| format!("note: {n}")));
-        lines
-    }
-
     /// The latency metric, which the verdict is about.
     pub fn latency(&self) -> Option<&MetricChange> {
         self.metrics.first()
@@ -330,21 +264,6 @@ fn resample(from: &[u64], into: &mut [u64], rng: &mut ChaCha8Rng) {
     }
 }
 
-/// The median of `values` (reordered), the mean of the two middle values
-/// for an even count; 0 when empty.
-fn median(values: &mut [u64]) -> f64 {
-    let n = values.len();
-    if n == 0 {
-        return 0.0;
-    }
-    let (_, &mut upper, _) = values.select_nth_unstable(n / 2);
-    if n % 2 == 1 {
-        return upper as f64;
-    }
-    let lower = values[..n / 2].iter().copied().max().unwrap_or(upper);
-    (lower as f64 + upper as f64) / 2.0
-}
-
 /// What differs between the runs' setups.
 fn setup_differences(baseline: &VlabReport, candidate: &VlabReport) -> Vec<String> {
     let mut notes = Vec::new();
@@ -479,12 +398,5 @@ mod tests {
         assert_eq!(first, again);
         let empty = compare_samples("latency", &[], &b, &options);
         assert_eq!(empty.verdict, Verdict::NotTested);
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&mut [3, 1, 2]), 2.0);
-        assert_eq!(median(&mut [4, 1, 3, 2]), 2.5);
-        assert_eq!(median(&mut []), 0.0);
     }
 }

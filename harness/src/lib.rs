@@ -1,10 +1,23 @@
 //! vlab-harness: the library at the centre of vlab.
 //!
-//! It defines the engine seam ([`Engine`], [`Session`]), owns the clock, the
-//! warmup and the measured loop ([`measure`]), runs it in this process or
-//! in a supervised worker ([`Runner`], [`isolation`]), computes statistics
-//! ([`Statistics`]) and writes the pipeline's artifacts ([`OutputDir`]).
-//! Engines live in `vlab-runtimes`; transports and boards in `vlab-bridge`.
+//! Its folders are its layers; every arrow points down this list:
+//!
+//! - [`pipeline`]: the cluster job's contract and the delivery of artifacts;
+//! - [`run`]: one benchmark from model file to artifacts;
+//! - [`artifacts`]: the output folder, which writes the bytes it is given;
+//! - [`views`]: reports as people read them (text, HTML, charts);
+//! - [`report`]: the reports as data (`vlab-report.json`, `report.json`,
+//!   the partial report), and [`compare`] of two of them;
+//! - [`runner`]: the Runner seam, the one measured loop and the targets
+//!   that run it (this process, a worker process);
+//! - [`record`]: what a run measured; [`stats`]: statistics of it;
+//! - [`inputs`]: where the inputs come from (TYPE1 random, TYPE2 dataset);
+//! - [`spec`]: what to benchmark;
+//! - [`seam`]: what an engine implements (engine, tensor, model, options);
+//! - [`platform`]: errors, signals, memory and the host's description.
+//!
+//! Engines live in `vlab-runtimes`; transports and boards in `vlab-bridge`,
+//! whose board target drives the same loop.
 //!
 //! ```no_run
 //! # fn demo(engine: &dyn vlab_harness::Engine) -> vlab_harness::Result<()> {
@@ -17,41 +30,33 @@
 
 pub mod artifacts;
 pub mod compare;
-pub mod delivery;
-pub mod engine;
-pub mod error;
-pub mod host;
-pub mod host_runner;
 pub mod inputs;
-pub mod interrupt;
-pub mod isolation;
-pub mod job;
-pub mod measure;
-pub mod memory;
-pub mod model;
-mod npy;
-pub mod params;
-pub mod partial;
+pub mod pipeline;
+pub mod platform;
+pub mod record;
 pub mod report;
 mod run;
 pub mod runner;
+pub mod seam;
+pub mod spec;
 pub mod stats;
-pub mod target;
-pub mod tensor;
+pub mod views;
 
 pub use artifacts::OutputDir;
-pub use engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Session};
-pub use error::{Error, ErrorKind, Result};
-pub use host_runner::HostRunner;
-pub use measure::{
-    BenchmarkSpec, BenchmarkType, LayerStats, Measurement, Observer, Phase, Recorded, Workload,
-    measure,
+pub use platform::error::{self, Error, ErrorKind, Result};
+pub use platform::interrupt;
+pub use record::{
+    DeviceInfo, InjectedFaults, LayerStats, Measurement, Observer, Phase, Recorded, TargetInfo,
 };
-pub use model::{ModelCapacity, ModelFile, ModelFormat};
-pub use params::{EngineOptions, InputValues, Parameters};
-pub use report::{ContractReport, DeviceInfo, Reports, TargetInfo, VlabReport};
+pub use report::{ContractReport, Reports, VlabReport};
 pub use run::{benchmark_to_dir, run_benchmark, write_reports};
-pub use runner::{Finished, Loaded, Runner, Timed};
+pub use runner::host::HostRunner;
+pub use runner::isolation;
+pub use runner::target::{InProcess, Target};
+pub use runner::{Finished, Loaded, Runner, Timed, measure};
+pub use seam::engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Session};
+pub use seam::model::{ModelCapacity, ModelFile, ModelFormat};
+pub use seam::params::{EngineOptions, InputValues, Parameters};
+pub use seam::tensor::{DType, Quantization, ShapeOverrides, TensorSpec};
+pub use spec::{BenchmarkSpec, BenchmarkType, Workload};
 pub use stats::Statistics;
-pub use target::{InProcess, Target};
-pub use tensor::{DType, Quantization, ShapeOverrides, TensorSpec};

@@ -1,21 +1,24 @@
 //! One benchmark from model file to artifacts: read the model, run the
 //! measured loop on the [`Target`] chosen for it, write the reports, or on
 //! failure error.log and what was measured before it
-//! ([`crate::partial`]).
+//! ([`crate::report::partial`]).
 
 use std::io::{Write, sink};
 
 use time::OffsetDateTime;
 
-use crate::artifacts::OutputDir;
-use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result};
-use crate::measure::{BenchmarkSpec, Measurement, Observer, Workload};
-use crate::model::ModelFile;
-use crate::params::Parameters;
-use crate::partial::Recorder;
+use crate::artifacts::{HTML_REPORT, OutputDir, REPORT, VLAB_REPORT, VLAB_REPORT_PARTIAL};
+use crate::platform::error::{Error, ErrorKind, Result};
+use crate::record::{Measurement, Observer};
+use crate::report::partial::Recorder;
 use crate::report::{ContractReport, Reports, VlabReport};
-use crate::target::{InProcess, Target};
+use crate::runner::target::{InProcess, Target};
+use crate::seam::engine::Engine;
+use crate::seam::model::ModelFile;
+use crate::seam::params::Parameters;
+use crate::spec::{BenchmarkSpec, Workload};
+use crate::views::html::render;
+use crate::views::text::summary_lines;
 
 /// Benchmarks `spec` on `target` and writes every artifact into `out`:
 /// the reports on success; on failure `error.log`, and
@@ -83,7 +86,7 @@ fn run(
         });
         if let Some(report) = partial.flatten() {
             // Best effort: the run's own error is the one to report.
-            let _ = out.write_partial(&report);
+            let _ = json(&report).and_then(|bytes| out.write(VLAB_REPORT_PARTIAL, &bytes));
         }
     })?;
     write_reports(&measurement, &model, started, out)
@@ -103,6 +106,29 @@ pub fn write_reports(
         contract: ContractReport::from_full(&full),
         full,
     };
-    out.write_success(&reports)?;
+    write_artifacts(&reports, out)?;
     Ok(reports)
+}
+
+/// Writes the reports, completes `raw_output.bin` and logs the summary;
+/// `report.json` comes last, as its presence means every other artifact
+/// is complete.
+fn write_artifacts(reports: &Reports, out: &OutputDir) -> Result<()> {
+    out.write(VLAB_REPORT, &json(&reports.full)?)?;
+    if reports.full.raw_output.is_some() {
+        out.complete_raw_output()?;
+    }
+    for line in summary_lines(&reports.full) {
+        out.log(&line)?;
+    }
+    out.write(HTML_REPORT, render(&reports.full)?.as_bytes())?;
+    out.write(REPORT, &json(&reports.contract)?)
+}
+
+/// `value` as pretty JSON, with a final newline.
+fn json(value: &impl serde::Serialize) -> Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::runtime(format!("cannot serialise a report: {e}")))?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }

@@ -102,6 +102,21 @@ pub fn percentile(sorted: &[u64], p: f64) -> f64 {
     }
 }
 
+/// The median of `values` (reordered), the mean of the two middle values
+/// for an even count; 0 when empty.
+pub fn median(values: &mut [u64]) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let (_, &mut upper, _) = values.select_nth_unstable(n / 2);
+    if n % 2 == 1 {
+        return upper as f64;
+    }
+    let lower = values[..n / 2].iter().copied().max().unwrap_or(upper);
+    (lower as f64 + upper as f64) / 2.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +150,12 @@ mod tests {
         assert_eq!(s.median, 20.0);
         assert_eq!(s.throughput_per_second(), 1e9 / 20.0);
         assert_eq!(s.scaled(10.0).median, 2.0);
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3, 1, 2]), 2.0);
+        assert_eq!(median(&mut [4, 1, 3, 2]), 2.5);
+        assert_eq!(median(&mut []), 0.0);
     }
 }

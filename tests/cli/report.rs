@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use scraper::{Html, Selector};
-use vlab_harness::report::charts::{
+use vlab_harness::views::charts::{
     Bins, HISTOGRAM_COLOR, LAYER_COLOR, MEMORY_COLOR, RGBColor, TIMED_COLOR, Unit, WARMUP_COLOR,
 };
 

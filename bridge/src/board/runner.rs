@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::runtime::Runtime;
-use vlab_harness::report::InjectedFaults;
+use vlab_harness::InjectedFaults;
 use vlab_harness::runner::{Finished, Loaded, Runner, Timed};
 use vlab_harness::{
     BenchmarkSpec, DeviceInfo, EngineOptions, Error, ModelFile, OperatorTime, OutputDir, Result,

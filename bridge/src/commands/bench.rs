@@ -1,6 +1,6 @@
 //! `vlab bench`: benchmark a model on this machine.
 
-use vlab_harness::report::summary_lines;
+use vlab_harness::views::text::summary_lines;
 use vlab_harness::{
     BenchmarkSpec, EngineOptions, Error, InputValues, LoadOptions, OutputDir, Parameters, Result,
     ShapeOverrides, Workload,

@@ -1,7 +1,8 @@
 //! `vlab compare BASELINE_DIR CANDIDATE_DIR`: did the candidate get slower?
 
 use vlab_harness::compare::{CompareOptions, compare};
-use vlab_harness::report::html::render_comparison;
+use vlab_harness::views::html::render_comparison;
+use vlab_harness::views::text::{MetricText, comparison_lines};
 use vlab_harness::{Error, Result, VlabReport};
 
 use crate::cli::CompareArgs;
@@ -25,7 +26,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     } else {
         say!("baseline   {}", describe(&args.baseline, &baseline));
         say!("candidate  {}", describe(&args.candidate, &candidate));
-        for line in comparison.table_lines() {
+        for line in comparison_lines(&comparison) {
             say!("{line}");
         }
     }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use vlab_harness::job::JobEnv;
+use vlab_harness::pipeline::job::JobEnv;
 use vlab_harness::{BenchmarkSpec, BenchmarkType, LoadOptions, OutputDir, Parameters, Result};
 
 use vlab_bridge::board::{BoardOptions, Boards};
@@ -23,7 +23,10 @@ const BOARD_TIMEOUT: Duration = Duration::from_secs(3600);
 pub fn run() -> Result<()> {
     let workdir: PathBuf = std::env::var_os("VLAB_WORKDIR")
         .filter(|w| !w.is_empty())
-        .map_or_else(|| vlab_harness::job::DEFAULT_WORKDIR.into(), PathBuf::from);
+        .map_or_else(
+            || vlab_harness::pipeline::job::DEFAULT_WORKDIR.into(),
+            PathBuf::from,
+        );
     let out = OutputDir::prepare(&workdir.join(OUTPUT_FOLDER))?;
     let job = JobEnv::from_env().inspect_err(|e| out.write_failure(e))?;
     let spec = spec(&job).inspect_err(|e| out.write_failure(e))?;

@@ -57,7 +57,7 @@ fn host_target() -> HostTarget {
             .iter()
             .filter_map(|e| Some((e.name().to_owned(), e.version().ok()?)))
             .collect(),
-        ram: vlab_harness::memory::total_ram(),
+        ram: vlab_harness::platform::memory::total_ram(),
     }
 }
 

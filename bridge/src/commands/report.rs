@@ -1,6 +1,7 @@
 //! `vlab report DIR`: report.html from a run's vlab-report.json.
 
-use vlab_harness::report::html::{HTML_REPORT, render};
+use vlab_harness::artifacts::HTML_REPORT;
+use vlab_harness::views::html::render;
 use vlab_harness::{Error, Result, VlabReport};
 
 use crate::cli::ReportArgs;

@@ -7,13 +7,15 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::error::{Error, Result};
-use crate::host::{HostInfo, temperature_celsius};
-use crate::measure::{BenchmarkType, DatasetInfo, LayerStats, Measurement};
-use crate::model::{ModelFile, ModelFormat};
-use crate::params::EngineOptions;
+use crate::inputs::DatasetInfo;
+use crate::platform::error::{Error, Result};
+use crate::platform::host::HostInfo;
+use crate::record::{DeviceInfo, LayerStats, Measurement, TargetInfo};
+use crate::seam::model::{ModelFile, ModelFormat};
+use crate::seam::params::EngineOptions;
+use crate::seam::tensor::TensorSpec;
+use crate::spec::BenchmarkType;
 use crate::stats::Statistics;
-use crate::tensor::TensorSpec;
 
 /// Identifier of this report layout, stored in the `schema` field.
 pub const REPORT_SCHEMA: &str = "vlab-report/1";
@@ -58,91 +60,6 @@ pub struct VlabReport {
     pub layers: Option<Vec<LayerStats>>,
     /// The board that ran the model (MCU targets).
     pub device: Option<DeviceInfo>,
-}
-
-/// A board running vlab firmware, as it describes itself and as measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct DeviceInfo {
-    /// Board name.
-    pub board: String,
-    /// Firmware version (`major.minor.patch`).
-    pub firmware_version: String,
-    /// Firmware build hash, hex.
-    pub build_hash: String,
-    /// Wire protocol version.
-    pub protocol_version: u16,
-    /// Core clock, Hz.
-    pub core_clock_hz: u32,
-    /// The timer that counted the ticks (`Dwt`, `SysTick`).
-    pub timer: String,
-    /// Timer ticks per second; samples in ns are ticks * 1e9 / timer_hz.
-    pub timer_hz: u32,
-    /// Each timed inference in timer ticks, as the board counted them.
-    pub samples_ticks: Vec<u64>,
-    /// Tensor arena the firmware reserves, bytes.
-    pub arena_bytes: u64,
-    /// Tensor arena the model uses, bytes.
-    pub arena_used_bytes: u64,
-    /// Deepest stack use the firmware saw, bytes (0 when unknown).
-    pub stack_used_bytes: u64,
-    /// Model slot size, bytes.
-    pub model_slot_bytes: u64,
-    /// Whether the model was sent (false: it was already in the slot).
-    pub model_uploaded: bool,
-    /// How the host reached the board (`tcp`, `serial /dev/pts/3`).
-    pub transport: String,
-    /// Requests sent again after a lost or corrupted frame.
-    pub resent_requests: u64,
-    /// Faults vlab injected into the link (`--inject-faults`).
-    pub injected_faults: Option<InjectedFaults>,
-}
-
-/// Bytes a fault-injecting link corrupted over a run, both directions.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct InjectedFaults {
-    /// The per-byte rate asked for.
-    pub rate: f64,
-    /// Bytes dropped.
-    pub dropped: u64,
-    /// Bytes with one bit inverted.
-    pub flipped: u64,
-    /// Bytes sent twice.
-    pub duplicated: u64,
-}
-
-/// The target that ran the model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TargetInfo {
-    /// Target name (`host` for the machine vlab runs on).
-    pub name: String,
-    /// Unique target id, if the target has one.
-    pub id: Option<String>,
-    /// RAM available to the target, bytes.
-    pub ram_bytes: Option<u64>,
-    /// Flash available to the target, bytes (MCUs).
-    pub flash_bytes: Option<u64>,
-    /// Flash used by firmware and model, bytes (MCUs).
-    pub flash_used_bytes: Option<u64>,
-    /// RAM the benchmark used on the target, bytes (MCUs: model in RAM,
-    /// arena and stack as the firmware reports them).
-    pub ram_used_bytes: Option<u64>,
-    /// Warmest thermal zone at the end of the run, degrees Celsius.
-    pub temperature_celsius: Option<f64>,
-}
-
-impl TargetInfo {
-    /// The machine vlab runs on, as a target.
-    pub fn host(host: &HostInfo) -> Self {
-        Self {
-            name: "host".to_owned(),
-            id: None,
-            ram_bytes: host.ram_bytes,
-            flash_bytes: None,
-            flash_used_bytes: None,
-            ram_used_bytes: None,
-            temperature_celsius: temperature_celsius(),
-        }
-    }
 }
 
 /// The inference engine.

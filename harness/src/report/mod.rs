@@ -1,19 +1,16 @@
-//! The reports a run produces: the pipeline's `report.json`, vlab's own
-//! `vlab-report.json` and the page people read, `report.html`, plus the
-//! human summary shared by `user.log` and the terminal.
+//! The reports of a run as data: the pipeline's `report.json`
+//! ([`ContractReport`]), vlab's own `vlab-report.json` ([`VlabReport`]),
+//! and the partial report of a run that failed ([`partial`]). How people
+//! read them is in [`crate::views`].
 
-pub mod charts;
 mod contract;
 mod full;
-pub mod html;
-pub(crate) mod summary;
+pub mod partial;
 
 pub use contract::{ContractReport, Latency};
 pub use full::{
-    BenchmarkInfo, DeviceInfo, EngineInfo, InjectedFaults, MemoryInfo, ModelInfo, REPORT_SCHEMA,
-    TargetInfo, TimingInfo, VlabReport,
+    BenchmarkInfo, EngineInfo, MemoryInfo, ModelInfo, REPORT_SCHEMA, TimingInfo, VlabReport,
 };
-pub use summary::summary_lines;
 
 /// Both reports of one run.
 #[derive(Debug, Clone)]

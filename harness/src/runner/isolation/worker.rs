@@ -15,11 +15,12 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::wire::{Event, Job, read_message, write_message};
-use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::host_runner::HostRunner;
-use crate::measure::{Observer, Phase, Recorded, measure};
-use crate::model::ModelFile;
+use crate::platform::error::{Error, Result};
+use crate::record::{Observer, Phase, Recorded};
+use crate::runner::host::HostRunner;
+use crate::runner::measure;
+use crate::seam::engine::Engine;
+use crate::seam::model::ModelFile;
 
 /// Longest the worker keeps measured values before sending them.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
@@ -28,7 +29,7 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
 /// measures the model the supervisor sends. Returns when the result is
 /// sent; an `Err` means the supervisor could not be reached.
 pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
-    crate::interrupt::watch_as_worker()?;
+    crate::platform::interrupt::watch_as_worker()?;
     let lost = |e: std::io::Error| Error::runtime(format!("engine worker: the pipe to vlab: {e}"));
     // The messages get stdout's pipe to themselves; whatever the engine's
     // library prints on stdout goes to stderr instead of into the stream.

@@ -37,12 +37,13 @@ use std::process::{ChildStdout, Command, Stdio};
 use exit::{Stage, ended_error};
 use wire::{Event, Job, read_message, write_message};
 
-use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::interrupt::Forwarding;
-use crate::measure::{BenchmarkSpec, Measurement, Observer, Recorded};
-use crate::model::ModelFile;
-use crate::target::Target;
+use crate::platform::error::{Error, Result};
+use crate::platform::interrupt::Forwarding;
+use crate::record::{Measurement, Observer, Recorded};
+use crate::runner::target::Target;
+use crate::seam::engine::Engine;
+use crate::seam::model::ModelFile;
+use crate::spec::BenchmarkSpec;
 
 /// Runs an engine's measured loop in a supervised worker process.
 pub struct Isolated<'a> {

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 /// The charts' colour type.
 pub use plotters::style::RGBColor;
 
-use crate::error::{Error, Result};
+use crate::platform::error::{Error, Result};
 
 /// Histogram bars.
 pub const HISTOGRAM_COLOR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);

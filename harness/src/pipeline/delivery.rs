@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rand::RngExt;
 
-use crate::error::{Error, Result, describe_io};
+use crate::platform::error::{Error, Result, describe_io};
 
 /// The default path of an artifact below the API's base URL.
 pub const DEFAULT_TEMPLATE: &str = "/jobs/{job_id}/artifacts/{name}";

@@ -1,7 +1,10 @@
-//! The short human summary of a run, shared by `user.log` and the terminal.
+//! Runs and comparisons as text: the short human summary of a run, shared
+//! by `user.log` and the terminal, and the comparison table of `vlab
+//! compare`.
 
-use crate::report::full::VlabReport;
-use crate::tensor::format_shape;
+use crate::compare::{Comparison, MetricChange};
+use crate::report::VlabReport;
+use crate::seam::tensor::format_shape;
 
 /// Formats nanoseconds with a unit that keeps three significant figures.
 pub fn format_duration_ns(ns: f64) -> String {
@@ -17,7 +20,7 @@ pub fn format_duration_ns(ns: f64) -> String {
 }
 
 /// Formats bytes in B, KiB or MiB; `n/a` when unknown.
-pub(crate) fn format_bytes(bytes: Option<u64>) -> String {
+pub fn format_bytes(bytes: Option<u64>) -> String {
     match bytes {
         Some(b) if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
         Some(b) if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
@@ -138,6 +141,80 @@ pub fn summary_lines(r: &VlabReport) -> Vec<String> {
             ));
         }
     }
+    lines
+}
+
+/// A metric's change for people.
+pub trait MetricText {
+    /// The change: relative when it can be, else absolute.
+    fn change_text(&self) -> String;
+    /// The confidence interval, or an empty string.
+    fn interval_text(&self) -> String;
+    /// The baseline's value.
+    fn baseline_text(&self) -> String;
+    /// The candidate's value.
+    fn candidate_text(&self) -> String;
+}
+
+impl MetricText for MetricChange {
+    fn change_text(&self) -> String {
+        match self.relative_change {
+            Some(r) => format!("{:+.1}%", r * 100.0),
+            None => {
+                let sign = if self.change < 0.0 { "-" } else { "+" };
+                format!("{sign}{}", metric_value(self, self.change.abs()))
+            }
+        }
+    }
+
+    fn interval_text(&self) -> String {
+        self.interval.map_or_else(String::new, |[low, high]| {
+            format!("[{:+.1}%, {:+.1}%]", low * 100.0, high * 100.0)
+        })
+    }
+
+    fn baseline_text(&self) -> String {
+        metric_value(self, self.baseline)
+    }
+
+    fn candidate_text(&self) -> String {
+        metric_value(self, self.candidate)
+    }
+}
+
+/// A value of `metric` for people: a duration or a size.
+fn metric_value(metric: &MetricChange, value: f64) -> String {
+    match metric.unit.as_str() {
+        "B" => format_bytes(Some(value.max(0.0) as u64)),
+        _ => format_duration_ns(value),
+    }
+}
+
+/// The comparison as a text table, one metric per line, with a header
+/// and the notes.
+pub fn comparison_lines(c: &Comparison) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{:<28} {:>12} {:>12} {:>9} {:>18}  verdict (threshold {:.1}%, {:.0}% interval)",
+        "metric",
+        "baseline",
+        "candidate",
+        "change",
+        "interval",
+        c.threshold * 100.0,
+        c.confidence * 100.0
+    )];
+    for m in &c.metrics {
+        lines.push(format!(
+            "{:<28} {:>12} {:>12} {:>9} {:>18}  {}",
+            m.metric,
+            m.baseline_text(),
+            m.candidate_text(),
+            m.change_text(),
+            m.interval_text(),
+            m.verdict.as_str()
+        ));
+    }
+    lines.extend(c.notes.iter().map(|n| format!("note: {n}")));
     lines
 }
 

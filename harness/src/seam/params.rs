@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result, file_name};
-use crate::tensor::{DType, ShapeOverrides};
+use crate::platform::error::{Error, Result, file_name};
+use crate::seam::tensor::{DType, ShapeOverrides};
 
 /// Engine settings. `None` leaves a setting at the engine's vlab default;
 /// each engine refuses settings it does not have.

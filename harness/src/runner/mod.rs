@@ -1,22 +1,29 @@
 //! The Runner seam: what the one measured loop ([`crate::measure`]) drives.
 //!
 //! A runner is a model loaded on some target: an engine session in this
-//! process ([`crate::host_runner::HostRunner`]), or a board's firmware
+//! process ([`crate::runner::host::HostRunner`]), or a board's firmware
 //! behind a protocol session (vlab-bridge's board runner). The loop owns
 //! the phases, the inputs, the statistics and the record; a runner only
 //! loads, runs and reports durations, each in nanoseconds and measured
 //! where the target measures best: the host with its monotonic clock, a
 //! board with its own timer, converted in the runner.
 
+pub mod host;
+pub mod isolation;
+mod measure;
+pub mod target;
+
+pub use measure::measure;
+
 use std::io::Write;
 
-use crate::engine::OperatorTime;
-use crate::error::Result;
-use crate::measure::BenchmarkSpec;
-use crate::model::ModelFile;
-use crate::params::EngineOptions;
-use crate::report::{DeviceInfo, TargetInfo};
-use crate::tensor::TensorSpec;
+use crate::platform::error::Result;
+use crate::record::{DeviceInfo, TargetInfo};
+use crate::seam::engine::OperatorTime;
+use crate::seam::model::ModelFile;
+use crate::seam::params::EngineOptions;
+use crate::seam::tensor::TensorSpec;
+use crate::spec::BenchmarkSpec;
 
 /// Takes the duration of each inference, in ns, in order, as the runner
 /// learns it. An error stops the run (a signal arrived, for instance).

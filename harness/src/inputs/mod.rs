@@ -14,18 +14,21 @@
 //! comes from the dataset, `(N, ...)`; its element type and shape are
 //! checked against the input first.
 
+mod npy;
+
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result, file_name};
-use crate::measure::{DatasetInfo, Workload};
-use crate::npy;
-use crate::params::InputValues;
-use crate::tensor::{DType, TensorSpec};
+use crate::platform::error::{Error, Result, file_name};
+use crate::seam::params::InputValues;
+use crate::seam::tensor::{DType, TensorSpec};
+use crate::spec::Workload;
 
 /// Byte size of every input, in model order. Inputs must have fixed shapes.
 pub fn input_sizes(inputs: &[TensorSpec]) -> Result<Vec<usize>> {
@@ -364,7 +367,7 @@ fn check_dataset_len(
                 "{} {} {}",
                 s.name,
                 s.dtype,
-                crate::tensor::format_shape(&s.shape)
+                crate::seam::tensor::format_shape(&s.shape)
             )
         })
         .collect::<Vec<_>>()
@@ -391,6 +394,15 @@ fn check_dataset_len(
     }
     usize::try_from(len / sample)
         .map_err(|_| "the dataset has too many samples for this machine".to_owned())
+}
+
+/// Information about a TYPE2 dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DatasetInfo {
+    /// The dataset's file name.
+    pub file_name: String,
+    /// Number of samples, which is the number of timed inferences.
+    pub samples: usize,
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Seek};
 
 use npyz::{DType as NpyDType, NpyHeader, Order, TypeChar, TypeStr};
 
-use crate::tensor::{DType, TensorSpec, format_shape};
+use crate::seam::tensor::{DType, TensorSpec, format_shape};
 
 /// The first bytes of every `.npy` file.
 const MAGIC: &[u8] = b"\x93NUMPY";

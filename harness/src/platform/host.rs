@@ -24,7 +24,7 @@ impl HostInfo {
         Self {
             cpu_model: cpu_model(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            ram_bytes: crate::memory::total_ram(),
+            ram_bytes: crate::platform::memory::total_ram(),
             os: std::env::consts::OS.to_owned(),
             arch: std::env::consts::ARCH.to_owned(),
         }

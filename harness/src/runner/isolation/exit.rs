@@ -6,7 +6,7 @@ use std::process::ExitStatus;
 
 use nix::sys::signal::Signal;
 
-use crate::error::Error;
+use crate::platform::error::Error;
 
 /// What the worker was doing when it ended: loading the model, or running
 /// inferences (first, warmup, timed or profiled).

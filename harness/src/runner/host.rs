@@ -7,14 +7,14 @@
 use std::io::Write;
 use std::time::Instant;
 
-use crate::engine::{Engine, OperatorTime, Session};
-use crate::error::{Error, Result};
-use crate::host::HostInfo;
-use crate::measure::BenchmarkSpec;
-use crate::model::ModelFile;
-use crate::report::TargetInfo;
+use crate::platform::error::{Error, Result};
+use crate::platform::host::HostInfo;
+use crate::record::TargetInfo;
 use crate::runner::{Finished, Loaded, Runner, Timed};
-use crate::tensor::TensorSpec;
+use crate::seam::engine::{Engine, OperatorTime, Session};
+use crate::seam::model::ModelFile;
+use crate::seam::tensor::TensorSpec;
+use crate::spec::BenchmarkSpec;
 
 /// An engine of this process, and the session it loaded.
 pub struct HostRunner<'a> {

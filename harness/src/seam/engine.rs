@@ -2,10 +2,10 @@
 //! benchmark it. Engines only load and run; the harness owns the clock,
 //! warmup, the measured loop, statistics and reports.
 
-use crate::error::{Error, Result};
-use crate::model::{ModelFile, ModelFormat};
-use crate::params::EngineOptions;
-use crate::tensor::{ShapeOverrides, TensorSpec};
+use crate::platform::error::{Error, Result};
+use crate::seam::model::{ModelFile, ModelFormat};
+use crate::seam::params::EngineOptions;
+use crate::seam::tensor::{ShapeOverrides, TensorSpec};
 
 /// An inference engine (tract, ONNX Runtime, TFLite, ...).
 pub trait Engine: Send + Sync {
@@ -22,7 +22,7 @@ pub trait Engine: Send + Sync {
     /// The name of the foreign (C or C++) library the engine runs, as
     /// messages put it (`TensorFlow Lite`), when a crash inside it would take
     /// the process down; `None` for engines in safe Rust. The `vlab` binary
-    /// runs such engines in a worker process ([`crate::isolation`]).
+    /// runs such engines in a worker process ([`crate::runner::isolation`]).
     fn library(&self) -> Option<&'static str> {
         None
     }

@@ -15,7 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result, file_name};
+use crate::platform::error::{Error, Result, file_name};
 
 /// Serialisation format of a model file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -56,7 +56,7 @@ impl ModelCapacity {
     /// This machine: [`FORMAT_LIMIT`], or its RAM when that is smaller,
     /// since vlab and the engine hold the whole model in memory.
     pub fn host() -> Self {
-        match crate::memory::total_ram().filter(|&ram| ram < FORMAT_LIMIT) {
+        match crate::platform::memory::total_ram().filter(|&ram| ram < FORMAT_LIMIT) {
             Some(ram) => Self {
                 bytes: ram,
                 holder: "this machine's RAM".to_owned(),

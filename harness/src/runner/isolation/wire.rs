@@ -15,8 +15,9 @@ use std::path::PathBuf;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-use crate::measure::{BenchmarkSpec, Measurement, Phase, Recorded};
+use crate::platform::error::Error;
+use crate::record::{Measurement, Phase, Recorded};
+use crate::spec::BenchmarkSpec;
 
 /// Longest message accepted; a longer length means the stream is not ours.
 const MAX_MESSAGE: u32 = 256 << 20;

@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::error::Error;
-use crate::measure::{BenchmarkType, Observer, Phase, Recorded};
-use crate::model::ModelFile;
-use crate::params::EngineOptions;
+use crate::platform::error::Error;
+use crate::record::{Observer, Phase, Recorded};
 use crate::report::ModelInfo;
+use crate::seam::model::ModelFile;
+use crate::seam::params::EngineOptions;
+use crate::seam::tensor::TensorSpec;
+use crate::spec::BenchmarkType;
 use crate::stats::Statistics;
-use crate::tensor::TensorSpec;
 
 /// Layout identifier of the partial report.
 pub const PARTIAL_SCHEMA: &str = "vlab-partial-report/1";
@@ -139,7 +140,7 @@ pub struct PartialReport {
     /// Each warmup inference that finished, ns.
     pub warmup_ns: Vec<u64>,
     /// Each timed inference that finished, ns (up to
-    /// [`crate::isolation::FLUSH_EVERY`] of the last ones may be missing
+    /// [`crate::runner::isolation::FLUSH_EVERY`] of the last ones may be missing
     /// after a crash).
     pub samples_ns: Vec<u64>,
     /// Statistics of `samples_ns`, when there are any.

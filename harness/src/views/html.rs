@@ -5,13 +5,10 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::compare::Comparison;
-use crate::error::Result;
-use crate::report::charts::{self, MemoryBar, Unit};
-use crate::report::full::VlabReport;
-use crate::report::summary::{format_bytes, format_duration_ns};
-
-/// The page's file name in an output folder.
-pub const HTML_REPORT: &str = "report.html";
+use crate::platform::error::Result;
+use crate::report::VlabReport;
+use crate::views::charts::{self, MemoryBar, Unit};
+use crate::views::text::{MetricText, format_bytes, format_duration_ns};
 
 /// Light, print-friendly styling: black on white, charts that scale to the
 /// page, sections that do not split across printed pages.

@@ -8,10 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::delivery::{DEFAULT_TEMPLATE, Delivery};
+use crate::pipeline::delivery::{DEFAULT_TEMPLATE, Delivery};
 
-use crate::error::{Error, Result};
-use crate::measure::BenchmarkType;
+use crate::platform::error::{Error, Result};
+use crate::spec::BenchmarkType;
 
 /// Default folder of the job's files when `VLAB_WORKDIR` is not set.
 pub const DEFAULT_WORKDIR: &str = ".";

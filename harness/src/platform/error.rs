@@ -17,7 +17,7 @@ pub enum ErrorKind {
     /// on it.
     Regression,
     /// SIGINT or SIGTERM (the signal's number) stopped the run (exit code
-    /// 128 + the number: 130, 143), as [`crate::interrupt`] describes.
+    /// 128 + the number: 130, 143), as [`crate::platform::interrupt`] describes.
     Interrupted(i32),
 }
 

@@ -1,6 +1,6 @@
 //! Where a benchmark runs, chosen once at the edge: an engine in this
 //! process ([`InProcess`]), an engine in a supervised worker process
-//! ([`crate::isolation::Isolated`]), or a board (vlab-bridge). Every target
+//! ([`crate::runner::isolation::Isolated`]), or a board (vlab-bridge). Every target
 //! measures with the one measured loop ([`measure`]); only the [`Runner`]
 //! it drives differs.
 //!
@@ -8,11 +8,13 @@
 
 use std::io::Write;
 
-use crate::engine::Engine;
-use crate::error::Result;
-use crate::host_runner::HostRunner;
-use crate::measure::{BenchmarkSpec, Measurement, Observer, measure};
-use crate::model::{ModelCapacity, ModelFile};
+use crate::platform::error::Result;
+use crate::record::{Measurement, Observer};
+use crate::runner::host::HostRunner;
+use crate::runner::measure;
+use crate::seam::engine::Engine;
+use crate::seam::model::{ModelCapacity, ModelFile};
+use crate::spec::BenchmarkSpec;
 
 /// A place to benchmark on.
 pub trait Target {

@@ -2,7 +2,7 @@
 //! where it stands: [`watch`] installs handlers (signal-hook's) that only
 //! note the signal, and the measured loop (and a board run's session)
 //! asks [`check`] between inferences. The run then fails with an
-//! [`ErrorKind::Interrupted`](crate::error::ErrorKind) error, so
+//! [`ErrorKind::Interrupted`](crate::platform::error::ErrorKind) error, so
 //! everything a run started (QEMU, a probe session, an engine worker) is
 //! dropped and stopped on the way out, error.log says which signal ended
 //! it, what was measured is kept as for any failure, and the process
@@ -10,7 +10,7 @@
 //! process a signal killed.
 //!
 //! A second signal kills the process at once, for a run stuck in a long
-//! call. An engine worker (crate::isolation) watches without that, and
+//! call. An engine worker (crate::runner::isolation) watches without that, and
 //! its supervisor passes the signals it gets on to it ([`Forwarding`]), so
 //! a signal sent to vlab alone (what Nomad and a lab's cancel do) and one
 //! a terminal sends to the whole process group both stop the worker's
@@ -26,7 +26,7 @@ use nix::unistd::Pid;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::flag;
 
-use crate::error::{Error, Result};
+use crate::platform::error::{Error, Result};
 
 /// The number of the signal received, 0 while none was.
 static RECEIVED: AtomicUsize = AtomicUsize::new(0);
