@@ -322,6 +322,16 @@ fn a_faulty_link_costs_resends_not_results() {
     assert_eq!(ticks(&report), ticks(&reference));
     assert_eq!(report["layers"].as_array().unwrap().len(), 15);
     assert!(report["device"]["resent_requests"].as_u64().unwrap() > 0);
+    // What the fault injector did is on record, and nothing of it on a
+    // clean run.
+    let faults = &report["device"]["injected_faults"];
+    assert_eq!(faults["rate"], 1e-3);
+    let corrupted: u64 = ["dropped", "flipped", "duplicated"]
+        .iter()
+        .map(|k| faults[k].as_u64().unwrap())
+        .sum();
+    assert!(corrupted > 0, "{faults}");
+    assert!(reference["device"]["injected_faults"].is_null());
 }
 
 #[test]

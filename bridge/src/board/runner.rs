@@ -62,6 +62,9 @@ struct Linked {
     stack_used: u32,
     /// Each timed inference, in ticks.
     samples_ticks: Vec<u64>,
+    /// Warmup inferences asked for and not run yet: they go with the next
+    /// run, as one request.
+    warmup: u32,
 }
 
 impl Linked {
@@ -155,6 +158,7 @@ impl<'a> BoardRunner<'a> {
             arena_used: 0,
             stack_used: 0,
             samples_ticks: Vec::new(),
+            warmup: 0,
         };
         if linked
             .session
@@ -288,12 +292,13 @@ impl Runner for BoardRunner<'_> {
         let mut left = count;
         while left > 0 {
             let n = u32::try_from(left).unwrap_or(u32::MAX).min(most);
-            let summary = wait(runtime, linked.session.run(RunRequest::timed(n)))?;
-            linked.note(&summary);
-            let ticks = match n {
-                1 => vec![summary.max_ticks],
-                _ => wait(runtime, linked.session.read_samples(n))?,
+            let request = RunRequest {
+                warmup: std::mem::take(&mut linked.warmup),
+                ..RunRequest::timed(n)
             };
+            let summary = wait(runtime, linked.session.run(request))?;
+            linked.note(&summary);
+            let ticks = wait(runtime, linked.session.read_samples(n))?;
             for t in ticks {
                 linked.samples_ticks.push(t);
                 timed(linked.ns(t))?;
@@ -303,14 +308,12 @@ impl Runner for BoardRunner<'_> {
         Ok(())
     }
 
+    /// The board runs the warmups in the same request as the timed
+    /// inferences that follow, with no round trip between them.
     fn warm_up(&mut self, count: usize, _timed: Timed<'_>) -> Result<()> {
-        if count == 0 {
-            return Ok(());
-        }
         let count = u32::try_from(count).map_err(|_| Error::input("--warmup is too large"))?;
-        let (runtime, linked) = self.parts()?;
-        let summary = wait(runtime, linked.session.run(RunRequest::warmup(count)))?;
-        linked.note(&summary);
+        let (_, linked) = self.parts()?;
+        linked.warmup = count;
         Ok(())
     }
 
@@ -334,9 +337,16 @@ impl Runner for BoardRunner<'_> {
     }
 
     fn reset_state(&mut self) -> Result<()> {
+        let (runtime, linked) = self.parts()?;
+        // The warmups run on the state they would have run on, before the
+        // reset.
+        let warmup = std::mem::take(&mut linked.warmup);
+        if warmup > 0 {
+            let summary = wait(runtime, linked.session.run(RunRequest::warmup(warmup)))?;
+            linked.note(&summary);
+        }
         // Asking for the model again resets its state (a stateless model
         // does not notice).
-        let (runtime, linked) = self.parts()?;
         wait(runtime, linked.session.has_model(&linked.model)).map(|_| ())
     }
 
