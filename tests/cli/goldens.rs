@@ -10,19 +10,16 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::support::{bench_ok, json, qemu_firmware, root};
+use crate::support::{bench_ok, json, qemu_firmware, reference_dir, root};
 
 /// Where a golden model is: fetched, written by op_models.py, or MLPerf
-/// Tiny reference data (`VLAB_REFERENCE_DATA`, default ../shared/mlperf-tiny);
-/// `None` when it is not on this machine.
+/// Tiny reference data ([`reference_dir`]); `None` when it is not on this
+/// machine.
 fn model_path(name: &str) -> Option<PathBuf> {
-    let reference = std::env::var_os("VLAB_REFERENCE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/mlperf-tiny"));
     [
         root().join("models").join(name),
         root().join("tests/goldens/ops").join(name),
-        reference.join(name),
+        reference_dir().join(name),
     ]
     .into_iter()
     .find(|p| p.is_file())

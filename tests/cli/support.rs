@@ -21,10 +21,30 @@ pub fn model(name: &str) -> PathBuf {
     path
 }
 
-/// A file of the MLPerf Tiny reference data in ../shared, if present.
-pub fn mlperf(name: &str) -> Option<PathBuf> {
-    let path = root().join("../shared/mlperf-tiny").join(name);
-    path.is_file().then_some(path)
+/// Where the MLPerf Tiny reference data is looked for: `VLAB_REFERENCE_DATA`
+/// (a relative path is taken from the workspace root), by default
+/// ../shared/mlperf-tiny beside the repository.
+pub fn reference_dir() -> PathBuf {
+    let dir = std::env::var_os("VLAB_REFERENCE_DATA")
+        .map_or_else(|| PathBuf::from("../shared/mlperf-tiny"), PathBuf::from);
+    root().join(dir)
+}
+
+/// The MLPerf Tiny reference data folder, or `None` when it is absent, after
+/// printing that the calling test is skipped and why: a clone without the
+/// data runs every other test.
+pub fn reference_data() -> Option<PathBuf> {
+    let dir = reference_dir();
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let thread = std::thread::current();
+    eprintln!(
+        "{}: skipped: MLPerf Tiny reference data not found at {} (set VLAB_REFERENCE_DATA)",
+        thread.name().unwrap_or("test"),
+        dir.display()
+    );
+    None
 }
 
 /// Runs `vlab` with `args` and returns its output.

@@ -12,20 +12,23 @@ use std::path::{Path, PathBuf};
 
 use vlab_micro::{IMPLEMENTED, Model, Opcode};
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 const TYPES: [&str; 10] = [
     "FLOAT32", "INT8", "INT16", "INT32", "INT64", "UINT8", "BOOL", "FLOAT16", "RESOURCE", "none",
 ];
 
-fn find(root: &Path, name: &str) -> Option<PathBuf> {
-    let reference = std::env::var_os("VLAB_REFERENCE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/mlperf-tiny"));
+/// Where a model of the goldens is: fetched, written by op_models.py, or in
+/// the MLPerf Tiny reference data (`reference`, where it is on this machine).
+fn find(root: &Path, reference: Option<&Path>, name: &str) -> Option<PathBuf> {
     [
-        root.join("models").join(name),
-        root.join("tests/goldens/ops").join(name),
-        reference.join(name),
+        Some(root.join("models").join(name)),
+        Some(root.join("tests/goldens/ops").join(name)),
+        reference.map(|r| r.join(name)),
     ]
     .into_iter()
+    .flatten()
     .find(|p| p.is_file())
 }
 
@@ -37,7 +40,8 @@ fn op_name(op: Opcode, custom: Option<&str>) -> String {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = support::root();
+    let reference = support::reference_data();
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join("tests/goldens/manifest.json"))?)?;
     // operator -> tested input types; operator -> models (not single-operator ones) using it
@@ -47,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_object()
         .ok_or("manifest without models")?;
     for name in models.keys() {
-        let Some(path) = find(&root, name) else {
+        let Some(path) = find(&root, reference.as_deref(), name) else {
             continue;
         };
         let bytes = std::fs::read(&path)?;

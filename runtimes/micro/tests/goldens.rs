@@ -8,26 +8,25 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use vlab_micro::{Interpreter, Model, arena_bytes_required};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{reference_data, root};
 
-/// Where a golden model is: fetched, written by op_models.py, or MLPerf
-/// Tiny reference data; `None` when it is not on this machine.
-fn model_path(name: &str) -> Option<PathBuf> {
-    let reference = std::env::var_os("VLAB_REFERENCE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/mlperf-tiny"));
+/// Where a golden model is: fetched, written by op_models.py, or in the
+/// MLPerf Tiny reference data (`reference`, where it is on this machine);
+/// `None` when it is not on this machine.
+fn model_path(name: &str, reference: Option<&Path>) -> Option<PathBuf> {
     [
-        root().join("models").join(name),
-        root().join("tests/goldens/ops").join(name),
-        reference.join(name),
+        Some(root().join("models").join(name)),
+        Some(root().join("tests/goldens/ops").join(name)),
+        reference.map(|r| r.join(name)),
     ]
     .into_iter()
+    .flatten()
     .find(|p| p.is_file())
 }
 
@@ -36,10 +35,11 @@ fn every_golden_matches_tflite_micro() {
     let goldens = root().join("tests/goldens");
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(goldens.join("manifest.json")).unwrap()).unwrap();
+    let reference = reference_data();
     let mut failures = Vec::new();
     let mut ran = 0;
     for (name, entry) in manifest["models"].as_object().unwrap() {
-        let Some(path) = model_path(name) else {
+        let Some(path) = model_path(name, reference.as_deref()) else {
             eprintln!("skipped {name}: not on this machine (models/fetch.sh, VLAB_REFERENCE_DATA)");
             continue;
         };
