@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use vlab_bridge::transport::Transport;
+use vlab_harness::platform::field::Field;
 
 /// Benchmark ML models on edge targets: how fast, how big, and is the output right.
 #[derive(Debug, Parser)]
@@ -295,5 +296,18 @@ fn parse_on_off(value: &str) -> Result<bool, String> {
         "on" | "true" | "1" => Ok(true),
         "off" | "false" | "0" => Ok(false),
         other => Err(format!("'{other}': expected on or off")),
+    }
+}
+
+/// The flag that sets `field`, as error messages name it.
+pub fn flag(field: Field) -> &'static str {
+    match field {
+        Field::Iterations => "--iterations",
+        Field::Warmup => "--warmup",
+        Field::PerLayer => "--per-layer",
+        Field::InputShapes => "--input-shape",
+        Field::InputValues => "--input-value",
+        Field::Preload => "--preload",
+        Field::Transport => "--transport",
     }
 }

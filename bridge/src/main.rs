@@ -12,6 +12,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // Errors name a setting by the flag that sets it.
+    vlab_harness::platform::field::name_fields(cli::flag);
     // A benchmark stops cleanly on SIGINT and SIGTERM (vlab_harness::interrupt).
     let watched = match cli.command {
         cli::Command::Bench(_) | cli::Command::Job => vlab_harness::interrupt::watch(),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
+use vlab_harness::platform::field::Field;
 use vlab_harness::{Error, Result};
 use vlab_protocol::{
     CHUNK, Decoder, ErrorCode, Event, Identify, MAX_FRAME, PROTOCOL_VERSION, Request, RunSummary,
@@ -260,8 +261,10 @@ impl Session {
         } = request;
         if samples && iterations > self.identify.max_samples {
             return Err(Error::input(format!(
-                "--iterations {iterations}: board {} keeps at most {} samples a run",
-                self.identify.board, self.identify.max_samples
+                "{} {iterations}: board {} keeps at most {} samples a run",
+                Field::Iterations,
+                self.identify.board,
+                self.identify.max_samples
             )));
         }
         let id = self.next_run;

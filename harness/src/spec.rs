@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::error::{Error, Result};
+use crate::platform::field::Field;
 use crate::seam::engine::LoadOptions;
 use crate::seam::params::InputValues;
 
@@ -113,7 +114,10 @@ impl BenchmarkSpec {
     /// Checks the spec before anything is loaded.
     pub fn validate(&self) -> Result<()> {
         if let Workload::Random { iterations: 0, .. } = self.workload {
-            return Err(Error::input("--iterations must be at least 1"));
+            return Err(Error::input(format!(
+                "{} must be at least 1",
+                Field::Iterations
+            )));
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use vlab_harness::platform::field::Field;
 use vlab_harness::{Error, ModelFile, Result};
 
 use super::def::{BoardDef, LaunchDef};
@@ -73,8 +74,10 @@ pub async fn reach(to: Destination<'_>, model: &ModelFile) -> Result<Reached> {
                     let len = model.bytes().len() as u64;
                     if len > slot.bytes {
                         return Err(Error::input(format!(
-                            "--preload: the model is {len} B; board {}'s flash slot holds {} B",
-                            board.name, slot.bytes
+                            "{}: the model is {len} B; board {}'s flash slot holds {} B",
+                            Field::Preload,
+                            board.name,
+                            slot.bytes
                         )));
                     }
                     Some((model.path(), slot.address))

@@ -3,6 +3,7 @@
 //! launch (preload). [`Route::plan`] checks the combination against every
 //! refusal rule, all in [`refusal`], before anything is started.
 
+use vlab_harness::platform::field::Field;
 use vlab_harness::{Error, Result};
 
 use super::def::{BoardDef, LaunchDef, TransportDef};
@@ -55,19 +56,24 @@ fn refusal(
     let no_slot = board.memory.flash_slot.is_none();
     match (&board.launch, transport, preload) {
         (Qemu { .. }, Rtt, _) => Some(format!(
-            "--transport rtt: board {name} is emulated and has no debug probe; use tcp or serial"
+            "{} rtt: board {name} is emulated and has no debug probe; use tcp or serial",
+            Field::Transport
         )),
-        (Qemu { .. }, _, true) if no_slot => {
-            Some(format!("--preload: board {name} has no flash model slot"))
-        }
+        (Qemu { .. }, _, true) if no_slot => Some(format!(
+            "{}: board {name} has no flash model slot",
+            Field::Preload
+        )),
         (Probe { .. }, _, true) => Some(format!(
-            "--preload is for emulated boards; board {name} gets its model over the link"
+            "{} is for emulated boards; board {name} gets its model over the link",
+            Field::Preload
         )),
         (Running, _, true) => Some(format!(
-            "--preload: board {name} is not launched by vlab; flash the model into its slot"
+            "{}: board {name} is not launched by vlab; flash the model into its slot",
+            Field::Preload
         )),
         (Running, Rtt, _) => Some(format!(
-            "--transport rtt: board {name} has no debug probe in board.toml (launch kind \"probe\")"
+            "{} rtt: board {name} has no debug probe in board.toml (launch kind \"probe\")",
+            Field::Transport
         )),
         (Probe { .. } | Running, Tcp | Serial, _) if !configured => Some(format!(
             "board {name}: board.toml gives no {transport} address or path"
@@ -123,11 +129,7 @@ mod tests {
         let nrf = board("nrf52840-dk");
         assert!(Route::plan(&nrf, None, false).is_ok());
         let preload = Route::plan(&nrf, None, true).unwrap_err();
-        assert!(
-            preload
-                .message()
-                .contains("--preload is for emulated boards")
-        );
+        assert!(preload.message().contains("preload is for emulated boards"));
         let tcp = Route::plan(&nrf, Some(Transport::Tcp), false).unwrap_err();
         assert!(
             tcp.message().contains("board.toml gives no tcp address"),

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::runtime::Runtime;
 use vlab_harness::InjectedFaults;
+use vlab_harness::platform::field::Field;
 use vlab_harness::runner::{Finished, Loaded, Runner, Timed};
 use vlab_harness::{
     BenchmarkSpec, DeviceInfo, EngineOptions, Error, ModelFile, OperatorTime, OutputDir, Result,
@@ -311,7 +312,8 @@ impl Runner for BoardRunner<'_> {
     /// The board runs the warmups in the same request as the timed
     /// inferences that follow, with no round trip between them.
     fn warm_up(&mut self, count: usize, _timed: Timed<'_>) -> Result<()> {
-        let count = u32::try_from(count).map_err(|_| Error::input("--warmup is too large"))?;
+        let count = u32::try_from(count)
+            .map_err(|_| Error::input(format!("{} is too large", Field::Warmup)))?;
         let (_, linked) = self.parts()?;
         linked.warmup = count;
         Ok(())

@@ -26,6 +26,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::error::{Error, Result, file_name};
+use crate::platform::field::Field;
 use crate::seam::params::InputValues;
 use crate::seam::tensor::{DType, TensorSpec};
 use crate::spec::Workload;
@@ -37,8 +38,9 @@ pub fn input_sizes(inputs: &[TensorSpec]) -> Result<Vec<usize>> {
         .map(|spec| {
             spec.byte_size().ok_or_else(|| {
                 Error::input(format!(
-                    "input '{}' has no fixed shape; give it with --input-shape",
-                    spec.name
+                    "input '{}' has no fixed shape; give it with {}",
+                    spec.name,
+                    Field::InputShapes
                 ))
             })
         })

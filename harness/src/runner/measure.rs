@@ -16,6 +16,7 @@ use cpu_time::ProcessTime;
 
 use crate::inputs::{InputSource, input_sizes};
 use crate::platform::error::{Error, Result};
+use crate::platform::field::Field;
 use crate::platform::interrupt;
 use crate::platform::memory::ProcessMemory;
 use crate::record::{LayerStats, Measurement, Observer, Phase, Recorded};
@@ -53,7 +54,8 @@ pub fn measure(
 
     if spec.per_layer && !runner.profiles_operators() {
         return Err(Error::input(format!(
-            "--per-layer: engine {} cannot time individual operators",
+            "{}: engine {} cannot time individual operators",
+            Field::PerLayer,
             runner.engine()
         )));
     }

@@ -27,6 +27,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::error::{Error, Result, file_name};
+use crate::platform::field::Field;
 use crate::seam::tensor::{DType, ShapeOverrides};
 
 /// Engine settings. `None` leaves a setting at the engine's vlab default;
@@ -226,7 +227,7 @@ impl InputValues {
         let mut map = BTreeMap::new();
         for arg in args {
             let arg = arg.as_ref();
-            let bad = |why: &str| Error::input(format!("--input-value {arg}: {why}"));
+            let bad = |why: &str| Error::input(format!("{} {arg}: {why}", Field::InputValues));
             let (name, value) = arg
                 .split_once('=')
                 .ok_or_else(|| bad("expected NAME=VALUE, for example sr=16000"))?;

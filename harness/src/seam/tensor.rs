@@ -1,5 +1,5 @@
 //! Tensor descriptions shared by every engine: element types, shapes,
-//! quantisation parameters, and `--input-shape` overrides.
+//! quantisation parameters, and input shape overrides.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::error::{Error, Result};
+use crate::platform::field::Field;
 
 /// Element type of a tensor, as far as the harness needs to know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -120,7 +121,7 @@ pub fn format_shape(shape: &[Option<usize>]) -> String {
         .join("x")
 }
 
-/// Input shapes given by the user (`--input-shape NAME:1x3x224x224`), by input name.
+/// Input shapes given by the user (`NAME:1x3x224x224`), by input name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShapeOverrides(BTreeMap<String, Vec<usize>>);
 
@@ -132,12 +133,14 @@ impl ShapeOverrides {
             let arg = arg.as_ref();
             let (name, dims) = arg.rsplit_once(':').ok_or_else(|| {
                 Error::input(format!(
-                    "--input-shape {arg}: expected NAME:DIMS, for example input:1x3x224x224"
+                    "{} {arg}: expected NAME:DIMS, for example input:1x3x224x224",
+                    Field::InputShapes
                 ))
             })?;
             if name.is_empty() {
                 return Err(Error::input(format!(
-                    "--input-shape {arg}: the input name is empty"
+                    "{} {arg}: the input name is empty",
+                    Field::InputShapes
                 )));
             }
             let dims = if dims.is_empty() {
@@ -147,7 +150,8 @@ impl ShapeOverrides {
                     .map(|d| {
                         d.trim().parse::<usize>().map_err(|_| {
                             Error::input(format!(
-                                "--input-shape {arg}: dimension '{d}' is not a non-negative integer"
+                                "{} {arg}: dimension '{d}' is not a non-negative integer",
+                                Field::InputShapes
                             ))
                         })
                     })
@@ -155,7 +159,8 @@ impl ShapeOverrides {
             };
             if map.insert(name.to_owned(), dims).is_some() {
                 return Err(Error::input(format!(
-                    "--input-shape: input '{name}' given twice"
+                    "{}: input '{name}' given twice",
+                    Field::InputShapes
                 )));
             }
         }
@@ -186,32 +191,42 @@ impl ShapeOverrides {
         match (self.get(input), declared) {
             (Some(given), Some(declared)) => {
                 let compatible = given.len() == declared.len()
-                    && given.iter().zip(declared).all(|(g, d)| d.is_none_or(|d| d == *g));
+                    && given
+                        .iter()
+                        .zip(declared)
+                        .all(|(g, d)| d.is_none_or(|d| d == *g));
                 if compatible {
                     Ok(given.to_vec())
                 } else {
                     Err(Error::input(format!(
-                        "--input-shape {input}:{}: the model declares input '{input}' as {}",
+                        "{} {input}:{}: the model declares input '{input}' as {}",
+                        Field::InputShapes,
                         format_shape(&given.iter().copied().map(Some).collect::<Vec<_>>()),
                         format_shape(declared)
                     )))
                 }
             }
             (Some(given), None) => Ok(given.to_vec()),
-            (None, Some(declared)) => declared.iter().copied().collect::<Option<Vec<_>>>().ok_or_else(|| {
-                Error::input(format!(
-                    "input '{input}' has dynamic shape {}; give it with --input-shape {input}:{} \
+            (None, Some(declared)) => declared
+                .iter()
+                .copied()
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "input '{input}' has dynamic shape {}; give it with {} {input}:{} \
                      or in a parameters file (docs/parameters.md)",
-                    format_shape(declared),
-                    declared
-                        .iter()
-                        .map(|d| d.map_or_else(|| "N".to_owned(), |d| d.to_string()))
-                        .collect::<Vec<_>>()
-                        .join("x")
-                ))
-            }),
+                        format_shape(declared),
+                        Field::InputShapes,
+                        declared
+                            .iter()
+                            .map(|d| d.map_or_else(|| "N".to_owned(), |d| d.to_string()))
+                            .collect::<Vec<_>>()
+                            .join("x")
+                    ))
+                }),
             (None, None) => Err(Error::input(format!(
-                "input '{input}' has unknown rank and shape; give it with --input-shape {input}:D1xD2x..."
+                "input '{input}' has unknown rank and shape; give it with {} {input}:D1xD2x...",
+                Field::InputShapes
             ))),
         }
     }
@@ -222,7 +237,8 @@ impl ShapeOverrides {
             if !inputs.clone().into_iter().any(|i| i == name) {
                 let known: Vec<&str> = inputs.into_iter().collect();
                 return Err(Error::input(format!(
-                    "--input-shape {name}: the model has no input '{name}' (inputs: {})",
+                    "{} {name}: the model has no input '{name}' (inputs: {})",
+                    Field::InputShapes,
                     known.join(", ")
                 )));
             }
@@ -256,7 +272,7 @@ mod tests {
             .unwrap_err();
         assert!(err.message().contains("'audio'"), "{}", err.message());
         assert!(
-            err.message().contains("--input-shape audio:1xN"),
+            err.message().contains("input_shapes audio:1xN"),
             "{}",
             err.message()
         );
