@@ -3,7 +3,7 @@
 //! Its folders are its layers; every arrow points down this list:
 //!
 //! - [`pipeline`]: the cluster job's contract and the delivery of artifacts;
-//! - [`run`]: one benchmark from model file to artifacts;
+//! - `run`: one benchmark from model file to artifacts ([`run_benchmark`]);
 //! - [`artifacts`]: the output folder, which writes the bytes it is given;
 //! - [`views`]: reports as people read them (text, HTML, charts);
 //! - [`report`]: the reports as data (`vlab-report.json`, `report.json`,

@@ -32,7 +32,7 @@ pub trait Observer {
     /// One step of the current phase is done.
     fn step(&mut self) {}
     /// The loop has just measured something; what a run measured before a
-    /// failure is kept from these ([`crate::partial`]).
+    /// failure is kept from these ([`crate::report::partial`]).
     fn recorded(&mut self, _value: &Recorded) {}
 }
 

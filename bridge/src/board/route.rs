@@ -1,7 +1,7 @@
 //! A board's route: how vlab starts it (its launch), which link reaches it
 //! (the transport) and whether the model goes into its flash slot at
 //! launch (preload). [`Route::plan`] checks the combination against every
-//! refusal rule, all in [`refusal`], before anything is started.
+//! refusal rule, all in `refusal`, before anything is started.
 
 use vlab_harness::platform::field::Field;
 use vlab_harness::{Error, Result};
