@@ -12,7 +12,7 @@ use tokio::runtime::Runtime;
 use vlab_harness::InjectedFaults;
 use vlab_harness::runner::{Finished, Loaded, Runner, Timed};
 use vlab_harness::{
-    BenchmarkSpec, DeviceInfo, EngineOptions, Error, ModelFile, OperatorTime, OutputDir, Result,
+    BenchmarkSpec, DeviceInfo, EngineSettings, Error, ModelFile, OperatorTime, OutputDir, Result,
     TargetInfo, TensorSpec,
 };
 use vlab_protocol::{Capabilities, RunSummary};
@@ -259,7 +259,7 @@ impl Runner for BoardRunner<'_> {
         self.linked = Some(linked);
         Ok(Loaded {
             engine_version,
-            options: EngineOptions::default(),
+            options: EngineSettings::default(),
             inputs: self.footprint.inputs.clone(),
         })
     }
