@@ -29,7 +29,7 @@ use vlab_harness::inputs::random_inputs;
 use vlab_harness::isolation::{Isolated, serve};
 use vlab_harness::{
     BenchmarkSpec, Engine, EngineOptions, InProcess, LoadOptions, ModelCapacity, ModelFile,
-    Statistics, Target, Workload,
+    OptionSource, OptionValue, Statistics, Target, Workload,
 };
 
 /// The argument that makes this binary an engine worker.
@@ -57,10 +57,8 @@ fn main() {
     );
     println!("| engine | batch median per inference | measure() median | overhead per inference |");
     println!("|---|---|---|---|");
-    let tflite_reference = EngineOptions {
-        xnnpack: Some(false),
-        ..EngineOptions::default()
-    };
+    let tflite_reference =
+        EngineOptions::default().with("xnnpack", OptionValue::Switch(false), OptionSource::Code);
     let worker = std::env::current_exe().unwrap();
     let engines: [(&dyn Engine, &str, EngineOptions, bool); 4] = [
         (

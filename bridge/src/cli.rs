@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use vlab_bridge::transport::Transport;
 use vlab_harness::platform::field::Field;
 
+use crate::engine_flags::EngineFlags;
+
 /// Benchmark ML models on edge targets: how fast, how big, and is the output right.
 #[derive(Debug, Parser)]
 #[command(name = "vlab", version, about, long_about = None)]
@@ -239,8 +241,9 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
 
+    /// Engine options, one flag per option an engine declares.
     #[command(flatten)]
-    pub engine_options: EngineArgs,
+    pub engine_options: EngineFlags,
 
     /// Seed of the random inputs (TYPE1).
     #[arg(long, value_name = "S", default_value_t = 0)]
@@ -263,40 +266,6 @@ pub struct BenchArgs {
     /// level; user.log keeps info and above).
     #[arg(long, short, requires = "board")]
     pub verbose: bool,
-}
-
-/// Engine settings on the command line; `vlab engines` and docs/engines.md
-/// say which engine takes which.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Engine options")]
-pub struct EngineArgs {
-    /// Threads per operator: ort intra-op threads, tflite interpreter threads [default: 1].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// ort: inter-op threads [default: 1].
-    #[arg(long, value_name = "N")]
-    pub inter_threads: Option<usize>,
-
-    /// ort: graph optimisation level: disable, basic, extended, all [default: all].
-    #[arg(long, value_name = "LEVEL")]
-    pub optimization: Option<String>,
-
-    /// ort: execution provider: cpu, xnnpack, cuda, tensorrt, openvino [default: cpu].
-    #[arg(long, value_name = "EP")]
-    pub execution_provider: Option<String>,
-
-    /// tflite: the XNNPACK delegate, on or off [default: on].
-    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
-    pub xnnpack: Option<bool>,
-}
-
-fn parse_on_off(value: &str) -> Result<bool, String> {
-    match value {
-        "on" | "true" | "1" => Ok(true),
-        "off" | "false" | "0" => Ok(false),
-        other => Err(format!("'{other}': expected on or off")),
-    }
 }
 
 /// The flag that sets `field`, as error messages name it.

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod engine_flags;
 mod progress;
 mod stdout;
 

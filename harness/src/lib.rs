@@ -56,7 +56,10 @@ pub use runner::target::{InProcess, Target};
 pub use runner::{Finished, Loaded, Runner, Timed, measure};
 pub use seam::engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Session};
 pub use seam::model::{ModelCapacity, ModelFile, ModelFormat};
-pub use seam::params::{EngineOptions, InputValues, Parameters};
+pub use seam::options::{
+    EngineOptions, EngineSettings, OptionDecl, OptionKind, OptionSource, OptionValue,
+};
+pub use seam::params::{InputValues, Parameters};
 pub use seam::tensor::{DType, Quantization, ShapeOverrides, TensorSpec};
 pub use spec::{BenchmarkSpec, BenchmarkType, Workload};
 pub use stats::Statistics;

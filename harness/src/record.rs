@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::inputs::DatasetInfo;
 use crate::platform::host::{HostInfo, temperature_celsius};
-use crate::seam::params::EngineOptions;
+use crate::seam::options::EngineSettings;
 use crate::seam::tensor::TensorSpec;
 use crate::spec::BenchmarkType;
 
@@ -44,7 +44,7 @@ pub enum Recorded {
         /// Engine version as the engine reports it.
         engine_version: String,
         /// The settings the engine runs with.
-        options: EngineOptions,
+        options: EngineSettings,
         /// Model inputs as loaded.
         inputs: Vec<TensorSpec>,
         /// Load and prepare time, ns.
@@ -69,7 +69,7 @@ pub struct Measurement {
     /// Engine version as the engine reports it.
     pub engine_version: String,
     /// The settings the engine ran with.
-    pub engine_options: EngineOptions,
+    pub engine_options: EngineSettings,
     /// TYPE1 or TYPE2.
     pub benchmark_type: BenchmarkType,
     /// Seed of the random inputs (TYPE1).

@@ -2,7 +2,8 @@
 //!
 //! Each engine lives in its own module and implements
 //! [`vlab_harness::Engine`]; [`ENGINES`] registers it. Adding an engine is one
-//! new module plus one line in [`ENGINES`].
+//! new module plus one line in [`ENGINES`]; adding an engine option is one
+//! line in its engine's `OPTIONS`.
 
 mod dylib;
 pub mod micro;
@@ -33,6 +34,7 @@ pub fn engine(name: &str) -> Result<&'static dyn Engine> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vlab_harness::OptionKind;
 
     #[test]
     fn finds_registered_engines_and_rejects_others() {
@@ -42,5 +44,62 @@ mod tests {
         };
         assert!(err.message().contains("unknown engine 'tensorrt'"));
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn declarations_are_sound() {
+        let declared = ENGINES
+            .iter()
+            .flat_map(|e| e.options().iter().map(move |d| (e.name(), d)));
+        for (engine, decl) in declared {
+            if let OptionKind::Choice { names, default } = decl.kind {
+                assert!(names.contains(&default), "{engine} {}", decl.name);
+            }
+            // One flag serves every engine with an option of this name.
+            for other in ENGINES.iter().flat_map(|e| e.options()) {
+                if other.name == decl.name {
+                    assert_eq!(other.values(), decl.values(), "{engine} {}", decl.name);
+                }
+            }
+        }
+    }
+
+    /// The table of engine options in docs/engines.md, as the declarations
+    /// give it.
+    fn options_table() -> String {
+        let mut table =
+            "| option | engine | values | default | sets |\n|---|---|---|---|---|\n".to_owned();
+        for engine in ENGINES {
+            for decl in engine.options() {
+                let values = match decl.kind {
+                    OptionKind::Count { .. } => "a whole number, at least 1".to_owned(),
+                    OptionKind::Switch { .. } => {
+                        "`on`, `off` (`true`, `false` in the file)".to_owned()
+                    }
+                    OptionKind::Choice { names, .. } => {
+                        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                        names.join(", ")
+                    }
+                };
+                table += &format!(
+                    "| `{}` | {} | {values} | `{}` | {} |\n",
+                    decl.name,
+                    engine.name(),
+                    decl.default_value(),
+                    decl.help
+                );
+            }
+        }
+        table
+    }
+
+    #[test]
+    fn the_documented_options_are_the_declared_ones() {
+        let docs = include_str!("../../docs/engines.md");
+        let table = options_table();
+        assert!(
+            docs.contains(&table),
+            "docs/engines.md's option table is stale; it should read:\n{table}"
+        );
     }
 }

@@ -89,7 +89,7 @@ pub fn footprint(model: &ModelFile, options: &LoadOptions) -> Result<Footprint> 
 
 /// Parses, checks and prepares `model` with an arena of the size it needs.
 fn prepare(model: &ModelFile, options: &LoadOptions) -> Result<MicroSession> {
-    options.engine.check_supported("micro", &[])?;
+    options.settings(&Micro)?;
     let fail = |e: vlab_micro::Error| model.error(format!("micro cannot run this model: {e}"));
     let bytes = model.bytes().to_vec();
     let parsed = Model::parse(&bytes).map_err(fail)?;

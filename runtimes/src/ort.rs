@@ -19,8 +19,8 @@ use ort::session::Session as OrtSession;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::{DynTensor, TensorElementType, ValueType};
 use vlab_harness::{
-    DType, Engine, EngineOptions, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor, Result,
-    Session, TensorSpec,
+    DType, Engine, EngineSettings, Error, LoadOptions, ModelFile, ModelFormat, OptionDecl,
+    OutputTensor, Result, Session, TensorSpec,
 };
 
 use crate::dylib::LibrarySearch;
@@ -112,9 +112,14 @@ impl Engine for Ort {
         Some("ONNX Runtime")
     }
 
+    fn options(&self) -> &'static [OptionDecl] {
+        OPTIONS
+    }
+
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
         let runtime = runtime()?;
-        let settings = Settings::from_options(&options.engine)?;
+        let chosen = options.settings(self)?;
+        let settings = Settings::from_options(&chosen)?;
         let rejected = |e: &dyn std::fmt::Display| model.error(format!("ONNX Runtime: {e}"));
         let session = settings
             .builder(&runtime.env)
@@ -155,7 +160,7 @@ impl Engine for Ort {
         let results = vec![(Vec::new(), Vec::new()); outputs.len()];
         Ok(Box::new(OrtSessionAdapter {
             session,
-            options: settings.report(),
+            options: chosen,
             inputs,
             outputs,
             values,
@@ -164,7 +169,29 @@ impl Engine for Ort {
     }
 }
 
-/// The session settings, checked, with vlab's defaults filled in.
+/// The options ort takes; their defaults are vlab's.
+const OPTIONS: &[OptionDecl] = &[
+    OptionDecl::count("threads", 1, "intra-op threads (run one operator)"),
+    OptionDecl::count(
+        "inter_threads",
+        1,
+        "inter-op threads (run operators side by side)",
+    ),
+    OptionDecl::choice(
+        "optimization",
+        &["disable", "basic", "extended", "layout", "all"],
+        "all",
+        "graph optimisation level",
+    ),
+    OptionDecl::choice(
+        "execution_provider",
+        &["cpu", "xnnpack", "cuda", "tensorrt", "openvino"],
+        "cpu",
+        "execution provider",
+    ),
+];
+
+/// The session settings, in ONNX Runtime's terms.
 struct Settings {
     threads: usize,
     inter_threads: usize,
@@ -238,36 +265,21 @@ impl Provider {
 }
 
 impl Settings {
-    fn from_options(options: &EngineOptions) -> Result<Self> {
-        options.check_supported(
-            "ort",
-            &[
-                "threads",
-                "inter_threads",
-                "optimization",
-                "execution_provider",
-            ],
-        )?;
-        let level = options.optimization.as_deref().unwrap_or("all");
+    fn from_options(options: &EngineSettings) -> Result<Self> {
+        let level = options.choice("optimization")?;
         let optimization = LEVELS
             .into_iter()
             .find(|(name, _)| *name == level)
             .ok_or_else(|| {
-                let names: Vec<&str> = LEVELS.iter().map(|(n, _)| *n).collect();
-                Error::input(format!(
-                    "optimization '{level}': ONNX Runtime's levels are {}",
-                    names.join(", ")
-                ))
+                Error::runtime(format!("optimization '{level}' has no ONNX Runtime level"))
             })?;
-        let wanted = options.execution_provider.as_deref().unwrap_or("cpu");
+        let wanted = options.choice("execution_provider")?;
         let provider = Provider::ALL
             .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(wanted))
+            .find(|p| p.name() == wanted)
             .ok_or_else(|| {
-                let names: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
-                Error::input(format!(
-                    "execution provider '{wanted}': vlab knows {}",
-                    names.join(", ")
+                Error::runtime(format!(
+                    "execution provider '{wanted}' is not one vlab knows"
                 ))
             })?;
         if !provider.is_available() {
@@ -284,8 +296,8 @@ impl Settings {
             )));
         }
         Ok(Self {
-            threads: EngineOptions::thread_count(options.threads, "threads")?,
-            inter_threads: EngineOptions::thread_count(options.inter_threads, "inter_threads")?,
+            threads: options.count("threads")?,
+            inter_threads: options.count("inter_threads")?,
             optimization,
             provider,
         })
@@ -300,17 +312,6 @@ impl Settings {
             Some(provider) => builder.with_execution_providers([provider])?,
             None => builder,
         })
-    }
-
-    /// The settings as they go into the report.
-    fn report(&self) -> EngineOptions {
-        EngineOptions {
-            threads: Some(self.threads),
-            inter_threads: Some(self.inter_threads),
-            optimization: Some(self.optimization.0.to_owned()),
-            execution_provider: Some(self.provider.name().to_owned()),
-            xnnpack: None,
-        }
     }
 }
 
@@ -355,7 +356,7 @@ fn dtype(model: &ModelFile, name: &str, ty: TensorElementType) -> Result<DType> 
 /// A model loaded into ONNX Runtime.
 struct OrtSessionAdapter {
     session: OrtSession,
-    options: EngineOptions,
+    options: EngineSettings,
     inputs: Vec<TensorSpec>,
     outputs: Vec<TensorSpec>,
     /// The input tensors, allocated once and refilled by `set_input`.
@@ -426,7 +427,7 @@ impl Session for OrtSessionAdapter {
         &self.outputs
     }
 
-    fn options(&self) -> EngineOptions {
+    fn options(&self) -> EngineSettings {
         self.options.clone()
     }
 
@@ -528,5 +529,30 @@ impl Le for bool {
     }
     fn put_le(self, out: &mut Vec<u8>) {
         out.push(u8::from(self));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vlab_harness::OptionKind;
+
+    fn choices(option: &str) -> Vec<&'static str> {
+        OPTIONS
+            .iter()
+            .find_map(|d| match d.kind {
+                OptionKind::Choice { names, .. } if d.name == option => Some(names.to_vec()),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn the_declared_choices_are_the_ones_ort_maps() {
+        assert_eq!(choices("optimization"), LEVELS.map(|(name, _)| name));
+        assert_eq!(
+            choices("execution_provider"),
+            Provider::ALL.map(Provider::name)
+        );
     }
 }

@@ -23,6 +23,54 @@ fn engines_lists_every_engine_with_its_version() {
         "{text}"
     );
     assert!(text.contains("micro  TFLite       available"), "{text}");
+    assert!(
+        text.contains("       xnnpack             the XNNPACK delegate (off where the library lacks it): on|off [default: on]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("       optimization        graph optimisation level: disable|basic|extended|layout|all [default: all]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bench_help_lists_the_engine_options() {
+    let output = vlab(&["bench", "--help"]);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Engine options:"), "{text}");
+    for flag in [
+        "--threads <N>",
+        "--inter-threads <N>",
+        "--optimization <disable|basic|extended|layout|all>",
+        "--execution-provider <cpu|xnnpack|cuda|tensorrt|openvino>",
+        "--xnnpack <on|off>",
+    ] {
+        assert!(text.contains(flag), "{flag}: {text}");
+    }
+}
+
+#[test]
+fn a_bad_option_value_names_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let kws = model("keyword_spotting.tflite");
+    let output = vlab(&[
+        "bench",
+        "--engine",
+        "tflite",
+        "--model",
+        kws.to_str().unwrap(),
+        "--threads",
+        "0",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
+    assert!(
+        log.contains("--threads: threads '0': tflite takes a whole number of at least 1"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -146,7 +194,7 @@ fn engine_options_an_engine_lacks_are_refused_by_name() {
         (
             &["--engine", "ort", "--optimization", "max"],
             2,
-            "optimization 'max': ONNX Runtime's levels are disable, basic, extended, layout, all",
+            "--optimization: optimization 'max': ort takes one of disable, basic, extended, layout, all",
         ),
         (
             &["--engine", "ort", "--execution-provider", "cuda"],
@@ -246,7 +294,10 @@ fn a_parameters_file_error_names_the_file_and_line() {
     assert_eq!(output.status.code(), Some(2));
     let log = std::fs::read_to_string(dir.path().join("out/error.log")).unwrap();
     assert!(log.contains("params.toml"), "{log}");
-    assert!(log.contains("unknown field `thraeds`"), "{log}");
+    assert!(
+        log.contains("engine tflite has no option thraeds; it takes threads, xnnpack"),
+        "{log}"
+    );
     assert!(log.contains("(line 3)"), "{log}");
 }
 

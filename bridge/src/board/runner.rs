@@ -13,7 +13,7 @@ use vlab_harness::InjectedFaults;
 use vlab_harness::platform::field::Field;
 use vlab_harness::runner::{Finished, Loaded, Runner, Timed};
 use vlab_harness::{
-    BenchmarkSpec, DeviceInfo, EngineOptions, Error, ModelFile, OperatorTime, OutputDir, Result,
+    BenchmarkSpec, DeviceInfo, EngineSettings, Error, ModelFile, OperatorTime, OutputDir, Result,
     TargetInfo, TensorSpec,
 };
 use vlab_protocol::{Capabilities, RunSummary};
@@ -264,7 +264,7 @@ impl Runner for BoardRunner<'_> {
         self.linked = Some(linked);
         Ok(Loaded {
             engine_version,
-            options: EngineOptions::default(),
+            options: EngineSettings::default(),
             inputs: self.footprint.inputs.clone(),
         })
     }

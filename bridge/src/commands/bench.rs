@@ -2,8 +2,8 @@
 
 use vlab_harness::views::text::summary_lines;
 use vlab_harness::{
-    BenchmarkSpec, EngineOptions, Error, InputValues, LoadOptions, OutputDir, Parameters, Result,
-    ShapeOverrides, Workload,
+    BenchmarkSpec, Error, InputValues, LoadOptions, OutputDir, Parameters, Result, ShapeOverrides,
+    Workload,
 };
 
 use std::time::Duration;
@@ -87,21 +87,13 @@ fn spec(args: &BenchArgs) -> Result<BenchmarkSpec> {
         Some(path) => Parameters::read(path)?,
         None => Parameters::default(),
     };
-    let e = &args.engine_options;
-    let flags = EngineOptions {
-        threads: e.threads,
-        inter_threads: e.inter_threads,
-        optimization: e.optimization.clone(),
-        execution_provider: e.execution_provider.clone(),
-        xnnpack: e.xnnpack,
-    };
     Ok(BenchmarkSpec {
         model: args.model.clone(),
         warmup: args.warmup,
         workload,
         load: LoadOptions {
             input_shapes: file.shapes(ShapeOverrides::parse(&args.input_shapes)?),
-            engine: file.engine.clone().overlaid(flags),
+            engine: file.engine.clone().overlaid(args.engine_options.0.clone()),
         },
         input_values: file.values(InputValues::parse(&args.input_values)?),
         parameters,

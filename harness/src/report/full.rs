@@ -12,7 +12,7 @@ use crate::platform::error::{Error, Result};
 use crate::platform::host::HostInfo;
 use crate::record::{DeviceInfo, LayerStats, Measurement, TargetInfo};
 use crate::seam::model::{ModelFile, ModelFormat};
-use crate::seam::params::EngineOptions;
+use crate::seam::options::EngineSettings;
 use crate::seam::tensor::TensorSpec;
 use crate::spec::BenchmarkType;
 use crate::stats::Statistics;
@@ -72,7 +72,7 @@ pub struct EngineInfo {
     /// The settings the engine ran with, defaults included (thread counts,
     /// optimisation level, execution provider, delegates). Its session or
     /// interpreter creation time is `timing.init_ns`.
-    pub options: EngineOptions,
+    pub options: EngineSettings,
 }
 
 /// The model file.

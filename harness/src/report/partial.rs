@@ -13,7 +13,7 @@ use crate::platform::error::Error;
 use crate::record::{Observer, Phase, Recorded};
 use crate::report::ModelInfo;
 use crate::seam::model::ModelFile;
-use crate::seam::params::EngineOptions;
+use crate::seam::options::EngineSettings;
 use crate::seam::tensor::TensorSpec;
 use crate::spec::BenchmarkType;
 use crate::stats::Statistics;
@@ -126,7 +126,7 @@ pub struct PartialReport {
     /// Engine version as the engine reports it.
     pub engine_version: String,
     /// The settings the engine ran with.
-    pub engine_options: EngineOptions,
+    pub engine_options: EngineSettings,
     /// The model file.
     pub model: ModelInfo,
     /// `TYPE1` or `TYPE2`.

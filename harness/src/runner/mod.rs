@@ -21,7 +21,7 @@ use crate::platform::error::Result;
 use crate::record::{DeviceInfo, TargetInfo};
 use crate::seam::engine::OperatorTime;
 use crate::seam::model::ModelFile;
-use crate::seam::params::EngineOptions;
+use crate::seam::options::EngineSettings;
 use crate::seam::tensor::TensorSpec;
 use crate::spec::BenchmarkSpec;
 
@@ -101,7 +101,7 @@ pub struct Loaded {
     /// Engine version as the engine reports it.
     pub engine_version: String,
     /// The settings the engine runs with, defaults included.
-    pub options: EngineOptions,
+    pub options: EngineSettings,
     /// The model's inputs, with fixed shapes.
     pub inputs: Vec<TensorSpec>,
 }

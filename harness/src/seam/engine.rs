@@ -4,7 +4,7 @@
 
 use crate::platform::error::{Error, Result};
 use crate::seam::model::{ModelFile, ModelFormat};
-use crate::seam::params::EngineOptions;
+use crate::seam::options::{EngineOptions, EngineSettings, OptionDecl};
 use crate::seam::tensor::{ShapeOverrides, TensorSpec};
 
 /// An inference engine (tract, ONNX Runtime, TFLite, ...).
@@ -27,6 +27,14 @@ pub trait Engine: Send + Sync {
         None
     }
 
+    /// The options the engine takes, one declaration each; flags, the
+    /// parameters file, validation, the report and `vlab engines` all come
+    /// from them. Its `load` reads their values from
+    /// [`LoadOptions::settings`].
+    fn options(&self) -> &'static [OptionDecl] {
+        &[]
+    }
+
     /// Loads and prepares a model so that it is ready to run. Everything
     /// that happens once per model (parsing, optimisation, allocation)
     /// belongs here: the harness reports it as init time.
@@ -38,9 +46,17 @@ pub trait Engine: Send + Sync {
 pub struct LoadOptions {
     /// Shapes for inputs whose dimensions the model leaves open.
     pub input_shapes: ShapeOverrides,
-    /// Engine settings the user asked for; the engine refuses those it
-    /// does not have.
+    /// Engine options the user gave; the engine refuses those it does not
+    /// declare.
     pub engine: EngineOptions,
+}
+
+impl LoadOptions {
+    /// The settings `engine` runs with: the options given, checked against
+    /// the options it declares, with the defaults of the others.
+    pub fn settings(&self, engine: &dyn Engine) -> Result<EngineSettings> {
+        self.engine.settings(engine.name(), engine.options())
+    }
 }
 
 /// A model loaded into an engine, ready to run.
@@ -56,8 +72,8 @@ pub trait Session {
 
     /// The settings this session runs with, defaults included, as they go
     /// into the report.
-    fn options(&self) -> EngineOptions {
-        EngineOptions::default()
+    fn options(&self) -> EngineSettings {
+        EngineSettings::default()
     }
 
     /// Sets input `index` from raw little-endian bytes of exactly the

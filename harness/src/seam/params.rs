@@ -5,12 +5,9 @@
 //! command-line flags, which win over the file. The file is TOML:
 //!
 //! ```toml
-//! [engine]
-//! threads = 1             # ort: intra-op threads; tflite: interpreter threads
-//! inter_threads = 1       # ort: inter-op threads
-//! optimization = "all"    # ort: disable, basic, extended, all
-//! execution_provider = "cpu"  # ort: cpu, xnnpack, cuda, tensorrt, openvino
-//! xnnpack = true          # tflite: the XNNPACK delegate on or off
+//! [engine]                # the options the engine declares (`vlab engines`)
+//! threads = 1
+//! xnnpack = true
 //!
 //! [inputs.sr]             # one table per model input, by name
 //! shape = []              # the shape of an input with dynamic dimensions
@@ -23,121 +20,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::error::{Error, Result, file_name};
 use crate::platform::field::Field;
+use crate::seam::options::{EngineOptions, OptionSource, OptionValue};
 use crate::seam::tensor::{DType, ShapeOverrides};
-
-/// Engine settings. `None` leaves a setting at the engine's vlab default;
-/// each engine refuses settings it does not have.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EngineOptions {
-    /// Threads that run one operator: ONNX Runtime's intra-op threads,
-    /// TensorFlow Lite's interpreter threads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threads: Option<usize>,
-    /// ONNX Runtime's inter-op threads (operators run side by side).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inter_threads: Option<usize>,
-    /// Graph optimisation level (ONNX Runtime: disable, basic, extended, all).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub optimization: Option<String>,
-    /// Execution provider (ONNX Runtime: cpu, xnnpack, cuda, tensorrt, openvino).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub execution_provider: Option<String>,
-    /// TensorFlow Lite's XNNPACK delegate on or off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub xnnpack: Option<bool>,
-}
-
-impl EngineOptions {
-    /// The settings given, by name.
-    fn given(&self) -> Vec<&'static str> {
-        let Self {
-            threads,
-            inter_threads,
-            optimization,
-            execution_provider,
-            xnnpack,
-        } = self;
-        [
-            ("threads", threads.is_some()),
-            ("inter_threads", inter_threads.is_some()),
-            ("optimization", optimization.is_some()),
-            ("execution_provider", execution_provider.is_some()),
-            ("xnnpack", xnnpack.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, set)| set.then_some(name))
-        .collect()
-    }
-
-    /// The given settings as `name=value` words, for logs and summaries.
-    pub fn describe(&self) -> String {
-        let Self {
-            threads,
-            inter_threads,
-            optimization,
-            execution_provider,
-            xnnpack,
-        } = self;
-        let words = [
-            threads.map(|n| format!("threads={n}")),
-            inter_threads.map(|n| format!("inter_threads={n}")),
-            optimization.as_ref().map(|o| format!("optimization={o}")),
-            execution_provider
-                .as_ref()
-                .map(|p| format!("execution_provider={p}")),
-            xnnpack.map(|x| format!("xnnpack={}", if x { "on" } else { "off" })),
-        ];
-        words.into_iter().flatten().collect::<Vec<_>>().join(" ")
-    }
-
-    /// Refuses every given setting outside `supported`, naming them and
-    /// what `engine` does take.
-    pub fn check_supported(&self, engine: &str, supported: &[&str]) -> Result<()> {
-        let refused: Vec<&str> = self
-            .given()
-            .into_iter()
-            .filter(|name| !supported.contains(name))
-            .collect();
-        if refused.is_empty() {
-            return Ok(());
-        }
-        let takes = if supported.is_empty() {
-            "it takes no engine options".to_owned()
-        } else {
-            format!("it takes {}", supported.join(", "))
-        };
-        Err(Error::input(format!(
-            "engine {engine} has no option {}; {takes}",
-            refused.join(", ")
-        )))
-    }
-
-    /// These settings with every setting `over` gives replacing ours.
-    pub fn overlaid(self, over: Self) -> Self {
-        Self {
-            threads: over.threads.or(self.threads),
-            inter_threads: over.inter_threads.or(self.inter_threads),
-            optimization: over.optimization.or(self.optimization),
-            execution_provider: over.execution_provider.or(self.execution_provider),
-            xnnpack: over.xnnpack.or(self.xnnpack),
-        }
-    }
-
-    /// A thread count that must be at least 1.
-    pub fn thread_count(value: Option<usize>, name: &str) -> Result<usize> {
-        match value {
-            None => Ok(1),
-            Some(0) => Err(Error::input(format!("{name} must be at least 1"))),
-            Some(n) => Ok(n),
-        }
-    }
-}
 
 /// Settings of one model input.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -151,15 +39,23 @@ pub struct InputParams {
 }
 
 /// Everything a parameters file holds.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Parameters {
-    /// Engine settings.
-    #[serde(default)]
+    /// Engine options, each with its line; the engine checks them.
     pub engine: EngineOptions,
     /// Per-input settings, by input name.
-    #[serde(default)]
     pub inputs: BTreeMap<String, InputParams>,
+}
+
+/// A parameters file as TOML reads it, before its engine options are
+/// given their lines.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileParameters {
+    #[serde(default)]
+    engine: BTreeMap<String, toml::Spanned<toml::Value>>,
+    #[serde(default)]
+    inputs: BTreeMap<String, InputParams>,
 }
 
 impl Parameters {
@@ -167,18 +63,52 @@ impl Parameters {
     /// file, the line and the key.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
-        toml::from_str(&text).map_err(|e| {
+        Self::parse(&text, path)
+    }
+
+    /// Parses the text of parameters file `path`.
+    fn parse(text: &str, path: &Path) -> Result<Self> {
+        let line_of = |offset: usize| {
+            1 + text.as_bytes()[..offset.min(text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+        };
+        let file: FileParameters = toml::from_str(text).map_err(|e| {
             let at = e
                 .span()
-                .map(|span| {
-                    let line = 1 + text.as_bytes()[..span.start.min(text.len())]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count();
-                    format!(" (line {line})")
-                })
+                .map(|span| format!(" (line {})", line_of(span.start)))
                 .unwrap_or_default();
             Error::file(path, format!("{}{at}", e.message()))
+        })?;
+        let mut options: Vec<_> = file.engine.into_iter().collect();
+        options.sort_by_key(|(_, value)| value.span().start);
+        let mut engine = EngineOptions::default();
+        for (name, value) in options {
+            let line = line_of(value.span().start);
+            let value = match value.into_inner() {
+                toml::Value::Integer(n) => OptionValue::Number(n),
+                toml::Value::Boolean(on) => OptionValue::Switch(on),
+                toml::Value::String(text) => OptionValue::Text(text),
+                other => {
+                    return Err(Error::file(
+                        path,
+                        format!(
+                            "engine option {name} = {other}: give a whole number, true or \
+                             false, or a string (line {line})"
+                        ),
+                    ));
+                }
+            };
+            let source = OptionSource::File {
+                path: path.display().to_string(),
+                line,
+            };
+            engine = engine.with(name, value, source);
+        }
+        Ok(Self {
+            engine,
+            inputs: file.inputs,
         })
     }
 
@@ -299,9 +229,16 @@ fn element_bytes(value: f64, dtype: DType) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> std::result::Result<Parameters, toml::de::Error> {
-        toml::from_str(text)
+    use crate::seam::options::OptionDecl;
+
+    fn parse(text: &str) -> Result<Parameters> {
+        Parameters::parse(text, Path::new("p.vlab.toml"))
     }
+
+    const TFLITE: &[OptionDecl] = &[
+        OptionDecl::count("threads", 1, "interpreter threads"),
+        OptionDecl::switch("xnnpack", true, "the XNNPACK delegate"),
+    ];
 
     #[test]
     fn parses_engine_and_input_settings() {
@@ -309,17 +246,37 @@ mod tests {
             "[engine]\nthreads = 2\nxnnpack = false\n\n[inputs.sr]\nshape = []\nvalue = 16000\n",
         )
         .unwrap();
-        assert_eq!(p.engine.threads, Some(2));
-        assert_eq!(p.engine.xnnpack, Some(false));
+        let settings = p.engine.settings("tflite", TFLITE).unwrap();
+        assert_eq!(settings.count("threads").unwrap(), 2);
+        assert!(!settings.switch("xnnpack").unwrap());
         assert_eq!(p.inputs["sr"].value, Some(16000.0));
         assert_eq!(p.inputs["sr"].shape, Some(vec![]));
     }
 
     #[test]
-    fn unknown_keys_are_errors() {
-        let err = parse("[engine]\nthreds = 2\n").unwrap_err();
-        assert!(err.message().contains("threds"), "{}", err.message());
-        assert!(parse("[inputs.x]\nshap = [1]\n").is_err());
+    fn unknown_keys_name_the_file_and_line() {
+        let p = parse("[engine]\nthreads = 1\nthreds = 2\n").unwrap();
+        let err = p.engine.settings("tflite", TFLITE).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "p.vlab.toml: engine tflite has no option threds; it takes threads, xnnpack (line 3)"
+        );
+        let err = parse("[inputs.x]\nshap = [1]\n").unwrap_err();
+        assert!(err.message().contains("p.vlab.toml"), "{}", err.message());
+        assert!(err.message().contains("line 2"), "{}", err.message());
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_name_the_file_and_line() {
+        let p = parse("[engine]\n\nxnnpack = \"off\"\n").unwrap();
+        let err = p.engine.settings("tflite", TFLITE).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "p.vlab.toml: xnnpack 'off': tflite takes true or false (line 3)"
+        );
+        let err = parse("[engine]\nthreads = 1.5\n").unwrap_err();
+        assert!(err.message().contains("threads = 1.5"), "{}", err.message());
+        assert!(err.message().contains("(line 2)"), "{}", err.message());
     }
 
     #[test]
@@ -327,7 +284,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("vlab-params-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("p.vlab.toml");
-        std::fs::write(&path, "[engine]\nthreads = 1\nbogus = 3\n").unwrap();
+        std::fs::write(&path, "[engine]\nthreads = 1\n[bogus]\n").unwrap();
         let err = Parameters::read(&path).unwrap_err();
         assert!(err.message().contains("p.vlab.toml"), "{}", err.message());
         assert!(err.message().contains("line 3"), "{}", err.message());
@@ -336,46 +293,19 @@ mod tests {
 
     #[test]
     fn command_line_wins_over_the_file() {
-        let file = EngineOptions {
-            threads: Some(4),
-            xnnpack: Some(true),
-            ..Default::default()
-        };
-        let cli = EngineOptions {
-            threads: Some(2),
-            ..Default::default()
-        };
-        let merged = file.overlaid(cli);
-        assert_eq!(merged.threads, Some(2));
-        assert_eq!(merged.xnnpack, Some(true));
+        let p = parse("[engine]\nthreads = 4\nxnnpack = true\n").unwrap();
+        let flags = EngineOptions::default().with(
+            "threads",
+            OptionValue::Text("2".into()),
+            OptionSource::Flag,
+        );
+        let settings = p.engine.overlaid(flags).settings("tflite", TFLITE).unwrap();
+        assert_eq!(settings.describe(), "threads=2 xnnpack=on");
 
         let p = parse("[inputs.sr]\nvalue = 8000\n[inputs.x]\nvalue = 1\n").unwrap();
         let values = p.values(InputValues::parse(&["sr=16000"]).unwrap());
         assert_eq!(values.get("sr"), Some(16000.0));
         assert_eq!(values.get("x"), Some(1.0));
-    }
-
-    #[test]
-    fn unsupported_options_are_named() {
-        let o = EngineOptions {
-            xnnpack: Some(false),
-            threads: Some(1),
-            ..Default::default()
-        };
-        let err = o.check_supported("ort", &["threads"]).unwrap_err();
-        assert!(
-            err.message()
-                .contains("engine ort has no option xnnpack; it takes threads"),
-            "{}",
-            err.message()
-        );
-        assert!(
-            o.check_supported("tract", &[])
-                .unwrap_err()
-                .message()
-                .contains("takes no engine options")
-        );
-        assert!(o.check_supported("tflite", &["threads", "xnnpack"]).is_ok());
     }
 
     #[test]

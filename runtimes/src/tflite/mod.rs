@@ -12,8 +12,8 @@ mod signature;
 use std::sync::OnceLock;
 
 use vlab_harness::{
-    DType, Engine, EngineOptions, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor,
-    Quantization, Result, Session, TensorSpec,
+    DType, Engine, EngineSettings, Error, LoadOptions, ModelFile, ModelFormat, OptionDecl,
+    OptionValue, OutputTensor, Quantization, Result, Session, TensorSpec,
 };
 
 use crate::dylib::LibrarySearch;
@@ -25,6 +25,16 @@ pub const LIBRARY: LibrarySearch = LibrarySearch {
     venv_files: &["pymicro_wakeword/lib/libtensorflowlite_c.so"],
     system_name: "libtensorflowlite_c.so",
 };
+
+/// The options tflite takes.
+const OPTIONS: &[OptionDecl] = &[
+    OptionDecl::count("threads", 1, "interpreter threads (and XNNPACK's)"),
+    OptionDecl::switch(
+        "xnnpack",
+        true,
+        "the XNNPACK delegate (off where the library lacks it)",
+    ),
+];
 
 /// The TensorFlow Lite engine.
 #[derive(Debug, Default, Clone, Copy)]
@@ -60,14 +70,20 @@ impl Engine for Tflite {
         Some("TensorFlow Lite")
     }
 
+    fn options(&self) -> &'static [OptionDecl] {
+        OPTIONS
+    }
+
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
         let api = api()?;
-        let engine = &options.engine;
-        engine.check_supported("tflite", &["threads", "xnnpack"])?;
-        let threads = EngineOptions::thread_count(engine.threads, "threads")?;
+        let mut settings = options.settings(self)?;
+        let threads = settings.count("threads")?;
         let threads = i32::try_from(threads).map_err(|_| Error::input("threads is too large"))?;
         // On unless asked otherwise, where the library has it.
-        let xnnpack = engine.xnnpack.unwrap_or(api.has_xnnpack());
+        if !options.engine.gives("xnnpack") && !api.has_xnnpack() {
+            settings.set("xnnpack", OptionValue::Switch(false));
+        }
+        let xnnpack = settings.switch("xnnpack")?;
         let mut interpreter =
             Interpreter::new(api, model.bytes(), threads, xnnpack).map_err(|e| model.error(e))?;
         let (mut inputs, mut outputs) = tensors(model, &interpreter)?;
@@ -99,11 +115,7 @@ impl Engine for Tflite {
         }
         Ok(Box::new(TfliteSession {
             interpreter,
-            options: EngineOptions {
-                threads: Some(threads as usize),
-                xnnpack: Some(xnnpack),
-                ..EngineOptions::default()
-            },
+            options: settings,
             inputs,
             outputs,
         }))
@@ -177,7 +189,7 @@ fn spec(model: &ModelFile, d: &TensorDesc) -> Result<TensorSpec> {
 /// A model loaded into a TensorFlow Lite interpreter.
 struct TfliteSession {
     interpreter: Interpreter,
-    options: EngineOptions,
+    options: EngineSettings,
     inputs: Vec<TensorSpec>,
     outputs: Vec<TensorSpec>,
 }
@@ -191,7 +203,7 @@ impl Session for TfliteSession {
         &self.outputs
     }
 
-    fn options(&self) -> EngineOptions {
+    fn options(&self) -> EngineSettings {
         self.options.clone()
     }
 

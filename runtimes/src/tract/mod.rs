@@ -38,7 +38,7 @@ impl Engine for Tract {
     }
 
     fn load(&self, model: &ModelFile, options: &LoadOptions) -> Result<Box<dyn Session>> {
-        options.engine.check_supported("tract", &[])?;
+        options.settings(self)?;
         let loaded = guarded(
             || match model.format() {
                 ModelFormat::Onnx => load_onnx(model, &options.input_shapes),
