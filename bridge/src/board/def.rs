@@ -208,6 +208,17 @@ impl BoardDef {
         devices
     }
 
+    /// The error of a board whose firmware ELF `elf`, which vlab must
+    /// launch or flash, is not there.
+    pub fn firmware_missing(&self, elf: &Path) -> Error {
+        Error::runtime(format!(
+            "the firmware of board {} is not built ({} is missing): run `{}`",
+            self.name,
+            elf.display(),
+            self.build_command()
+        ))
+    }
+
     /// The command that builds this board's firmware.
     pub fn build_command(&self) -> String {
         format!(

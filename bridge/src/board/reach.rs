@@ -55,14 +55,7 @@ pub async fn reach(to: Destination<'_>, model: &ModelFile) -> Result<Reached> {
         probe,
         rtt_logs,
     } = to;
-    let not_built = || {
-        Error::runtime(format!(
-            "the firmware of board {} is not built ({} is missing): run `{}`",
-            board.name,
-            board.elf().display(),
-            board.build_command()
-        ))
-    };
+    let not_built = || board.firmware_missing(&board.elf());
     match &route.launch {
         LaunchDef::Qemu {
             machine,

@@ -57,7 +57,8 @@ struct Linked {
     model: Vec<u8>,
     uploaded: bool,
     transport: String,
-    faults: Option<(f64, FaultCounter)>,
+    /// What `--inject-faults` did to the link.
+    faults: Option<FaultCounter>,
     /// The most arena and stack any run used.
     arena_used: u32,
     stack_used: u32,
@@ -134,7 +135,7 @@ impl<'a> BoardRunner<'a> {
                     FAULT_SEED,
                 );
                 let counter = faulty.counter();
-                (Box::new(faulty) as _, Some((rate, counter)))
+                (Box::new(faulty) as _, Some(counter))
             }
             None => (reached.connection.link, None),
         };
@@ -378,7 +379,13 @@ impl Runner for BoardRunner<'_> {
     }
 
     fn finish(&mut self) -> Result<Finished> {
-        let board = self.board().clone();
+        let board = self.board();
+        let (name, ram_bytes, flash_bytes) = (
+            board.name.clone(),
+            board.memory.ram_bytes,
+            board.memory.flash_bytes,
+        );
+        let fault_rate = self.options.inject_faults;
         let input_bytes: usize = self
             .footprint
             .inputs
@@ -408,22 +415,26 @@ impl Runner for BoardRunner<'_> {
             model_uploaded: linked.uploaded,
             transport: linked.transport.clone(),
             resent_requests: linked.session.resent(),
-            injected_faults: linked.faults.as_ref().map(|(rate, counter)| {
-                let counts = counter.get();
-                InjectedFaults {
-                    rate: *rate,
-                    dropped: counts.dropped,
-                    flipped: counts.flipped,
-                    duplicated: counts.duplicated,
-                }
-            }),
+            injected_faults: linked
+                .faults
+                .as_ref()
+                .zip(fault_rate)
+                .map(|(counter, rate)| {
+                    let counts = counter.get();
+                    InjectedFaults {
+                        rate,
+                        dropped: counts.dropped,
+                        flipped: counts.flipped,
+                        duplicated: counts.duplicated,
+                    }
+                }),
         };
         Ok(Finished {
             target: TargetInfo {
-                name: board.name.clone(),
+                name,
                 id: None,
-                ram_bytes: Some(board.memory.ram_bytes),
-                flash_bytes: Some(board.memory.flash_bytes),
+                ram_bytes: Some(ram_bytes),
+                flash_bytes: Some(flash_bytes),
                 flash_used_bytes,
                 ram_used_bytes: Some(ram_used),
                 temperature_celsius: None,

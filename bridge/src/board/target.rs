@@ -69,12 +69,7 @@ impl BoardTarget {
         }
         match self.route.launch {
             LaunchDef::Running => Ok(None),
-            _ => Err(vlab_harness::Error::runtime(format!(
-                "the firmware of board {} is not built ({} is missing): run `{}`",
-                board.name,
-                elf.display(),
-                board.build_command()
-            ))),
+            _ => Err(board.firmware_missing(&elf)),
         }
     }
 }
