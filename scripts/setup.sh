@@ -48,5 +48,15 @@ if [ ! -e "$venv/.complete" ]; then
     touch "$venv/.complete"
 fi
 
+# The public dAIEdge-VLab Python client, which the lab server's tests
+# drive it with (docs/lab.md).
+venv=.venv/lab-client
+if [ ! -e "$venv/.complete" ]; then
+    echo "setup: installing the daiedge-vlab client into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check daiedge-vlab==1.2.12
+    touch "$venv/.complete"
+fi
+
 echo "setup: building every board's firmware"
 scripts/build-firmware.sh

@@ -43,6 +43,10 @@ pub enum Command {
     /// Nomad: what a lab host advertises to the cluster.
     #[command(subcommand)]
     Nomad(NomadCommand),
+    /// Run a lab: serve the dAIEdge-VLab API, queue benchmarks on the
+    /// attached targets, and manage its users (docs/lab.md).
+    #[command(subcommand)]
+    Lab(LabCommand),
     /// Internal: vlab's engine worker, started by `vlab bench` and `vlab
     /// job` to run an engine's C library apart (commands/worker.rs).
     #[command(hide = true, name = "engine-worker")]
@@ -56,6 +60,36 @@ pub enum NomadCommand {
     /// configuration JSON (the pipeline contract's format), both from the
     /// board definitions (docs/nomad.md).
     ClientConfig(ClientConfigArgs),
+}
+
+/// `vlab lab` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Serve the lab's API until SIGINT or SIGTERM. Without --config: the
+    /// emulated board and this host on 127.0.0.1:8080, data in ./vlab-lab,
+    /// and one user whose password is printed.
+    Serve(LabServeArgs),
+    /// Add a user to a lab's config file (the password is read from stdin
+    /// and stored as an argon2id hash).
+    AddUser(LabAddUserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LabServeArgs {
+    /// The lab's configuration (docs/lab.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LabAddUserArgs {
+    /// The config file to add the user to (created if missing).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// The user's login.
+    #[arg(long)]
+    pub email: String,
 }
 
 /// What `vlab nomad client-config` prints.

@@ -33,6 +33,8 @@ fn main() -> ExitCode {
         cli::Command::Nomad(cli::NomadCommand::ClientConfig(args)) => {
             commands::nomad::client_config(&args)
         }
+        cli::Command::Lab(cli::LabCommand::Serve(args)) => commands::lab::serve(&args),
+        cli::Command::Lab(cli::LabCommand::AddUser(args)) => commands::lab::add_user(&args),
         cli::Command::EngineWorker => commands::worker::serve(),
     });
     match result {

@@ -17,6 +17,7 @@ mod goldens;
 mod interrupt;
 mod isolation;
 mod job;
+mod lab;
 mod nomad;
 mod probe;
 mod report;

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod engines;
 pub mod flash;
 pub mod job;
+pub mod lab;
 pub mod nomad;
 pub mod probes;
 pub mod report;

@@ -1,0 +1,360 @@
+//! `vlab lab serve` end to end: a real server on loopback, the real
+//! `daiedge-vlab==1.2.12` client (from PyPI, in .venv/lab-client, which
+//! scripts/setup.sh installs) driving it, real `vlab job` processes on the
+//! host and on the emulated board, and a real SQLite store.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{model, qemu_firmware, root};
+
+/// The users every test lab has; passwords are read from stdin by
+/// `vlab lab add-user`.
+const ALICE: (&str, &str) = ("alice@lab", "alice-password");
+const BOB: (&str, &str) = ("bob@lab", "bob-password-2");
+
+/// A running `vlab lab serve`.
+pub struct LabServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The lab's folder: lab.toml, data/.
+    pub dir: PathBuf,
+}
+
+impl LabServer {
+    /// Writes `dir/lab.toml` (port 0, data in `dir/data`, the boards
+    /// folder, `extra` appended) with Alice and Bob, unless it exists.
+    pub fn configure(dir: &Path, extra: &str) {
+        let config = dir.join("lab.toml");
+        if config.exists() {
+            return;
+        }
+        let boards = root().join("boards");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\nboards_dir = \"{}\"\n{extra}\n",
+                boards.display()
+            ),
+        )
+        .unwrap();
+        for (email, password) in [ALICE, BOB] {
+            let mut add = Command::new(env!("CARGO_BIN_EXE_vlab"))
+                .args(["lab", "add-user", "--config"])
+                .arg(&config)
+                .args(["--email", email])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap();
+            writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
+            assert!(add.wait().unwrap().success(), "vlab lab add-user {email}");
+        }
+    }
+
+    /// Starts the server on `dir/lab.toml` and waits until it listens.
+    pub fn start(dir: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vlab"))
+            .args(["lab", "serve", "--config"])
+            .arg(dir.join("lab.toml"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("the server printed where it listens")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("vlab lab: serving on ") {
+                break rest.split(' ').next().unwrap().to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on it.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self {
+            child,
+            url,
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> &str {
+        self.url.rsplit(':').next().unwrap()
+    }
+
+    /// The client's setup YAML for `user`, as its README shows it.
+    pub fn setup(&self, user: (&str, &str)) -> PathBuf {
+        let path = self.dir.join(format!("setup-{}.yaml", user.0));
+        std::fs::write(
+            &path,
+            format!(
+                "api:\n    url: \"127.0.0.1\"\n    port: \"{}\"\n    ssl: false\nuser:\n    email: \"{}\"\n    password: \"{}\"\n",
+                self.port(),
+                user.0,
+                user.1
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    /// Runs `scenario` of tests/cli/lab/client.py as `user` and returns the
+    /// JSON it prints.
+    pub fn client(&self, user: (&str, &str), scenario: &str, args: &[&str]) -> Value {
+        let python = root().join(".venv/lab-client/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run scripts/setup.sh",
+            python.display()
+        );
+        let output = Command::new(python)
+            .arg(root().join("tests/cli/lab/client.py"))
+            .arg(self.setup(user))
+            .arg(scenario)
+            .args(args)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "client.py {scenario} {args:?} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap()
+    }
+
+    /// Stops the server as a crash would: SIGKILL, no clean-up.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    pub fn stop(mut self) {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for LabServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP client for what the Python client cannot do quickly
+/// (many submissions, raw status codes).
+pub struct Http {
+    url: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+impl Http {
+    /// Logs `user` in.
+    pub fn login(lab: &LabServer, user: (&str, &str)) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let body = serde_json::json!({ "email": user.0, "password": user.1 });
+        let mut response = agent
+            .post(format!("{}/api/users/login", lab.url))
+            .send_json(&body)
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let json: Value = response.body_mut().read_json().unwrap();
+        Self {
+            url: lab.url.clone(),
+            token: json["access_token"].as_str().unwrap().to_owned(),
+            agent,
+        }
+    }
+
+    /// GET `path`: status and JSON body (Null when there is none).
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.url))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// POST an urlencoded form to `/api/benchmarks/run` (the client's
+    /// encoding for a model reference): status and JSON.
+    pub fn run(&self, fields: &[(&str, &str)]) -> (u16, Value) {
+        let mut response = self
+            .agent
+            .post(format!("{}/api/benchmarks/run", self.url))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_form(fields.iter().copied())
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    /// Polls until every benchmark in `ids` is terminal; their infos.
+    pub fn wait_all(&self, ids: &[String], limit: Duration) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let infos: Vec<Value> = ids
+                .iter()
+                .map(|id| self.get(&format!("/api/benchmarks/{id}")).1)
+                .collect();
+            if infos
+                .iter()
+                .all(|i| matches!(i["status"].as_str(), Some("success" | "failed" | "canceled")))
+            {
+                return infos;
+            }
+            assert!(start.elapsed() < limit, "not done in {limit:?}: {infos:#?}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Milliseconds of an RFC 3339 time.
+fn ms(time: &Value) -> i128 {
+    let text = time.as_str().expect("a time");
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp_nanos()
+        / 1_000_000
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// keyword_spotting's TYPE2 dataset: `n` float32 samples of 500 values.
+fn kws_dataset(dir: &Path, n: usize) -> PathBuf {
+    let samples: Vec<u8> = (0..n * 500)
+        .flat_map(|i| ((i % 13) as f32 / 13.0 - 0.5).to_le_bytes())
+        .collect();
+    let file = dir.join("kws-samples.bin");
+    std::fs::write(&file, samples).unwrap();
+    file
+}
+
+#[test]
+fn the_python_client_runs_benchmarks_on_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    LabServer::configure(dir.path(), "[[targets]]\nname = \"host\"\n");
+    let lab = LabServer::start(dir.path());
+
+    let config = lab.client(ALICE, "config", &[]);
+    assert!(config["config"]["devices"]["host"]["engines"]
+        .as_array()
+        .unwrap()
+        .contains(&"tract".into()));
+    assert!(config["config"]["runtimes"]["tract"]["supported_file_extensions"]
+        .as_array()
+        .unwrap()
+        .contains(&".onnx".into()));
+    assert_eq!(config["tract"], serde_json::json!([]), "tract takes no parameters");
+
+    // TYPE1 with tract.
+    let squeezenet = model("light_squeezenet.onnx");
+    let type1 = lab.client(ALICE, "run", &["host", "tract", path(&squeezenet), "5"]);
+    assert_eq!(type1["status"], "success", "{type1:#}");
+    let report = &type1["report"];
+    assert_eq!(report["inference_engine"], "tract");
+    assert_eq!(report["benchmark_type"], "TYPE1");
+    assert_eq!(report["nb_infernece"], 5);
+    assert!(report["inference_latency"]["mean"].as_f64().unwrap() > 0.0);
+    assert!(!type1["user_log"].as_str().unwrap().is_empty());
+    assert_eq!(type1["raw_output"], Value::Null, "TYPE1 has no raw output");
+    assert_eq!(type1["model_output"], Value::Null);
+    assert_eq!(type1["info"]["target_uid"], "host-0");
+
+    // TYPE2: uploaded, then reused by name; then the dataset deleted.
+    let kws = model("keyword_spotting.tflite");
+    let data = kws_dataset(dir.path(), 3);
+    let type2 = lab.client(ALICE, "dataset", &["host", "micro", path(&kws), path(&data)]);
+    for run in [&type2["first"], &type2["second"]] {
+        assert_eq!(run["status"], "success", "{run:#}");
+        assert_eq!(run["report"]["benchmark_type"], "TYPE2");
+        assert_eq!(run["report"]["nb_infernece"], 3);
+    }
+    let raw = &type2["first"]["raw_output"];
+    assert_eq!(raw, &type2["second"]["raw_output"], "same dataset, same outputs");
+    // The outputs equal a local run of the same benchmark.
+    let local = dir.path().join("local");
+    crate::support::bench_ok(
+        &local,
+        &["--engine", "micro", "--model", path(&kws), "--dataset", path(&data)],
+    );
+    let expected = std::fs::read(local.join("raw_output.bin")).unwrap();
+    assert_eq!(
+        hex::decode(raw.as_str().unwrap()).unwrap(),
+        expected,
+        "the lab's raw output equals vlab bench's"
+    );
+    assert!(type2["name"].as_str().unwrap().starts_with("kws-samples.bin_"));
+    assert_eq!(type2["deleted"], true);
+    assert_eq!(type2["after_delete"], serde_json::json!([]));
+
+    // A model by reference (the urlencoded submission).
+    let by_ref = lab.client(ALICE, "by_reference", &["host", "micro", path(&kws)]);
+    assert_eq!(by_ref["status"], "success", "{by_ref:#}");
+    assert_eq!(by_ref["models"]["models"][0]["model"], by_ref["ref"]);
+
+    // A job that fails: not a model at all.
+    let junk = dir.path().join("junk.onnx");
+    std::fs::write(&junk, b"this is not a model").unwrap();
+    let failed = lab.client(ALICE, "run", &["host", "tract", path(&junk)]);
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    let error_log = failed["error_log"].as_str().unwrap();
+    assert!(error_log.contains("junk"), "{error_log}");
+    assert!(!error_log.contains(path(dir.path())), "no host paths: {error_log}");
+
+    // Delete.
+    let deleted = lab.client(ALICE, "delete", &["host", "micro", path(&kws)]);
+    assert_eq!(deleted["deleted"], true);
+    assert_eq!(deleted["status_after"], Value::Null);
+
+    // Bob sees none of Alice's benchmarks and cannot delete them.
+    let id = type1["id"].as_str().unwrap();
+    let bob = lab.client(BOB, "peek", &[id]);
+    assert_eq!(bob["status"], Value::Null);
+    assert_eq!(bob["info"], Value::Null);
+    assert_eq!(bob["report"], Value::Null);
+    assert_eq!(bob["deleted"], false);
+    assert_eq!(bob["listed"]["total"], 0);
+    let alice = Http::login(&lab, ALICE);
+    assert_eq!(alice.get(&format!("/api/benchmarks/{id}/status")).0, 200);
+    lab.stop();
+}
+
+#[test]
+fn the_python_client_runs_a_benchmark_on_the_emulated_board() {
+    qemu_firmware();
+    let dir = tempfile::tempdir().unwrap();
+    LabServer::configure(dir.path(), "[[targets]]\nname = \"qemu-mps2-an385\"\n");
+    let lab = LabServer::start(dir.path());
+    let tiny = model("tiny_cnn.tflite");
+    let run = lab.client(ALICE, "run", &["qemu-mps2-an385", "micro", path(&tiny), "10"]);
+    assert_eq!(run["status"], "success", "{run:#}");
+    assert_eq!(run["report"]["target"], "qemu-mps2-an385");
+    assert_eq!(run["report"]["nb_infernece"], 10);
+    assert_eq!(run["info"]["target_uid"], "qemu-mps2-an385-0");
+    assert!(!run["user_log"].as_str().unwrap().is_empty());
+    lab.stop();
+}
