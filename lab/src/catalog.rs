@@ -162,7 +162,11 @@ impl Catalog {
             .into_iter()
             .filter(|r| !r.ends_with("is not in target_uids"))
             .collect();
-        Err(format!("no {} can run it: {}", need.kind, reasons.join("; ")))
+        Err(format!(
+            "no {} can run it: {}",
+            need.kind,
+            reasons.join("; ")
+        ))
     }
 }
 
@@ -197,18 +201,32 @@ mod tests {
     fn submission_is_refused_with_the_reason_when_no_target_could_run_it() {
         let catalog = Catalog {
             engines: vec![],
-            targets: vec![offer("an385", "an385-0", &["micro"]), offer("host", "host-0", &["tract"])],
+            targets: vec![
+                offer("an385", "an385-0", &["micro"]),
+                offer("host", "host-0", &["tract"]),
+            ],
         };
         assert_eq!(catalog.check(&need("an385", "micro")), Ok(()));
         let m = catalog.check(&need("an385", "tract")).unwrap_err();
-        assert_eq!(m, "no an385 can run it: an385-0 does not offer engine tract (it offers micro)");
+        assert_eq!(
+            m,
+            "no an385 can run it: an385-0 does not offer engine tract (it offers micro)"
+        );
         let m = catalog.check(&need("rpi5", "tract")).unwrap_err();
         assert_eq!(m, "this lab has no target rpi5 (it has an385, host)");
         let mut big = need("an385", "micro");
         big.model_size = 5000;
-        assert!(catalog.check(&big).unwrap_err().contains("larger than an385-0's 1000 bytes"));
+        assert!(
+            catalog
+                .check(&big)
+                .unwrap_err()
+                .contains("larger than an385-0's 1000 bytes")
+        );
         let mut pinned = need("an385", "micro");
         pinned.uids = Some(vec!["an385-9".into()]);
-        assert_eq!(catalog.check(&pinned).unwrap_err(), "target an385 has no instance an385-9");
+        assert_eq!(
+            catalog.check(&pinned).unwrap_err(),
+            "target an385 has no instance an385-9"
+        );
     }
 }

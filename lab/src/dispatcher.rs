@@ -82,17 +82,30 @@ impl Dispatcher {
 /// behind are stopped first.
 pub fn recover(lab: &Lab) -> rusqlite::Result<()> {
     for row in lab.store.in_status(Status::Pending)? {
-        lab.store.transition(&row.id, Status::Pending, Status::Queued)?;
+        lab.store
+            .transition(&row.id, Status::Pending, Status::Queued)?;
     }
     for row in lab.store.in_status(Status::Running)? {
         local::stop_orphan(&lab.job_dir(&row.id));
         if row.attempts < 2 {
-            tracing::info!("benchmark {} ran when the server stopped: queued again", row.id);
-            lab.store.transition(&row.id, Status::Running, Status::Queued)?;
+            tracing::info!(
+                "benchmark {} ran when the server stopped: queued again",
+                row.id
+            );
+            lab.store
+                .transition(&row.id, Status::Running, Status::Queued)?;
         } else {
-            tracing::info!("benchmark {} ran when the server stopped twice: failed", row.id);
-            write_error_log(lab, &row.id, &format!("{RESTARTED}, and it had been re-run once already.\n"));
-            lab.store.transition(&row.id, Status::Running, Status::Failed)?;
+            tracing::info!(
+                "benchmark {} ran when the server stopped twice: failed",
+                row.id
+            );
+            write_error_log(
+                lab,
+                &row.id,
+                &format!("{RESTARTED}, and it had been re-run once already.\n"),
+            );
+            lab.store
+                .transition(&row.id, Status::Running, Status::Failed)?;
         }
         let _ = std::fs::remove_dir_all(lab.job_dir(&row.id));
     }
@@ -161,8 +174,13 @@ fn place(lab: &Arc<Lab>) -> rusqlite::Result<()> {
             }
             Err(e) => {
                 tracing::error!("benchmark {}: cannot prepare its work folder: {e}", row.id);
-                write_error_log(lab, &row.id, "The lab could not prepare the benchmark's files.\n");
-                lab.store.transition(&row.id, Status::Running, Status::Failed)?;
+                write_error_log(
+                    lab,
+                    &row.id,
+                    "The lab could not prepare the benchmark's files.\n",
+                );
+                lab.store
+                    .transition(&row.id, Status::Running, Status::Failed)?;
                 release(lab, &placement.uid);
             }
         }
@@ -253,7 +271,10 @@ fn settle(lab: &Lab, id: &str, ended: Ended) {
             .is_some_and(|b| b.size > 0)
     };
     let (status, note) = match ended {
-        Ended::Canceled => (Status::Canceled, Some("The benchmark was canceled by its user.\n".to_owned())),
+        Ended::Canceled => (
+            Status::Canceled,
+            Some("The benchmark was canceled by its user.\n".to_owned()),
+        ),
         Ended::TimedOut => (
             Status::Failed,
             Some(format!(
@@ -271,7 +292,11 @@ fn settle(lab: &Lab, id: &str, ended: Ended) {
             Status::Failed,
             Some(format!(
                 "The benchmark's process ended ({detail}) without delivering {}.\n",
-                if has("report.json") { "an error log" } else { "a report" }
+                if has("report.json") {
+                    "an error log"
+                } else {
+                    "a report"
+                }
             )),
         ),
     };

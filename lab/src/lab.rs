@@ -49,7 +49,10 @@ impl Lab {
     ) -> Result<Self, LabError> {
         let store = Store::open(&config.data_dir)?;
         let signer = Signer::open(&config.data_dir).map_err(|e| {
-            LabError::system(format!("cannot create the signing key in {}: {e}", config.data_dir.display()))
+            LabError::system(format!(
+                "cannot create the signing key in {}: {e}",
+                config.data_dir.display()
+            ))
         })?;
         for user in &config.users {
             store.user_id(&user.email)?;

@@ -76,7 +76,10 @@ pub async fn serve(
     let backend = backend(&config, &job);
     let lab = Arc::new(Lab::open(config, catalog, backend, bound)?);
     tokio::spawn(dispatcher::run(Arc::clone(&lab)));
-    println!("vlab lab: serving on http://{bound} ({} backend)", lab.backend.name());
+    println!(
+        "vlab lab: serving on http://{bound} ({} backend)",
+        lab.backend.name()
+    );
     axum::serve(listener, api::router(Arc::clone(&lab)))
         .with_graceful_shutdown(shutdown)
         .await

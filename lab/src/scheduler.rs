@@ -215,8 +215,14 @@ mod tests {
         assert_eq!(
             placed,
             [
-                Placement { id: "1".into(), uid: "b1".into() },
-                Placement { id: "3".into(), uid: "b0".into() },
+                Placement {
+                    id: "1".into(),
+                    uid: "b1".into()
+                },
+                Placement {
+                    id: "3".into(),
+                    uid: "b0".into()
+                },
             ]
         );
         assert_eq!(s.running_on("b0"), 1);

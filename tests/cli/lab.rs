@@ -207,7 +207,10 @@ impl Http {
             .send_form(fields.iter().copied())
             .unwrap();
         let status = response.status().as_u16();
-        (status, response.body_mut().read_json().unwrap_or(Value::Null))
+        (
+            status,
+            response.body_mut().read_json().unwrap_or(Value::Null),
+        )
     }
 
     /// Polls until every benchmark in `ids` is terminal; their infos.
@@ -218,10 +221,12 @@ impl Http {
                 .iter()
                 .map(|id| self.get(&format!("/api/benchmarks/{id}")).1)
                 .collect();
-            if infos
-                .iter()
-                .all(|i| matches!(i["status"].as_str(), Some("success" | "failed" | "canceled")))
-            {
+            if infos.iter().all(|i| {
+                matches!(
+                    i["status"].as_str(),
+                    Some("success" | "failed" | "canceled")
+                )
+            }) {
                 return infos;
             }
             assert!(start.elapsed() < limit, "not done in {limit:?}: {infos:#?}");
@@ -260,22 +265,35 @@ fn the_python_client_runs_benchmarks_on_the_host() {
     let lab = LabServer::start(dir.path());
 
     let config = lab.client(ALICE, "config", &[]);
-    assert!(config["config"]["devices"]["host"]["engines"]
-        .as_array()
-        .unwrap()
-        .contains(&"tract".into()));
-    assert!(config["config"]["runtimes"]["tract"]["supported_file_extensions"]
-        .as_array()
-        .unwrap()
-        .contains(&".onnx".into()));
-    assert_eq!(config["tract"], serde_json::json!([]), "tract takes no parameters");
+    assert!(
+        config["config"]["devices"]["host"]["engines"]
+            .as_array()
+            .unwrap()
+            .contains(&"tract".into())
+    );
+    assert!(
+        config["config"]["runtimes"]["tract"]["supported_file_extensions"]
+            .as_array()
+            .unwrap()
+            .contains(&".onnx".into())
+    );
+    assert_eq!(
+        config["tract"],
+        serde_json::json!([]),
+        "tract takes no parameters"
+    );
 
     // TYPE1 with tract.
     let squeezenet = model("light_squeezenet.onnx");
     let type1 = lab.client(ALICE, "run", &["host", "tract", path(&squeezenet), "5"]);
     assert_eq!(type1["status"], "success", "{type1:#}");
     let report = &type1["report"];
-    assert_eq!(report["inference_engine"], "tract");
+    assert!(
+        report["inference_engine"]
+            .as_str()
+            .unwrap()
+            .starts_with("tract ")
+    );
     assert_eq!(report["benchmark_type"], "TYPE1");
     assert_eq!(report["nb_infernece"], 5);
     assert!(report["inference_latency"]["mean"].as_f64().unwrap() > 0.0);
@@ -287,19 +305,33 @@ fn the_python_client_runs_benchmarks_on_the_host() {
     // TYPE2: uploaded, then reused by name; then the dataset deleted.
     let kws = model("keyword_spotting.tflite");
     let data = kws_dataset(dir.path(), 3);
-    let type2 = lab.client(ALICE, "dataset", &["host", "micro", path(&kws), path(&data)]);
+    let type2 = lab.client(
+        ALICE,
+        "dataset",
+        &["host", "micro", path(&kws), path(&data)],
+    );
     for run in [&type2["first"], &type2["second"]] {
         assert_eq!(run["status"], "success", "{run:#}");
         assert_eq!(run["report"]["benchmark_type"], "TYPE2");
         assert_eq!(run["report"]["nb_infernece"], 3);
     }
     let raw = &type2["first"]["raw_output"];
-    assert_eq!(raw, &type2["second"]["raw_output"], "same dataset, same outputs");
+    assert_eq!(
+        raw, &type2["second"]["raw_output"],
+        "same dataset, same outputs"
+    );
     // The outputs equal a local run of the same benchmark.
     let local = dir.path().join("local");
     crate::support::bench_ok(
         &local,
-        &["--engine", "micro", "--model", path(&kws), "--dataset", path(&data)],
+        &[
+            "--engine",
+            "micro",
+            "--model",
+            path(&kws),
+            "--dataset",
+            path(&data),
+        ],
     );
     let expected = std::fs::read(local.join("raw_output.bin")).unwrap();
     assert_eq!(
@@ -307,7 +339,12 @@ fn the_python_client_runs_benchmarks_on_the_host() {
         expected,
         "the lab's raw output equals vlab bench's"
     );
-    assert!(type2["name"].as_str().unwrap().starts_with("kws-samples.bin_"));
+    assert!(
+        type2["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("kws-samples.bin_")
+    );
     assert_eq!(type2["deleted"], true);
     assert_eq!(type2["after_delete"], serde_json::json!([]));
 
@@ -323,7 +360,10 @@ fn the_python_client_runs_benchmarks_on_the_host() {
     assert_eq!(failed["status"], "failed", "{failed:#}");
     let error_log = failed["error_log"].as_str().unwrap();
     assert!(error_log.contains("junk"), "{error_log}");
-    assert!(!error_log.contains(path(dir.path())), "no host paths: {error_log}");
+    assert!(
+        !error_log.contains(path(dir.path())),
+        "no host paths: {error_log}"
+    );
 
     // Delete.
     let deleted = lab.client(ALICE, "delete", &["host", "micro", path(&kws)]);
@@ -350,11 +390,291 @@ fn the_python_client_runs_a_benchmark_on_the_emulated_board() {
     LabServer::configure(dir.path(), "[[targets]]\nname = \"qemu-mps2-an385\"\n");
     let lab = LabServer::start(dir.path());
     let tiny = model("tiny_cnn.tflite");
-    let run = lab.client(ALICE, "run", &["qemu-mps2-an385", "micro", path(&tiny), "10"]);
+    let run = lab.client(
+        ALICE,
+        "run",
+        &["qemu-mps2-an385", "micro", path(&tiny), "10"],
+    );
     assert_eq!(run["status"], "success", "{run:#}");
     assert_eq!(run["report"]["target"], "qemu-mps2-an385");
     assert_eq!(run["report"]["nb_infernece"], 10);
     assert_eq!(run["info"]["target_uid"], "qemu-mps2-an385-0");
     assert!(!run["user_log"].as_str().unwrap().is_empty());
+    lab.stop();
+}
+
+/// Uploads `model` as `user` and returns its reference.
+fn upload(lab: &LabServer, user: (&str, &str), model: &Path) -> String {
+    let out = lab.client(user, "upload", &[path(model)]);
+    out["ref"].as_str().expect("a model reference").to_owned()
+}
+
+#[test]
+fn twenty_jobs_on_two_targets_all_complete_and_a_board_never_runs_two() {
+    qemu_firmware();
+    let dir = tempfile::tempdir().unwrap();
+    LabServer::configure(
+        dir.path(),
+        "[[targets]]\nname = \"qemu-mps2-an385\"\n[[targets]]\nname = \"host\"\n",
+    );
+    let lab = LabServer::start(dir.path());
+    let tiny = model("tiny_cnn.tflite");
+    let users = [
+        (ALICE, upload(&lab, ALICE, &tiny)),
+        (BOB, upload(&lab, BOB, &tiny)),
+    ];
+    let clients: Vec<Http> = users.iter().map(|(u, _)| Http::login(&lab, *u)).collect();
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let who = i % 2;
+        let device = if i % 4 < 2 { "qemu-mps2-an385" } else { "host" };
+        let (status, body) = clients[who].run(&[
+            ("device", device),
+            ("engine", "micro"),
+            ("nb_inference", "5"),
+            ("model_ref", users[who].1.as_str()),
+        ]);
+        assert_eq!(status, 200, "{body}");
+        ids.push((who, body["id"].as_str().unwrap().to_owned()));
+    }
+    let mut infos = Vec::new();
+    for (who, client) in clients.iter().enumerate() {
+        let mine: Vec<String> = ids
+            .iter()
+            .filter(|(w, _)| *w == who)
+            .map(|(_, id)| id.clone())
+            .collect();
+        infos.extend(client.wait_all(&mine, Duration::from_secs(900)));
+    }
+    assert!(infos.iter().all(|i| i["status"] == "success"), "{infos:#?}");
+    for uid in ["qemu-mps2-an385-0", "host-0"] {
+        let mut spans: Vec<(i128, i128)> = infos
+            .iter()
+            .filter(|i| i["target_uid"] == uid)
+            .map(|i| (ms(&i["started_at"]), ms(&i["finished_at"])))
+            .collect();
+        assert_eq!(spans.len(), 10, "{uid}");
+        spans.sort();
+        for pair in spans.windows(2) {
+            assert!(
+                pair[1].0 >= pair[0].1,
+                "{uid} ran two jobs at once: {pair:?}"
+            );
+        }
+    }
+    lab.stop();
+}
+
+/// Waits until benchmark `id` runs its `attempt`-th time; returns the
+/// process group of its `vlab job`.
+fn wait_running(lab: &LabServer, http: &Http, id: &str, attempt: u64) -> i32 {
+    let start = Instant::now();
+    loop {
+        let (_, info) = http.get(&format!("/api/benchmarks/{id}"));
+        let pgid = std::fs::read_to_string(lab.dir.join(format!("data/jobs/{id}/job.pgid")));
+        if info["status"] == "running"
+            && info["attempts"] == attempt
+            && let Ok(pgid) = pgid
+        {
+            return pgid.trim().parse().unwrap();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "{id} never ran: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether group `pgid` has no running process within a few seconds
+/// (a killed process takes a moment to go).
+fn group_ends(pgid: i32) -> bool {
+    let start = Instant::now();
+    while group_alive(pgid) {
+        if start.elapsed() > Duration::from_secs(10) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+/// Whether a process of group `pgid` still runs. Zombies do not count: a
+/// killed server's children are reparented, and a container's init may
+/// not reap them.
+fn group_alive(pgid: i32) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // pid (comm) state ppid pgrp ...
+        let Some(after) = stat.rsplit_once(") ").map(|(_, rest)| rest) else {
+            return false;
+        };
+        let fields: Vec<&str> = after.split(' ').collect();
+        fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
+    })
+}
+
+#[test]
+fn a_server_killed_mid_queue_loses_nothing_and_reruns_a_running_job_once() {
+    qemu_firmware();
+    let dir = tempfile::tempdir().unwrap();
+    LabServer::configure(dir.path(), "[[targets]]\nname = \"qemu-mps2-an385\"\n");
+    let lab = LabServer::start(dir.path());
+    let kws = model("keyword_spotting.tflite");
+    let model_ref = upload(&lab, ALICE, &kws);
+    let http = Http::login(&lab, ALICE);
+    let ids: Vec<String> = (0..3)
+        .map(|_| {
+            let (status, body) = http.run(&[
+                ("device", "qemu-mps2-an385"),
+                ("engine", "micro"),
+                ("nb_inference", "50"),
+                ("model_ref", model_ref.as_str()),
+            ]);
+            assert_eq!(status, 200, "{body}");
+            body["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let first = wait_running(&lab, &http, &ids[0], 1);
+    lab.kill();
+    assert!(group_alive(first), "the job outlives a killed server");
+
+    // First restart: the running job is queued again, the queue kept.
+    let lab = LabServer::start(dir.path());
+    assert!(group_ends(first), "the restarted server stopped the orphan");
+    let http = Http::login(&lab, ALICE);
+    let second = wait_running(&lab, &http, &ids[0], 2);
+    lab.kill();
+
+    // Second restart while it runs again: now it fails, and says why.
+    let lab = LabServer::start(dir.path());
+    assert!(group_ends(second));
+    let http = Http::login(&lab, ALICE);
+    let infos = http.wait_all(&ids, Duration::from_secs(600));
+    assert_eq!(infos[0]["status"], "failed", "{infos:#?}");
+    assert_eq!(infos[1]["status"], "success", "{infos:#?}");
+    assert_eq!(infos[2]["status"], "success", "{infos:#?}");
+    let (code, _) = http.get(&format!("/api/benchmarks/{}/results", ids[1]));
+    assert_eq!(code, 200);
+    let errors = ureq_text(
+        &lab,
+        &http,
+        &format!("/api/benchmarks/{}/error-log", ids[0]),
+    );
+    assert!(
+        errors.contains("the lab server restarted while this benchmark ran"),
+        "{errors}"
+    );
+    lab.stop();
+}
+
+fn ureq_text(lab: &LabServer, http: &Http, path: &str) -> String {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .get(format!("{}{path}", lab.url))
+        .header("Authorization", &format!("Bearer {}", http.token))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
+#[test]
+fn a_job_past_its_timeout_fails_and_bad_requests_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    LabServer::configure(
+        dir.path(),
+        "job_timeout_s = 2\nupload_limit_mib = 1\n[[targets]]\nname = \"host\"\n",
+    );
+    let lab = LabServer::start(dir.path());
+    let squeezenet = model("light_squeezenet.onnx");
+    let timed_out = lab.client(
+        ALICE,
+        "run",
+        &["host", "tract", path(&squeezenet), "1000000"],
+    );
+    assert_eq!(timed_out["status"], "failed", "{timed_out:#}");
+    let log = timed_out["error_log"].as_str().unwrap();
+    assert!(log.contains("job timeout (2 s)"), "{log}");
+
+    let http = Http::login(&lab, ALICE);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    // No token, and someone else's token on a job's artifact endpoint.
+    let open = agent
+        .get(format!("{}/api/benchmarks", lab.url))
+        .call()
+        .unwrap();
+    assert_eq!(open.status(), 401);
+    let id = timed_out["id"].as_str().unwrap();
+    let forged = agent
+        .put(format!("{}/jobs/{id}/artifacts/report.json", lab.url))
+        .header("Authorization", &format!("Bearer {}", http.token))
+        .send("{}")
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    // A wrong password.
+    let wrong = agent
+        .post(format!("{}/api/users/login", lab.url))
+        .send_json(serde_json::json!({ "email": ALICE.0, "password": "guess" }))
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    // An upload over the limit: 413, and nothing stored.
+    let boundary = "vlabboundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"model\"; filename=\"big.onnx\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(std::iter::repeat_n(7u8, 2 << 20));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let mut big = agent
+        .post(format!(
+            "{}/api/models/download?platform=user_models&resource_identifier",
+            lab.url
+        ))
+        .header("Authorization", &format!("Bearer {}", http.token))
+        .header(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(big.status(), 413);
+    let text = big.body_mut().read_to_string().unwrap();
+    assert!(text.contains("limit of 1 MiB"), "{text}");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("data/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert_eq!(
+        http.get("/api/models/list").1["models"],
+        serde_json::json!([])
+    );
+    // A target no one offers, and an engine the target lacks: 400 with why.
+    let tiny = upload(&lab, ALICE, &model("tiny_cnn.tflite"));
+    let (status, body) = http.run(&[
+        ("device", "rpi5"),
+        ("engine", "micro"),
+        ("model_ref", &tiny),
+    ]);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "this lab has no target rpi5 (it has host)");
+    let (status, body) = http.run(&[
+        ("device", "host"),
+        ("engine", "micro"),
+        ("model_ref", "nope"),
+    ]);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "model_ref nope is not one of your models");
     lab.stop();
 }

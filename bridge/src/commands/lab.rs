@@ -41,8 +41,8 @@ pub fn serve(args: &LabServeArgs) -> Result<()> {
             password_hash,
         });
     }
-    config.data_dir = std::path::absolute(&config.data_dir)
-        .map_err(|e| Error::io(&config.data_dir, &e))?;
+    config.data_dir =
+        std::path::absolute(&config.data_dir).map_err(|e| Error::io(&config.data_dir, &e))?;
     let boards_dir = std::path::absolute(Boards::default_dir(config.boards_dir.as_deref()))
         .map_err(|e| Error::runtime(format!("cannot resolve the boards folder: {e}")))?;
     let boards = Boards::load(&boards_dir)?;
@@ -54,7 +54,10 @@ pub fn serve(args: &LabServeArgs) -> Result<()> {
         .map_err(|e| Error::runtime(format!("cannot find the vlab executable: {e}")))?;
     let job = JobProgram {
         program,
-        env: vec![("VLAB_BOARDS_DIR".to_owned(), boards_dir.display().to_string())],
+        env: vec![(
+            "VLAB_BOARDS_DIR".to_owned(),
+            boards_dir.display().to_string(),
+        )],
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -68,7 +71,10 @@ pub fn serve(args: &LabServeArgs) -> Result<()> {
 /// Resolves on SIGINT or SIGTERM.
 async fn stopped() {
     use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
         (Ok(mut int), Ok(mut term)) => {
             tokio::select! {
                 _ = int.recv() => {}
@@ -83,7 +89,10 @@ async fn stopped() {
 pub fn add_user(args: &LabAddUserArgs) -> Result<()> {
     let email = args.email.trim();
     if email.is_empty() || email.contains(['"', '\\', '\n']) {
-        return Err(Error::input(format!("--email {:?} is not a usable login", args.email)));
+        return Err(Error::input(format!(
+            "--email {:?} is not a usable login",
+            args.email
+        )));
     }
     if args.config.exists() {
         let config = LabConfig::load(&args.config).map_err(lab_error)?;
@@ -96,7 +105,10 @@ pub fn add_user(args: &LabAddUserArgs) -> Result<()> {
     }
     let password = read_password(email)?;
     let hash = auth::hash_password(&password).map_err(Error::runtime)?;
-    append(&args.config, &format!("\n[[users]]\nemail = \"{email}\"\npassword_hash = \"{hash}\"\n"))?;
+    append(
+        &args.config,
+        &format!("\n[[users]]\nemail = \"{email}\"\npassword_hash = \"{hash}\"\n"),
+    )?;
     // Check that the file still reads.
     LabConfig::load(&args.config).map_err(lab_error)?;
     say!("vlab lab: added {email} to {}", args.config.display());
@@ -127,7 +139,8 @@ fn append(path: &Path, text: &str) -> Result<()> {
         .append(true)
         .open(path)
         .map_err(|e| Error::io(path, &e))?;
-    file.write_all(text.as_bytes()).map_err(|e| Error::io(path, &e))
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io(path, &e))
 }
 
 /// A random password for the default user: 128 bits, hex.
@@ -163,7 +176,11 @@ fn catalog(config: &LabConfig, boards: &Boards) -> std::result::Result<Catalog, 
             engines: None,
         },
     ];
-    let entries: &[TargetEntry] = if config.targets.is_empty() { &defaults } else { &config.targets };
+    let entries: &[TargetEntry] = if config.targets.is_empty() {
+        &defaults
+    } else {
+        &config.targets
+    };
     let available: Vec<&'static dyn vlab_harness::seam::engine::Engine> = vlab_runtimes::ENGINES
         .iter()
         .copied()
@@ -172,7 +189,10 @@ fn catalog(config: &LabConfig, boards: &Boards) -> std::result::Result<Catalog, 
     let mut targets: Vec<TargetOffer> = Vec::new();
     for entry in entries {
         let n = targets.iter().filter(|t| t.kind == entry.name).count();
-        let uid = entry.uid.clone().unwrap_or_else(|| format!("{}-{n}", entry.name));
+        let uid = entry
+            .uid
+            .clone()
+            .unwrap_or_else(|| format!("{}-{n}", entry.name));
         if targets.iter().any(|t| t.uid == uid) {
             return Err(format!("target uid {uid} is used twice"));
         }
@@ -189,9 +209,14 @@ fn catalog(config: &LabConfig, boards: &Boards) -> std::result::Result<Catalog, 
                 slots: entry.slots.unwrap_or(1),
             }
         } else {
-            let board = boards.get(&entry.name).map_err(|e| format!("target {}: {}", entry.name, e.message()))?;
+            let board = boards
+                .get(&entry.name)
+                .map_err(|e| format!("target {}: {}", entry.name, e.message()))?;
             if entry.slots.is_some_and(|s| s > 1) {
-                return Err(format!("target {}: a board runs one benchmark at a time (slots = 1)", entry.name));
+                return Err(format!(
+                    "target {}: a board runs one benchmark at a time (slots = 1)",
+                    entry.name
+                ));
             }
             TargetOffer {
                 kind: board.name.clone(),
@@ -208,11 +233,19 @@ fn catalog(config: &LabConfig, boards: &Boards) -> std::result::Result<Catalog, 
     }
     let engines = available
         .iter()
-        .filter(|e| targets.iter().any(|t| t.engines.iter().any(|n| n == e.name())))
+        .filter(|e| {
+            targets
+                .iter()
+                .any(|t| t.engines.iter().any(|n| n == e.name()))
+        })
         .map(|e| EngineInfo {
             name: e.name().to_owned(),
             display_name: e.name().to_owned(),
-            file_extensions: e.formats().iter().map(|f| extension(*f).to_owned()).collect(),
+            file_extensions: e
+                .formats()
+                .iter()
+                .map(|f| extension(*f).to_owned())
+                .collect(),
             parameters: e.options().iter().map(parameter).collect(),
         })
         .collect();
@@ -220,7 +253,10 @@ fn catalog(config: &LabConfig, boards: &Boards) -> std::result::Result<Catalog, 
 }
 
 /// The engines an entry offers: all of `here`, or the config's subset.
-fn chosen_engines(entry: &TargetEntry, here: &[String]) -> std::result::Result<Vec<String>, String> {
+fn chosen_engines(
+    entry: &TargetEntry,
+    here: &[String],
+) -> std::result::Result<Vec<String>, String> {
     match &entry.engines {
         None => Ok(here.to_vec()),
         Some(wanted) => {

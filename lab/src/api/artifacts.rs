@@ -15,35 +15,68 @@ use crate::lab::Lab;
 use crate::store::accounts::UserId;
 
 /// The report, unwrapped: the client hands report.json's object through.
-pub async fn results(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn results(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     artifact(&lab, user, &id, &["report.json"], "application/json").await
 }
 
 /// `user.log` as UTF-8 text.
-pub async fn user_log(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn user_log(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     artifact(&lab, user, &id, &["user.log"], "text/plain; charset=utf-8").await
 }
 
 /// `error.log` as UTF-8 text.
-pub async fn error_log(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn error_log(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     artifact(&lab, user, &id, &["error.log"], "text/plain; charset=utf-8").await
 }
 
 /// TYPE2's raw output (either of the contract's two spellings).
-pub async fn binary(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Path<String>) -> ApiResult<Response> {
-    artifact(&lab, user, &id, &["raw_output.bin", "raw_outpout.bin"], "application/octet-stream").await
+pub async fn binary(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    artifact(
+        &lab,
+        user,
+        &id,
+        &["raw_output.bin", "raw_outpout.bin"],
+        "application/octet-stream",
+    )
+    .await
 }
 
 /// A trained model: this lab runs no TYPE3 jobs, so always 204 for a
 /// benchmark the user owns (the client asks for every benchmark).
-pub async fn trained_model(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn trained_model(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     lab.store
         .status(user, &id)?
         .ok_or_else(|| ApiError::not_found(format!("benchmark {id}")))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn artifact(lab: &Lab, user: UserId, id: &str, names: &[&str], content_type: &'static str) -> ApiResult<Response> {
+async fn artifact(
+    lab: &Lab,
+    user: UserId,
+    id: &str,
+    names: &[&str],
+    content_type: &'static str,
+) -> ApiResult<Response> {
     let status = lab
         .store
         .status(user, id)?

@@ -18,7 +18,11 @@ const MAX_PAGE_LENGTH: u32 = 1000;
 
 /// `GET /api/benchmarks/{id}/status`: one indexed lookup, always 200 for
 /// a benchmark the user owns.
-pub async fn status(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn status(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let status = lab
         .store
         .status(user, &id)?
@@ -27,7 +31,11 @@ pub async fn status(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Pat
 }
 
 /// `GET /api/benchmarks/{id}`.
-pub async fn info(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn info(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let row = lab
         .store
         .benchmark(user, &id)?
@@ -37,7 +45,11 @@ pub async fn info(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Path<
 
 /// `DELETE /api/benchmarks/{id}`: stops it if it runs, then deletes it and
 /// its artifacts. 200 `{}`.
-pub async fn remove(State(lab): State<Arc<Lab>>, User(user): User, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn remove(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     if lab.store.benchmark(user, &id)?.is_none() {
         return Err(ApiError::not_found(format!("benchmark {id}")));
     }
@@ -60,7 +72,11 @@ pub async fn list(
                 .parse::<u32>()
                 .ok()
                 .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| ApiError::bad_request(format!("{key} {text:?} is not a whole number from 1 to {max}"))),
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "{key} {text:?} is not a whole number from 1 to {max}"
+                    ))
+                }),
         }
     };
     let page = number("page", 1, u32::MAX)?;

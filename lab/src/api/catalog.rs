@@ -17,7 +17,12 @@ use crate::lab::Lab;
 pub async fn config(State(lab): State<Arc<Lab>>, _user: User) -> Json<Value> {
     let mut devices = Map::new();
     for kind in lab.catalog.kinds() {
-        let instances: Vec<_> = lab.catalog.targets.iter().filter(|t| t.kind == kind).collect();
+        let instances: Vec<_> = lab
+            .catalog
+            .targets
+            .iter()
+            .filter(|t| t.kind == kind)
+            .collect();
         let mut engines: Vec<&str> = Vec::new();
         for target in &instances {
             for engine in &target.engines {

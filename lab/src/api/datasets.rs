@@ -22,14 +22,17 @@ pub async fn list(State(lab): State<Arc<Lab>>, User(user): User) -> ApiResult<Js
 /// `POST /api/benchmarks/datasets/upload`: multipart `hash` and file
 /// `dataset`. Answers 207 (what the client expects) with the name; a
 /// hash that does not match the bytes is a 400.
-pub async fn upload(State(lab): State<Arc<Lab>>, User(user): User, request: Request) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn upload(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    request: Request,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let form = form::read(&lab, request).await?;
     let outcome = (|| {
         let hash = form.required("hash")?.to_ascii_lowercase();
-        let upload = form
-            .files
-            .get("dataset")
-            .ok_or_else(|| ApiError::bad_request("send the dataset as a multipart file part named dataset"))?;
+        let upload = form.files.get("dataset").ok_or_else(|| {
+            ApiError::bad_request("send the dataset as a multipart file part named dataset")
+        })?;
         if hash != upload.blob.sha256 {
             return Err(ApiError::bad_request(format!(
                 "the dataset's sha256 is {}, not the hash field's {hash}; the upload was damaged",
@@ -37,7 +40,9 @@ pub async fn upload(State(lab): State<Arc<Lab>>, User(user): User, request: Requ
             )));
         }
         if upload.file_name.is_empty() || upload.file_name.contains(['/', '\\']) {
-            return Err(ApiError::bad_request("the dataset part needs a plain file name"));
+            return Err(ApiError::bad_request(
+                "the dataset part needs a plain file name",
+            ));
         }
         let name = format!("{}_{hash}", upload.file_name);
         lab.store.add_dataset(user, &name, &upload.blob)?;
@@ -53,7 +58,11 @@ pub async fn upload(State(lab): State<Arc<Lab>>, User(user): User, request: Requ
 }
 
 /// `DELETE /api/benchmarks/datasets/{name}`: 200 `{}`, or 404.
-pub async fn remove(State(lab): State<Arc<Lab>>, User(user): User, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn remove(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
     if lab.store.delete_dataset(user, &name)? {
         Ok(Json(json!({})))
     } else {

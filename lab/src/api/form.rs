@@ -34,7 +34,10 @@ pub struct Form {
 impl Form {
     /// Text field `name`, trimmed, if present and non-empty.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.text.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
+        self.text
+            .get(name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
     }
 
     /// Text field `name`, or a 400 naming it.
@@ -62,14 +65,19 @@ pub async fn read(lab: &Arc<Lab>, request: Request) -> ApiResult<Form> {
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        let multipart = Multipart::from_request(request, &())
-            .await
-            .map_err(|e| ApiError::bad_request(format!("the multipart body is not usable: {}", e.body_text())))?;
+        let multipart = Multipart::from_request(request, &()).await.map_err(|e| {
+            ApiError::bad_request(format!(
+                "the multipart body is not usable: {}",
+                e.body_text()
+            ))
+        })?;
         read_multipart(lab, multipart).await
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         let axum::Form(text) = axum::Form::<HashMap<String, String>>::from_request(request, &())
             .await
-            .map_err(|e| ApiError::bad_request(format!("the form body is not usable: {}", e.body_text())))?;
+            .map_err(|e| {
+                ApiError::bad_request(format!("the form body is not usable: {}", e.body_text()))
+            })?;
         Ok(Form {
             text,
             files: HashMap::new(),
@@ -86,7 +94,11 @@ pub async fn read(lab: &Arc<Lab>, request: Request) -> ApiResult<Form> {
 async fn read_multipart(lab: &Arc<Lab>, mut multipart: Multipart) -> ApiResult<Form> {
     let mut form = Form::default();
     let outcome = async {
-        while let Some(mut field) = multipart.next_field().await.map_err(|e| multipart_error(lab, &e))? {
+        while let Some(mut field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| multipart_error(lab, &e))?
+        {
             let name = field.name().unwrap_or_default().to_owned();
             match field.file_name().map(str::to_owned) {
                 Some(file_name) => {
@@ -95,10 +107,16 @@ async fn read_multipart(lab: &Arc<Lab>, mut multipart: Multipart) -> ApiResult<F
                         .blobs
                         .writer(lab.config.upload_limit() as u64)
                         .map_err(|e| ApiError::internal("storing the upload failed", e))?;
-                    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(lab, &e))? {
+                    while let Some(chunk) =
+                        field.chunk().await.map_err(|e| multipart_error(lab, &e))?
+                    {
                         writer.write(&chunk).map_err(|e| blob_error(lab, e))?;
                     }
-                    let blob = lab.store.blobs.commit(writer).map_err(|e| blob_error(lab, e))?;
+                    let blob = lab
+                        .store
+                        .blobs
+                        .commit(writer)
+                        .map_err(|e| blob_error(lab, e))?;
                     form.files.insert(name, Upload { file_name, blob });
                 }
                 None => {
@@ -123,7 +141,10 @@ fn multipart_error(lab: &Lab, e: &axum::extract::multipart::MultipartError) -> A
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::too_large(lab.config.upload_limit_mib)
     } else {
-        ApiError::bad_request(format!("the multipart body is not usable: {}", e.body_text()))
+        ApiError::bad_request(format!(
+            "the multipart body is not usable: {}",
+            e.body_text()
+        ))
     }
 }
 

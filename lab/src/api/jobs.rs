@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_TYPE, HeaderMap, AUTHORIZATION};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
@@ -43,7 +43,9 @@ pub async fn deliver(
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::unauthorized("artifact delivery needs the job's token"))?;
     if !lab.store.job_token_matches(&id, token.trim())? {
-        return Err(ApiError::unauthorized("this token may not write artifacts of that job"));
+        return Err(ApiError::unauthorized(
+            "this token may not write artifacts of that job",
+        ));
     }
     if !ARTIFACTS.contains(&name.as_str()) {
         return Err(ApiError::bad_request(format!(
@@ -54,7 +56,11 @@ pub async fn deliver(
     if body.len() as u64 > lab.config.upload_limit() as u64 {
         return Err(blob_error(&lab, BlobError::TooLarge));
     }
-    let blob = lab.store.blobs.put(&body).map_err(|e| blob_error(&lab, e))?;
+    let blob = lab
+        .store
+        .blobs
+        .put(&body)
+        .map_err(|e| blob_error(&lab, e))?;
     lab.store.put_artifact(&id, &name, &blob)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -68,22 +74,37 @@ pub async fn files(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let path = format!("/files/{id}/job.tar.gz");
-    let expires = query.get("expires").and_then(|e| e.parse::<i64>().ok()).unwrap_or(0);
+    let expires = query
+        .get("expires")
+        .and_then(|e| e.parse::<i64>().ok())
+        .unwrap_or(0);
     let sig = query.get("sig").map_or("", String::as_str);
-    if !lab.signer.verify(&path, expires, sig, crate::store::now_ms() / 1000) {
-        return Err(ApiError::forbidden("the files URL is not valid or has expired"));
+    if !lab
+        .signer
+        .verify(&path, expires, sig, crate::store::now_ms() / 1000)
+    {
+        return Err(ApiError::forbidden(
+            "the files URL is not valid or has expired",
+        ));
     }
     let row = lab
         .store
         .benchmark_any(&id)?
         .filter(|r| r.status == crate::store::benchmarks::Status::Running)
         .ok_or_else(|| ApiError::not_found(format!("running benchmark {id}")))?;
-    let token = lab.dispatcher.job_token(&id).ok_or_else(|| ApiError::not_found(format!("running benchmark {id}")))?;
+    let token = lab
+        .dispatcher
+        .job_token(&id)
+        .ok_or_else(|| ApiError::not_found(format!("running benchmark {id}")))?;
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
     let read = |sha: &str| {
-        std::fs::read(lab.store.blobs.path(sha)).map_err(|e| ApiError::internal("reading the job's files failed", e))
+        std::fs::read(lab.store.blobs.path(sha))
+            .map_err(|e| ApiError::internal("reading the job's files failed", e))
     };
-    entries.push((row.spec.model_file_name.clone(), read(&row.spec.model_sha256)?));
+    entries.push((
+        row.spec.model_file_name.clone(),
+        read(&row.spec.model_sha256)?,
+    ));
     if let Some((_, sha)) = &row.spec.dataset {
         entries.push((DATASET_FILE.into(), read(sha)?));
     }

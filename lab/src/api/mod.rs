@@ -34,7 +34,10 @@ pub fn router(lab: Arc<Lab>) -> Router {
         .route("/api/users/token/refresh", post(session::refresh))
         .route("/api/benchmarks/config", get(catalog::config))
         .route("/api/targets/status", get(catalog::targets_status))
-        .route("/api/targets/hardware-types/all", get(catalog::hardware_types))
+        .route(
+            "/api/targets/hardware-types/all",
+            get(catalog::hardware_types),
+        )
         .route("/api/targets/engines/all", get(catalog::engines))
         .route("/api/models/download", post(models::upload))
         .route("/api/models/list", get(models::list))
@@ -44,16 +47,25 @@ pub fn router(lab: Arc<Lab>) -> Router {
         .route("/api/benchmarks/datasets/{name}", delete(datasets::remove))
         .route("/api/benchmarks/run", post(run::run))
         .route("/api/benchmarks/train", post(run::train))
-        .route("/api/benchmarks/fl/{*rest}", get(run::federated).post(run::federated))
+        .route(
+            "/api/benchmarks/fl/{*rest}",
+            get(run::federated).post(run::federated),
+        )
         .route("/api/benchmarks/public", get(benchmarks::public))
         .route("/api/benchmarks", get(benchmarks::list))
-        .route("/api/benchmarks/{id}", get(benchmarks::info).delete(benchmarks::remove))
+        .route(
+            "/api/benchmarks/{id}",
+            get(benchmarks::info).delete(benchmarks::remove),
+        )
         .route("/api/benchmarks/{id}/status", get(benchmarks::status))
         .route("/api/benchmarks/{id}/results", get(artifacts::results))
         .route("/api/benchmarks/{id}/user-log", get(artifacts::user_log))
         .route("/api/benchmarks/{id}/error-log", get(artifacts::error_log))
         .route("/api/benchmarks/{id}/binary", get(artifacts::binary))
-        .route("/api/benchmarks/{id}/trained-model", get(artifacts::trained_model))
+        .route(
+            "/api/benchmarks/{id}/trained-model",
+            get(artifacts::trained_model),
+        )
         .route("/jobs/{id}/artifacts/{name}", put(jobs::deliver))
         .route("/files/{id}/job.tar.gz", get(jobs::files))
         .fallback(|| async { crate::error::ApiError::not_found("this path") })

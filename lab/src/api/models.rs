@@ -17,7 +17,11 @@ use crate::lab::Lab;
 /// `resource_identifier=<id>` without a file names a model in some other
 /// platform's catalogue; this lab has none, so an unknown id is a 404 and
 /// a known reference of the user's is answered with itself.
-pub async fn upload(State(lab): State<Arc<Lab>>, User(user): User, request: Request) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn upload(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    request: Request,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let identifier = request
         .uri()
         .query()
@@ -31,14 +35,21 @@ pub async fn upload(State(lab): State<Arc<Lab>>, User(user): User, request: Requ
     let form = form::read(&lab, request).await?;
     let Some(upload) = form.files.get("model") else {
         return match identifier {
-            Some(id) if lab.store.model(user, &id)?.is_some() => Ok((StatusCode::OK, Json(json!({ "model": id })))),
+            Some(id) if lab.store.model(user, &id)?.is_some() => {
+                Ok((StatusCode::OK, Json(json!({ "model": id }))))
+            }
             Some(id) => Err(ApiError::not_found(format!("model {id}"))),
-            None => Err(ApiError::bad_request("send the model as a multipart file part named model")),
+            None => Err(ApiError::bad_request(
+                "send the model as a multipart file part named model",
+            )),
         };
     };
     let file_name = safe_file_name(&upload.file_name, "model");
     let model_ref = format!("{}_{file_name}", hex::encode(rand::random::<[u8; 8]>()));
-    if let Err(e) = lab.store.add_model(user, &model_ref, &upload.file_name, &upload.blob) {
+    if let Err(e) = lab
+        .store
+        .add_model(user, &model_ref, &upload.file_name, &upload.blob)
+    {
         form.discard(&lab);
         return Err(e.into());
     }
@@ -62,10 +73,23 @@ pub fn safe_file_name(name: &str, fallback: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let cleaned = cleaned.trim_start_matches('.');
-    let mut cleaned: String = cleaned.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
+    let mut cleaned: String = cleaned
+        .chars()
+        .rev()
+        .take(100)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     if cleaned.is_empty() {
         cleaned = fallback.to_owned();
     }

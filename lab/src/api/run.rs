@@ -25,7 +25,11 @@ const MAX_INFERENCES: u32 = 1_000_000;
 const DEFAULT_INFERENCES: u32 = 20;
 
 /// `POST /api/benchmarks/run`: 200 `{"id"}` once the benchmark is queued.
-pub async fn run(State(lab): State<Arc<Lab>>, User(user): User, request: Request) -> ApiResult<Json<Value>> {
+pub async fn run(
+    State(lab): State<Arc<Lab>>,
+    User(user): User,
+    request: Request,
+) -> ApiResult<Json<Value>> {
     let form = form::read(&lab, request).await?;
     match submit(&lab, user, &form) {
         Ok(id) => {
@@ -43,26 +47,50 @@ fn submit(lab: &Lab, user: UserId, form: &Form) -> ApiResult<String> {
     let device = form.required("device")?;
     let engine_name = form.required("engine")?;
     let engine = lab.catalog.engine(engine_name).ok_or_else(|| {
-        let names: Vec<&str> = lab.catalog.engines.iter().map(|e| e.name.as_str()).collect();
-        ApiError::bad_request(format!("engine {engine_name} is not offered here (engines: {})", names.join(", ")))
+        let names: Vec<&str> = lab
+            .catalog
+            .engines
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        ApiError::bad_request(format!(
+            "engine {engine_name} is not offered here (engines: {})",
+            names.join(", ")
+        ))
     })?;
-    let (original_name, model_sha, model_size) = match (form.files.get("model"), form.field("model_ref")) {
-        (Some(_), Some(_)) => return Err(ApiError::bad_request("send either a model file or a model_ref, not both")),
-        (None, None) => return Err(ApiError::bad_request("send a model file (part model) or a model_ref")),
-        (Some(upload), None) => (upload.file_name.clone(), upload.blob.sha256.clone(), upload.blob.size),
-        (None, Some(model_ref)) => {
-            let model = lab
-                .store
-                .model(user, model_ref)?
-                .ok_or_else(|| ApiError::bad_request(format!("model_ref {model_ref} is not one of your models")))?;
-            (model.file_name, model.sha256, model.size)
-        }
-    };
+    let (original_name, model_sha, model_size) =
+        match (form.files.get("model"), form.field("model_ref")) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_request(
+                    "send either a model file or a model_ref, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(ApiError::bad_request(
+                    "send a model file (part model) or a model_ref",
+                ));
+            }
+            (Some(upload), None) => (
+                upload.file_name.clone(),
+                upload.blob.sha256.clone(),
+                upload.blob.size,
+            ),
+            (None, Some(model_ref)) => {
+                let model = lab.store.model(user, model_ref)?.ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "model_ref {model_ref} is not one of your models"
+                    ))
+                })?;
+                (model.file_name, model.sha256, model.size)
+            }
+        };
     let model_file_name = job_model_name(&original_name, engine)?;
     let dataset = match form.field("dataset_name") {
         Some(name) => {
             let row = lab.store.dataset(user, name)?.ok_or_else(|| {
-                ApiError::bad_request(format!("dataset {name} is not on the server; upload it first"))
+                ApiError::bad_request(format!(
+                    "dataset {name} is not on the server; upload it first"
+                ))
             })?;
             Some((row.name, row.sha256))
         }
@@ -85,7 +113,9 @@ fn submit(lab: &Lab, user: UserId, form: &Form) -> ApiResult<String> {
     };
     let target_uids = match form.field("target_uids") {
         Some(text) => Some(serde_json::from_str::<Vec<String>>(text).map_err(|_| {
-            ApiError::bad_request(format!("target_uids {text:?} is not a JSON list of strings"))
+            ApiError::bad_request(format!(
+                "target_uids {text:?} is not a JSON list of strings"
+            ))
         })?),
         None => None,
     };
@@ -126,14 +156,22 @@ fn job_model_name(original: &str, engine: &EngineInfo) -> ApiResult<String> {
         Some(dot) if dot > 0 => (&safe[..dot], &safe[dot..]),
         _ => (safe.as_str(), ""),
     };
-    if !engine.file_extensions.iter().any(|e| e.eq_ignore_ascii_case(extension)) {
+    if !engine
+        .file_extensions
+        .iter()
+        .any(|e| e.eq_ignore_ascii_case(extension))
+    {
         return Err(ApiError::bad_request(format!(
             "engine {} loads {} models; the model is named {original:?}",
             engine.name,
             engine.file_extensions.join(" or ")
         )));
     }
-    Ok(format!("{stem}-{}{}", file_stamp(now_ms()), extension.to_ascii_lowercase()))
+    Ok(format!(
+        "{stem}-{}{}",
+        file_stamp(now_ms()),
+        extension.to_ascii_lowercase()
+    ))
 }
 
 /// The `parameters` JSON object as a vlab parameters file (TOML): each key
@@ -157,15 +195,22 @@ pub fn parameters_file(engine: &EngineInfo, text: &str) -> ApiResult<String> {
             return Err(bad(format!(
                 "engine {} has no parameter {key}; it takes {}",
                 engine.name,
-                if keys.is_empty() { "none".to_owned() } else { keys.join(", ") }
+                if keys.is_empty() {
+                    "none".to_owned()
+                } else {
+                    keys.join(", ")
+                }
             )));
         };
         let fits = match declared.kind.as_str() {
             "integer" => value.as_u64().is_some(),
             "boolean" => value.is_boolean(),
-            "enum" => value
-                .as_str()
-                .is_some_and(|v| declared.default_values.as_array().is_some_and(|c| c.iter().any(|c| c == v))),
+            "enum" => value.as_str().is_some_and(|v| {
+                declared
+                    .default_values
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c == v))
+            }),
             _ => false,
         };
         if !fits {
@@ -174,7 +219,10 @@ pub fn parameters_file(engine: &EngineInfo, text: &str) -> ApiResult<String> {
                 declared.kind, engine.name
             )));
         }
-        engine_table.insert(key, toml::Value::try_from(&value).map_err(|e| bad(e.to_string()))?);
+        engine_table.insert(
+            key,
+            toml::Value::try_from(&value).map_err(|e| bad(e.to_string()))?,
+        );
     }
     let mut file = toml::Table::new();
     file.insert("engine".into(), toml::Value::Table(engine_table));
@@ -225,13 +273,24 @@ mod tests {
 
     #[test]
     fn parameters_become_a_checked_parameters_file() {
-        let text = parameters_file(&tflite(), r#"{"threads": 2, "inputs": {"sr": {"value": 16000}}}"#).unwrap();
+        let text = parameters_file(
+            &tflite(),
+            r#"{"threads": 2, "inputs": {"sr": {"value": 16000}}}"#,
+        )
+        .unwrap();
         let table: toml::Table = toml::from_str(&text).unwrap();
         assert_eq!(table["engine"]["threads"].as_integer(), Some(2));
         assert_eq!(table["inputs"]["sr"]["value"].as_integer(), Some(16000));
-        let m = parameters_file(&tflite(), r#"{"num_threads": 2}"#).unwrap_err().message;
-        assert_eq!(m, "parameters: engine tflite has no parameter num_threads; it takes threads, xnnpack");
-        let m = parameters_file(&tflite(), r#"{"xnnpack": "on"}"#).unwrap_err().message;
+        let m = parameters_file(&tflite(), r#"{"num_threads": 2}"#)
+            .unwrap_err()
+            .message;
+        assert_eq!(
+            m,
+            "parameters: engine tflite has no parameter num_threads; it takes threads, xnnpack"
+        );
+        let m = parameters_file(&tflite(), r#"{"xnnpack": "on"}"#)
+            .unwrap_err()
+            .message;
         assert!(m.contains("is not a valid boolean"), "{m}");
         assert!(parameters_file(&tflite(), "[1]").is_err());
     }
@@ -239,8 +298,14 @@ mod tests {
     #[test]
     fn model_names_keep_a_known_extension_and_get_a_time() {
         let name = job_model_name("my model.TFLITE", &tflite()).unwrap();
-        assert!(name.starts_with("my_model-20") && name.ends_with(".tflite"), "{name}");
+        assert!(
+            name.starts_with("my_model-20") && name.ends_with(".tflite"),
+            "{name}"
+        );
         let m = job_model_name("m.onnx", &tflite()).unwrap_err().message;
-        assert_eq!(m, "engine tflite loads .tflite models; the model is named \"m.onnx\"");
+        assert_eq!(
+            m,
+            "engine tflite loads .tflite models; the model is named \"m.onnx\""
+        );
     }
 }

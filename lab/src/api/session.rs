@@ -58,8 +58,12 @@ pub async fn login(
     let user = lab.store.user_id(&body.email)?;
     let lifetime = i64::try_from(lab.config.token_lifetime().as_millis()).unwrap_or(i64::MAX);
     let access = lab.store.issue_token(user, TokenKind::Access, lifetime)?;
-    let refresh = lab.store.issue_token(user, TokenKind::Refresh, REFRESH_LIFETIME_MS)?;
-    Ok(Json(json!({ "access_token": access, "refresh_token": refresh })))
+    let refresh = lab
+        .store
+        .issue_token(user, TokenKind::Refresh, REFRESH_LIFETIME_MS)?;
+    Ok(Json(
+        json!({ "access_token": access, "refresh_token": refresh }),
+    ))
 }
 
 /// The refresh body.
@@ -78,7 +82,9 @@ pub async fn refresh(
     let user = lab
         .store
         .token_user(&body.refresh, TokenKind::Refresh)?
-        .ok_or_else(|| ApiError::unauthorized("the refresh token is unknown or expired; log in again"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("the refresh token is unknown or expired; log in again")
+        })?;
     let lifetime = i64::try_from(lab.config.token_lifetime().as_millis()).unwrap_or(i64::MAX);
     let access = lab.store.issue_token(user, TokenKind::Access, lifetime)?;
     Ok(Json(json!({ "access": access })))

@@ -30,7 +30,9 @@ impl FromRequestParts<Arc<Lab>> for User {
 
     async fn from_request_parts(parts: &mut Parts, lab: &Arc<Lab>) -> Result<Self, ApiError> {
         let token = bearer(parts).ok_or_else(|| {
-            ApiError::unauthorized("this endpoint needs an Authorization: Bearer token (log in first)")
+            ApiError::unauthorized(
+                "this endpoint needs an Authorization: Bearer token (log in first)",
+            )
         })?;
         match lab.store.token_user(token, TokenKind::Access)? {
             Some(user) => Ok(Self(user)),

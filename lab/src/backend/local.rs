@@ -103,7 +103,9 @@ async fn run_child(
         .envs(inherited())
         .envs(extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .envs(contract_env(launch))
-        .env("VLAB_WORKDIR", work)
+        // Relative, so that messages in error.log name files of the job's
+        // folder without the lab's host path.
+        .env("VLAB_WORKDIR", ".")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -134,12 +136,14 @@ async fn run_child(
 /// programs and libraries needs, and vlab's engine library settings.
 fn inherited() -> impl Iterator<Item = (String, String)> {
     std::env::vars().filter(|(key, _)| {
-        matches!(key.as_str(), "PATH" | "HOME" | "LANG" | "TMPDIR" | "LD_LIBRARY_PATH")
-            || (key.starts_with("VLAB_")
-                && !matches!(
-                    key.as_str(),
-                    "VLAB_API_URL" | "VLAB_API_TOKEN" | "VLAB_JOB_ID" | "VLAB_WORKDIR"
-                ))
+        matches!(
+            key.as_str(),
+            "PATH" | "HOME" | "LANG" | "TMPDIR" | "LD_LIBRARY_PATH"
+        ) || (key.starts_with("VLAB_")
+            && !matches!(
+                key.as_str(),
+                "VLAB_API_URL" | "VLAB_API_TOKEN" | "VLAB_JOB_ID" | "VLAB_WORKDIR"
+            ))
             || key.starts_with("ORT_")
     })
 }
@@ -259,7 +263,10 @@ mod tests {
         let program = script(dir.path(), "sleep 300 & echo $! > grandchild; wait");
         let local = Local::new(program, vec![]);
         let ended = local
-            .run(launch(dir.path(), Duration::from_millis(300)), CancellationToken::new())
+            .run(
+                launch(dir.path(), Duration::from_millis(300)),
+                CancellationToken::new(),
+            )
             .await;
         assert_eq!(ended, Ended::TimedOut);
         let grandchild: i32 = std::fs::read_to_string(dir.path().join("work/grandchild"))

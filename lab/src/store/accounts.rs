@@ -88,7 +88,10 @@ mod tests {
         assert_eq!(store.user_id("alice@lab").unwrap(), alice);
         let access = store.issue_token(alice, TokenKind::Access, 60_000).unwrap();
         assert_eq!(access.len(), 64);
-        assert_eq!(store.token_user(&access, TokenKind::Access).unwrap(), Some(alice));
+        assert_eq!(
+            store.token_user(&access, TokenKind::Access).unwrap(),
+            Some(alice)
+        );
         assert_eq!(store.token_user(&access, TokenKind::Refresh).unwrap(), None);
         let stored: String = store
             .db()

@@ -347,7 +347,8 @@ impl Store {
         page: u32,
         page_length: u32,
     ) -> rusqlite::Result<(u64, Vec<BenchmarkRow>)> {
-        let condition = "user_id = ?1 AND (?2 IS NULL OR engine = ?2) AND (?3 IS NULL OR device = ?3)
+        let condition =
+            "user_id = ?1 AND (?2 IS NULL OR engine = ?2) AND (?3 IS NULL OR device = ?3)
              AND (?4 IS NULL OR benchmark_type = ?4) AND (?5 IS NULL OR model_file_name = ?5)
              AND (?6 IS NULL OR status = ?6)";
         let status = filter.status.map(Status::as_str);

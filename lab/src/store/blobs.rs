@@ -147,6 +147,9 @@ mod tests {
         let mut writer = blobs.writer(2).unwrap();
         assert!(matches!(writer.write(b"abc"), Err(BlobError::TooLarge)));
         drop(writer);
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 }

@@ -37,7 +37,13 @@ pub struct DatasetRow {
 
 impl Store {
     /// Records a model upload under a new reference.
-    pub fn add_model(&self, user: UserId, model_ref: &str, file_name: &str, blob: &Blob) -> rusqlite::Result<()> {
+    pub fn add_model(
+        &self,
+        user: UserId,
+        model_ref: &str,
+        file_name: &str,
+        blob: &Blob,
+    ) -> rusqlite::Result<()> {
         self.db().execute(
             "INSERT INTO models (ref, user_id, file_name, sha256, size, uploaded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -33,7 +33,10 @@ impl Store {
     /// to date.
     pub fn open(data_dir: &Path) -> Result<Self, LabError> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
-            LabError::system(format!("cannot create the data folder {}: {e}", data_dir.display()))
+            LabError::system(format!(
+                "cannot create the data folder {}: {e}",
+                data_dir.display()
+            ))
         })?;
         let db = data_dir.join("lab.sqlite3");
         let mut conn = Connection::open(&db)
@@ -42,9 +45,13 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrations::migrate(&mut conn)?.map_err(|m| LabError::system(format!("{}: {m}", db.display())))?;
+        migrations::migrate(&mut conn)?
+            .map_err(|m| LabError::system(format!("{}: {m}", db.display())))?;
         let blobs = Blobs::open(data_dir).map_err(|e| {
-            LabError::system(format!("cannot use the blob folder in {}: {e}", data_dir.display()))
+            LabError::system(format!(
+                "cannot use the blob folder in {}: {e}",
+                data_dir.display()
+            ))
         })?;
         Ok(Self {
             conn: Mutex::new(conn),

@@ -86,13 +86,18 @@ def peek(api, bench_id):
             "listed": api.getBenchmarks()}
 
 
+def upload(api, model):
+    """uploadModel alone: the reference."""
+    return {"ref": api.uploadModel(model)}
+
+
 def config(api):
     """The lab's configuration and the engines' parameters."""
     return {"config": api.getAvailableConfigurations(full=True),
             "tract": api.getAvailableParameters("tract")}
 
 
-SCENARIOS = {f.__name__: f for f in (run, dataset, by_reference, delete, start, peek, config)}
+SCENARIOS = {f.__name__: f for f in (run, dataset, by_reference, delete, start, peek, upload, config)}
 
 
 if __name__ == "__main__":
