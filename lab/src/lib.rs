@@ -59,29 +59,62 @@ pub fn backend(config: &LabConfig, job: &JobProgram) -> Arc<dyn Backend> {
     }
 }
 
-/// Serves the lab until `shutdown` resolves. Prints the address it
-/// listens on (useful with port 0) once it accepts connections.
+/// A lab bound to its address, not yet serving.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    /// The lab's shared state.
+    pub lab: Arc<Lab>,
+    /// The address it listens on.
+    pub address: std::net::SocketAddr,
+}
+
+impl Server {
+    /// Binds `config.listen`, opens the store (recovering from an earlier
+    /// stop) and starts the dispatcher; jobs run on `backend`.
+    pub async fn bind(
+        config: LabConfig,
+        catalog: Catalog,
+        backend: Arc<dyn Backend>,
+    ) -> Result<Self, LabError> {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| LabError::system(format!("cannot listen on {}: {e}", config.listen)))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| LabError::system(format!("cannot read the listening address: {e}")))?;
+        let lab = Arc::new(Lab::open(config, catalog, backend, address)?);
+        tokio::spawn(dispatcher::run(Arc::clone(&lab)));
+        Ok(Self {
+            listener,
+            lab,
+            address,
+        })
+    }
+
+    /// Answers requests until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), LabError> {
+        axum::serve(self.listener, api::router(self.lab))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| LabError::system(format!("the server stopped: {e}")))
+    }
+}
+
+/// Serves the lab with the backend its config names until `shutdown`
+/// resolves. Prints the address it listens on (useful with port 0) once it
+/// accepts connections.
 pub async fn serve(
     config: LabConfig,
     catalog: Catalog,
     job: JobProgram,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), LabError> {
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| LabError::system(format!("cannot listen on {}: {e}", config.listen)))?;
-    let bound = listener
-        .local_addr()
-        .map_err(|e| LabError::system(format!("cannot read the listening address: {e}")))?;
     let backend = backend(&config, &job);
-    let lab = Arc::new(Lab::open(config, catalog, backend, bound)?);
-    tokio::spawn(dispatcher::run(Arc::clone(&lab)));
+    let server = Server::bind(config, catalog, backend).await?;
     println!(
-        "vlab lab: serving on http://{bound} ({} backend)",
-        lab.backend.name()
+        "vlab lab: serving on http://{} ({} backend)",
+        server.address,
+        server.lab.backend.name()
     );
-    axum::serve(listener, api::router(Arc::clone(&lab)))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| LabError::system(format!("the server stopped: {e}")))
+    server.run(shutdown).await
 }

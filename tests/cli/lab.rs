@@ -604,6 +604,24 @@ fn a_job_past_its_timeout_fails_and_bad_requests_get_clear_errors() {
     assert!(log.contains("job timeout (2 s)"), "{log}");
 
     let http = Http::login(&lab, ALICE);
+    // A job process that dies: failed, with an error.log that says how.
+    let squeezenet_ref = upload(&lab, ALICE, &squeezenet);
+    let (status, body) = http.run(&[
+        ("device", "host"),
+        ("engine", "tract"),
+        ("nb_inference", "1000000"),
+        ("model_ref", &squeezenet_ref),
+    ]);
+    assert_eq!(status, 200, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let pgid = wait_running(&lab, &http, &id, 1);
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
+    let info = &http.wait_all(std::slice::from_ref(&id), Duration::from_secs(60))[0];
+    assert_eq!(info["status"], "failed", "{info}");
+    let errors = ureq_text(&lab, &http, &format!("/api/benchmarks/{id}/error-log"));
+    assert!(errors.contains("killed by signal 9") && errors.contains("without delivering a report"), "{errors}");
+
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
