@@ -126,8 +126,13 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let vlab: PathBuf = std::env::var_os("VLAB_BIN")
         .map_or_else(|| root.join("target/release/vlab"), PathBuf::from);
-    assert!(vlab.exists(), "{} is missing: cargo build --release -p vlab-bridge", vlab.display());
-    let model = std::fs::read(root.join("models/tiny_cnn.tflite")).expect("models/fetch.sh has run");
+    assert!(
+        vlab.exists(),
+        "{} is missing: cargo build --release -p vlab-bridge",
+        vlab.display()
+    );
+    let model =
+        std::fs::read(root.join("models/tiny_cnn.tflite")).expect("models/fetch.sh has run");
 
     let dir = tempfile::tempdir().unwrap();
     let password = "bench-password";
@@ -189,10 +194,14 @@ fn main() {
     };
     let user = lab.store.user_id("bench@lab").unwrap();
     let blob = lab.store.blobs.put(&model).unwrap();
-    lab.store.add_model(user, "bench_tiny_cnn.tflite", "tiny_cnn.tflite", &blob).unwrap();
+    lab.store
+        .add_model(user, "bench_tiny_cnn.tflite", "tiny_cnn.tflite", &blob)
+        .unwrap();
 
     // 1. The cost per job.
-    println!("lab_scale: {jobs} TYPE1 jobs of tiny_cnn on micro, one host slot, real `vlab job` processes");
+    println!(
+        "lab_scale: {jobs} TYPE1 jobs of tiny_cnn on micro, one host slot, real `vlab job` processes"
+    );
     let mut submit = Vec::new();
     let started = Instant::now();
     for _ in 0..jobs {
@@ -208,7 +217,12 @@ fn main() {
                 ("model_ref", "bench_tiny_cnn.tflite"),
             ])
             .unwrap();
-        assert_eq!(response.status(), 200, "{}", response.body_mut().read_to_string().unwrap());
+        assert_eq!(
+            response.status(),
+            200,
+            "{}",
+            response.body_mut().read_to_string().unwrap()
+        );
         submit.push(ms(start.elapsed()));
     }
     loop {
@@ -254,10 +268,14 @@ fn main() {
                 target_uids: None,
             })
             .unwrap();
-        lab.store.transition(&id, Status::Pending, Status::Queued).unwrap();
+        lab.store
+            .transition(&id, Status::Pending, Status::Queued)
+            .unwrap();
         lab.store.start(&id, "host-0", "t").unwrap();
         lab.store.put_artifact(&id, "report.json", &report).unwrap();
-        lab.store.transition(&id, Status::Running, Status::Success).unwrap();
+        lab.store
+            .transition(&id, Status::Running, Status::Success)
+            .unwrap();
     }
     let (_, page) = client.get("/api/benchmarks?page_length=1000");
     let ids: Vec<String> = page["benchmarks"]
@@ -269,10 +287,22 @@ fn main() {
     assert_eq!(page["total"].as_u64(), Some(finished as u64));
     println!("\nlab_scale: {finished} finished benchmarks in the store");
     let pick = |i: usize| &ids[(i * 7919) % ids.len()];
-    row("GET /api/benchmarks/{id}/status", client.timed(2000, |i| format!("/api/benchmarks/{}/status", pick(i))));
-    row("GET /api/benchmarks/{id}", client.timed(1000, |i| format!("/api/benchmarks/{}", pick(i))));
-    row("GET /api/benchmarks/{id}/results", client.timed(1000, |i| format!("/api/benchmarks/{}/results", pick(i))));
-    row("GET /api/benchmarks (a page of 100)", client.timed(200, |i| format!("/api/benchmarks?page={}", i % 100 + 1)));
+    row(
+        "GET /api/benchmarks/{id}/status",
+        client.timed(2000, |i| format!("/api/benchmarks/{}/status", pick(i))),
+    );
+    row(
+        "GET /api/benchmarks/{id}",
+        client.timed(1000, |i| format!("/api/benchmarks/{}", pick(i))),
+    );
+    row(
+        "GET /api/benchmarks/{id}/results",
+        client.timed(1000, |i| format!("/api/benchmarks/{}/results", pick(i))),
+    );
+    row(
+        "GET /api/benchmarks (a page of 100)",
+        client.timed(200, |i| format!("/api/benchmarks?page={}", i % 100 + 1)),
+    );
     let db = std::fs::metadata(dir.path().join("data/lab.sqlite3")).map_or(0, |m| m.len());
     println!(
         "memory: VmRSS {} KiB, VmHWM {} KiB (server and this client, one process); database {} KiB",

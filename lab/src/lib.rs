@@ -92,7 +92,10 @@ impl Server {
     }
 
     /// Answers requests until `shutdown` resolves.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), LabError> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), LabError> {
         axum::serve(self.listener, api::router(self.lab))
             .with_graceful_shutdown(shutdown)
             .await
