@@ -233,9 +233,35 @@ impl LabConfig {
 fn toml_message(e: &toml::de::Error, text: &str) -> String {
     match e.span() {
         Some(span) => {
-            let line = text[..span.start.min(text.len())].lines().count().max(1);
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
             format!("line {line}: {}", e.message())
         }
         None => e.message().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_line_and_defaults_fill_the_rest() {
+        let text = "listen = \"127.0.0.1:0\"\njob_timeout = 5\n";
+        let e = toml::from_str::<LabConfig>(text).unwrap_err();
+        assert!(toml_message(&e, text).starts_with("line 2: unknown field `job_timeout`"));
+        let config: LabConfig =
+            toml::from_str("[backend]\nkind = \"nomad\"\naddress = \"http://n:4646\"\n").unwrap();
+        assert_eq!(config.job_timeout_s, 3600);
+        assert!(
+            matches!(config.backend, BackendConfig::Nomad { ref job_prefix, .. } if job_prefix == "vlab-benchmark-")
+        );
+        let bad = LabConfig {
+            upload_limit_mib: 0,
+            ..LabConfig::default()
+        };
+        assert_eq!(
+            bad.check().unwrap_err(),
+            "upload_limit_mib must be at least 1"
+        );
     }
 }

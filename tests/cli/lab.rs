@@ -707,3 +707,41 @@ fn a_job_past_its_timeout_fails_and_bad_requests_get_clear_errors() {
     assert_eq!(body["error"], "model_ref nope is not one of your models");
     lab.stop();
 }
+
+#[test]
+fn a_bad_lab_config_names_the_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("lab.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\njob_timeout = 5\n").unwrap();
+    let output = crate::support::vlab(&["lab", "serve", "--config", path(&config)]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("lab.toml: line 2: unknown field `job_timeout`"),
+        "{stderr}"
+    );
+
+    std::fs::write(&config, "[[targets]]\nname = \"no-such-board\"\n").unwrap();
+    let output = crate::support::vlab(&["lab", "serve", "--config", path(&config)]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("target no-such-board"), "{stderr}");
+
+    let mut add = Command::new(env!("CARGO_BIN_EXE_vlab"))
+        .args([
+            "lab",
+            "add-user",
+            "--config",
+            path(&config),
+            "--email",
+            "x@lab",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "short").unwrap();
+    let output = add.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 8 characters"));
+}
