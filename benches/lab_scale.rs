@@ -17,6 +17,8 @@
 //!
 //! `VLAB_BIN` names the `vlab` binary [default: target/release/vlab].
 
+#![allow(missing_docs, clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
