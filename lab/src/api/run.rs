@@ -187,7 +187,7 @@ pub fn parameters_file(engine: &EngineInfo, text: &str) -> ApiResult<String> {
     let mut inputs = None;
     for (key, value) in entries {
         if key == "inputs" {
-            inputs = Some(toml::Value::try_from(&value).map_err(|e| bad(format!("inputs: {e}")))?);
+            inputs = Some(toml_value(&value).map_err(|e| bad(format!("inputs: {e}")))?);
             continue;
         }
         let Some(declared) = engine.parameters.iter().find(|p| p.key == key) else {
@@ -219,10 +219,8 @@ pub fn parameters_file(engine: &EngineInfo, text: &str) -> ApiResult<String> {
                 declared.kind, engine.name
             )));
         }
-        engine_table.insert(
-            key,
-            toml::Value::try_from(&value).map_err(|e| bad(e.to_string()))?,
-        );
+        let value = toml_value(&value).map_err(|e| bad(format!("{key}: {e}")))?;
+        engine_table.insert(key, value);
     }
     let mut file = toml::Table::new();
     file.insert("engine".into(), toml::Value::Table(engine_table));
@@ -230,6 +228,31 @@ pub fn parameters_file(engine: &EngineInfo, text: &str) -> ApiResult<String> {
         file.insert("inputs".into(), inputs);
     }
     toml::to_string(&file).map_err(|e| bad(e.to_string()))
+}
+
+/// One JSON value as TOML, converted by hand: through serde, a workspace
+/// that enables serde_json's `arbitrary_precision` (defmt-decoder does) would turn
+/// every number into a one-key table.
+fn toml_value(json: &Value) -> Result<toml::Value, String> {
+    Ok(match json {
+        Value::Null => return Err("null has no TOML form".into()),
+        Value::Bool(b) => toml::Value::Boolean(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => toml::Value::Integer(i),
+            (None, Some(f)) => toml::Value::Float(f),
+            (None, None) => return Err(format!("{n} does not fit a TOML number")),
+        },
+        Value::String(s) => toml::Value::String(s.clone()),
+        Value::Array(items) => {
+            toml::Value::Array(items.iter().map(toml_value).collect::<Result<_, _>>()?)
+        }
+        Value::Object(entries) => toml::Value::Table(
+            entries
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), toml_value(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+    })
 }
 
 /// `POST /api/benchmarks/train` (TYPE3, on-device training): not offered.
