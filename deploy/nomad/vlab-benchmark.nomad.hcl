@@ -12,11 +12,12 @@
 #
 #   nomad job dispatch -meta model=kws-20261127T1200.tflite -meta engine=micro \
 #     -meta benchmark_type=TYPE1 -meta nb_inference=100 -meta job_id=j1 \
-#     -meta files_url='https://api.lab/files/j1/kws-20261127T1200.tflite?sig=...' \
+#     -meta files_url='https://api.lab/files/j1/job.tar.gz?expires=...&sig=...' \
 #     vlab-benchmark-nucleo-l4r5zi
 #
-# `files_url` is a short-lived signed URL the API makes for this job, so
-# the artifact fetch needs no token in the job's meta. Nodes advertise
+# `files_url` is a short-lived signed URL the API makes for this job: a
+# tar.gz of the model, dataset, parameters file and job.env (the API's
+# address and the job's token), so no token sits in the job's meta. Nodes advertise
 # their targets in client meta: `vlab nomad client-config` prints that
 # block from the board definitions.
 
@@ -105,9 +106,9 @@ job "vlab-benchmark" {
         ]
       }
 
-      # The job's files from the API into the work folder: the model alone,
-      # or (TYPE2, parameters) a tar.gz of model, dataset and parameters
-      # file, which Nomad unpacks (`...?archive=tar.gz`).
+      # The job's files from the API into the work folder: a tar.gz
+      # (`.../job.tar.gz?...`) of the model, the dataset and parameters file
+      # when there are any, and job.env, which Nomad unpacks.
       artifact {
         source      = "${NOMAD_META_files_url}"
         destination = "local/"
@@ -126,15 +127,11 @@ job "vlab-benchmark" {
         VLAB_WORKDIR        = "${NOMAD_TASK_DIR}"
       }
 
-      # The API's address and token come from a Nomad variable, never from
-      # the job's meta, which anyone who can read the job sees.
+      # The API's address and this job's own token come in the files
+      # archive (job.env), never in the job's meta, which anyone who can
+      # read the job sees. The token may write this job's artifacts only.
       template {
-        data        = <<-EOT
-          {{ with nomadVar "nomad/jobs/vlab-benchmark" }}
-          VLAB_API_URL={{ .api_url }}
-          VLAB_API_TOKEN={{ .api_token }}
-          {{ end }}
-        EOT
+        source      = "local/job.env"
         destination = "secrets/api.env"
         env         = true
       }

@@ -108,8 +108,8 @@ fn the_nomad_job_has_every_required_stanza() {
         assert!(env.contains(key), "env {key}");
     }
     let template = one(task, "template").body();
-    let data = attr(template, "data");
-    assert!(data.contains("VLAB_API_URL") && data.contains("VLAB_API_TOKEN"));
+    assert_eq!(attr(template, "source"), "\"local/job.env\"");
+    assert_eq!(attr(template, "env"), "true");
     let resources = keys(one(task, "resources").body());
     assert!(resources.contains("cpu") && resources.contains("memory"));
 }
