@@ -55,6 +55,10 @@ impl Backend for Timed {
             ended
         })
     }
+
+    fn stop_orphan(&self, work_dir: &std::path::Path) {
+        self.inner.stop_orphan(work_dir);
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::{Ended, JobFile, Launch, local};
+use crate::backend::{Ended, JobFile, Launch};
 use crate::catalog::Requirement;
 use crate::lab::Lab;
 use crate::scheduler::{Scheduler, Waiting};
@@ -86,7 +86,7 @@ pub fn recover(lab: &Lab) -> rusqlite::Result<()> {
             .transition(&row.id, Status::Pending, Status::Queued)?;
     }
     for row in lab.store.in_status(Status::Running)? {
-        local::stop_orphan(&lab.job_dir(&row.id));
+        lab.backend.stop_orphan(&lab.job_dir(&row.id));
         if row.attempts < 2 {
             tracing::info!(
                 "benchmark {} ran when the server stopped: queued again",

@@ -55,6 +55,10 @@ impl Backend for Local {
             }
         })
     }
+
+    fn stop_orphan(&self, work_dir: &Path) {
+        stop_process_group(work_dir);
+    }
 }
 
 /// The contract's variables for `launch`, as a job's environment.
@@ -176,7 +180,7 @@ async fn stop(child: &mut tokio::process::Child, pgid: Option<Pid>) {
 
 /// Stops the process group recorded in `work_dir`, if any: a job a killed
 /// server left running.
-pub fn stop_orphan(work_dir: &Path) {
+fn stop_process_group(work_dir: &Path) {
     let Ok(text) = std::fs::read_to_string(work_dir.join(PGID_FILE)) else {
         return;
     };

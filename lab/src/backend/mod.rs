@@ -7,7 +7,7 @@ pub mod local;
 pub mod nomad;
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -91,4 +91,10 @@ pub trait Backend: Send + Sync + 'static {
     /// `cancel` stops the job (its whole process group, or its Nomad job)
     /// and resolves with [`Ended::Canceled`].
     fn run(&self, launch: Launch, cancel: CancellationToken) -> Running;
+
+    /// Stops what a killed server left running for the job whose work
+    /// folder is `work_dir`, from what [`Backend::run`] recorded there.
+    /// Called once per such job at start-up, before the lab serves; it may
+    /// block.
+    fn stop_orphan(&self, work_dir: &Path);
 }
