@@ -14,7 +14,7 @@ use crate::support::{model, qemu_firmware, root};
 
 /// The users every test lab has; passwords are read from stdin by
 /// `vlab lab add-user`.
-const ALICE: (&str, &str) = ("alice@lab", "alice-password");
+pub const ALICE: (&str, &str) = ("alice@lab", "alice-password");
 const BOB: (&str, &str) = ("bob@lab", "bob-password-2");
 
 /// A running `vlab lab serve`.
@@ -213,6 +213,17 @@ impl Http {
         )
     }
 
+    /// DELETE `path`: its status.
+    pub fn delete(&self, path: &str) -> u16 {
+        self.agent
+            .delete(format!("{}{path}", self.url))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// Polls until every benchmark in `ids` is terminal; their infos.
     pub fn wait_all(&self, ids: &[String], limit: Duration) -> Vec<Value> {
         let start = Instant::now();
@@ -244,12 +255,13 @@ fn ms(time: &Value) -> i128 {
         / 1_000_000
 }
 
-fn path(p: &Path) -> &str {
+/// `p` as text.
+pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
 /// keyword_spotting's TYPE2 dataset: `n` float32 samples of 500 values.
-fn kws_dataset(dir: &Path, n: usize) -> PathBuf {
+pub fn kws_dataset(dir: &Path, n: usize) -> PathBuf {
     let samples: Vec<u8> = (0..n * 500)
         .flat_map(|i| ((i % 13) as f32 / 13.0 - 0.5).to_le_bytes())
         .collect();
@@ -404,7 +416,7 @@ fn the_python_client_runs_a_benchmark_on_the_emulated_board() {
 }
 
 /// Uploads `model` as `user` and returns its reference.
-fn upload(lab: &LabServer, user: (&str, &str), model: &Path) -> String {
+pub fn upload(lab: &LabServer, user: (&str, &str), model: &Path) -> String {
     let out = lab.client(user, "upload", &[path(model)]);
     out["ref"].as_str().expect("a model reference").to_owned()
 }
