@@ -415,6 +415,54 @@ fn the_python_client_runs_a_benchmark_on_the_emulated_board() {
     lab.stop();
 }
 
+/// The first Python block of docs/lab.md.
+fn docs_snippet() -> String {
+    let docs = std::fs::read_to_string(root().join("docs/lab.md")).unwrap();
+    let start = docs
+        .find("```python\n")
+        .expect("docs/lab.md has a Python block")
+        + 10;
+    let end = start + docs[start..].find("```").unwrap();
+    docs[start..end].to_owned()
+}
+
+#[test]
+fn the_python_snippet_in_docs_lab_md_runs_as_written() {
+    qemu_firmware();
+    let dir = tempfile::tempdir().unwrap();
+    // No targets: the lab's defaults, the emulated board and the host.
+    LabServer::configure(dir.path(), "");
+    let lab = LabServer::start(dir.path());
+    let work = dir.path().join("user");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::copy(lab.setup(ALICE), work.join("setup.yaml")).unwrap();
+    std::os::unix::fs::symlink(root().join("models"), work.join("models")).unwrap();
+    // Two samples of light_squeezenet's 1x3x224x224 float32 input.
+    let samples: Vec<u8> = (0..2 * 3 * 224 * 224)
+        .flat_map(|i| ((i % 255) as f32 / 255.0).to_le_bytes())
+        .collect();
+    std::fs::write(work.join("samples.bin"), samples).unwrap();
+    let script = format!("{}print('raw_output bytes', len(raw))\n", docs_snippet());
+    let output = Command::new(root().join(".venv/lab-client/bin/python"))
+        .args(["-c", &script])
+        .current_dir(&work)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The board's latency statistics, its user log, and 2 x 1000 float32
+    // class scores from the host.
+    assert!(stdout.contains("'mean'"), "{stdout}");
+    assert!(stdout.contains("qemu-mps2-an385"), "{stdout}");
+    assert!(stdout.contains("raw_output bytes 8000"), "{stdout}");
+    lab.stop();
+}
+
 /// Uploads `model` as `user` and returns its reference.
 pub fn upload(lab: &LabServer, user: (&str, &str), model: &Path) -> String {
     let out = lab.client(user, "upload", &[path(model)]);
