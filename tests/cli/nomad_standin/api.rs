@@ -92,7 +92,11 @@ async fn read(Shared(state): Shared<Arc<State>>, Path(rest): Path<String>) -> Re
 }
 
 /// `POST /v1/job/{id}/dispatch` with `{"Meta": {..}, "Payload": ".."}`.
-async fn dispatch(Shared(state): Shared<Arc<State>>, Path(rest): Path<String>, body: Bytes) -> Reply {
+async fn dispatch(
+    Shared(state): Shared<Arc<State>>,
+    Path(rest): Path<String>,
+    body: Bytes,
+) -> Reply {
     let parent = rest
         .strip_suffix("/dispatch")
         .ok_or((StatusCode::NOT_FOUND, "Invalid URL".to_owned()))?;
@@ -119,7 +123,7 @@ async fn dispatch(Shared(state): Shared<Arc<State>>, Path(rest): Path<String>, b
     }
     if registration.payload == "forbidden" && has_payload {
         return Err(bad(
-            "Payload provided but forbidden by parameterized job".to_owned(),
+            "Payload provided but forbidden by parameterized job".to_owned()
         ));
     }
     let unpermitted: Vec<&str> = meta
@@ -219,7 +223,8 @@ async fn stop(
 
 /// Dispatched job `id`, unless purged.
 fn visible<'a>(list: &'a [Job], id: &str) -> Option<&'a Job> {
-    list.iter().find(|job| job.dispatched.id == id && !job.purged)
+    list.iter()
+        .find(|job| job.dispatched.id == id && !job.purged)
 }
 
 /// The allocation stub Nomad's `allocations` endpoint lists for `job`,

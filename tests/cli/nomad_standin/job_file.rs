@@ -85,8 +85,12 @@ impl Registration {
         let mut ctx = Context::new();
         ctx.declare_var("var", vars.clone());
         let string = |expr: &Expression| {
-            value_string(&expr.evaluate(&ctx).unwrap_or_else(|e| panic!("{expr}: {e}")))
-                .unwrap_or_else(|e| panic!("{expr}: {e}"))
+            value_string(
+                &expr
+                    .evaluate(&ctx)
+                    .unwrap_or_else(|e| panic!("{expr}: {e}")),
+            )
+            .unwrap_or_else(|e| panic!("{expr}: {e}"))
         };
         let strings = |expr: Option<&Expression>| -> Vec<String> {
             expr.map(|expr| match expr.evaluate(&ctx) {
@@ -206,7 +210,9 @@ fn duration(text: &str) -> Duration {
     let mut total = Duration::ZERO;
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let number: u64 = rest[..digits]
             .parse()
             .unwrap_or_else(|_| panic!("duration {text:?}"));

@@ -144,8 +144,8 @@ impl NomadStandin {
         env: &[(&str, &str)],
     ) -> NomadStandin {
         let path = root().join("deploy/nomad/vlab-benchmark.nomad.hcl");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let file: hcl::Body =
             hcl::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let registered = targets
@@ -168,7 +168,9 @@ impl NomadStandin {
             jobs: Mutex::default(),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        listener.set_nonblocking(true).expect("a non-blocking socket");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking socket");
         let addr = listener.local_addr().expect("a bound socket");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)

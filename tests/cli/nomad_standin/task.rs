@@ -28,6 +28,17 @@ use super::{Event, Job, State};
 /// The longest a stopped task gets between SIGTERM and SIGKILL here.
 pub const KILL_TIMEOUT_CAP: Duration = Duration::from_secs(5);
 
+/// Why a task failed before it started: its event's type and message.
+type Failure = (&'static str, String);
+
+/// How to start the task's program.
+struct Launch {
+    /// `config.args`, interpolated.
+    args: Vec<String>,
+    /// The whole environment.
+    env: BTreeMap<String, String>,
+}
+
 /// Variables of the test process that reach the task.
 fn passed_through(name: &str) -> bool {
     matches!(name, "PATH" | "HOME" | "LD_LIBRARY_PATH")
@@ -59,7 +70,10 @@ pub(super) fn run(state: &Arc<State>, id: &str) {
     let path = |p: PathBuf| p.to_string_lossy().into_owned();
     runtime.extend([
         ("NOMAD_TASK_DIR".to_owned(), path(task_dir.join("local"))),
-        ("NOMAD_SECRETS_DIR".to_owned(), path(task_dir.join("secrets"))),
+        (
+            "NOMAD_SECRETS_DIR".to_owned(),
+            path(task_dir.join("secrets")),
+        ),
         ("NOMAD_ALLOC_DIR".to_owned(), path(alloc_dir.join("alloc"))),
         ("NOMAD_ALLOC_ID".to_owned(), alloc_id.clone()),
         ("NOMAD_TASK_NAME".to_owned(), task.name.clone()),
@@ -68,18 +82,28 @@ pub(super) fn run(state: &Arc<State>, id: &str) {
         ("NOMAD_JOB_PARENT_ID".to_owned(), registration.id.clone()),
     ]);
 
-    note(state, id, Event::new("Task Setup", "Building Task Directory"));
+    note(
+        state,
+        id,
+        Event::new("Task Setup", "Building Task Directory"),
+    );
     let prepared = ["local", "secrets", "tmp"]
         .iter()
         .map(|d| task_dir.join(d))
-        .chain(["logs", "data", "tmp"].iter().map(|d| alloc_dir.join("alloc").join(d)))
+        .chain(
+            ["logs", "data", "tmp"]
+                .iter()
+                .map(|d| alloc_dir.join("alloc").join(d)),
+        )
         .try_for_each(std::fs::create_dir_all)
         .map_err(|e| ("Setup Failure", format!("building the task directory: {e}")))
         .and_then(|()| prepare(state, id, registration, &runtime, &task_dir));
-    let (args, env) = match prepared {
+    let Launch { args, env } = match prepared {
         Ok(prepared) => prepared,
         Err((kind, message)) => {
-            with_job(state, id, |job| job.alloc.end("failed", Event::new(kind, message)));
+            with_job(state, id, |job| {
+                job.alloc.end("failed", Event::new(kind, message))
+            });
             return;
         }
     };
@@ -181,22 +205,24 @@ pub(super) fn stop(state: &Arc<State>, job: &mut Job, kill_timeout: Duration) {
     std::thread::spawn(move || {
         std::thread::sleep(timeout);
         let mut jobs = state.lock();
-        if jobs.job_mut(&id).is_some_and(|job| job.process == Some(group)) {
+        if jobs
+            .job_mut(&id)
+            .is_some_and(|job| job.process == Some(group))
+        {
             let _ = killpg(group, Signal::SIGKILL);
         }
     });
 }
 
 /// Downloads the artifacts and renders the templates into `task_dir`;
-/// returns the program's arguments and environment, or the failure's
-/// event type and message.
+/// returns how to start the program.
 fn prepare(
     state: &State,
     id: &str,
     registration: &Registration,
     runtime: &BTreeMap<String, String>,
     task_dir: &Path,
-) -> Result<(Vec<String>, BTreeMap<String, String>), (&'static str, String)> {
+) -> Result<Launch, Failure> {
     let task = &registration.task;
     let string = |expr| {
         registration
@@ -206,7 +232,11 @@ fn prepare(
     let failed = |kind: &'static str| move |message: String| (kind, message);
 
     if !task.artifacts.is_empty() {
-        note(state, id, Event::new("Downloading Artifacts", "Client is downloading artifacts"));
+        note(
+            state,
+            id,
+            Event::new("Downloading Artifacts", "Client is downloading artifacts"),
+        );
     }
     for artifact in &task.artifacts {
         let download = |()| {
@@ -258,7 +288,7 @@ fn prepare(
             other => return Err(("Failed Validation", format!("config.args: {other:?}"))),
         },
     };
-    Ok((args, env))
+    Ok(Launch { args, env })
 }
 
 /// GETs `source` into folder `destination`: unpacked when its path ends in

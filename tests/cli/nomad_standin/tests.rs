@@ -160,7 +160,12 @@ fn the_nomad_standin_checks_tokens_jobs_and_meta_as_nomad_does() {
     let denied = (403, "Permission denied".to_owned());
     assert_eq!(call("POST", &dispatch, None, with(full.clone())), denied);
     assert_eq!(
-        call("GET", &format!("{url}/v1/job/vlab-benchmark-host"), Some("wrong"), None),
+        call(
+            "GET",
+            &format!("{url}/v1/job/vlab-benchmark-host"),
+            Some("wrong"),
+            None
+        ),
         denied
     );
 
@@ -193,7 +198,10 @@ fn the_nomad_standin_checks_tokens_jobs_and_meta_as_nomad_does() {
 
     let get = |path: &str| call("GET", &format!("{url}{path}"), Some(TOKEN), None);
     assert_eq!(get("/v1/job/vlab-benchmark-nope").0, 404);
-    assert_eq!(get("/v1/job/vlab-benchmark-host%2Fdispatch-1-00000000").0, 404);
+    assert_eq!(
+        get("/v1/job/vlab-benchmark-host%2Fdispatch-1-00000000").0,
+        404
+    );
     assert_eq!(get("/v1/nodes").0, 404);
     let (status, parent) = get("/v1/job/vlab-benchmark-host");
     assert_eq!(status, 200, "{parent}");
