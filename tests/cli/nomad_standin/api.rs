@@ -178,6 +178,7 @@ async fn dispatch(
         purged: false,
         alloc: Alloc {
             id: alloc_id,
+            create_index: index,
             client_status: "pending",
             desired_status: "run",
             task_state: "pending",
@@ -247,6 +248,7 @@ fn alloc_json(job: &Job, task: &str) -> Value {
     json!({
         "ID": alloc.id,
         "JobID": job.dispatched.id,
+        "CreateIndex": alloc.create_index,
         "ClientStatus": alloc.client_status,
         "DesiredStatus": alloc.desired_status,
         "TaskStates": {

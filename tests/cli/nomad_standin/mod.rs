@@ -103,6 +103,8 @@ struct Job {
 struct Alloc {
     /// Its id.
     id: String,
+    /// The index it was created at.
+    create_index: u64,
     /// "pending", "running", "complete" or "failed".
     client_status: &'static str,
     /// "run" or "stop".

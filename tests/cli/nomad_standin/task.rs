@@ -22,7 +22,9 @@ use flate2::read::GzDecoder;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::job_file::{Registration, value_string};
+use hcl::Expression;
+
+use super::job_file::{Artifact, Registration, Template, value_string};
 use super::{Event, Job, State};
 
 /// The longest a stopped task gets between SIGTERM and SIGKILL here.
@@ -224,27 +226,17 @@ fn prepare(
     task_dir: &Path,
 ) -> Result<Launch, Failure> {
     let task = &registration.task;
-    let string = |expr| {
-        registration
-            .interpolate(expr, runtime)
-            .and_then(|v| value_string(&v))
+    let strings = Strings {
+        registration,
+        runtime,
+        task_dir,
     };
-    let failed = |kind: &'static str| move |message: String| (kind, message);
-
     if !task.artifacts.is_empty() {
-        note(
-            state,
-            id,
-            Event::new("Downloading Artifacts", "Client is downloading artifacts"),
-        );
+        let event = Event::new("Downloading Artifacts", "Client is downloading artifacts");
+        note(state, id, event);
     }
     for artifact in &task.artifacts {
-        let download = |()| {
-            let source = string(&artifact.source)?;
-            let destination = inside(task_dir, &string(&artifact.destination)?)?;
-            download(&source, &destination).map_err(|e| format!("GET {source}: {e}"))
-        };
-        download(()).map_err(failed("Failed Artifact Download"))?;
+        fetch(&strings, artifact).map_err(|e| ("Failed Artifact Download", e))?;
     }
 
     let mut env: BTreeMap<String, String> = std::env::vars()
@@ -252,25 +244,12 @@ fn prepare(
         .collect();
     env.extend(runtime.clone());
     for (name, expr) in &task.env {
-        let value = string(expr).map_err(failed("Failed Validation"))?;
+        let value = strings.string(expr).map_err(|e| ("Failed Validation", e))?;
         env.insert(name.clone(), value);
     }
     for template in &task.templates {
-        let render = |()| {
-            let source = inside(task_dir, &string(&template.source)?)?;
-            let destination = inside(task_dir, &string(&template.destination)?)?;
-            let text = std::fs::read_to_string(&source)
-                .map_err(|e| format!("source {}: {e}", source.display()))?;
-            if let Some(parent) = destination.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-            }
-            std::fs::write(&destination, &text)
-                .map_err(|e| format!("destination {}: {e}", destination.display()))?;
-            Ok::<_, String>(text)
-        };
-        let text = render(())
-            .map_err(|e| format!("Template failed: {e}"))
-            .map_err(failed("Task hook failed"))?;
+        let text = render(&strings, template)
+            .map_err(|e| ("Task hook failed", format!("Template failed: {e}")))?;
         if template.env {
             env.extend(env_lines(&text));
         }
@@ -284,11 +263,64 @@ fn prepare(
                 .iter()
                 .map(value_string)
                 .collect::<Result<_, _>>()
-                .map_err(failed("Failed Validation"))?,
+                .map_err(|e| ("Failed Validation", format!("config.args: {e}")))?,
             other => return Err(("Failed Validation", format!("config.args: {other:?}"))),
         },
     };
     Ok(Launch { args, env })
+}
+
+/// The job file's strings as one task sees them.
+struct Strings<'a> {
+    /// The job the strings come from.
+    registration: &'a Registration,
+    /// The task's NOMAD_* variables.
+    runtime: &'a BTreeMap<String, String>,
+    /// The task directory.
+    task_dir: &'a Path,
+}
+
+impl Strings<'_> {
+    /// `expr` interpolated, as a string.
+    fn string(&self, expr: &Expression) -> Result<String, String> {
+        let value = self.registration.interpolate(expr, self.runtime)?;
+        value_string(&value)
+    }
+
+    /// `expr` interpolated, as a path inside the task directory, which
+    /// Nomad requires of artifact and template paths.
+    fn path(&self, expr: &Expression) -> Result<PathBuf, String> {
+        let relative = self.string(expr)?;
+        let escapes = Path::new(&relative)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+        if escapes {
+            return Err(format!("{relative} escapes the task directory"));
+        }
+        Ok(self.task_dir.join(relative))
+    }
+}
+
+/// Downloads `artifact` into its destination.
+fn fetch(strings: &Strings, artifact: &Artifact) -> Result<(), String> {
+    let source = strings.string(&artifact.source)?;
+    let destination = strings.path(&artifact.destination)?;
+    download(&source, &destination).map_err(|e| format!("GET {source}: {e}"))
+}
+
+/// Renders `template` (a copy: the job file's has no template actions) and
+/// returns its text.
+fn render(strings: &Strings, template: &Template) -> Result<String, String> {
+    let source = strings.path(&template.source)?;
+    let destination = strings.path(&template.destination)?;
+    let text = std::fs::read_to_string(&source)
+        .map_err(|e| format!("source {}: {e}", source.display()))?;
+    if let Some(parent) = destination.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(&destination, &text)
+        .map_err(|e| format!("destination {}: {e}", destination.display()))?;
+    Ok(text)
 }
 
 /// GETs `source` into folder `destination`: unpacked when its path ends in
@@ -318,18 +350,6 @@ fn download(source: &str, destination: &Path) -> Result<(), String> {
             .map(drop)
             .map_err(|e| e.to_string())
     }
-}
-
-/// `relative` inside `task_dir`, which Nomad requires of artifact and
-/// template paths.
-fn inside(task_dir: &Path, relative: &str) -> Result<PathBuf, String> {
-    let escapes = Path::new(relative)
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
-    if escapes {
-        return Err(format!("{relative} escapes the task directory"));
-    }
-    Ok(task_dir.join(relative))
 }
 
 /// The `KEY=VALUE` lines of an env template (blank lines and `#` comments
