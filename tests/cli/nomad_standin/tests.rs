@@ -323,3 +323,36 @@ fn deleting_a_job_the_nomad_standin_runs_stops_its_task() {
     assert_eq!(call("GET", &job_url(&nomad, &id), None, None).0, 404);
     assert_eq!(nomad.dispatched().len(), 1);
 }
+
+#[test]
+fn dropping_the_nomad_standin_kills_its_tasks_and_stops_serving() {
+    let files = files_server();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let program = script(dir.path(), "echo $$ > \"$VLAB_PID_FILE\"; exec sleep 60");
+    let nomad = NomadStandin::start(
+        &["host"],
+        None,
+        &program,
+        &[("VLAB_PID_FILE", pid_file.to_str().unwrap())],
+    );
+    let url = nomad.url();
+    let files_url = format!("http://{files}/files/j1/job.tar.gz");
+    dispatch(&nomad, "vlab-benchmark-host", meta(&files_url));
+    let pid: i32 = until("the task to write its pid", || {
+        std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
+    });
+    let task = nix::unistd::Pid::from_raw(pid);
+    assert!(nix::sys::signal::kill(task, None).is_ok());
+
+    drop(nomad);
+    until("the task to die", || {
+        nix::sys::signal::kill(task, None).is_err().then_some(())
+    });
+    until("the server to stop", || {
+        ureq::get(format!("{url}/v1/job/vlab-benchmark-host"))
+            .call()
+            .is_err()
+            .then_some(())
+    });
+}
