@@ -11,9 +11,14 @@
 //!
 //! with the `X-Nomad-Token` ACL check when it has a token, and 404 for
 //! anything else. Its jobs are deploy/nomad/vlab-benchmark.nomad.hcl,
-//! registered once per target, and each dispatched job runs for real, as
-//! Nomad's client and docker driver would run it (artifact, template, env,
-//! args), but as a plain process on this machine (task.rs).
+//! registered once per target (job_file.rs), and each dispatched job runs
+//! for real, as Nomad's client and docker driver would run it (artifact,
+//! template, env, args), but as a plain process on this machine (task.rs).
+//!
+//! Where it departs from Nomad: a refused dispatch is a 400 (Nomad answers
+//! 500 with the same words), a stopped task gets at most 5 s between
+//! SIGTERM and SIGKILL whatever the job's `kill_timeout`, and nothing is
+//! scheduled: every dispatch is placed at once on this machine.
 
 mod api;
 mod job_file;

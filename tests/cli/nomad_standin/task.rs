@@ -19,10 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flate2::read::GzDecoder;
+use hcl::Expression;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-
-use hcl::Expression;
 
 use super::job_file::{Artifact, Registration, Template, value_string};
 use super::{Event, Job, State};
