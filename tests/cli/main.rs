@@ -19,6 +19,7 @@ mod isolation;
 mod job;
 mod lab;
 mod nomad;
+mod nomad_standin;
 mod probe;
 mod report;
 mod support;
