@@ -18,6 +18,7 @@ mod interrupt;
 mod isolation;
 mod job;
 mod lab;
+mod lab_nomad;
 mod nomad;
 mod nomad_standin;
 mod probe;

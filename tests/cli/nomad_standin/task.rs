@@ -117,20 +117,34 @@ pub(super) fn run(state: &Arc<State>, id: &str) {
             .end("complete", Event::new("Killed", "Task successfully killed"));
         return;
     }
-    let spawned = File::create(&log)
-        .and_then(|out| Ok((out.try_clone()?, out)))
-        .and_then(|(out, err)| {
-            Command::new(&state.program)
-                .args(&args)
-                .current_dir(task_dir.join("local"))
-                .env_clear()
-                .envs(env)
-                .process_group(0)
-                .stdin(Stdio::null())
-                .stdout(out)
-                .stderr(err)
-                .spawn()
-        });
+    let spawn = || {
+        File::create(&log)
+            .and_then(|out| Ok((out.try_clone()?, out)))
+            .and_then(|(out, err)| {
+                Command::new(&state.program)
+                    .args(&args)
+                    .current_dir(task_dir.join("local"))
+                    .env_clear()
+                    .envs(env.clone())
+                    .process_group(0)
+                    .stdin(Stdio::null())
+                    .stdout(out)
+                    .stderr(err)
+                    .spawn()
+            })
+    };
+    // A program written just before (the tests' scripts) can be busy for a
+    // moment while another thread's fork still holds its write handle.
+    let mut spawned = spawn();
+    for _ in 0..10 {
+        match &spawned {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                spawned = spawn();
+            }
+            _ => break,
+        }
+    }
     let mut child = match spawned {
         Ok(child) => child,
         Err(e) => {
