@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::lab::{ALICE, Http, LabServer, kws_dataset, path, upload};
-use crate::nomad_standin::NomadStandin;
+use crate::nomad_standin::{Dispatched, NomadStandin};
 use crate::support::{model, root};
 
 /// The ACL token the stand-in demands, as a secured cluster would.
@@ -123,13 +123,9 @@ fn benchmarks_dispatched_to_nomad_run_the_job_file_and_deliver_back() {
     lab.stop();
 }
 
-#[test]
-fn deleting_a_running_benchmark_stops_its_nomad_job_and_a_refusal_is_explained() {
-    let nomad = standin();
-    let dir = tempfile::tempdir().unwrap();
-    let lab = nomad_lab(dir.path(), &nomad, ACL);
-    let http = Http::login(&lab, ALICE);
-    let model_ref = upload(&lab, ALICE, &model("light_squeezenet.onnx"));
+/// Submits a TYPE1 tract benchmark that runs for minutes; its id.
+fn long_benchmark(lab: &LabServer, http: &Http) -> String {
+    let model_ref = upload(lab, ALICE, &model("light_squeezenet.onnx"));
     let (status, body) = http.run(&[
         ("device", "host"),
         ("engine", "tract"),
@@ -137,27 +133,35 @@ fn deleting_a_running_benchmark_stops_its_nomad_job_and_a_refusal_is_explained()
         ("model_ref", model_ref.as_str()),
     ]);
     assert_eq!(status, 200, "{body}");
-    let id = body["id"].as_str().unwrap().to_owned();
+    body["id"].as_str().unwrap().to_owned()
+}
 
+/// Waits until the `nth` dispatch (from 0) of benchmark `id` runs.
+fn wait_dispatch_running(nomad: &NomadStandin, id: &str, nth: usize) -> Dispatched {
     let start = Instant::now();
-    let dispatched = loop {
-        if let Some(job) = nomad
+    loop {
+        let mine: Vec<Dispatched> = nomad
             .dispatched()
             .into_iter()
-            .find(|j| j.meta["job_id"] == id)
-            && nomad_job(&nomad, &job.id)["Status"] == "running"
+            .filter(|j| j.meta["job_id"] == id)
+            .collect();
+        if let Some(job) = mine.get(nth)
+            && nomad_job(nomad, &job.id)["Status"] == "running"
         {
-            break job;
+            return job.clone();
         }
         assert!(start.elapsed() < Duration::from_secs(60), "never ran");
         std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(http.delete(&format!("/api/benchmarks/{id}")), 200);
+    }
+}
+
+/// Waits until Nomad job `id` was stopped and is dead.
+fn wait_stopped(nomad: &NomadStandin, id: &str) {
     let start = Instant::now();
     loop {
-        let job = nomad_job(&nomad, &dispatched.id);
+        let job = nomad_job(nomad, id);
         if job["Status"] == "dead" && job["Stop"] == true {
-            break;
+            return;
         }
         assert!(
             start.elapsed() < Duration::from_secs(30),
@@ -165,6 +169,40 @@ fn deleting_a_running_benchmark_stops_its_nomad_job_and_a_refusal_is_explained()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn a_restarted_lab_stops_the_dispatch_it_left_and_dispatches_again() {
+    let nomad = standin();
+    let dir = tempfile::tempdir().unwrap();
+    let lab = nomad_lab(dir.path(), &nomad, ACL);
+    let http = Http::login(&lab, ALICE);
+    let id = long_benchmark(&lab, &http);
+    let first = wait_dispatch_running(&nomad, &id, 0);
+    lab.kill();
+    assert_eq!(nomad_job(&nomad, &first.id)["Status"], "running");
+
+    let lab = LabServer::start(dir.path());
+    wait_stopped(&nomad, &first.id);
+    let second = wait_dispatch_running(&nomad, &id, 1);
+    assert_ne!(second.id, first.id);
+    let http = Http::login(&lab, ALICE);
+    assert_eq!(http.get(&format!("/api/benchmarks/{id}")).1["attempts"], 2);
+    assert_eq!(http.delete(&format!("/api/benchmarks/{id}")), 200);
+    wait_stopped(&nomad, &second.id);
+    lab.stop();
+}
+
+#[test]
+fn deleting_a_running_benchmark_stops_its_nomad_job_and_a_refusal_is_explained() {
+    let nomad = standin();
+    let dir = tempfile::tempdir().unwrap();
+    let lab = nomad_lab(dir.path(), &nomad, ACL);
+    let http = Http::login(&lab, ALICE);
+    let id = long_benchmark(&lab, &http);
+    let dispatched = wait_dispatch_running(&nomad, &id, 0);
+    assert_eq!(http.delete(&format!("/api/benchmarks/{id}")), 200);
+    wait_stopped(&nomad, &dispatched.id);
     assert_eq!(http.get(&format!("/api/benchmarks/{id}")).0, 404);
     lab.stop();
 
