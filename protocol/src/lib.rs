@@ -12,12 +12,14 @@
 
 mod frame;
 mod message;
+mod slot;
 
 pub use frame::{Decoder, FrameError, MAX_FRAME, MAX_PAYLOAD, Message, chunk_crc, encode};
 pub use message::{
     CHUNK, Capabilities, ErrorCode, Event, Identify, MAX_LOG, MAX_SAMPLES, Request, RunSummary,
     Stream, TimerKind, VersionMismatch, check_version,
 };
+pub use slot::{MAX_KEY, SLOT_HEADER_BYTES, SlotHeader};
 
 /// Version of this wire format. Host and firmware must agree exactly.
 pub const PROTOCOL_VERSION: u16 = 2;

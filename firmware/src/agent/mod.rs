@@ -12,6 +12,7 @@
 mod failure;
 mod identify;
 mod layout;
+mod mlperf;
 mod model;
 mod run;
 mod slot;
@@ -59,6 +60,19 @@ pub struct Memory<'a> {
     pub samples: &'a mut [u32],
 }
 
+/// The protocol a session speaks, picked by the host's first byte.
+// One value on `serve`'s stack for the whole session, and no allocator to
+// box the MLPerf Tiny state into.
+#[allow(clippy::large_enum_variant)]
+enum Mode {
+    /// No byte yet.
+    Undecided,
+    /// vlab's framed protocol.
+    Vlab,
+    /// MLPerf Tiny's text protocol.
+    Mlperf(mlperf::Mlperf),
+}
+
 /// The on-device agent.
 pub struct Agent<'a, C: TickClock> {
     info: BoardInfo,
@@ -85,40 +99,62 @@ impl<'a, C: TickClock> Agent<'a, C> {
     }
 
     /// Serves requests from `io` until it reports the end of the stream.
-    /// Corrupt frames are answered with `Error { BadFrame }`.
+    ///
+    /// The host's first byte picks the protocol until the board resets: an
+    /// ASCII letter (an MLPerf Tiny host's `name%`) selects MLPerf Tiny mode
+    /// ([`mlperf`]); anything else, such as the first byte of a `Hello`
+    /// frame, selects vlab's protocol. In it, corrupt frames are answered
+    /// with `Error { BadFrame }`.
     pub fn serve<T: Read + Write>(&mut self, io: &mut T) -> Result<(), T::Error> {
         let mut buf = [0u8; 64];
+        let mut mode = Mode::Undecided;
         loop {
             let n = io.read(&mut buf)?;
             if n == 0 {
                 return Ok(());
             }
             for &byte in &buf[..n] {
-                let Some(frame) = self.decoder.push::<Request>(byte) else {
-                    continue;
-                };
-                let mut written = Ok(());
-                let mut send = |event: &Event| {
-                    if written.is_ok() {
-                        written = write_event(io, event);
-                    }
-                };
-                match frame {
-                    Ok(request) => self.handle(request, &mut send),
-                    Err(e) => {
-                        let detail = truncated(format_args!("{e}"));
-                        log::warning!("bad frame from the host: {=str}", detail.as_str());
-                        send(&Event::Error {
-                            code: ErrorCode::BadFrame,
-                            detail,
-                        })
-                    }
+                if let Mode::Undecided = mode {
+                    mode = if byte.is_ascii_alphabetic() {
+                        Mode::Mlperf(self.mlperf_start())
+                    } else {
+                        Mode::Vlab
+                    };
                 }
-                #[cfg(feature = "uart-log")]
-                send_logs(&mut send);
-                written?;
+                match &mut mode {
+                    Mode::Mlperf(state) => self.mlperf_byte(state, byte, io)?,
+                    _ => self.vlab_byte(byte, io)?,
+                }
             }
         }
+    }
+
+    /// Takes one byte of vlab's protocol; a whole frame is carried out and
+    /// answered.
+    fn vlab_byte<T: Write>(&mut self, byte: u8, io: &mut T) -> Result<(), T::Error> {
+        let Some(frame) = self.decoder.push::<Request>(byte) else {
+            return Ok(());
+        };
+        let mut written = Ok(());
+        let mut send = |event: &Event| {
+            if written.is_ok() {
+                written = write_event(io, event);
+            }
+        };
+        match frame {
+            Ok(request) => self.handle(request, &mut send),
+            Err(e) => {
+                let detail = truncated(format_args!("{e}"));
+                log::warning!("bad frame from the host: {=str}", detail.as_str());
+                send(&Event::Error {
+                    code: ErrorCode::BadFrame,
+                    detail,
+                })
+            }
+        }
+        #[cfg(feature = "uart-log")]
+        send_logs(&mut send);
+        written
     }
 
     /// Carries out one request, passing every event it produces to `send`.

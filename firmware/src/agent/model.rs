@@ -1,7 +1,7 @@
 //! Getting a model into the slot: `ModelQuery` (the model held, or the
 //! flash slot's), and an upload: `ModelBegin`, `ModelChunk`s, `ModelCommit`.
 
-use vlab_protocol::{ErrorCode, Event, Stream, chunk_crc};
+use vlab_protocol::{ErrorCode, Event, SlotHeader, Stream, chunk_crc};
 
 use super::Agent;
 use super::failure::{Failure, fail};
@@ -146,20 +146,29 @@ impl<C: TickClock> Agent<'_, C> {
         Ok(arena_bytes)
     }
 
-    /// The flash slot's model if it starts with `len` bytes of CRC `crc`:
-    /// it becomes the slot's model, prepared, and this is its arena use.
+    /// The flash slot's model if its header names `len` bytes of CRC `crc`
+    /// and the bytes after it match: it becomes the slot's model, prepared,
+    /// and this is its arena use.
     fn use_flash_slot(&mut self, len: usize, crc: u32) -> Result<Option<u32>, Failure> {
-        let found = self.mem.flash_slot.get(..len);
-        if !found.is_some_and(|model| !model.is_empty() && chunk_crc(model) == crc) {
+        let found = SlotHeader::decode(self.mem.flash_slot)
+            .filter(|h| h.len as usize == len && h.crc == crc)
+            .and_then(|h| h.model(self.mem.flash_slot));
+        if found.is_none() {
             return Ok(None);
         }
+        let arena_bytes = self.load_flash_slot(len, crc)?;
+        log::info!("model found in the flash slot: {=usize} B", len);
+        Ok(Some(arena_bytes))
+    }
+
+    /// Prepares the flash slot's model of `len` bytes and CRC `crc`, checked
+    /// by the caller, as the slot's model.
+    pub(super) fn load_flash_slot(&mut self, len: usize, crc: u32) -> Result<u32, Failure> {
         let stored = Stored {
             source: Source::Flash,
             len,
         };
-        let arena_bytes = self.load(stored, crc, None)?;
-        log::info!("model found in the flash slot: {=usize} B", len);
-        Ok(Some(arena_bytes))
+        self.load(stored, crc, None)
     }
 
     /// Prepares `stored` afresh (its state as at load) and makes it the

@@ -11,7 +11,7 @@
 //! Requests that need a model (`InputChunk`, `Run`) are refused with
 //! `NoModel` outside `Ready`, and reads with `NoRun` until a run finished.
 
-use vlab_protocol::RunSummary;
+use vlab_protocol::{RunSummary, SLOT_HEADER_BYTES};
 
 use super::layout::Layout;
 
@@ -24,7 +24,8 @@ pub(super) enum Source {
     Flash,
 }
 
-/// A model's bytes: the first `len` of a slot.
+/// A model's bytes: the first `len` of the RAM slot, or of the flash slot
+/// after its header.
 #[derive(Clone, Copy)]
 pub(super) struct Stored {
     pub source: Source,
@@ -36,7 +37,7 @@ impl Stored {
     pub fn bytes<'m>(self, ram: &'m [u8], flash: &'m [u8]) -> &'m [u8] {
         let slot = match self.source {
             Source::Ram => ram,
-            Source::Flash => flash,
+            Source::Flash => flash.get(SLOT_HEADER_BYTES..).unwrap_or_default(),
         };
         slot.get(..self.len).unwrap_or_default()
     }

@@ -5,6 +5,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod mlperf;
+mod mlperf_dut;
 mod slot;
 mod stream;
 mod support;

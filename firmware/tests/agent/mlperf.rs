@@ -7,7 +7,9 @@ use heapless::Vec;
 use vlab_firmware::{Agent, Memory};
 use vlab_protocol::{CHUNK, ErrorCode, Event, PROTOCOL_VERSION, Request, Stream, chunk_crc};
 
-use crate::support::{HostClock, INFO, arena_used, ask, hello, reference_data, shared, upload};
+use crate::support::{
+    HostClock, INFO, arena_used, ask, flash_image, hello, reference_data, shared, upload,
+};
 
 #[test]
 fn runs_mlperf_kws_and_matches_tflite_micro() {
@@ -203,16 +205,13 @@ fn refuses_what_does_not_fit_and_keeps_serving() {
     assert_eq!(code(ask(&mut agent, bad_chunk)), ErrorCode::BadChunk);
 }
 
-/// An in-memory byte stream: what the host sent, and what the agent wrote.
-
 #[test]
 fn a_model_in_the_flash_slot_is_used_without_an_upload() {
     let Some(reference) = reference_data() else {
         return;
     };
     let model = shared(&reference, "kws_ref_model.tflite");
-    let mut flash = model.clone();
-    flash.resize(model.len() + 1000, 0xff); // erased flash after the model
+    let flash = flash_image(&model, "kws01", 1000);
     let (mut slot, mut arena, mut samples) = (vec![0u8; 16], vec![0u8; 1 << 16], vec![0u32; 4]);
     let mem = Memory {
         model_slot: &mut slot,

@@ -7,7 +7,8 @@
 use vlab_protocol::{CHUNK, ErrorCode, Event, Request, RunSummary, Stream, chunk_crc};
 
 use crate::support::{
-    ask, error, host_run, op_model, read_output, upload, with_agent, with_output, write_inputs,
+    ask, error, flash_image, host_run, op_model, read_output, upload, with_agent, with_output,
+    write_inputs,
 };
 
 /// Two inputs, one 480-byte output: two chunks to read.
@@ -255,8 +256,7 @@ fn constant_outputs_are_read_where_they_are() {
             assert_eq!(read_output(agent, 0), outputs[0]);
         });
         // In the flash slot.
-        let mut flash = model.clone();
-        flash.resize(model.len() + 64, 0xff);
+        let flash = flash_image(&model, "", 64);
         with_agent(&flash, |agent| {
             let query = Request::ModelQuery {
                 len: model.len() as u32,

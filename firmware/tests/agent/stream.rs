@@ -6,36 +6,7 @@ use std::time::Instant;
 use vlab_firmware::{Agent, Memory};
 use vlab_protocol::{Decoder, ErrorCode, Event, MAX_FRAME, PROTOCOL_VERSION, Request, encode};
 
-use crate::support::{HostClock, INFO};
-
-struct Pipe {
-    incoming: std::vec::Vec<u8>,
-    read: usize,
-    outgoing: std::vec::Vec<u8>,
-}
-
-impl embedded_io::ErrorType for Pipe {
-    type Error = core::convert::Infallible;
-}
-
-impl embedded_io::Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        let n = buf.len().min(self.incoming.len() - self.read);
-        buf[..n].copy_from_slice(&self.incoming[self.read..self.read + n]);
-        self.read += n;
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Pipe {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        self.outgoing.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
+use crate::support::{HostClock, INFO, Pipe};
 
 #[test]
 fn a_bad_frame_gets_an_error_frame_and_the_agent_keeps_serving() {
@@ -51,11 +22,7 @@ fn a_bad_frame_gets_an_error_frame_and_the_agent_keeps_serving() {
     corrupt[2] ^= 0x40;
     let mut incoming = corrupt;
     incoming.extend_from_slice(&hello[..n]);
-    let mut pipe = Pipe {
-        incoming,
-        read: 0,
-        outgoing: std::vec::Vec::new(),
-    };
+    let mut pipe = Pipe::new(incoming);
     let (mut slot, mut arena, mut samples) = (vec![0u8; 1024], vec![0u8; 1024], vec![0u32; 4]);
     let mem = Memory {
         model_slot: &mut slot,

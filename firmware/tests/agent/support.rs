@@ -160,6 +160,16 @@ pub fn with_output(model: &[u8], tensor: i32) -> std::vec::Vec<u8> {
     patched
 }
 
+/// A flash slot as a flasher leaves it: the header, `model`, then `erased`
+/// bytes of erased flash.
+pub fn flash_image(model: &[u8], key: &str, erased: usize) -> std::vec::Vec<u8> {
+    let header = vlab_protocol::SlotHeader::new(model, key).expect("a valid key");
+    let mut image = header.encode().to_vec();
+    image.extend_from_slice(model);
+    image.resize(image.len() + erased, 0xff);
+    image
+}
+
 /// An agent over fresh memory: the arena and slots of a small board.
 pub fn with_agent<T>(flash: &[u8], test: impl FnOnce(&mut Agent<'_, HostClock>) -> T) -> T {
     let (mut slot, mut arena, mut samples) =
@@ -250,4 +260,47 @@ pub fn host_run(
         .map(|i| it.output(i).unwrap().to_vec())
         .collect();
     (inputs, outputs)
+}
+
+/// An in-memory byte stream standing in for the UART: what the host sent,
+/// and what the agent wrote.
+pub struct Pipe {
+    incoming: std::vec::Vec<u8>,
+    read: usize,
+    /// What the agent wrote.
+    pub outgoing: std::vec::Vec<u8>,
+}
+
+impl Pipe {
+    /// A stream whose host sends `incoming`, then ends.
+    pub fn new(incoming: std::vec::Vec<u8>) -> Self {
+        Self {
+            incoming,
+            read: 0,
+            outgoing: std::vec::Vec::new(),
+        }
+    }
+}
+
+impl embedded_io::ErrorType for Pipe {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = buf.len().min(self.incoming.len() - self.read);
+        buf[..n].copy_from_slice(&self.incoming[self.read..self.read + n]);
+        self.read += n;
+        Ok(n)
+    }
+}
+
+impl embedded_io::Write for Pipe {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.outgoing.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
