@@ -47,6 +47,10 @@ pub enum Command {
     /// attached targets, and manage its users (docs/lab.md).
     #[command(subcommand)]
     Lab(LabCommand),
+    /// MLPerf Tiny: make a vlab board a device under test for the official
+    /// runners (docs/mlperf-tiny.md).
+    #[command(subcommand, name = "mlperf-tiny")]
+    MlperfTiny(MlperfTinyCommand),
     /// Internal: vlab's engine worker, started by `vlab bench` and `vlab
     /// job` to run an engine's C library apart (commands/worker.rs).
     #[command(hide = true, name = "engine-worker")]
@@ -60,6 +64,53 @@ pub enum NomadCommand {
     /// configuration JSON (the pipeline contract's format), both from the
     /// board definitions (docs/nomad.md).
     ClientConfig(ClientConfigArgs),
+}
+
+/// `vlab mlperf-tiny` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MlperfTinyCommand {
+    /// Make a board an MLPerf Tiny device under test holding MODEL: an
+    /// emulated board runs in QEMU with its UART on a loopback TCP port or a
+    /// pseudo-terminal (printed) until SIGINT or SIGTERM; a board with a
+    /// probe gets its firmware and the model in its flash slot.
+    Serve(MlperfServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MlperfServeArgs {
+    /// The board (see `vlab boards`).
+    #[arg(long)]
+    pub board: String,
+
+    /// The model (.tflite) the device runs.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+
+    /// The model's MLPerf Tiny key, which `profile%` answers (kws01, vww01,
+    /// ic01, ad01) [default: from the model's input size].
+    #[arg(long, value_name = "KEY")]
+    pub model_key: Option<String>,
+
+    /// Where an emulated board's UART goes.
+    #[arg(long, value_name = "KIND", value_enum, default_value = "tcp")]
+    pub uart: UartKind,
+
+    /// Folder of board definitions [default: $VLAB_BOARDS_DIR, else ./boards, else vlab's own].
+    #[arg(long, value_name = "DIR")]
+    pub boards_dir: Option<PathBuf>,
+
+    /// Which debug probe, when several are attached: VID:PID[:SERIAL] (see `vlab probes`).
+    #[arg(long, value_name = "SELECTOR")]
+    pub probe: Option<String>,
+}
+
+/// Where an emulated board's UART goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UartKind {
+    /// A TCP server on 127.0.0.1 (a free port).
+    Tcp,
+    /// A pseudo-terminal, opened as a serial port.
+    Pty,
 }
 
 /// `vlab lab` subcommands.

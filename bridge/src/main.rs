@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         }
         cli::Command::Lab(cli::LabCommand::Serve(args)) => commands::lab::serve(&args),
         cli::Command::Lab(cli::LabCommand::AddUser(args)) => commands::lab::add_user(&args),
+        cli::Command::MlperfTiny(cli::MlperfTinyCommand::Serve(args)) => {
+            commands::mlperf_tiny::serve(&args)
+        }
         cli::Command::EngineWorker => commands::worker::serve(),
     });
     match result {

@@ -5,12 +5,14 @@
 
 pub mod def;
 pub mod defmt;
+pub mod dut;
 pub mod firmware;
 pub mod launch;
 mod logs;
 mod reach;
 pub mod route;
 mod runner;
+pub mod slot;
 mod target;
 
 pub use def::{BoardDef, Boards, FirmwareDef, FlashSlotDef, LaunchDef, MemoryDef, TransportDef};

@@ -14,6 +14,7 @@ use super::firmware::Firmware;
 use super::launch::probe;
 use super::launch::qemu::{Qemu, Serial};
 use super::route::Route;
+use super::slot;
 use crate::session::LogSink;
 use crate::transport::{self, Connection, Endpoint, ProbeRtt, Transport};
 
@@ -64,16 +65,17 @@ pub async fn reach(to: Destination<'_>, model: &ModelFile) -> Result<Reached> {
             let firmware = firmware.ok_or_else(not_built)?;
             let preload = match (&board.memory.flash_slot, route.preload) {
                 (Some(slot), true) => {
-                    let len = model.bytes().len() as u64;
+                    let image = slot::image(model.bytes(), None)?;
+                    let len = image.len() as u64;
                     if len > slot.bytes {
                         return Err(Error::input(format!(
-                            "{}: the model is {len} B; board {}'s flash slot holds {} B",
+                            "{}: the model and its header are {len} B; board {}'s flash slot holds {} B",
                             Field::Preload,
                             board.name,
                             slot.bytes
                         )));
                     }
-                    Some((model.path(), slot.address))
+                    Some((image, slot.address))
                 }
                 _ => None,
             };
@@ -81,7 +83,13 @@ pub async fn reach(to: Destination<'_>, model: &ModelFile) -> Result<Reached> {
                 Transport::Tcp => Serial::Tcp,
                 _ => Serial::Pty,
             };
-            let qemu = Qemu::start(machine, &firmware.path, serial, *icount_shift, preload)?;
+            let qemu = Qemu::start(
+                machine,
+                &firmware.path,
+                serial,
+                *icount_shift,
+                preload.as_ref().map(|(image, at)| (image.as_slice(), *at)),
+            )?;
             let at = qemu.endpoint().to_owned();
             let qemu = Arc::new(Mutex::new(qemu));
             let watch = qemu.clone();
@@ -114,12 +122,13 @@ pub async fn reach(to: Destination<'_>, model: &ModelFile) -> Result<Reached> {
             let (name, chip) = (board.name.clone(), chip.clone());
             // The model goes into the flash slot when it fits there;
             // otherwise over the link into RAM.
+            let image = slot::image(model.bytes(), None)?;
             let slot = board
                 .memory
                 .flash_slot
                 .as_ref()
-                .filter(|slot| model.bytes().len() as u64 <= slot.bytes)
-                .map(|slot| (slot.address, model.bytes().to_vec()));
+                .filter(|slot| image.len() as u64 <= slot.bytes)
+                .map(|slot| (slot.address, image));
             let model_in_slot = slot.is_some();
             let rtt = route.transport == Transport::Rtt;
             let attached = tokio::task::spawn_blocking(move || {
@@ -181,7 +190,7 @@ fn configured(route: &Route) -> Result<Endpoint> {
 /// Attaches to the board's probe and flashes `firmware` unless the board
 /// already runs that build (its build hash in flash is the ELF's). Returns
 /// the probe's session.
-fn ensure_firmware(
+pub(super) fn ensure_firmware(
     board: &str,
     chip: &str,
     selector: Option<&str>,

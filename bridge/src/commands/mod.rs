@@ -7,6 +7,7 @@ pub mod engines;
 pub mod flash;
 pub mod job;
 pub mod lab;
+pub mod mlperf_tiny;
 pub mod nomad;
 pub mod probes;
 pub mod report;

@@ -33,14 +33,14 @@ pub struct Qemu {
 
 impl Qemu {
     /// Starts `machine` with `elf`, the UART as `serial` says,
-    /// `-icount shift=N` when given, and `preload` (a file and an address)
-    /// loaded into memory as raw bytes, as a flasher would.
+    /// `-icount shift=N` when given, and `preload` (bytes and an address)
+    /// loaded into memory, as a flasher would.
     pub fn start(
         machine: &str,
         elf: &Path,
         serial: Serial,
         icount_shift: Option<u8>,
-        preload: Option<(&Path, u64)>,
+        preload: Option<(&[u8], u64)>,
     ) -> Result<Self> {
         let log_dir = tempfile::tempdir()
             .map_err(|e| Error::runtime(format!("cannot create a folder for QEMU's log: {e}")))?;
@@ -70,7 +70,11 @@ impl Qemu {
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(stderr);
-        if let Some((file, address)) = preload {
+        if let Some((bytes, address)) = preload {
+            let file = log_dir.path().join("flash-slot.bin");
+            std::fs::write(&file, bytes).map_err(|e| {
+                Error::runtime(format!("cannot write the flash slot's image for QEMU: {e}"))
+            })?;
             // QEMU's option syntax escapes a comma by doubling it.
             let file = file.to_string_lossy().replace(',', ",,");
             command.args([

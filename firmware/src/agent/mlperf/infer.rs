@@ -9,8 +9,8 @@ use embedded_io::Write;
 use vlab_micro::Interpreter;
 use vlab_micro::model::{ElemType, TensorInfo};
 
-use super::Mlperf;
 use super::reply::{error, line};
+use super::{Mlperf, input};
 use crate::agent::Agent;
 use crate::agent::layout::prepare;
 use crate::agent::slot::Slot;
@@ -37,7 +37,7 @@ impl<C: TickClock> Agent<'_, C> {
                 ),
             };
         };
-        let [input] = ready.layout.inputs[..] else {
+        if ready.layout.inputs.len() != 1 {
             return error(
                 out,
                 format_args!(
@@ -45,26 +45,31 @@ impl<C: TickClock> Agent<'_, C> {
                     ready.layout.inputs.len()
                 ),
             );
-        };
-        if state.db.written != input.len {
-            return error(
-                out,
-                format_args!(
-                    "Input db has {} bytes, the model's input takes {}",
-                    state.db.written, input.len
-                ),
-            );
         }
-        let Some(target) = self.mem.arena.get_mut(input.start..input.end()) else {
-            return error(out, format_args!("The model's input is outside the arena"));
-        };
-        target.copy_from_slice(&self.mem.model_slot[..input.len]);
         state.results = false;
         let model = ready.stored.bytes(self.mem.model_slot, self.mem.flash_slot);
+        let db = self
+            .mem
+            .model_slot
+            .get(..state.db.written)
+            .unwrap_or_default();
         let mut it = match prepare(model, &mut *self.mem.arena, false) {
             Ok(it) => it,
             Err(failure) => return error(out, format_args!("{}", failure.1.as_str())),
         };
+        let loaded = match (it.input_info(0), it.input_mut(0)) {
+            (Ok(info), Ok(tensor)) => input::load(&state.key, &info, db, tensor),
+            _ => return error(out, format_args!("The model's input cannot be written")),
+        };
+        if let Err(mismatch) = loaded {
+            return error(
+                out,
+                format_args!(
+                    "Input db has {} bytes, the model's input takes {}",
+                    mismatch.given, mismatch.wanted
+                ),
+            );
+        }
         let clock = &mut self.clock;
         clock.restart();
         line(out, format_args!("m-warmup-start-{warmup}"))?;

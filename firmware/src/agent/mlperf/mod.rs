@@ -21,6 +21,7 @@
 mod command;
 mod db;
 mod infer;
+mod input;
 mod line;
 mod reply;
 
