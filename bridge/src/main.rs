@@ -17,7 +17,11 @@ fn main() -> ExitCode {
     vlab_harness::platform::field::name_fields(cli::flag);
     // A benchmark stops cleanly on SIGINT and SIGTERM (vlab_harness::interrupt).
     let watched = match cli.command {
-        cli::Command::Bench(_) | cli::Command::Job => vlab_harness::interrupt::watch(),
+        cli::Command::Bench(_)
+        | cli::Command::Job
+        | cli::Command::MlperfTiny(cli::MlperfTinyCommand::Serve(_)) => {
+            vlab_harness::interrupt::watch()
+        }
         _ => Ok(()),
     };
     let result = watched.and_then(|()| match cli.command {
