@@ -19,6 +19,7 @@ mod isolation;
 mod job;
 mod lab;
 mod lab_nomad;
+mod mlperf_tiny;
 mod nomad;
 mod nomad_standin;
 mod probe;

@@ -33,7 +33,7 @@ pub fn serve(args: &MlperfServeArgs) -> Result<()> {
         );
     }
     let serial = match args.uart {
-        UartKind::Tcp => Serial::Tcp,
+        UartKind::Tcp => Serial::TcpRunning,
         UartKind::Pty => Serial::Pty,
     };
     let mut dut = Dut::start(board, &image, serial, args.probe.as_deref())?;

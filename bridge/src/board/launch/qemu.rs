@@ -17,6 +17,10 @@ pub const QEMU: &str = "qemu-system-arm";
 pub enum Serial {
     /// A TCP server on 127.0.0.1 that holds the CPU until vlab connects.
     Tcp,
+    /// A TCP server on 127.0.0.1 with the CPU running from the start, for a
+    /// device that hosts connect to and leave (an MLPerf Tiny DUT): the
+    /// firmware is ready for the first byte of every connection.
+    TcpRunning,
     /// A pseudo-terminal, opened as a serial port.
     Pty,
 }
@@ -58,6 +62,13 @@ impl Qemu {
                     format!("127.0.0.1:{port}"),
                 )
             }
+            Serial::TcpRunning => {
+                let port = free_port()?;
+                (
+                    format!("tcp:127.0.0.1:{port},server=on,wait=off,nodelay=on"),
+                    format!("127.0.0.1:{port}"),
+                )
+            }
             Serial::Pty => ("pty".to_owned(), String::new()),
         };
         let mut command = Command::new(QEMU);
@@ -96,8 +107,10 @@ impl Qemu {
             _log_dir: log_dir,
             endpoint,
         };
-        if serial == Serial::Pty {
-            qemu.endpoint = qemu.wait_for_pty()?;
+        match serial {
+            Serial::Pty => qemu.endpoint = qemu.wait_for_pty()?,
+            Serial::Tcp => qemu.wait_for_listener()?,
+            Serial::TcpRunning => qemu.wait_for_connection()?,
         }
         Ok(qemu)
     }
@@ -141,6 +154,37 @@ impl Qemu {
         } else {
             format!("QEMU {how}: {}", output.replace('\n', " | "))
         }
+    }
+
+    /// Waits (up to 10 s) for QEMU to listen on its TCP port, which it says
+    /// ("QEMU waiting for connection on: ...") before it blocks in accept.
+    fn wait_for_listener(&mut self) -> Result<()> {
+        for _ in 0..200 {
+            if self.output().contains("waiting for connection") {
+                return Ok(());
+            }
+            self.check_alive()?;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(Error::runtime(
+            "QEMU did not listen on its TCP port within 10 s",
+        ))
+    }
+
+    /// Waits (up to 10 s) until a connection to QEMU's TCP port succeeds;
+    /// with the CPU running, a connection that comes and goes changes
+    /// nothing.
+    fn wait_for_connection(&mut self) -> Result<()> {
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(&self.endpoint).is_ok() {
+                return Ok(());
+            }
+            self.check_alive()?;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(Error::runtime(
+            "QEMU did not listen on its TCP port within 10 s",
+        ))
     }
 
     /// Waits (up to 10 s) for QEMU to name its pty.
