@@ -45,13 +45,15 @@ const WINDOWS: usize = 5;
 const CHUNK: usize = 31;
 
 /// `vlab mlperf-tiny serve`: the emulated board holding the model.
-struct Served {
+pub struct Served {
     child: Child,
-    endpoint: String,
+    /// Where its UART is.
+    pub endpoint: String,
 }
 
 impl Served {
-    fn start(model: &Path, uart: &str) -> Self {
+    /// Serves `model` (an ic01 model) on the AN385, its UART on `uart`.
+    pub fn start(model: &Path, uart: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vlab"))
             .args([
                 "mlperf-tiny",
@@ -300,7 +302,7 @@ fn official_performance_flow(endpoint: &str, inputs: &[Vec<u8>]) -> Vec<Window> 
 }
 
 /// Five distinct RGB images of 32x32x3 bytes.
-fn inputs() -> Vec<Vec<u8>> {
+pub fn inputs() -> Vec<Vec<u8>> {
     (0..WINDOWS)
         .map(|w| {
             (0..3072)
@@ -314,7 +316,7 @@ fn inputs() -> Vec<Vec<u8>> {
 /// inputs on the same board: the median latency in ns and each sample's
 /// dequantized scores. The board's input is int8, so the images go in
 /// minus 128, as the DUT converts them.
-fn native(dir: &Path, model: &Path, inputs: &[Vec<u8>]) -> (f64, Vec<Vec<f32>>) {
+pub fn native(dir: &Path, model: &Path, inputs: &[Vec<u8>]) -> (f64, Vec<Vec<f32>>) {
     let dataset = dir.join("samples.bin");
     let bytes: Vec<u8> = inputs.iter().flatten().map(|b| b ^ 0x80).collect();
     std::fs::write(&dataset, bytes).unwrap();

@@ -1,0 +1,242 @@
+//! vlab's MLPerf Tiny driver (`vlab_bridge::mlperf_tiny`): against vlab's
+//! firmware in MLPerf Tiny mode on the emulated board, where its results
+//! must equal the native protocol's outputs byte for byte; and against
+//! devices that misbehave as real ones do (a stray banner, a late
+//! `m-ready`, an `e-` reply, silence mid-`infer`, a corrupted upload).
+//! Those devices are scripted here: no real board misbehaves on demand.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use vlab_bridge::mlperf_tiny::{Dut, dut::RUNNER_CHUNK};
+
+use crate::mlperf_tiny::{Served, inputs, native};
+use crate::support::{model, qemu_firmware};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn connect(endpoint: &str) -> vlab_harness::Result<Dut> {
+    let stream = tokio::net::TcpStream::connect(endpoint).await.unwrap();
+    Dut::connect(Box::new(stream), format!("tcp {endpoint}")).await
+}
+
+#[test]
+fn the_driver_reads_vlabs_firmware_and_its_results_are_the_native_outputs() {
+    qemu_firmware();
+    let dir = tempfile::tempdir().unwrap();
+    let ic = model("image_classification.tflite");
+    let inputs = inputs();
+    let served = Served::start(&ic, "tcp");
+    let windows = runtime().block_on(async {
+        let mut dut = connect(&served.endpoint).await.unwrap();
+        assert_eq!(
+            (
+                dut.device.as_str(),
+                dut.vendor.as_str(),
+                dut.model_key.as_str()
+            ),
+            ("dut", "vlab", "ic01")
+        );
+        assert!(dut.warnings.is_empty(), "{:?}", dut.warnings);
+        let mut windows = vec![];
+        for input in &inputs {
+            dut.load(input, RUNNER_CHUNK, true).await.unwrap();
+            windows.push(dut.infer(1, 0, None).await.unwrap());
+        }
+        windows
+    });
+    drop(served);
+    let (_, native_scores) = native(dir.path(), &ic, &inputs);
+    let raw = std::fs::read(dir.path().join("native/raw_output.bin")).unwrap();
+    // The output is int8 with scale 1/256 and zero point -128: three
+    // decimals tell every level apart, so the bytes come back exactly.
+    let from_dut: Vec<u8> = windows
+        .iter()
+        .flat_map(|w| {
+            w.results
+                .iter()
+                .map(|v| ((v * 256.0).round() as i32 - 128) as i8 as u8)
+        })
+        .collect();
+    assert_eq!(from_dut, raw, "byte for byte");
+    assert_eq!(native_scores.len(), windows.len());
+}
+
+/// A scripted device on a loopback port: `answer` gets each command
+/// (without `%`) and returns the bytes to send back; `greeting` is sent
+/// on connection.
+fn scripted(
+    greeting: &'static str,
+    mut answer: impl FnMut(&str) -> String + Send + 'static,
+) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let _ = stream.write_all(greeting.as_bytes());
+        let mut command = String::new();
+        let mut byte = [0u8; 1];
+        while let Ok(1) = stream.read(&mut byte) {
+            if byte[0] == b'%' {
+                let reply = answer(&command);
+                if stream.write_all(reply.as_bytes()).is_err() {
+                    return;
+                }
+                command.clear();
+            } else {
+                command.push(char::from(byte[0]));
+            }
+        }
+    });
+    address
+}
+
+/// A well-behaved ic01 device's answers, with `db print` giving `held`.
+fn honest(command: &str, held: &mut Vec<u8>, expected: &mut usize) -> String {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let body = match words.as_slice() {
+        ["name"] => "m-name-dut-[scripted]\r\n".to_owned(),
+        ["profile"] => {
+            "m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[ic01]\r\n".to_owned()
+        }
+        ["db", "load", n] => {
+            *expected = n.parse().unwrap();
+            held.clear();
+            format!("m-[Expecting {n} bytes]\r\n")
+        }
+        ["db", "print"] => held
+            .chunks(8)
+            .map(|c| {
+                let hex: Vec<String> = c.iter().map(|b| format!("{b:02x}")).collect();
+                format!("m-buffer-{}\r\n", hex.join("-"))
+            })
+            .collect(),
+        ["db", hex] => {
+            for i in (0..hex.len()).step_by(2) {
+                held.push(u8::from_str_radix(&hex[i..i + 2], 16).unwrap());
+            }
+            if held.len() == *expected {
+                "m-load-done\r\n".to_owned()
+            } else {
+                String::new()
+            }
+        }
+        ["infer", n, w] => format!(
+            "m-warmup-start-{w}\r\nm-warmup-done\r\nm-infer-start-{n}\r\nm-lap-us-4294967000\r\nm-lap-us-704\r\nm-infer-done\r\nm-results-[0.100,0.900]\r\n"
+        ),
+        _ => format!("e-[Unknown command: {command}]\r\n"),
+    };
+    format!("{body}m-ready\r\n")
+}
+
+#[test]
+fn a_stray_banner_and_a_late_m_ready_are_dropped_and_a_wrapped_timer_is_read() {
+    let (mut held, mut expected, mut names) = (vec![], 0, 0);
+    let address = scripted(
+        "m-timestamp-mode-performance\r\nm-lap-us-12\r\nm-init-done\r\nm-ready\r\n",
+        move |command| {
+            let mut reply = honest(command, &mut held, &mut expected);
+            if command == "name" {
+                names += 1;
+                if names == 1 {
+                    // A DUT that printed its banner again: an extra m-ready.
+                    reply.push_str("m-ready\r\n");
+                }
+            }
+            reply
+        },
+    );
+    runtime().block_on(async {
+        let mut dut = connect(&address).await.unwrap();
+        assert_eq!(dut.vendor, "scripted");
+        assert_eq!(dut.warnings.len(), 2, "{:?}", dut.warnings);
+        assert!(dut.warnings[0].contains("before the first command"));
+        assert!(dut.warnings[1].contains("after name%'s m-ready"));
+        dut.load(&[7; 100], RUNNER_CHUNK, true).await.unwrap();
+        let window = dut.infer(10, 1, None).await.unwrap();
+        assert!(window.wrapped);
+        assert_eq!(window.elapsed_us, 1000);
+        assert_eq!(window.results, [0.1, 0.9]);
+    });
+}
+
+#[test]
+fn an_error_reply_silence_mid_infer_and_a_corrupted_upload_are_clear_errors() {
+    // An e- reply to db load.
+    let address = scripted("", |command| {
+        let mut held = vec![];
+        let mut expected = 0;
+        if command.starts_with("db load") {
+            "e-[Supplied buffer size too large]\r\nm-ready\r\n".to_owned()
+        } else {
+            honest(command, &mut held, &mut expected)
+        }
+    });
+    let rt = runtime();
+    let error = rt.block_on(async {
+        let mut dut = connect(&address).await.unwrap();
+        dut.load(&[1; 64], RUNNER_CHUNK, false).await.unwrap_err()
+    });
+    assert!(
+        error
+            .message()
+            .contains("refused db load 64%: e-[Supplied buffer size too large]"),
+        "{}",
+        error.message()
+    );
+
+    // A device that stops answering after m-infer-start.
+    let (mut held, mut expected) = (vec![], 0);
+    let address = scripted("", move |command| {
+        if command.starts_with("infer") {
+            "m-warmup-start-1\r\nm-warmup-done\r\nm-infer-start-5\r\n".to_owned()
+        } else {
+            honest(command, &mut held, &mut expected)
+        }
+    });
+    let started = std::time::Instant::now();
+    let error = rt.block_on(async {
+        let mut dut = connect(&address).await.unwrap();
+        dut.infer(5, 1, Some(Duration::from_millis(10)))
+            .await
+            .unwrap_err()
+    });
+    assert!(
+        error.message().contains("no answer to infer 5 1%")
+            && error.message().contains("m-infer-start-5"),
+        "{}",
+        error.message()
+    );
+    // The phase's deadline came from the latency, not a fixed 30 s.
+    assert!(started.elapsed() < Duration::from_secs(20));
+
+    // A device whose buffer lost a byte: db print tells.
+    let (mut held, mut expected) = (vec![], 0);
+    let address = scripted("", move |command| {
+        let reply = honest(command, &mut held, &mut expected);
+        if command == "db print" {
+            reply.replacen("m-buffer-05", "m-buffer-04", 1)
+        } else {
+            reply
+        }
+    });
+    let error = rt.block_on(async {
+        let mut dut = connect(&address).await.unwrap();
+        dut.load(&[5; 40], RUNNER_CHUNK, true).await.unwrap_err()
+    });
+    assert!(
+        error
+            .message()
+            .contains("upload was corrupted: byte 0 is 0x04 on the device, 0x05 sent"),
+        "{}",
+        error.message()
+    );
+}
