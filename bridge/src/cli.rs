@@ -74,6 +74,58 @@ pub enum MlperfTinyCommand {
     /// pseudo-terminal (printed) until SIGINT or SIGTERM; a board with a
     /// probe gets its firmware and the model in its flash slot.
     Serve(MlperfServeArgs),
+    /// Run the official runner's performance flow against an MLPerf Tiny
+    /// device (any vendor's port, or a vlab board): five windows of at
+    /// least 10 s each and the median throughput; or, with --mode
+    /// accuracy, every sample of a dataset with top-1 and AUC. Writes
+    /// results.txt, results.json and log.txt into --out.
+    Run(MlperfRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MlperfRunArgs {
+    /// The device's UART: a serial port (/dev/ttyACM0) or HOST:PORT.
+    #[arg(long, value_name = "PORT")]
+    pub port: String,
+
+    /// Baud rate of a serial port.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+
+    /// Which flow.
+    #[arg(long, value_enum, default_value = "performance")]
+    pub mode: MlperfMode,
+
+    /// A dataset in the official layout: MODEL/y_labels.csv and its .bin
+    /// files. Required for accuracy; performance uses its first five
+    /// samples, or synthetic inputs without it.
+    #[arg(long, value_name = "DIR")]
+    pub dataset: Option<PathBuf>,
+
+    /// Warmup inferences before each performance window.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: u32,
+
+    /// Input bytes per `db` command (at most 38; the official runner sends 31).
+    #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u16).range(1..=38))]
+    pub chunk: u16,
+
+    /// Do not read each upload back with `db print%`.
+    #[arg(long)]
+    pub no_readback: bool,
+
+    /// Where results.txt, results.json and log.txt go.
+    #[arg(long, value_name = "DIR", default_value = "mlperf-tiny")]
+    pub out: PathBuf,
+}
+
+/// `vlab mlperf-tiny run`'s flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MlperfMode {
+    /// Median throughput over five windows.
+    Performance,
+    /// Top-1 and AUC over a dataset.
+    Accuracy,
 }
 
 #[derive(Debug, Args)]

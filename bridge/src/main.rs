@@ -42,6 +42,9 @@ fn main() -> ExitCode {
         cli::Command::MlperfTiny(cli::MlperfTinyCommand::Serve(args)) => {
             commands::mlperf_tiny::serve(&args)
         }
+        cli::Command::MlperfTiny(cli::MlperfTinyCommand::Run(args)) => {
+            commands::mlperf_tiny::run(&args)
+        }
         cli::Command::EngineWorker => commands::worker::serve(),
     });
     match result {

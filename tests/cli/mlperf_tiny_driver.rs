@@ -240,3 +240,94 @@ fn an_error_reply_silence_mid_infer_and_a_corrupted_upload_are_clear_errors() {
         error.message()
     );
 }
+
+#[test]
+fn vlab_mlperf_tiny_run_measures_and_scores_a_board_as_the_runner_would() {
+    qemu_firmware();
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(&model("image_classification.tflite"), "tcp");
+    let out = dir.path().join("performance");
+    let run = crate::support::vlab(&[
+        "mlperf-tiny",
+        "run",
+        "--port",
+        &served.endpoint,
+        "--warmup",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("results.txt")).unwrap();
+    // The submission checker's pattern.
+    let median = regex::Regex::new(r".* Median throughput is\s+([\d\.]+) inf\./sec\..*")
+        .unwrap()
+        .captures(&text)
+        .unwrap_or_else(|| panic!("{text}"))[1]
+        .parse::<f64>()
+        .unwrap();
+    let json = crate::support::json(&out.join("results.json"));
+    let windows = json["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 5);
+    for window in windows {
+        assert!(
+            window["elapsed_us"].as_u64().unwrap() >= 10_000_000,
+            "{window}"
+        );
+    }
+    assert!((median - json["median_throughput"].as_f64().unwrap()).abs() < 0.001);
+    assert!(out.join("log.txt").is_file());
+
+    // Accuracy over a dataset in the official layout that lacks most
+    // classes: top-1 is scored, AUC is skipped with a reason, no crash.
+    let dataset = dir.path().join("datasets");
+    std::fs::create_dir_all(dataset.join("ic01")).unwrap();
+    let mut labels = String::new();
+    for (i, input) in inputs().iter().enumerate() {
+        std::fs::write(dataset.join(format!("ic01/img{i}.bin")), input).unwrap();
+        labels.push_str(&format!("img{i}.bin,10,{}\n", i % 2));
+    }
+    std::fs::write(dataset.join("ic01/y_labels.csv"), labels).unwrap();
+    let out = dir.path().join("accuracy");
+    let run = crate::support::vlab(&[
+        "mlperf-tiny",
+        "run",
+        "--port",
+        &served.endpoint,
+        "--mode",
+        "accuracy",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("warning: no AUC"), "{stderr}");
+    let json = crate::support::json(&out.join("results.json"));
+    assert_eq!(json["samples"], 5);
+    assert!(json["top1"].as_f64().is_some());
+    assert!(json["auc"].is_null());
+    let text = std::fs::read_to_string(out.join("results.txt")).unwrap();
+    assert!(
+        regex::Regex::new(r".* Top[- ]1%?\s?[:=] ([\d\.]+).*")
+            .unwrap()
+            .is_match(&text),
+        "{text}"
+    );
+
+    // Accuracy without a dataset is a usage error.
+    let run = crate::support::vlab(&[
+        "mlperf-tiny",
+        "run",
+        "--port",
+        &served.endpoint,
+        "--mode",
+        "accuracy",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+}

@@ -18,7 +18,7 @@ use super::reach::ensure_firmware;
 const WATCH: Duration = Duration::from_millis(100);
 
 /// A board made a device under test.
-pub enum Dut {
+pub enum DutBoard {
     /// QEMU running the firmware, with the model preloaded; the UART is
     /// at [`Qemu::endpoint`]. Dropping it stops QEMU.
     Emulated(Qemu),
@@ -31,7 +31,7 @@ pub enum Dut {
     },
 }
 
-impl Dut {
+impl DutBoard {
     /// Makes `board` a device under test holding `image` (a flash slot's
     /// bytes, `super::slot::image`). An emulated board's UART goes where
     /// `serial` says; `probe` picks the debug probe of a flashed one.

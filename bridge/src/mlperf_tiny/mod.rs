@@ -1,9 +1,14 @@
 //! MLPerf Tiny devices under test, driven from the host: the line layer
 //! ([`lines`]) and the driver ([`dut`]) that identifies a device, uploads
 //! samples with checks the protocol lacks, and times windows of
-//! inferences (docs/mlperf-tiny.md).
+//! inferences; the official runner's performance and accuracy flows
+//! ([`flow`]) over datasets in its layout ([`dataset`]), scored as it
+//! scores them ([`score`]) (docs/mlperf-tiny.md).
 
+pub mod dataset;
 pub mod dut;
+pub mod flow;
 pub mod lines;
+pub mod score;
 
 pub use dut::{Dut, Window, input_bytes};
