@@ -44,8 +44,24 @@ pub fn serve(args: &MlperfServeArgs) -> Result<()> {
         UartKind::Pty => Serial::Pty,
     };
     let mut dut = DutBoard::start(board, &image, serial, args.probe.as_deref())?;
+    if let DutBoard::Emulated(qemu) = &dut {
+        // Answer one host first: the endpoint is announced only once the
+        // firmware is up and in MLPerf Tiny mode, which also checks it.
+        let transport = match serial {
+            Serial::Pty => Transport::Serial,
+            _ => Transport::Tcp,
+        };
+        let identified = block_on(identify(transport, qemu.endpoint()))?;
+        if identified.model_key != key_or_none(&key) {
+            return Err(Error::runtime(format!(
+                "the emulated board reports model {:?}, not {:?}",
+                identified.model_key,
+                key_or_none(&key)
+            )));
+        }
+    }
     let model_name = args.model.display();
-    let key = if key.is_empty() { "none" } else { &key };
+    let key = key_or_none(&key);
     match dut.endpoint() {
         Some(at) => say!(
             "MLPerf Tiny device {} holding {model_name} as {key} on {at}",
@@ -59,6 +75,32 @@ pub fn serve(args: &MlperfServeArgs) -> Result<()> {
     dut.serve()
 }
 
+/// The key as `profile%` reports it.
+fn key_or_none(key: &str) -> &str {
+    if key.is_empty() { "none" } else { key }
+}
+
+/// Connects to the device at `at` and identifies it.
+async fn identify(transport: Transport, at: &str) -> Result<Dut> {
+    let endpoint = Endpoint::Address {
+        at: at.to_owned(),
+        baud: 115_200,
+        patience: Duration::from_secs(10),
+        alive: Box::new(|| Ok(())),
+    };
+    let connection = transport::open(transport, endpoint).await?;
+    Dut::connect(connection.link, connection.description).await
+}
+
+/// Runs `work` on a one-thread runtime.
+fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime(format!("cannot start the async runtime: {e}")))?
+        .block_on(work)
+}
+
 /// Runs a flow against the device at `--port` and writes its results.
 pub fn run(args: &MlperfRunArgs) -> Result<()> {
     if args.mode == MlperfMode::Accuracy && args.dataset.is_none() {
@@ -66,10 +108,6 @@ pub fn run(args: &MlperfRunArgs) -> Result<()> {
             "--mode accuracy needs --dataset (a folder with MODEL/y_labels.csv)",
         ));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::runtime(format!("cannot start the async runtime: {e}")))?;
     let settings = Settings {
         warmup: args.warmup,
         chunk: usize::from(args.chunk),
@@ -82,7 +120,7 @@ pub fn run(args: &MlperfRunArgs) -> Result<()> {
         ))
     })?;
     let mut log = Vec::new();
-    let outcome = runtime.block_on(async {
+    let outcome = block_on(async {
         let transport = if args.port.starts_with('/') {
             Transport::Serial
         } else {

@@ -10,7 +10,7 @@ use vlab_micro::Interpreter;
 use vlab_micro::model::{ElemType, TensorInfo};
 
 use super::reply::{error, line};
-use super::{Mlperf, input};
+use super::{Mlperf, decimal, input};
 use crate::agent::Agent;
 use crate::agent::layout::prepare;
 use crate::agent::slot::Slot;
@@ -125,7 +125,7 @@ fn micros(ticks: u64, hz: u32) -> u64 {
 }
 
 /// `m-results-[v0,v1,...]`: every output's values, dequantized, as
-/// decimals with three places, outputs one after the other.
+/// decimals with three places ([`decimal`]), outputs one after the other.
 fn results_line<W: Write>(it: &Interpreter<'_>, out: &mut W) -> Result<(), W::Error> {
     out.write_all(b"m-results-[")?;
     let mut first = true;
@@ -138,7 +138,7 @@ fn results_line<W: Write>(it: &Interpreter<'_>, out: &mut W) -> Result<(), W::Er
                 out.write_all(b",")?;
             }
             first = false;
-            let _ = out.write_fmt(format_args!("{value:.3}"));
+            decimal::write(out, value)?;
         }
     }
     out.write_all(b"]\r\n")

@@ -20,6 +20,7 @@
 
 mod command;
 mod db;
+mod decimal;
 mod infer;
 mod input;
 mod line;
