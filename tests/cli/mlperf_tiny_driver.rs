@@ -193,6 +193,28 @@ fn an_error_reply_silence_mid_infer_and_a_corrupted_upload_are_clear_errors() {
         error.message()
     );
 
+    // A reference DUT that takes an oversize load with an unprefixed line.
+    let address = scripted("", |command| {
+        let (mut held, mut expected) = (vec![], 0);
+        if command.starts_with("db load") {
+            "Supplied buffer size 64 exceeds maximum of 32\nm-[Expecting 64 bytes]\r\nm-ready\r\n"
+                .to_owned()
+        } else {
+            honest(command, &mut held, &mut expected)
+        }
+    });
+    let error = rt.block_on(async {
+        let mut dut = connect(&address).await.unwrap();
+        dut.load(&[1; 64], RUNNER_CHUNK, false).await.unwrap_err()
+    });
+    assert!(
+        error
+            .message()
+            .contains("cannot hold 64 input bytes: Supplied buffer size 64"),
+        "{}",
+        error.message()
+    );
+
     // A device that stops answering after m-infer-start.
     let (mut held, mut expected) = (vec![], 0);
     let address = scripted("", move |command| {
