@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::lab::{ALICE, Http, LabServer, kws_dataset, path, upload};
+use crate::lab::{ALICE, Http, LabServer, path, type2_twice, upload};
 use crate::nomad_standin::{Dispatched, NomadStandin};
 use crate::support::{model, root};
 
@@ -105,19 +105,7 @@ fn benchmarks_dispatched_to_nomad_run_the_job_file_and_deliver_back() {
     assert!(logs.contains("delivered report.json"), "{logs}");
 
     // TYPE2 with a dataset: the archive carries it, the outputs come back.
-    let kws = model("keyword_spotting.tflite");
-    let data = kws_dataset(dir.path(), 3);
-    let type2 = lab.client(
-        ALICE,
-        "dataset",
-        &["host", "micro", path(&kws), path(&data)],
-    );
-    for run in [&type2["first"], &type2["second"]] {
-        assert_eq!(run["status"], "success", "{run:#}");
-        assert_eq!(run["report"]["nb_infernece"], 3);
-    }
-    assert_eq!(type2["first"]["raw_output"], type2["second"]["raw_output"]);
-    assert!(type2["first"]["raw_output"].is_string());
+    type2_twice(&lab, dir.path());
     let type2_meta = &nomad.dispatched()[1].meta;
     assert_eq!(type2_meta["dataset"], "dataset.bin", "{type2_meta:?}");
     lab.stop();

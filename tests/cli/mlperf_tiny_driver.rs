@@ -168,99 +168,82 @@ fn a_stray_banner_and_a_late_m_ready_are_dropped_and_a_wrapped_timer_is_read() {
     });
 }
 
-#[test]
-fn an_error_reply_silence_mid_infer_and_a_corrupted_upload_are_clear_errors() {
-    // An e- reply to db load.
-    let address = scripted("", |command| {
-        let mut held = vec![];
-        let mut expected = 0;
-        if command.starts_with("db load") {
-            "e-[Supplied buffer size too large]\r\nm-ready\r\n".to_owned()
-        } else {
-            honest(command, &mut held, &mut expected)
-        }
-    });
-    let rt = runtime();
-    let error = rt.block_on(async {
-        let mut dut = connect(&address).await.unwrap();
-        dut.load(&[1; 64], RUNNER_CHUNK, false).await.unwrap_err()
-    });
-    assert!(
-        error
-            .message()
-            .contains("refused db load 64%: e-[Supplied buffer size too large]"),
-        "{}",
-        error.message()
-    );
-
-    // A reference DUT that takes an oversize load with an unprefixed line.
-    let address = scripted("", |command| {
-        let (mut held, mut expected) = (vec![], 0);
-        if command.starts_with("db load") {
-            "Supplied buffer size 64 exceeds maximum of 32\nm-[Expecting 64 bytes]\r\nm-ready\r\n"
-                .to_owned()
-        } else {
-            honest(command, &mut held, &mut expected)
-        }
-    });
-    let error = rt.block_on(async {
-        let mut dut = connect(&address).await.unwrap();
-        dut.load(&[1; 64], RUNNER_CHUNK, false).await.unwrap_err()
-    });
-    assert!(
-        error
-            .message()
-            .contains("cannot hold 64 input bytes: Supplied buffer size 64"),
-        "{}",
-        error.message()
-    );
-
-    // A device that stops answering after m-infer-start.
+/// A scripted device that answers as [`honest`] does, except that a
+/// command starting with `prefix` gets `reply`, or `edit` of the honest
+/// reply.
+fn honest_except(prefix: &'static str, edit: impl Fn(String) -> String + Send + 'static) -> String {
     let (mut held, mut expected) = (vec![], 0);
-    let address = scripted("", move |command| {
-        if command.starts_with("infer") {
-            "m-warmup-start-1\r\nm-warmup-done\r\nm-infer-start-5\r\n".to_owned()
+    scripted("", move |command| {
+        let reply = honest(command, &mut held, &mut expected);
+        if command.starts_with(prefix) {
+            edit(reply)
         } else {
-            honest(command, &mut held, &mut expected)
+            reply
         }
+    })
+}
+
+/// The error of uploading `bytes` to the device at `address`.
+fn upload_error(address: &str, bytes: &[u8], readback: bool) -> String {
+    runtime().block_on(async {
+        let mut dut = connect(address).await.unwrap();
+        let error = dut.load(bytes, RUNNER_CHUNK, readback).await.unwrap_err();
+        error.message().to_owned()
+    })
+}
+
+#[test]
+fn an_error_reply_and_a_silent_oversize_load_are_clear_errors() {
+    let refused = honest_except("db load", |_| {
+        "e-[Supplied buffer size too large]\r\nm-ready\r\n".to_owned()
+    });
+    let message = upload_error(&refused, &[1; 64], false);
+    assert!(
+        message.contains("refused db load 64%: e-[Supplied buffer size too large]"),
+        "{message}"
+    );
+    // The reference firmware takes an oversize load with an unprefixed line.
+    let oversize = honest_except("db load", |reply| {
+        format!("Supplied buffer size 64 exceeds maximum of 32\n{reply}")
+    });
+    let message = upload_error(&oversize, &[1; 64], false);
+    assert!(
+        message.contains("cannot hold 64 input bytes: Supplied buffer size 64"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_corrupted_upload_is_caught_by_the_readback() {
+    let address = honest_except("db print", |reply| {
+        reply.replacen("m-buffer-05", "m-buffer-04", 1)
+    });
+    let message = upload_error(&address, &[5; 40], true);
+    assert!(
+        message.contains("upload was corrupted: byte 0 is 0x04 on the device, 0x05 sent"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_device_silent_mid_infer_fails_at_the_latency_scaled_deadline() {
+    let address = honest_except("infer", |_| {
+        "m-warmup-start-1\r\nm-warmup-done\r\nm-infer-start-5\r\n".to_owned()
     });
     let started = std::time::Instant::now();
-    let error = rt.block_on(async {
+    let error = runtime().block_on(async {
         let mut dut = connect(&address).await.unwrap();
         dut.infer(5, 1, Some(Duration::from_millis(10)))
             .await
             .unwrap_err()
     });
+    let message = error.message();
     assert!(
-        error.message().contains("no answer to infer 5 1%")
-            && error.message().contains("m-infer-start-5"),
-        "{}",
-        error.message()
+        message.contains("no answer to infer 5 1%") && message.contains("m-infer-start-5"),
+        "{message}"
     );
     // The phase's deadline came from the latency, not a fixed 30 s.
     assert!(started.elapsed() < Duration::from_secs(20));
-
-    // A device whose buffer lost a byte: db print tells.
-    let (mut held, mut expected) = (vec![], 0);
-    let address = scripted("", move |command| {
-        let reply = honest(command, &mut held, &mut expected);
-        if command == "db print" {
-            reply.replacen("m-buffer-05", "m-buffer-04", 1)
-        } else {
-            reply
-        }
-    });
-    let error = rt.block_on(async {
-        let mut dut = connect(&address).await.unwrap();
-        dut.load(&[5; 40], RUNNER_CHUNK, true).await.unwrap_err()
-    });
-    assert!(
-        error
-            .message()
-            .contains("upload was corrupted: byte 0 is 0x04 on the device, 0x05 sent"),
-        "{}",
-        error.message()
-    );
 }
 
 #[test]

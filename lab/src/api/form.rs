@@ -110,7 +110,13 @@ async fn read_multipart(lab: &Arc<Lab>, mut multipart: Multipart) -> ApiResult<F
                     while let Some(chunk) =
                         field.chunk().await.map_err(|e| multipart_error(lab, &e))?
                     {
-                        writer.write(&chunk).map_err(|e| blob_error(lab, e))?;
+                        if let Err(e) = writer.write(&chunk) {
+                            if matches!(e, BlobError::TooLarge) {
+                                drain_field(field).await;
+                                drain_fields(&mut multipart).await;
+                            }
+                            return Err(blob_error(lab, e));
+                        }
                     }
                     let blob = lab
                         .store
@@ -134,6 +140,21 @@ async fn read_multipart(lab: &Arc<Lab>, mut multipart: Multipart) -> ApiResult<F
             form.discard(lab);
             Err(e)
         }
+    }
+}
+
+/// Reads and drops the rest of a field of a body refused as too large, so
+/// that a client still sending gets to read the 413 instead of a connection
+/// reset in the middle of its upload. The router's body limit (the upload
+/// limit plus 1 MiB) bounds what is read.
+async fn drain_field(mut field: axum::extract::multipart::Field<'_>) {
+    while let Ok(Some(_)) = field.chunk().await {}
+}
+
+/// [`drain_field`] for every field left in `multipart`.
+async fn drain_fields(multipart: &mut Multipart) {
+    while let Ok(Some(field)) = multipart.next_field().await {
+        drain_field(field).await;
     }
 }
 
