@@ -278,10 +278,18 @@ mod tests {
             .trim()
             .parse()
             .unwrap();
-        let gone = nix::sys::signal::kill(Pid::from_raw(grandchild), None).is_err()
-            || std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
-                .is_ok_and(|s| s.contains(") Z "));
-        assert!(gone, "the grandchild {grandchild} still runs");
+        // The signal reaches the whole group at once, but each process
+        // dies in its own time: wait for the grandchild, within a limit.
+        let gone = || {
+            nix::sys::signal::kill(Pid::from_raw(grandchild), None).is_err()
+                || std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+                    .is_ok_and(|s| s.contains(") Z "))
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !gone() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(gone(), "the grandchild {grandchild} still runs");
 
         let cancel = CancellationToken::new();
         let running = local.run(launch(dir.path(), Duration::from_secs(30)), cancel.clone());
