@@ -119,7 +119,7 @@ impl<C: TickClock> Agent<'_, C> {
 }
 
 /// Ticks of a `hz` clock in microseconds.
-fn micros(ticks: u64, hz: u32) -> u64 {
+pub(super) fn micros(ticks: u64, hz: u32) -> u64 {
     let us = u128::from(ticks) * 1_000_000 / u128::from(hz.max(1));
     u64::try_from(us).unwrap_or(u64::MAX)
 }

@@ -149,7 +149,7 @@ impl<C: TickClock> Agent<'_, C> {
             }
             Command::Timestamp => {
                 let ticks = vlab_micro::Clock::now(&mut self.clock);
-                let us = u128::from(ticks) * 1_000_000 / u128::from(self.clock.hz().max(1));
+                let us = infer::micros(ticks, self.clock.hz());
                 line(out, format_args!("m-lap-us-{us}"))
             }
             Command::Help => HELP
