@@ -58,7 +58,7 @@ fn main() {
         harness.extend(
             measure(
                 &mut HostRunner::new(&Tract).unwrap(),
-                &model,
+                Some(&model),
                 &spec,
                 &mut (),
                 &mut sink(),

@@ -125,7 +125,7 @@ fn main() {
             batch.push(start.elapsed().as_nanos() as u64 / per_round as u64);
             harness.extend(
                 target
-                    .measure(&model, &spec, &mut (), &mut sink())
+                    .measure(Some(&model), &spec, &mut (), &mut sink())
                     .unwrap()
                     .samples_ns,
             );

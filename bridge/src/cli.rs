@@ -309,9 +309,10 @@ pub struct BoardsArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Model file (.onnx or .tflite; the format is detected from the content).
+    /// Model file (.onnx or .tflite; the format is detected from the
+    /// content). Not for an MLPerf Tiny device, which runs the model it holds.
     #[arg(long, value_name = "PATH")]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
 
     /// Inference engine [default: tract; micro on a board].
     #[arg(long)]
@@ -408,6 +409,7 @@ pub struct BenchArgs {
 /// The flag that sets `field`, as error messages name it.
 pub fn flag(field: Field) -> &'static str {
     match field {
+        Field::Model => "--model",
         Field::Iterations => "--iterations",
         Field::Warmup => "--warmup",
         Field::PerLayer => "--per-layer",

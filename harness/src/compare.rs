@@ -274,16 +274,8 @@ fn setup_differences(baseline: &VlabReport, candidate: &VlabReport) -> Vec<Strin
     };
     differ(
         "model",
-        &format!(
-            "{} {}",
-            baseline.model.file_name,
-            short(&baseline.model.sha256)
-        ),
-        &format!(
-            "{} {}",
-            candidate.model.file_name,
-            short(&candidate.model.sha256)
-        ),
+        &baseline.model.describe(),
+        &candidate.model.describe(),
     );
     differ(
         "engine",
@@ -292,11 +284,6 @@ fn setup_differences(baseline: &VlabReport, candidate: &VlabReport) -> Vec<Strin
     );
     differ("target", &baseline.target.name, &candidate.target.name);
     notes
-}
-
-/// The first 12 hex digits of a hash.
-fn short(hash: &str) -> &str {
-    hash.get(..12).unwrap_or(hash)
 }
 
 #[cfg(test)]

@@ -46,7 +46,8 @@ pub use artifacts::OutputDir;
 pub use platform::error::{self, Error, ErrorKind, Result};
 pub use platform::interrupt;
 pub use record::{
-    DeviceInfo, InjectedFaults, LayerStats, Measurement, Observer, Phase, Recorded, TargetInfo,
+    DeviceInfo, DutInfo, InjectedFaults, LayerStats, Measurement, Observer, Phase, Recorded,
+    TargetInfo,
 };
 pub use report::{ContractReport, Reports, VlabReport};
 pub use run::{benchmark_to_dir, run_benchmark, write_reports};
@@ -55,6 +56,7 @@ pub use runner::isolation;
 pub use runner::target::{InProcess, Target};
 pub use runner::{Finished, Loaded, Runner, Timed, measure};
 pub use seam::engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Session};
+pub use seam::held::HeldModel;
 pub use seam::model::{ModelCapacity, ModelFile, ModelFormat};
 pub use seam::options::{
     EngineOptions, EngineSettings, OptionDecl, OptionKind, OptionSource, OptionValue,

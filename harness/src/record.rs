@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::inputs::DatasetInfo;
 use crate::platform::host::{HostInfo, temperature_celsius};
+use crate::report::ModelInfo;
 use crate::seam::options::EngineSettings;
 use crate::seam::tensor::TensorSpec;
 use crate::spec::BenchmarkType;
@@ -47,6 +48,8 @@ pub enum Recorded {
         options: EngineSettings,
         /// Model inputs as loaded.
         inputs: Vec<TensorSpec>,
+        /// The model loaded.
+        model: ModelInfo,
         /// Load and prepare time, ns.
         init_ns: u64,
     },
@@ -70,6 +73,8 @@ pub struct Measurement {
     pub engine_version: String,
     /// The settings the engine ran with.
     pub engine_options: EngineSettings,
+    /// The model: the file vlab sent, or the one the device holds.
+    pub model: ModelInfo,
     /// TYPE1 or TYPE2.
     pub benchmark_type: BenchmarkType,
     /// Seed of the random inputs (TYPE1).
@@ -108,6 +113,8 @@ pub struct Measurement {
     pub target: TargetInfo,
     /// The device that ran the inferences, when it is not this machine.
     pub device: Option<DeviceInfo>,
+    /// The MLPerf Tiny device under test that ran the inferences.
+    pub dut: Option<DutInfo>,
 }
 
 /// Time statistics of one operator over the profiled inferences.
@@ -125,6 +132,37 @@ pub struct LayerStats {
     pub min_ns: f64,
     /// Share of the summed operator medians, percent.
     pub share_percent: f64,
+}
+
+/// An MLPerf Tiny device under test, as it describes itself and as vlab
+/// timed it: by its own microsecond timestamps around `infer N W` windows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DutInfo {
+    /// Board name (board.toml).
+    pub board: String,
+    /// How the host reached the device (`tcp 127.0.0.1:4000`, `serial /dev/ttyACM0`).
+    pub transport: String,
+    /// Inferences in each sample's window: 1 when each sample is one
+    /// inference, else N, and each sample is its window's mean.
+    pub inferences_per_sample: u32,
+    /// How the samples were timed, and why so, in one sentence.
+    pub sample_timing: String,
+    /// The fixed cost of one window (the device's timestamp and command
+    /// handling inside it) as calibrated before the timed run, µs.
+    pub window_overhead_us: f64,
+    /// One inference as calibrated before the timed run, µs.
+    pub calibrated_latency_us: f64,
+    /// Each timed window as the device measured it, µs.
+    pub samples_window_us: Vec<u64>,
+    /// Windows in which the device's 32-bit microsecond counter wrapped.
+    pub wrapped_windows: u64,
+    /// Inputs uploaded with `db load`.
+    pub uploads: u64,
+    /// Whether every upload was read back with `db print` and compared.
+    pub uploads_verified: bool,
+    /// What the device did that the official runner would not have
+    /// tolerated or noticed (a stray banner, a name other than `dut`).
+    pub warnings: Vec<String>,
 }
 
 /// A board running vlab firmware, as it describes itself and as measured.

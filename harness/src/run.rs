@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::artifacts::{HTML_REPORT, OutputDir, REPORT, VLAB_REPORT, VLAB_REPORT_PARTIAL};
 use crate::platform::error::{Error, ErrorKind, Result};
+use crate::platform::field::Field;
 use crate::record::{Measurement, Observer};
 use crate::report::partial::Recorder;
 use crate::report::{ContractReport, Reports, VlabReport};
@@ -54,12 +55,14 @@ fn run(
 ) -> Result<Reports> {
     let started = OffsetDateTime::now_utc();
     spec.validate()?;
-    let model = ModelFile::read(&spec.model, &target.model_capacity())?;
+    let model = model_file(target, spec)?;
     out.log(&format!(
         "vlab {}: {} {} {}",
         env!("CARGO_PKG_VERSION"),
         spec.benchmark_type().as_str(),
-        model.file_name(),
+        model
+            .as_ref()
+            .map_or_else(|| "the model it holds".to_owned(), ModelFile::file_name),
         target.describe()
     ))?;
     if let Some(path) = &spec.parameters {
@@ -67,10 +70,10 @@ fn run(
     }
     let mut recorder = Recorder::new(observer);
     let measured = match spec.workload {
-        Workload::Random { .. } => target.measure(&model, spec, &mut recorder, &mut sink()),
+        Workload::Random { .. } => target.measure(model.as_ref(), spec, &mut recorder, &mut sink()),
         Workload::Dataset { .. } => {
             let mut raw = out.raw_output_writer()?;
-            let m = target.measure(&model, spec, &mut recorder, &mut raw);
+            let m = target.measure(model.as_ref(), spec, &mut recorder, &mut raw);
             raw.flush()
                 .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
             m
@@ -82,14 +85,36 @@ fn run(
         let measured = matches!(e.kind(), ErrorKind::Runtime | ErrorKind::Interrupted(_));
         let partial = measured.then(|| {
             let engine = target.engine();
-            recorder.report(engine, &model, spec.benchmark_type(), started, e)
+            recorder.report(engine, spec.benchmark_type(), started, e)
         });
         if let Some(report) = partial.flatten() {
             // Best effort: the run's own error is the one to report.
             let _ = json(&report).and_then(|bytes| out.write(VLAB_REPORT_PARTIAL, &bytes));
         }
     })?;
-    write_reports(&measurement, &model, started, out)
+    write_reports(&measurement, started, out)
+}
+
+/// The model file `spec` names, read, for a target that runs files; none
+/// for a target that holds its own model. Giving a file to the one or none
+/// to the other is an input error.
+fn model_file(target: &dyn Target, spec: &BenchmarkSpec) -> Result<Option<ModelFile>> {
+    match (&spec.model, target.holds_model()) {
+        (Some(path), false) => ModelFile::read(path, &target.model_capacity()).map(Some),
+        (None, true) => Ok(None),
+        (None, false) => Err(Error::input(format!(
+            "{}: a benchmark {} needs a model file",
+            Field::Model,
+            target.describe()
+        ))),
+        (Some(path), true) => Err(Error::input(format!(
+            "{} {}: the benchmark runs {}, on the model that device holds; leave out {}",
+            Field::Model,
+            path.display(),
+            target.describe(),
+            Field::Model
+        ))),
+    }
 }
 
 /// Turns a finished measurement into both reports and writes them, with the
@@ -97,11 +122,10 @@ fn run(
 /// measures elsewhere (a board, through vlab-bridge) ends with it too.
 pub fn write_reports(
     measurement: &Measurement,
-    model: &ModelFile,
     started: OffsetDateTime,
     out: &OutputDir,
 ) -> Result<Reports> {
-    let full = VlabReport::new(measurement, model, started, OffsetDateTime::now_utc())?;
+    let full = VlabReport::new(measurement, started, OffsetDateTime::now_utc())?;
     let reports = Reports {
         contract: ContractReport::from_full(&full),
         full,

@@ -53,8 +53,9 @@ pub enum Workload {
 /// What to benchmark and how.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchmarkSpec {
-    /// The model file.
-    pub model: PathBuf,
+    /// The model file; `None` for a target that holds its own model (an
+    /// MLPerf Tiny device under test).
+    pub model: Option<PathBuf>,
     /// Untimed inferences after the first one and before the timed ones.
     pub warmup: usize,
     /// Inputs of the timed inferences.
@@ -75,7 +76,7 @@ impl BenchmarkSpec {
     /// 5 warmup runs and seed 0.
     pub fn random(model: impl Into<PathBuf>, iterations: usize) -> Self {
         Self {
-            model: model.into(),
+            model: Some(model.into()),
             warmup: 5,
             workload: Workload::Random {
                 seed: 0,
@@ -91,7 +92,7 @@ impl BenchmarkSpec {
     /// A TYPE2 benchmark of `model` over the samples of `dataset`, with 5 warmup runs.
     pub fn dataset(model: impl Into<PathBuf>, dataset: impl Into<PathBuf>) -> Self {
         Self {
-            model: model.into(),
+            model: Some(model.into()),
             warmup: 5,
             workload: Workload::Dataset {
                 path: dataset.into(),

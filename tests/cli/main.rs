@@ -20,6 +20,7 @@ mod job;
 mod lab;
 mod lab_nomad;
 mod mlperf_tiny;
+mod mlperf_tiny_bench;
 mod mlperf_tiny_driver;
 mod nomad;
 mod nomad_standin;

@@ -71,7 +71,7 @@ fn the_driver_reads_vlabs_firmware_and_its_results_are_the_native_outputs() {
 /// A scripted device on a loopback port: `answer` gets each command
 /// (without `%`) and returns the bytes to send back; `greeting` is sent
 /// on connection.
-fn scripted(
+pub fn scripted(
     greeting: &'static str,
     mut answer: impl FnMut(&str) -> String + Send + 'static,
 ) -> String {
@@ -100,7 +100,7 @@ fn scripted(
 }
 
 /// A well-behaved ic01 device's answers, with `db print` giving `held`.
-fn honest(command: &str, held: &mut Vec<u8>, expected: &mut usize) -> String {
+pub fn honest(command: &str, held: &mut Vec<u8>, expected: &mut usize) -> String {
     let words: Vec<&str> = command.split_whitespace().collect();
     let body = match words.as_slice() {
         ["name"] => "m-name-dut-[scripted]\r\n".to_owned(),

@@ -25,8 +25,13 @@ pub struct BoardDef {
     pub core_clock_hz: u32,
     /// Memory sizes.
     pub memory: MemoryDef,
-    /// The firmware image.
-    pub firmware: FirmwareDef,
+    /// What the firmware speaks: vlab's protocol (the default) or MLPerf
+    /// Tiny's, for a device under test that holds its own model.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// vlab's firmware image (not for an MLPerf Tiny device, whose
+    /// firmware is its vendor's).
+    pub firmware: Option<FirmwareDef>,
     /// How the firmware is started.
     pub launch: LaunchDef,
     /// How vlab talks to the firmware.
@@ -34,6 +39,29 @@ pub struct BoardDef {
     /// The folder holding this board.toml.
     #[serde(skip)]
     pub dir: PathBuf,
+}
+
+/// The protocol a board's firmware speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// vlab's wire protocol (protocol/): vlab's firmware, which vlab
+    /// flashes or launches and streams models to.
+    #[default]
+    Vlab,
+    /// MLPerf Tiny's UART protocol: a device under test running any
+    /// vendor's port of the benchmark, with its model built in; vlab only
+    /// connects to it (docs/mlperf-tiny.md).
+    MlperfTiny,
+}
+
+/// The engine name reports give a board's runs: vlab's firmware runs
+/// `micro`; an MLPerf Tiny device whatever its vendor's port runs.
+pub fn board_engine(board: &BoardDef) -> &'static str {
+    match board.protocol {
+        Protocol::Vlab => "micro",
+        Protocol::MlperfTiny => crate::mlperf_tiny::runner::ENGINE,
+    }
 }
 
 /// Memory sizes of a board.
@@ -145,6 +173,37 @@ impl BoardDef {
             ))
         })?;
         def.dir = dir.to_path_buf();
+        let problem = |what: &str| Error::input(format!("{}: {what}", path.display()));
+        match (def.protocol, &def.firmware, &def.launch, &def.transport) {
+            (Protocol::Vlab, None, ..) => {
+                return Err(problem(
+                    "[firmware] is missing: a board running vlab's firmware names its ELF",
+                ));
+            }
+            (Protocol::MlperfTiny, Some(_), ..) => {
+                return Err(problem(
+                    "[firmware] is for vlab's firmware; an MLPerf Tiny device (protocol = \"mlperf-tiny\") runs its vendor's",
+                ));
+            }
+            (Protocol::MlperfTiny, None, launch, _) if !matches!(launch, LaunchDef::Running) => {
+                return Err(problem(
+                    "an MLPerf Tiny device (protocol = \"mlperf-tiny\") is flashed by its vendor's tools: give launch kind \"running\"",
+                ));
+            }
+            (
+                Protocol::MlperfTiny,
+                None,
+                _,
+                TransportDef::Serial { path: None, .. }
+                | TransportDef::Tcp { address: None }
+                | TransportDef::Rtt {},
+            ) => {
+                return Err(problem(
+                    "an MLPerf Tiny device is reached over its UART: give transport kind \"serial\" with its path, or \"tcp\" with its address",
+                ));
+            }
+            _ => {}
+        }
         if let LaunchDef::Probe { chip, .. } = &def.launch {
             super::launch::probe::check_chip(chip)
                 .map_err(|e| Error::input(format!("{}: {}", path.display(), e.message())))?;
@@ -177,9 +236,15 @@ impl BoardDef {
         }
     }
 
-    /// The firmware ELF's path.
-    pub fn elf(&self) -> PathBuf {
-        self.dir.join(&self.firmware.elf)
+    /// The firmware ELF's path; an MLPerf Tiny device has none vlab knows.
+    pub fn elf(&self) -> Result<PathBuf> {
+        match &self.firmware {
+            Some(firmware) => Ok(self.dir.join(&firmware.elf)),
+            None => Err(Error::input(format!(
+                "board {} is an MLPerf Tiny device running its vendor's firmware: vlab neither builds nor flashes it",
+                self.name
+            ))),
+        }
     }
 
     /// Host device files a container running this board's benchmarks

@@ -55,7 +55,7 @@ impl DutBoard {
                 slot.bytes
             )));
         }
-        let elf = board.elf();
+        let elf = board.elf()?;
         if !elf.is_file() && !matches!(board.launch, LaunchDef::Running) {
             return Err(board.firmware_missing(&elf));
         }

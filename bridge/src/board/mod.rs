@@ -15,6 +15,8 @@ mod runner;
 pub mod slot;
 mod target;
 
-pub use def::{BoardDef, Boards, FirmwareDef, FlashSlotDef, LaunchDef, MemoryDef, TransportDef};
+pub use def::{
+    BoardDef, Boards, FirmwareDef, FlashSlotDef, LaunchDef, MemoryDef, TransportDef, board_engine,
+};
 pub use runner::BoardRunner;
 pub use target::{BoardOptions, BoardTarget};

@@ -56,7 +56,10 @@ pub async fn reach(to: Destination<'_>, model: &ModelFile) -> Result<Reached> {
         probe,
         rtt_logs,
     } = to;
-    let not_built = || board.firmware_missing(&board.elf());
+    let not_built = || match board.elf() {
+        Ok(elf) => board.firmware_missing(&elf),
+        Err(e) => e,
+    };
     match &route.launch {
         LaunchDef::Qemu {
             machine,

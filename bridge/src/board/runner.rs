@@ -6,7 +6,6 @@
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::runtime::Runtime;
 use vlab_harness::InjectedFaults;
@@ -26,15 +25,13 @@ use super::logs;
 use super::reach::{Destination, reach};
 use super::route::Route;
 use super::target::BoardOptions;
+use crate::interruptible::wait;
 use crate::session::{RunRequest, Session};
 use crate::transport::{FaultCounter, FaultRates, FaultyLink, Transport};
 
 /// Seed of the fault generator of `--inject-faults`, so that a failure
 /// can be replayed.
 const FAULT_SEED: u64 = 0x766c_6162;
-
-/// How often a board run looks for SIGINT or SIGTERM while it waits.
-const INTERRUPT_POLL: Duration = Duration::from_millis(50);
 
 /// A board, reached once [`Runner::load`] has run.
 pub struct BoardRunner<'a> {
@@ -253,8 +250,8 @@ impl Runner for BoardRunner<'_> {
         false
     }
 
-    fn load(&mut self, model: &ModelFile, _spec: &BenchmarkSpec) -> Result<Loaded> {
-        let linked = self.link(model)?;
+    fn load(&mut self, model: Option<&ModelFile>, _spec: &BenchmarkSpec) -> Result<Loaded> {
+        let linked = self.link(ModelFile::needed(model)?)?;
         let id = linked.session.identify();
         let engine_version = format!(
             "{} (firmware {}, build {})",
@@ -267,6 +264,7 @@ impl Runner for BoardRunner<'_> {
             engine_version,
             options: EngineSettings::default(),
             inputs: self.footprint.inputs.clone(),
+            held: None,
         })
     }
 
@@ -440,6 +438,7 @@ impl Runner for BoardRunner<'_> {
                 temperature_celsius: None,
             },
             device: Some(device),
+            dut: None,
         })
     }
 }
@@ -452,26 +451,4 @@ fn firmware_version(packed: u32) -> String {
         (packed >> 8) & 0xff,
         packed & 0xff
     )
-}
-
-/// Runs `work` to its end, or until SIGINT or SIGTERM arrives: then the
-/// work is dropped where it waits, and the run ends with the signal's
-/// error (dropping the runner then stops the session and the emulator).
-fn wait<T>(runtime: &Runtime, work: impl Future<Output = Result<T>>) -> Result<T> {
-    runtime.block_on(async {
-        tokio::select! {
-            result = work => result,
-            interrupted = interruption() => Err(interrupted),
-        }
-    })
-}
-
-/// The error of the run's interruption, once SIGINT or SIGTERM arrived.
-async fn interruption() -> Error {
-    loop {
-        if let Err(e) = vlab_harness::interrupt::check() {
-            return e;
-        }
-        tokio::time::sleep(INTERRUPT_POLL).await;
-    }
 }

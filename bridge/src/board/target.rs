@@ -63,7 +63,10 @@ impl BoardTarget {
     /// its logs and flash size.
     fn firmware(&self) -> Result<Option<Arc<Firmware>>> {
         let board = &self.options.board;
-        let elf = self.options.firmware.clone().unwrap_or_else(|| board.elf());
+        let elf = match &self.options.firmware {
+            Some(elf) => elf.clone(),
+            None => board.elf()?,
+        };
         if elf.is_file() {
             return Firmware::read(&elf).map(|f| Some(Arc::new(f)));
         }
@@ -89,11 +92,12 @@ impl Target for BoardTarget {
 
     fn measure(
         &self,
-        model: &ModelFile,
+        model: Option<&ModelFile>,
         spec: &BenchmarkSpec,
         observer: &mut dyn Observer,
         raw_output: &mut dyn Write,
     ) -> Result<Measurement> {
+        let model = ModelFile::needed(model)?;
         if model.format() != ModelFormat::Tflite {
             return Err(model.error(format!(
                 "boards run vlab-micro, which loads .tflite models, not {}",
@@ -106,6 +110,6 @@ impl Target for BoardTarget {
         let firmware = self.firmware()?;
         let mut runner =
             BoardRunner::new(&self.options, &self.route, &self.out, firmware, footprint)?;
-        measure(&mut runner, model, spec, observer, raw_output)
+        measure(&mut runner, Some(model), spec, observer, raw_output)
     }
 }

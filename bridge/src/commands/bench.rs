@@ -8,7 +8,8 @@ use vlab_harness::{
 
 use std::time::Duration;
 
-use vlab_bridge::board::{BoardOptions, Boards};
+use vlab_bridge::board::def::Protocol;
+use vlab_bridge::board::{BoardOptions, Boards, board_engine};
 
 use crate::cli::BenchArgs;
 use crate::commands::target::{Choice, benchmark};
@@ -48,9 +49,17 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
 /// How to run on `board`: it must exist, and the engine is the firmware's.
 fn board_options(args: &BenchArgs, board: &str) -> Result<BoardOptions> {
-    if let Some(engine) = args.engine.as_deref().filter(|&e| e != "micro") {
+    let boards = Boards::load(&Boards::default_dir(args.boards_dir.as_deref()))?;
+    let board = boards.get(board)?;
+    let engine = board_engine(board);
+    if let Some(asked) = args.engine.as_deref().filter(|&e| e != engine) {
         return Err(Error::input(format!(
-            "--engine {engine}: boards run the micro engine (vlab-micro in the firmware)"
+            "--engine {asked}: board {} runs the {engine} engine{}",
+            board.name,
+            match board.protocol {
+                Protocol::Vlab => " (vlab-micro in the firmware)",
+                Protocol::MlperfTiny => " (its vendor's MLPerf Tiny port)",
+            }
         )));
     }
     if let Some(rate) = args.inject_faults.filter(|r| !(0.0..=0.3).contains(r)) {
@@ -58,11 +67,10 @@ fn board_options(args: &BenchArgs, board: &str) -> Result<BoardOptions> {
             "--inject-faults {rate}: give a per-byte rate between 0 and 0.3"
         )));
     }
-    let boards = Boards::load(&Boards::default_dir(args.boards_dir.as_deref()))?;
     Ok(BoardOptions {
         probe: args.probe.clone(),
         verbose: args.verbose,
-        board: boards.get(board)?.clone(),
+        board: board.clone(),
         transport: args.transport,
         firmware: args.firmware.clone(),
         run_timeout: Duration::from_secs(args.timeout),
@@ -82,7 +90,7 @@ fn spec(args: &BenchArgs) -> Result<BenchmarkSpec> {
     let parameters = args
         .params
         .clone()
-        .or_else(|| Parameters::beside(&args.model));
+        .or_else(|| args.model.as_deref().and_then(Parameters::beside));
     let file = match &parameters {
         Some(path) => Parameters::read(path)?,
         None => Parameters::default(),

@@ -31,7 +31,12 @@ pub fn run(args: &BoardsArgs) -> Result<()> {
 
 /// Whether the board can run now, and what to do if not.
 fn state(board: &BoardDef) -> String {
-    let elf = board.elf();
+    let Ok(elf) = board.elf() else {
+        return format!(
+            "an MLPerf Tiny device on {}, running its vendor's firmware and model",
+            board.transport.kind()
+        );
+    };
     if !elf.is_file() {
         return format!("firmware not built: run `{}`", board.build_command());
     }

@@ -18,7 +18,10 @@ pub fn run(args: &FlashArgs) -> Result<()> {
             board.name
         )));
     };
-    let elf = args.elf.clone().unwrap_or_else(|| board.elf());
+    let elf = match &args.elf {
+        Some(elf) => elf.clone(),
+        None => board.elf()?,
+    };
     if !elf.is_file() {
         return Err(Error::input(format!(
             "{}: no such firmware ELF; build the board's with `{}`",

@@ -7,7 +7,8 @@ use std::time::Duration;
 use vlab_harness::pipeline::job::JobEnv;
 use vlab_harness::{BenchmarkSpec, BenchmarkType, LoadOptions, OutputDir, Parameters, Result};
 
-use vlab_bridge::board::{BoardOptions, Boards};
+use vlab_bridge::board::def::Protocol;
+use vlab_bridge::board::{BoardOptions, Boards, board_engine};
 
 use crate::commands::target::{Choice, benchmark};
 use crate::progress::Progress;
@@ -29,12 +30,24 @@ pub fn run() -> Result<()> {
         );
     let out = OutputDir::prepare(&workdir.join(OUTPUT_FOLDER))?;
     let job = JobEnv::from_env().inspect_err(|e| out.write_failure(e))?;
-    let spec = spec(&job).inspect_err(|e| out.write_failure(e))?;
+    let mut spec = spec(&job).inspect_err(|e| out.write_failure(e))?;
     let mut progress = Progress::new(false);
     let choice = match job.target.as_str() {
         "host" => Ok(Choice::Host(job.runtime.clone())),
         _ => board_options(&job).map(|o| Choice::Board(Box::new(o))),
     };
+    if let Ok(Choice::Board(options)) = &choice
+        && options.board.protocol == Protocol::MlperfTiny
+    {
+        // The pipeline always places a model; a device under test runs
+        // the one it holds, which the reports name instead.
+        spec.model = None;
+        out.log(&format!(
+            "the job's model {} stays here: target {} is an MLPerf Tiny device that runs the model it holds",
+            job.model.display(),
+            job.target
+        ))?;
+    }
     let result = benchmark(choice, &spec, &out, &mut progress);
     progress.finish();
     let delivered = deliver(&job, &out);
@@ -89,19 +102,22 @@ fn spec(job: &JobEnv) -> Result<BenchmarkSpec> {
     Ok(spec)
 }
 
-/// A board target: the board must be defined, and boards run `micro`.
+/// A board target: the board must be defined, and the job's runtime must
+/// be the board's engine (`micro`; `mlperf-tiny` for an MLPerf Tiny device).
 fn board_options(job: &JobEnv) -> Result<BoardOptions> {
-    if job.runtime != "micro" {
+    let boards = Boards::load(&Boards::default_dir(job.boards_dir.as_deref()))?;
+    let board = boards.get(&job.target)?;
+    let engine = board_engine(board);
+    if job.runtime != engine {
         return Err(vlab_harness::Error::input(format!(
-            "RUNTIME={}: target {} is a board, which runs the micro engine",
+            "RUNTIME={}: target {} is a board, which runs the {engine} engine",
             job.runtime, job.target
         )));
     }
-    let boards = Boards::load(&Boards::default_dir(job.boards_dir.as_deref()))?;
     Ok(BoardOptions {
         probe: None,
         verbose: false,
-        board: boards.get(&job.target)?.clone(),
+        board: board.clone(),
         transport: None,
         firmware: None,
         run_timeout: BOARD_TIMEOUT,

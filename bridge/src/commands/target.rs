@@ -1,9 +1,12 @@
 //! Where a benchmark runs, chosen once for `vlab bench` and `vlab job`:
 //! this machine with an engine (in a supervised worker when the engine's
-//! library may crash), or a board. Either way the harness's one measured
-//! loop runs it and writes the same artifacts.
+//! library may crash), a board, or an MLPerf Tiny device under test.
+//! Either way the harness's one measured loop runs it and writes the same
+//! artifacts.
 
+use vlab_bridge::board::def::Protocol;
 use vlab_bridge::board::{BoardOptions, BoardTarget};
+use vlab_bridge::mlperf_tiny::DutTarget;
 use vlab_harness::{BenchmarkSpec, Observer, OutputDir, Reports, Result, Target, run_benchmark};
 
 use crate::commands::worker;
@@ -33,6 +36,9 @@ pub fn benchmark(
 fn target(choice: Choice, out: &OutputDir) -> Result<Box<dyn Target>> {
     match choice {
         Choice::Host(engine) => vlab_runtimes::engine(&engine).and_then(worker::host),
+        Choice::Board(options) if options.board.protocol == Protocol::MlperfTiny => {
+            Ok(Box::new(DutTarget::new(*options)?))
+        }
         Choice::Board(options) => Ok(Box::new(BoardTarget::new(*options, out)?)),
     }
 }

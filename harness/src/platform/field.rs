@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 /// A setting a user chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// `BenchmarkSpec::model`.
+    Model,
     /// `BenchmarkSpec`'s timed inference count (TYPE1).
     Iterations,
     /// `BenchmarkSpec::warmup`.
@@ -29,6 +31,7 @@ impl Field {
     /// The name the library gives it: the spec's field.
     pub fn spec_name(self) -> &'static str {
         match self {
+            Field::Model => "model",
             Field::Iterations => "iterations",
             Field::Warmup => "warmup",
             Field::PerLayer => "per_layer",

@@ -10,7 +10,8 @@ use time::format_description::well_known::Rfc3339;
 use crate::inputs::DatasetInfo;
 use crate::platform::error::{Error, Result};
 use crate::platform::host::HostInfo;
-use crate::record::{DeviceInfo, LayerStats, Measurement, TargetInfo};
+use crate::record::{DeviceInfo, DutInfo, LayerStats, Measurement, TargetInfo};
+use crate::seam::held::HeldModel;
 use crate::seam::model::{ModelFile, ModelFormat};
 use crate::seam::options::EngineSettings;
 use crate::seam::tensor::TensorSpec;
@@ -39,7 +40,7 @@ pub struct VlabReport {
     pub host: HostInfo,
     /// The inference engine.
     pub engine: EngineInfo,
-    /// The model file.
+    /// The model: the file vlab sent, or the one an MLPerf Tiny device holds.
     pub model: ModelInfo,
     /// How the benchmark was run.
     pub benchmark: BenchmarkInfo,
@@ -60,6 +61,9 @@ pub struct VlabReport {
     pub layers: Option<Vec<LayerStats>>,
     /// The board that ran the model (MCU targets).
     pub device: Option<DeviceInfo>,
+    /// The MLPerf Tiny device under test that ran the model, and how vlab
+    /// timed it.
+    pub dut: Option<DutInfo>,
 }
 
 /// The inference engine.
@@ -75,17 +79,21 @@ pub struct EngineInfo {
     pub options: EngineSettings,
 }
 
-/// The model file.
+/// The model: a file vlab sent, or the model an MLPerf Tiny device under
+/// test holds, which vlab knows only by the names the device gives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ModelInfo {
-    /// File name without directories.
+    /// File name without directories; for a model a device holds, its
+    /// MLPerf Tiny model key (`ic01`).
     pub file_name: String,
-    /// Format detected from the content.
-    pub format: ModelFormat,
-    /// File size in bytes.
-    pub size_bytes: u64,
-    /// Lowercase hex SHA-256 of the file.
-    pub sha256: String,
+    /// Format detected from the content (`null`: a model a device holds).
+    pub format: Option<ModelFormat>,
+    /// File size in bytes (`null`: a model a device holds).
+    pub size_bytes: Option<u64>,
+    /// Lowercase hex SHA-256 of the file (`null`: a model a device holds).
+    pub sha256: Option<String>,
+    /// The model the device holds, as it names it, when vlab sent no file.
+    pub held: Option<HeldModel>,
 }
 
 /// How the benchmark was run.
@@ -150,21 +158,45 @@ impl ModelInfo {
     pub fn of(model: &ModelFile) -> Self {
         Self {
             file_name: model.file_name(),
-            format: model.format(),
-            size_bytes: model.bytes().len() as u64,
-            sha256: model.sha256().to_owned(),
+            format: Some(model.format()),
+            size_bytes: Some(model.bytes().len() as u64),
+            sha256: Some(model.sha256().to_owned()),
+            held: None,
+        }
+    }
+
+    /// The description of a model a device holds.
+    pub fn held(model: HeldModel) -> Self {
+        Self {
+            file_name: model.model_key.clone(),
+            format: None,
+            size_bytes: None,
+            sha256: None,
+            held: Some(model),
+        }
+    }
+
+    /// One line naming the model: the file's name, format, size and the
+    /// start of its digest, or the device's model key and profile.
+    pub fn describe(&self) -> String {
+        match (&self.held, self.format, self.size_bytes, &self.sha256) {
+            (Some(held), ..) => format!(
+                "{} held by the device ({}-[{}], profile {})",
+                held.model_key, held.device, held.vendor, held.profile
+            ),
+            (None, Some(format), Some(size), Some(sha)) => format!(
+                "{} ({format}, {size} bytes, sha256 {})",
+                self.file_name,
+                sha.get(..12).unwrap_or(sha)
+            ),
+            _ => self.file_name.clone(),
         }
     }
 }
 
 impl VlabReport {
     /// Builds the report of a finished measurement.
-    pub fn new(
-        m: &Measurement,
-        model: &ModelFile,
-        started: OffsetDateTime,
-        finished: OffsetDateTime,
-    ) -> Result<Self> {
+    pub fn new(m: &Measurement, started: OffsetDateTime, finished: OffsetDateTime) -> Result<Self> {
         let statistics = Statistics::from_samples(&m.samples_ns)
             .ok_or_else(|| Error::runtime("the run produced no timed inferences"))?;
         let host = HostInfo::current();
@@ -187,7 +219,7 @@ impl VlabReport {
                 version: m.engine_version.clone(),
                 options: m.engine_options.clone(),
             },
-            model: ModelInfo::of(model),
+            model: m.model.clone(),
             benchmark: BenchmarkInfo {
                 benchmark_type: m.benchmark_type,
                 seed: m.seed,
@@ -221,6 +253,7 @@ impl VlabReport {
             }),
             layers: m.layers.clone(),
             device: m.device.clone(),
+            dut: m.dut.clone(),
         })
     }
 

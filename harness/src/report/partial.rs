@@ -12,7 +12,6 @@ use time::format_description::well_known::Rfc3339;
 use crate::platform::error::Error;
 use crate::record::{Observer, Phase, Recorded};
 use crate::report::ModelInfo;
-use crate::seam::model::ModelFile;
 use crate::seam::options::EngineSettings;
 use crate::seam::tensor::TensorSpec;
 use crate::spec::BenchmarkType;
@@ -48,7 +47,6 @@ impl<'a> Recorder<'a> {
     pub fn report(
         &self,
         engine: &str,
-        model: &ModelFile,
         benchmark_type: BenchmarkType,
         started: OffsetDateTime,
         error: &Error,
@@ -57,6 +55,7 @@ impl<'a> Recorder<'a> {
             engine_version,
             options,
             inputs,
+            model,
             init_ns,
         }) = &self.loaded
         else {
@@ -74,7 +73,7 @@ impl<'a> Recorder<'a> {
             engine: engine.to_owned(),
             engine_version: engine_version.clone(),
             engine_options: options.clone(),
-            model: ModelInfo::of(model),
+            model: model.clone(),
             benchmark_type,
             inputs: inputs.clone(),
             init_ns: *init_ns,
@@ -127,7 +126,7 @@ pub struct PartialReport {
     pub engine_version: String,
     /// The settings the engine ran with.
     pub engine_options: EngineSettings,
-    /// The model file.
+    /// The model: the file vlab sent, or the one the device holds.
     pub model: ModelInfo,
     /// `TYPE1` or `TYPE2`.
     pub benchmark_type: BenchmarkType,

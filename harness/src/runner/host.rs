@@ -59,7 +59,8 @@ impl Runner for HostRunner<'_> {
         true
     }
 
-    fn load(&mut self, model: &ModelFile, spec: &BenchmarkSpec) -> Result<Loaded> {
+    fn load(&mut self, model: Option<&ModelFile>, spec: &BenchmarkSpec) -> Result<Loaded> {
+        let model = ModelFile::needed(model)?;
         if !self.engine.formats().contains(&model.format()) {
             return Err(model.error(format!(
                 "engine {} cannot load {} models",
@@ -72,6 +73,7 @@ impl Runner for HostRunner<'_> {
             engine_version: self.version.clone(),
             options: session.options(),
             inputs: session.inputs().to_vec(),
+            held: None,
         };
         self.session = Some(session);
         Ok(loaded)
@@ -142,6 +144,7 @@ impl Runner for HostRunner<'_> {
         Ok(Finished {
             target: TargetInfo::host(&HostInfo::current()),
             device: None,
+            dut: None,
         })
     }
 }

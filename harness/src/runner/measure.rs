@@ -20,6 +20,7 @@ use crate::platform::field::Field;
 use crate::platform::interrupt;
 use crate::platform::memory::ProcessMemory;
 use crate::record::{LayerStats, Measurement, Observer, Phase, Recorded};
+use crate::report::ModelInfo;
 use crate::runner::host::elapsed_ns;
 use crate::runner::{Loaded, Runner};
 use crate::seam::model::ModelFile;
@@ -35,7 +36,7 @@ const MAX_PROFILED: usize = 100;
 /// every sample's outputs in model order, samples in dataset order.
 pub fn measure(
     runner: &mut dyn Runner,
-    model: &ModelFile,
+    model: Option<&ModelFile>,
     spec: &BenchmarkSpec,
     observer: &mut dyn Observer,
     raw_output: &mut dyn Write,
@@ -63,12 +64,24 @@ pub fn measure(
         engine_version,
         options,
         inputs,
+        held,
     } = loaded;
+    let model = match (model, held) {
+        (Some(file), _) => ModelInfo::of(file),
+        (None, Some(held)) => ModelInfo::held(held),
+        (None, None) => {
+            return Err(Error::runtime(format!(
+                "engine {} loaded no model: it was given no file and holds none",
+                runner.engine()
+            )));
+        }
+    };
     input_sizes(&inputs)?;
     observer.recorded(&Recorded::Loaded {
         engine_version: engine_version.clone(),
         options: options.clone(),
         inputs: inputs.clone(),
+        model: model.clone(),
         init_ns,
     });
     let mut source = InputSource::open(&spec.workload, &inputs, &spec.input_values)?;
@@ -132,6 +145,7 @@ pub fn measure(
         engine: runner.engine().to_owned(),
         engine_version,
         engine_options: options,
+        model,
         benchmark_type: spec.benchmark_type(),
         seed: source.seed(),
         dataset: source.dataset_info(),
@@ -151,6 +165,7 @@ pub fn measure(
         layers,
         target: finished.target,
         device: finished.device,
+        dut: finished.dut,
     })
 }
 

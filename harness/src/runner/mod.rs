@@ -18,8 +18,9 @@ pub use measure::measure;
 use std::io::Write;
 
 use crate::platform::error::Result;
-use crate::record::{DeviceInfo, TargetInfo};
+use crate::record::{DeviceInfo, DutInfo, TargetInfo};
 use crate::seam::engine::OperatorTime;
+use crate::seam::held::HeldModel;
 use crate::seam::model::ModelFile;
 use crate::seam::options::EngineSettings;
 use crate::seam::tensor::TensorSpec;
@@ -38,9 +39,10 @@ pub trait Runner {
     /// memory describe them (not a board's, nor a worker's).
     fn in_this_process(&self) -> bool;
 
-    /// Loads `model` as `spec` says and makes it ready to run; the loop
-    /// times this call as the run's init time.
-    fn load(&mut self, model: &ModelFile, spec: &BenchmarkSpec) -> Result<Loaded>;
+    /// Loads `model` as `spec` says and makes it ready to run, or with
+    /// `None` readies the model the target holds; the loop times this call
+    /// as the run's init time.
+    fn load(&mut self, model: Option<&ModelFile>, spec: &BenchmarkSpec) -> Result<Loaded>;
 
     /// Whether [`Runner::profile`] can time individual operators.
     fn profiles_operators(&self) -> bool;
@@ -104,6 +106,8 @@ pub struct Loaded {
     pub options: EngineSettings,
     /// The model's inputs, with fixed shapes.
     pub inputs: Vec<TensorSpec>,
+    /// The model the target holds, when it was given no model file.
+    pub held: Option<HeldModel>,
 }
 
 /// What a target says at the end of a run.
@@ -113,4 +117,6 @@ pub struct Finished {
     pub target: TargetInfo,
     /// The board that ran the inferences, when it is not this machine.
     pub device: Option<DeviceInfo>,
+    /// The MLPerf Tiny device under test that ran the inferences.
+    pub dut: Option<DutInfo>,
 }

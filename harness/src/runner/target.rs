@@ -32,12 +32,18 @@ pub trait Target {
         ModelCapacity::host()
     }
 
-    /// Measures `model` as `spec` says with the one measured loop:
-    /// progress and every measured value go to `observer`, TYPE2 outputs
-    /// to `raw_output`.
+    /// Whether the target runs a model it holds (an MLPerf Tiny device
+    /// under test) rather than a model file vlab sends.
+    fn holds_model(&self) -> bool {
+        false
+    }
+
+    /// Measures `model` (`None` when the target holds its own) as `spec`
+    /// says with the one measured loop: progress and every measured value
+    /// go to `observer`, TYPE2 outputs to `raw_output`.
     fn measure(
         &self,
-        model: &ModelFile,
+        model: Option<&ModelFile>,
         spec: &BenchmarkSpec,
         observer: &mut dyn Observer,
         raw_output: &mut dyn Write,
@@ -55,7 +61,7 @@ impl Target for InProcess<'_> {
 
     fn measure(
         &self,
-        model: &ModelFile,
+        model: Option<&ModelFile>,
         spec: &BenchmarkSpec,
         observer: &mut dyn Observer,
         raw_output: &mut dyn Write,

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::platform::error::{Error, Result, file_name};
+use crate::platform::field::Field;
 
 /// Serialisation format of a model file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -145,6 +146,17 @@ impl ModelFile {
     /// Lowercase hex SHA-256 of the file.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// The model file a target that runs files was given: `None` (a spec
+    /// for a device that holds its own model) is an input error.
+    pub fn needed(model: Option<&ModelFile>) -> Result<&ModelFile> {
+        model.ok_or_else(|| {
+            Error::input(format!(
+                "{}: this target runs a model file; give one",
+                Field::Model
+            ))
+        })
     }
 
     /// An input error about this model file.

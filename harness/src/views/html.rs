@@ -119,17 +119,30 @@ pub fn render(report: &VlabReport) -> Result<String> {
 
 /// The run's identity: model, engine, target, dates and versions.
 fn identity(r: &VlabReport) -> Markup {
-    let sha = r.model.sha256.get(..16).unwrap_or(&r.model.sha256);
+    let m = &r.model;
     html! {
         table {
-            tr { th { "model" } td { (r.model.file_name) " (" (r.model.format) ", "
-                (r.model.size_bytes) " B, sha256 " (sha) "…)" } }
+            tr { th { "model" } td {
+                @match (&m.held, m.format, m.size_bytes, &m.sha256) {
+                    (Some(held), ..) => { (held.model_key) ", held by the MLPerf Tiny device "
+                        (held.device) "-[" (held.vendor) "], profile " (held.profile) }
+                    (None, Some(format), Some(size), Some(sha)) => { (m.file_name) " (" (format)
+                        ", " (size) " B, sha256 " (sha.get(..16).unwrap_or(sha)) "…)" }
+                    _ => { (m.file_name) }
+                }
+            } }
             tr { th { "engine" } td { (r.engine.name) " " (r.engine.version) } }
             tr { th { "target" } td { (r.target.name)
                 @if let Some(id) = &r.target.id { " (" (id) ")" } } }
             @if let Some(d) = &r.device {
                 tr { th { "firmware" } td { (d.firmware_version) ", build " (d.build_hash)
                     ", " (d.timer) " at " (d.timer_hz) " Hz, over " (d.transport) } }
+            }
+            @if let Some(d) = &r.dut {
+                tr { th { "timing" } td { (d.sample_timing) " Over " (d.transport) "." } }
+                @for warning in &d.warnings {
+                    tr { th { "device warning" } td { (warning) } }
+                }
             }
             tr { th { "host" } td { (r.host.cpu_model.as_deref().unwrap_or("unknown CPU")) ", "
                 (r.host.cores) " cores, " (r.host.os) "/" (r.host.arch) } }

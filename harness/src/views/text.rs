@@ -34,13 +34,7 @@ pub fn summary_lines(r: &VlabReport) -> Vec<String> {
     let t = &r.timing;
     let s = &t.statistics;
     let mut lines = vec![
-        format!(
-            "model    {} ({}, {} bytes, sha256 {})",
-            r.model.file_name,
-            r.model.format,
-            r.model.size_bytes,
-            &r.model.sha256[..r.model.sha256.len().min(12)]
-        ),
+        format!("model    {}", r.model.describe()),
         format!(
             "engine   {} {} on {}",
             r.engine.name, r.engine.version, r.target.name

@@ -78,11 +78,12 @@ impl Target for Isolated<'_> {
 
     fn measure(
         &self,
-        model: &ModelFile,
+        model: Option<&ModelFile>,
         spec: &BenchmarkSpec,
         observer: &mut dyn Observer,
         raw_output: &mut dyn Write,
     ) -> Result<Measurement> {
+        let model = ModelFile::needed(model)?;
         let mut child = Command::new(&self.program)
             .args(&self.args)
             .stdin(Stdio::piped())

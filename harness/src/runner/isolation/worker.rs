@@ -57,7 +57,13 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
         let mut observer = Forward(sender.clone());
         let mut raw = BufWriter::new(Forward(sender.clone()));
         let mut runner = HostRunner::new(engine)?;
-        let measured = measure(&mut runner, &model, &job.spec, &mut observer, &mut raw);
+        let measured = measure(
+            &mut runner,
+            Some(&model),
+            &job.spec,
+            &mut observer,
+            &mut raw,
+        );
         raw.flush()
             .map_err(|e| Error::runtime(format!("cannot write raw output: {e}")))?;
         measured
