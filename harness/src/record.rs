@@ -49,7 +49,7 @@ pub enum Recorded {
         /// Model inputs as loaded.
         inputs: Vec<TensorSpec>,
         /// The model loaded.
-        model: ModelInfo,
+        model: Box<ModelInfo>,
         /// Load and prepare time, ns.
         init_ns: u64,
     },

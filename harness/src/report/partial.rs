@@ -73,7 +73,7 @@ impl<'a> Recorder<'a> {
             engine: engine.to_owned(),
             engine_version: engine_version.clone(),
             engine_options: options.clone(),
-            model: model.clone(),
+            model: model.as_ref().clone(),
             benchmark_type,
             inputs: inputs.clone(),
             init_ns: *init_ns,

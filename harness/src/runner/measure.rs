@@ -81,7 +81,7 @@ pub fn measure(
         engine_version: engine_version.clone(),
         options: options.clone(),
         inputs: inputs.clone(),
-        model: model.clone(),
+        model: Box::new(model.clone()),
         init_ns,
     });
     let mut source = InputSource::open(&spec.workload, &inputs, &spec.input_values)?;
