@@ -206,10 +206,16 @@ impl RunnerLink {
 
     /// `precheck_device_name`: `name%`, then everything until 1 s of
     /// silence.
+    /// Reads until 1 s of silence, as the runner's check_name does, once
+    /// the device has started answering: on a loaded machine the emulator
+    /// may take longer than that to start, which is not what this checks.
     fn read_until_silence(&mut self) -> String {
         let mut all = std::mem::take(&mut self.pending);
+        let started = Instant::now();
         let mut quiet_since = Instant::now();
-        while quiet_since.elapsed() < Duration::from_secs(1) {
+        while quiet_since.elapsed() < Duration::from_secs(1)
+            || (all.is_empty() && started.elapsed() < Duration::from_secs(10))
+        {
             let mut buf = [0u8; 256];
             let n = self.port.read_some(&mut buf);
             if n > 0 {
