@@ -8,6 +8,7 @@
 
 pub mod board;
 pub mod interruptible;
+pub mod linux;
 pub mod mlperf_tiny;
 pub mod nomad;
 pub mod session;

@@ -11,6 +11,7 @@ pub mod ort;
 pub mod tflite;
 pub mod tract;
 
+pub use dylib::LibrarySearch;
 use vlab_harness::{Engine, Error, Result};
 
 /// Every engine vlab knows, in the order `vlab engines` lists them.
@@ -29,6 +30,16 @@ pub fn engine(name: &str) -> Result<&'static dyn Engine> {
                 known.join(", ")
             ))
         })
+}
+
+/// Where the shared library of the engine called `name` is looked for;
+/// `None` for an engine built into vlab.
+pub fn library(name: &str) -> Option<&'static LibrarySearch> {
+    match name {
+        "ort" => Some(&ort::LIBRARY),
+        "tflite" => Some(&tflite::LIBRARY),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

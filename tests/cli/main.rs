@@ -26,4 +26,5 @@ mod nomad;
 mod nomad_standin;
 mod probe;
 mod report;
+mod ssh_board;
 mod support;

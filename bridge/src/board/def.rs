@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use vlab_harness::{Error, ModelCapacity, Result};
 
+use crate::linux::def::{LinuxBoardDef, is_linux_board};
 use crate::transport::Transport;
 
 /// A board's `board.toml`.
@@ -165,7 +166,13 @@ impl BoardDef {
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join("board.toml");
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, &e))?;
-        let mut def: BoardDef = toml::from_str(&text).map_err(|e| {
+        Self::parse(dir, &text)
+    }
+
+    /// Checks `text`, the `board.toml` of `dir`.
+    pub fn parse(dir: &Path, text: &str) -> Result<Self> {
+        let path = dir.join("board.toml");
+        let mut def: BoardDef = toml::from_str(text).map_err(|e| {
             Error::input(format!(
                 "{}: {}",
                 path.display(),
@@ -294,11 +301,13 @@ impl BoardDef {
     }
 }
 
-/// The board definitions in a folder.
+/// The board definitions in a folder: MCU boards, and Linux boards
+/// reached over SSH.
 #[derive(Debug, Clone)]
 pub struct Boards {
     dir: PathBuf,
     boards: Vec<BoardDef>,
+    linux: Vec<LinuxBoardDef>,
 }
 
 impl Boards {
@@ -327,18 +336,37 @@ impl Boards {
                 vlab_harness::error::describe_io(&e)
             ))
         })?;
-        let mut boards = Vec::new();
+        let (mut boards, mut linux) = (Vec::new(), Vec::new());
         for entry in entries.flatten() {
-            let path = entry.path();
-            if path.join("board.toml").is_file() {
-                boards.push(BoardDef::load(&path)?);
+            let folder = entry.path();
+            let path = folder.join("board.toml");
+            if !path.is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, &e))?;
+            if is_linux_board(&text) {
+                linux.push(LinuxBoardDef::load(&folder, &text)?);
+            } else {
+                boards.push(BoardDef::parse(&folder, &text)?);
             }
         }
         boards.sort_by(|a, b| a.name.cmp(&b.name));
+        linux.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Self {
             dir: dir.to_path_buf(),
             boards,
+            linux,
         })
+    }
+
+    /// Every Linux board, by name.
+    pub fn linux(&self) -> &[LinuxBoardDef] {
+        &self.linux
+    }
+
+    /// The Linux board called `name`, if there is one.
+    pub fn linux_board(&self, name: &str) -> Option<&LinuxBoardDef> {
+        self.linux.iter().find(|b| b.name == name)
     }
 
     /// Every board, by name.
@@ -346,10 +374,12 @@ impl Boards {
         &self.boards
     }
 
-    /// The board called `name`, or an error listing the known ones.
+    /// The MCU board called `name`, or an error listing the known boards.
     pub fn get(&self, name: &str) -> Result<&BoardDef> {
         self.boards.iter().find(|b| b.name == name).ok_or_else(|| {
-            let known: Vec<&str> = self.boards.iter().map(|b| b.name.as_str()).collect();
+            let mut known: Vec<&str> = self.boards.iter().map(|b| b.name.as_str()).collect();
+            known.extend(self.linux.iter().map(|b| b.name.as_str()));
+            known.sort_unstable();
             Error::input(format!(
                 "unknown board {name:?}: the boards in {} are {}",
                 self.dir.display(),

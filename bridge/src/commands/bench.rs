@@ -9,7 +9,7 @@ use vlab_harness::{
 use std::time::Duration;
 
 use vlab_bridge::board::def::Protocol;
-use vlab_bridge::board::{BoardOptions, Boards, board_engine};
+use vlab_bridge::board::{BoardDef, BoardOptions, Boards, board_engine};
 
 use crate::cli::BenchArgs;
 use crate::commands::target::{Choice, benchmark};
@@ -26,7 +26,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let spec = spec(args).inspect_err(|e| out.write_failure(e))?;
     let mut progress = Progress::new(!args.json);
     let choice = match &args.board {
-        Some(board) => board_options(args, board).map(|o| Choice::Board(Box::new(o))),
+        Some(board) => board_choice(args, board),
         None => Ok(Choice::Host(
             args.engine.clone().unwrap_or_else(|| "tract".to_owned()),
         )),
@@ -47,10 +47,33 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// How to run on `board`: it must exist, and the engine is the firmware's.
-fn board_options(args: &BenchArgs, board: &str) -> Result<BoardOptions> {
+/// How to run on `board`: a Linux board over SSH with the engine asked
+/// for, or an MCU board.
+fn board_choice(args: &BenchArgs, board: &str) -> Result<Choice> {
     let boards = Boards::load(&Boards::default_dir(args.boards_dir.as_deref()))?;
-    let board = boards.get(board)?;
+    let Some(linux) = boards.linux_board(board) else {
+        return board_options(args, boards.get(board)?).map(|o| Choice::Board(Box::new(o)));
+    };
+    let mcu_only = [
+        ("--transport", args.transport.is_some()),
+        ("--firmware", args.firmware.is_some()),
+        ("--preload", args.preload),
+        ("--probe", args.probe.is_some()),
+        ("--inject-faults", args.inject_faults.is_some()),
+    ];
+    if let Some((flag, _)) = mcu_only.iter().find(|(_, given)| *given) {
+        return Err(Error::input(format!(
+            "{flag}: board {board} is a Linux board reached over SSH; the flag is for MCU boards"
+        )));
+    }
+    Ok(Choice::Linux {
+        board: Box::new(linux.clone()),
+        engine: args.engine.clone(),
+    })
+}
+
+/// How to run on the MCU `board`: the engine is the firmware's.
+fn board_options(args: &BenchArgs, board: &BoardDef) -> Result<BoardOptions> {
     let engine = board_engine(board);
     if let Some(asked) = args.engine.as_deref().filter(|&e| e != engine) {
         return Err(Error::input(format!(

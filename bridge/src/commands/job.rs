@@ -34,7 +34,7 @@ pub fn run() -> Result<()> {
     let mut progress = Progress::new(false);
     let choice = match job.target.as_str() {
         "host" => Ok(Choice::Host(job.runtime.clone())),
-        _ => board_options(&job).map(|o| Choice::Board(Box::new(o))),
+        _ => board_choice(&job),
     };
     if let Ok(Choice::Board(options)) = &choice
         && options.board.protocol == Protocol::MlperfTiny
@@ -102,10 +102,17 @@ fn spec(job: &JobEnv) -> Result<BenchmarkSpec> {
     Ok(spec)
 }
 
-/// A board target: the board must be defined, and the job's runtime must
-/// be the board's engine (`micro`; `mlperf-tiny` for an MLPerf Tiny device).
-fn board_options(job: &JobEnv) -> Result<BoardOptions> {
+/// A board target: the board must be defined. A Linux board runs the job's
+/// runtime if it offers it; an MCU board's engine must be the runtime
+/// (`micro`; `mlperf-tiny` for an MLPerf Tiny device).
+fn board_choice(job: &JobEnv) -> Result<Choice> {
     let boards = Boards::load(&Boards::default_dir(job.boards_dir.as_deref()))?;
+    if let Some(linux) = boards.linux_board(&job.target) {
+        return Ok(Choice::Linux {
+            board: Box::new(linux.clone()),
+            engine: Some(job.runtime.clone()),
+        });
+    }
     let board = boards.get(&job.target)?;
     let engine = board_engine(board);
     if job.runtime != engine {
@@ -114,7 +121,7 @@ fn board_options(job: &JobEnv) -> Result<BoardOptions> {
             job.runtime, job.target
         )));
     }
-    Ok(BoardOptions {
+    Ok(Choice::Board(Box::new(BoardOptions {
         probe: None,
         verbose: false,
         board: board.clone(),
@@ -123,5 +130,5 @@ fn board_options(job: &JobEnv) -> Result<BoardOptions> {
         run_timeout: BOARD_TIMEOUT,
         inject_faults: None,
         preload: false,
-    })
+    })))
 }

@@ -16,6 +16,16 @@ pub enum ErrorKind {
     /// baseline by more than the threshold (exit code 4), so CI can gate
     /// on it.
     Regression,
+    /// The target could not be reached, or the link to it was lost
+    /// mid-run: a refused or timed-out connection, a dropped SSH session
+    /// (exit code 5).
+    Unreachable,
+    /// The target refused vlab's credentials: a wrong key, an unknown or
+    /// changed host key (exit code 6).
+    Denied,
+    /// The target has no room for what the run needs there: too little
+    /// free disk for vlab, the engine's library and the model (exit code 7).
+    NoRoom,
     /// SIGINT or SIGTERM (the signal's number) stopped the run (exit code
     /// 128 + the number: 130, 143), as [`crate::platform::interrupt`] describes.
     Interrupted(i32),
@@ -29,6 +39,9 @@ impl ErrorKind {
             ErrorKind::Runtime => 1,
             ErrorKind::Delivery => 3,
             ErrorKind::Regression => 4,
+            ErrorKind::Unreachable => 5,
+            ErrorKind::Denied => 6,
+            ErrorKind::NoRoom => 7,
             ErrorKind::Interrupted(signal) => 128 + signal,
         }
     }
@@ -58,6 +71,14 @@ impl Error {
     pub fn runtime(message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::Runtime,
+            message: message.into(),
+        }
+    }
+
+    /// A failure of `kind`.
+    pub fn of_kind(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
             message: message.into(),
         }
     }

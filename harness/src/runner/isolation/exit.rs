@@ -11,7 +11,7 @@ use crate::platform::error::Error;
 /// What the worker was doing when it ended: loading the model, or running
 /// inferences (first, warmup, timed or profiled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stage {
+pub enum Stage {
     /// Loading and preparing the model.
     Load,
     /// Running inferences.
@@ -19,7 +19,8 @@ pub(crate) enum Stage {
 }
 
 impl Stage {
-    fn as_str(self) -> &'static str {
+    /// The stage as messages say it.
+    pub fn as_str(self) -> &'static str {
         match self {
             Stage::Load => "load",
             Stage::Inference => "inference",
@@ -29,7 +30,7 @@ impl Stage {
 
 /// The error for a worker running `library` that ended with `status`
 /// during `stage` before sending its result.
-pub(crate) fn ended_error(library: &str, stage: Stage, status: ExitStatus) -> Error {
+pub fn ended_error(library: &str, stage: Stage, status: ExitStatus) -> Error {
     let stage = stage.as_str();
     match (status.signal(), status.code()) {
         (Some(signal), _) => {

@@ -22,19 +22,33 @@
 //! TYPE2 outputs where the caller asked, and returns the worker's
 //! measurement, or, when the worker ends without one, an error naming the
 //! signal or exit status and whether the model was loading or running.
+//!
+//! **The worker may be elsewhere.** The program can be `ssh` running vlab
+//! on a Linux board (vlab-bridge's SSH boards): the pipes are the same, the
+//! model can already be on the board ([`Isolated::model_at`]), and how an
+//! end without a result reads (ssh's own exit status 255 is a lost
+//! connection, not the worker's) is the launcher's ([`Isolated::ending`]).
+//! The supervisor sends the worker a heartbeat on its stdin every
+//! [`HEARTBEAT`]; the worker stops when stdin closes or stays silent for
+//! [`worker::ORPHANED_AFTER`], so a worker whose supervisor or connection
+//! is gone (a dead network leaves the board's sshd none the wiser) does
+//! not run on.
 
 mod exit;
 mod wire;
 mod worker;
 
-pub use worker::{FLUSH_EVERY, serve};
+pub use exit::{Stage, ended_error};
+pub use worker::{FLUSH_EVERY, ORPHANED_AFTER, serve};
 
 use std::ffi::OsString;
 use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{ChildStdout, Command, Stdio};
+use std::process::{ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use exit::{Stage, ended_error};
 use wire::{Event, Job, read_message, write_message};
 
 use crate::platform::error::{Error, Result};
@@ -45,12 +59,18 @@ use crate::seam::engine::Engine;
 use crate::seam::model::ModelFile;
 use crate::spec::BenchmarkSpec;
 
+/// How a worker's end without a result becomes an error: given the
+/// library's name, the stage and the worker program's exit status.
+pub type Ending = Box<dyn Fn(&str, Stage, ExitStatus) -> Error>;
+
 /// Runs an engine's measured loop in a supervised worker process.
 pub struct Isolated<'a> {
     engine: &'a dyn Engine,
     library: &'static str,
     program: PathBuf,
     args: Vec<OsString>,
+    model_at: Option<PathBuf>,
+    ending: Ending,
 }
 
 impl<'a> Isolated<'a> {
@@ -67,7 +87,22 @@ impl<'a> Isolated<'a> {
             library: engine.library().unwrap_or("the engine"),
             program,
             args: args.into_iter().map(Into::into).collect(),
+            model_at: None,
+            ending: Box::new(ended_error),
         }
+    }
+
+    /// The worker reads the model from `path` on its own machine instead of
+    /// from its stdin: a copy vlab put there (and cached) beforehand.
+    pub fn model_at(mut self, path: PathBuf) -> Self {
+        self.model_at = Some(path);
+        self
+    }
+
+    /// How an end without a result reads, instead of [`ended_error`].
+    pub fn ending(mut self, ending: Ending) -> Self {
+        self.ending = ending;
+        self
     }
 }
 
@@ -101,12 +136,24 @@ impl Target for Isolated<'_> {
             engine: self.engine.name().to_owned(),
             model_path: model.path().to_path_buf(),
             model_bytes: model.bytes().len() as u64,
+            model_at: self.model_at.clone(),
             spec: spec.clone(),
         };
+        let done = Arc::new(AtomicBool::new(false));
         if let Some(mut stdin) = child.stdin.take() {
             // A worker that dies before reading it all closes the pipe; its
             // exit status then says why, so a failed send is not the error.
-            let _ = write_message(&mut stdin, &job).and_then(|()| stdin.write_all(model.bytes()));
+            let bytes = if self.model_at.is_some() {
+                &[][..]
+            } else {
+                model.bytes()
+            };
+            let sent = write_message(&mut stdin, &job)
+                .and_then(|()| stdin.write_all(bytes))
+                .and_then(|()| stdin.flush());
+            if sent.is_ok() {
+                heartbeat(stdin, done.clone());
+            }
         }
         let mut stage = Stage::Load;
         let relayed = match child.stdout.take() {
@@ -117,14 +164,31 @@ impl Target for Isolated<'_> {
             // Our side failed (the raw output cannot be written): stop it.
             let _ = child.kill();
         }
-        let status = child
-            .wait()
+        let status = child.wait();
+        done.store(true, Ordering::SeqCst);
+        let status = status
             .map_err(|e| Error::runtime(format!("cannot wait for vlab's engine worker: {e}")))?;
         match relayed? {
             Some(result) => result,
-            None => Err(ended_error(self.library, stage, status)),
+            None => Err((self.ending)(self.library, stage, status)),
         }
     }
+}
+
+/// How often the supervisor tells its worker it is still there.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// Sends a byte to the worker's `stdin` every [`HEARTBEAT`] until `done`
+/// or the pipe breaks, then closes it.
+fn heartbeat(mut stdin: ChildStdin, done: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        while !done.load(Ordering::SeqCst) {
+            if stdin.write_all(&[0]).and_then(|()| stdin.flush()).is_err() {
+                break;
+            }
+            std::thread::sleep(HEARTBEAT);
+        }
+    });
 }
 
 /// Replays the worker's events until its result; `None` when the stream

@@ -30,8 +30,11 @@ pub(crate) struct Job {
     pub engine: String,
     /// The model's path, for names and messages (the worker does not read it).
     pub model_path: PathBuf,
-    /// Length of the model bytes that follow.
+    /// Length of the model bytes that follow, or of the file `model_at`.
     pub model_bytes: u64,
+    /// Where the worker's machine already holds the model file (a remote
+    /// board's copy); `None`: the bytes follow on stdin.
+    pub model_at: Option<PathBuf>,
     /// What to measure.
     pub spec: BenchmarkSpec,
 }

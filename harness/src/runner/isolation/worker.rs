@@ -11,7 +11,10 @@
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
+use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::wire::{Event, Job, read_message, write_message};
@@ -36,15 +39,8 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
     let channel = nix::unistd::dup(std::io::stdout())
         .and_then(|pipe| nix::unistd::dup2_stdout(std::io::stderr()).map(|()| pipe))
         .map_err(|e| lost(e.into()))?;
-    let mut stdin = std::io::stdin().lock();
-    let job: Job = read_message(&mut stdin)
-        .map_err(lost)?
-        .ok_or_else(|| Error::runtime("engine worker: no job on stdin"))?;
-    let mut bytes = Vec::new();
-    (&mut stdin)
-        .take(job.model_bytes)
-        .read_to_end(&mut bytes)
-        .map_err(lost)?;
+    let (job, bytes) = receive().map_err(lost)?;
+    stop_when_orphaned();
     let sender = Rc::new(RefCell::new(Sender {
         out: BufWriter::new(File::from(channel)),
         warmup: Vec::new(),
@@ -53,6 +49,10 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
         last_flush: Instant::now(),
     }));
     let result = find(&job.engine).and_then(|engine| {
+        let bytes = match &job.model_at {
+            Some(path) => read_model_at(path, job.model_bytes)?,
+            None => bytes,
+        };
         let model = ModelFile::from_bytes(&job.model_path, bytes)?;
         let mut observer = Forward(sender.clone());
         let mut raw = BufWriter::new(Forward(sender.clone()));
@@ -71,7 +71,87 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
     let mut sender = sender.borrow_mut();
     sender.flush().map_err(lost)?;
     write_message(&mut sender.out, &Event::Done(result.map(Box::new))).map_err(lost)?;
-    sender.out.flush().map_err(lost)
+    sender.out.flush().map_err(lost)?;
+    SENT.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Whether the result is sent: stdin closing after that is the normal end.
+static SENT: AtomicBool = AtomicBool::new(false);
+
+/// The job on stdin, and the model bytes that follow it unless the model
+/// is at `model_at`.
+fn receive() -> std::io::Result<(Job, Vec<u8>)> {
+    let mut stdin = std::io::stdin().lock();
+    let job: Job = read_message(&mut stdin)?
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no job on stdin"))?;
+    let mut bytes = Vec::new();
+    if job.model_at.is_none() {
+        (&mut stdin).take(job.model_bytes).read_to_end(&mut bytes)?;
+    }
+    Ok((job, bytes))
+}
+
+/// Reads the model the supervisor placed at `path`, which must be
+/// `expected` bytes long.
+fn read_model_at(path: &Path, expected: u64) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
+    if bytes.len() as u64 != expected {
+        return Err(Error::runtime(format!(
+            "engine worker: {} holds {} bytes, not the model's {expected}",
+            path.display(),
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// How long a worker runs on without its supervisor's heartbeat.
+pub const ORPHANED_AFTER: Duration = Duration::from_secs(15);
+
+/// Ends this process once stdin closes or the supervisor's heartbeat
+/// ([`super::HEARTBEAT`]) stops: the supervisor, or the connection to it,
+/// is gone, and nobody would read the result.
+fn stop_when_orphaned() {
+    let start = Instant::now();
+    let heard = Arc::new(AtomicU64::new(0));
+    let reader = heard.clone();
+    std::thread::spawn(move || {
+        let mut beats = [0u8; 64];
+        let mut stdin = std::io::stdin();
+        while matches!(stdin.read(&mut beats), Ok(n) if n > 0) {
+            reader.store(millis(start), Ordering::SeqCst);
+        }
+        orphaned("the supervisor's pipe closed");
+    });
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let silent = millis(start).saturating_sub(heard.load(Ordering::SeqCst));
+            if silent > ORPHANED_AFTER.as_millis() as u64 {
+                orphaned("no heartbeat from the supervisor");
+            }
+        }
+    });
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Ends the process: normally once the result is sent (the engine is idle
+/// then), else at once with SIGKILL after a word on stderr: the engine may
+/// be mid-inference on another thread, and its library's static
+/// destructors, which `exit` runs, can wait forever for that thread's
+/// locks.
+fn orphaned(why: &str) -> ! {
+    if SENT.load(Ordering::SeqCst) {
+        std::process::exit(0);
+    }
+    // Not eprintln!, which panics when stderr's reader is gone too.
+    let _ = writeln!(std::io::stderr(), "vlab engine worker: {why}; stopping");
+    let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+    std::process::abort()
 }
 
 /// The stream to the supervisor, with the progress not sent yet.
