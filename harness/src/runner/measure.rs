@@ -161,20 +161,27 @@ fn profile(
     observer: &mut dyn Observer,
 ) -> Result<Vec<LayerStats>> {
     let mut per_op: Vec<(usize, String, Vec<u64>)> = Vec::new();
-    for _ in 0..runs {
-        interrupt::check()?;
-        let times = runner.profile()?;
+    interrupt::check()?;
+    runner.profile_runs(runs, &mut |times| {
         if per_op.is_empty() {
             per_op = times
                 .iter()
                 .map(|t| (t.index, t.op.clone(), Vec::with_capacity(runs)))
                 .collect();
         }
+        let same = times.len() == per_op.len()
+            && per_op.iter().zip(&times).all(|(slot, t)| slot.1 == t.op);
+        if !same {
+            return Err(Error::runtime(
+                "the engine timed different operators in different profiled inferences",
+            ));
+        }
         for (slot, t) in per_op.iter_mut().zip(times) {
             slot.2.push(t.ns);
         }
         observer.step();
-    }
+        interrupt::check()
+    })?;
     let stats: Vec<(usize, String, Statistics)> = per_op
         .into_iter()
         .filter_map(|(index, op, ns)| Statistics::from_samples(&ns).map(|s| (index, op, s)))
