@@ -23,6 +23,7 @@ mod mlperf_tiny;
 mod mlperf_tiny_driver;
 mod nomad;
 mod nomad_standin;
+mod per_layer;
 mod probe;
 mod report;
 mod support;
