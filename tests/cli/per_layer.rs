@@ -49,7 +49,9 @@ fn per_layer(out: &Path, args: &[&str]) -> Vec<String> {
 }
 
 fn number(layer: &Value, key: &str) -> f64 {
-    layer[key].as_f64().unwrap_or_else(|| panic!("{key} in {layer}"))
+    layer[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} in {layer}"))
 }
 
 /// How many times each operator occurs.
