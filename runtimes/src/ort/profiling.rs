@@ -33,11 +33,14 @@ pub(super) fn session(
     model: &[u8],
     dir: &Path,
 ) -> Result<OrtSession> {
-    settings
-        .builder(env)
-        .and_then(|b| b.with_profiling(dir.join("vlab-ort")))
-        .and_then(|mut b| b.commit_from_memory(model))
-        .map_err(|e| Error::runtime(format!("ONNX Runtime: a profiling session: {e}")))
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::runtime(format!("ONNX Runtime: a profiling session: {e}"))
+    };
+    let builder = settings.builder(env).map_err(|e| failed(&e))?;
+    let mut builder = builder
+        .with_profiling(dir.join("vlab-ort"))
+        .map_err(|e| failed(&e))?;
+    builder.commit_from_memory(model).map_err(|e| failed(&e))
 }
 
 /// Ends profiling on `session`, which ran one inference left out and then
