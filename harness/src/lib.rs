@@ -55,7 +55,7 @@ pub use runner::host::HostRunner;
 pub use runner::isolation;
 pub use runner::target::{InProcess, Target};
 pub use runner::{Finished, Loaded, Runner, Timed, measure};
-pub use seam::engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Session};
+pub use seam::engine::{Engine, LoadOptions, OperatorTime, OutputTensor, Profiled, Session};
 pub use seam::held::HeldModel;
 pub use seam::model::{ModelCapacity, ModelFile, ModelFormat};
 pub use seam::options::{

@@ -238,17 +238,6 @@ fn usage_errors_exit_with_code_2() {
 }
 
 #[test]
-fn per_layer_on_an_engine_that_cannot_profile() {
-    let out = tempfile::tempdir().unwrap();
-    let m = model("tiny_cnn.tflite");
-    let msg = bench_fails(out.path(), &["--model", path(&m), "--per-layer"], 2);
-    assert!(
-        msg.contains("--per-layer: engine tract cannot time individual operators"),
-        "{msg}"
-    );
-}
-
-#[test]
 fn micro_engine_refuses_onnx() {
     let out = tempfile::tempdir().unwrap();
     let onnx = model("light_squeezenet.onnx");

@@ -24,6 +24,7 @@ mod mlperf_tiny_bench;
 mod mlperf_tiny_driver;
 mod nomad;
 mod nomad_standin;
+mod per_layer;
 mod probe;
 mod report;
 mod ssh_board;

@@ -11,7 +11,7 @@ use crate::platform::error::{Error, Result};
 use crate::platform::host::HostInfo;
 use crate::record::TargetInfo;
 use crate::runner::{Finished, Loaded, Runner, Timed};
-use crate::seam::engine::{Engine, OperatorTime, Session};
+use crate::seam::engine::{Engine, OperatorTime, Profiled, Session};
 use crate::seam::model::ModelFile;
 use crate::seam::tensor::TensorSpec;
 use crate::spec::BenchmarkSpec;
@@ -138,6 +138,10 @@ impl Runner for HostRunner<'_> {
 
     fn profile(&mut self) -> Result<Vec<OperatorTime>> {
         self.session()?.run_profiled()
+    }
+
+    fn profile_runs(&mut self, runs: usize, each: Profiled<'_>) -> Result<()> {
+        self.session()?.run_profiled_many(runs, each)
     }
 
     fn finish(&mut self) -> Result<Finished> {

@@ -176,20 +176,27 @@ fn profile(
     observer: &mut dyn Observer,
 ) -> Result<Vec<LayerStats>> {
     let mut per_op: Vec<(usize, String, Vec<u64>)> = Vec::new();
-    for _ in 0..runs {
-        interrupt::check()?;
-        let times = runner.profile()?;
+    interrupt::check()?;
+    runner.profile_runs(runs, &mut |times| {
         if per_op.is_empty() {
             per_op = times
                 .iter()
                 .map(|t| (t.index, t.op.clone(), Vec::with_capacity(runs)))
                 .collect();
         }
+        let same = times.len() == per_op.len()
+            && per_op.iter().zip(&times).all(|(slot, t)| slot.1 == t.op);
+        if !same {
+            return Err(Error::runtime(
+                "the engine timed different operators in different profiled inferences",
+            ));
+        }
         for (slot, t) in per_op.iter_mut().zip(times) {
             slot.2.push(t.ns);
         }
         observer.step();
-    }
+        interrupt::check()
+    })?;
     let stats: Vec<(usize, String, Statistics)> = per_op
         .into_iter()
         .filter_map(|(index, op, ns)| Statistics::from_samples(&ns).map(|s| (index, op, s)))
@@ -210,4 +217,147 @@ fn profile(
             },
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::host::HostInfo;
+    use crate::record::TargetInfo;
+    use crate::runner::{Finished, Loaded, Timed};
+    use crate::seam::engine::OperatorTime;
+    use crate::seam::tensor::{DType, TensorSpec};
+
+    /// A runner whose profiled inferences time the operators it is given,
+    /// one list per inference, in turn.
+    struct Scripted {
+        profiles: bool,
+        runs: Vec<Vec<(&'static str, u64)>>,
+        next: usize,
+    }
+
+    fn spec() -> TensorSpec {
+        TensorSpec {
+            name: "x".into(),
+            dtype: DType::Float32,
+            shape: vec![Some(1)],
+            quantization: None,
+        }
+    }
+
+    impl Runner for Scripted {
+        fn engine(&self) -> &str {
+            "scripted"
+        }
+        fn in_this_process(&self) -> bool {
+            false
+        }
+        fn load(&mut self, _: Option<&ModelFile>, _: &BenchmarkSpec) -> Result<Loaded> {
+            Ok(Loaded {
+                engine_version: "1".into(),
+                options: Default::default(),
+                inputs: vec![spec()],
+                held: None,
+            })
+        }
+        fn profiles_operators(&self) -> bool {
+            self.profiles
+        }
+        fn set_inputs(&mut self, _: &[Vec<u8>]) -> Result<()> {
+            Ok(())
+        }
+        fn run(&mut self, count: usize, timed: Timed<'_>) -> Result<()> {
+            (0..count).try_for_each(|_| timed(1000))
+        }
+        fn outputs(&mut self) -> Result<Vec<TensorSpec>> {
+            Ok(vec![spec()])
+        }
+        fn write_outputs(&mut self, _: &mut dyn Write) -> Result<u64> {
+            Ok(0)
+        }
+        fn reset_state(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn profile(&mut self) -> Result<Vec<OperatorTime>> {
+            let run = &self.runs[self.next % self.runs.len()];
+            self.next += 1;
+            Ok(run
+                .iter()
+                .enumerate()
+                .map(|(index, &(op, ns))| OperatorTime {
+                    index,
+                    op: op.into(),
+                    ns,
+                })
+                .collect())
+        }
+        fn finish(&mut self) -> Result<Finished> {
+            Ok(Finished {
+                target: TargetInfo::host(&HostInfo::current()),
+                device: None,
+                dut: None,
+            })
+        }
+    }
+
+    fn per_layer(runner: &mut Scripted) -> Result<Measurement> {
+        let path = std::path::Path::new("relu.tflite");
+        let bytes = include_bytes!("../../../tests/models/dynamic_relu_f32.tflite").to_vec();
+        let model = ModelFile::from_bytes(path, bytes)?;
+        let mut spec = BenchmarkSpec::random(path, 4);
+        spec.per_layer = true;
+        measure(runner, Some(&model), &spec, &mut (), &mut std::io::sink())
+    }
+
+    #[test]
+    fn the_medians_of_every_profiled_run_make_the_layers() {
+        let mut runner = Scripted {
+            profiles: true,
+            runs: vec![
+                vec![("CONV_2D", 300), ("RELU", 100)],
+                vec![("CONV_2D", 500), ("RELU", 100)],
+            ],
+            next: 0,
+        };
+        let layers = per_layer(&mut runner).unwrap().layers.unwrap();
+        assert_eq!(runner.next, 4, "one profiled run per timed one");
+        assert_eq!(layers.len(), 2);
+        assert_eq!(
+            (layers[0].op.as_str(), layers[0].median_ns),
+            ("CONV_2D", 400.0)
+        );
+        assert_eq!((layers[1].min_ns, layers[1].share_percent), (100.0, 20.0));
+    }
+
+    #[test]
+    fn runs_that_time_different_operators_are_refused() {
+        let mut runner = Scripted {
+            profiles: true,
+            runs: vec![vec![("CONV_2D", 300)], vec![("ADD", 300)]],
+            next: 0,
+        };
+        let err = per_layer(&mut runner).unwrap_err();
+        assert!(
+            err.message().contains("different operators"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn an_engine_that_cannot_profile_is_named() {
+        let mut runner = Scripted {
+            profiles: false,
+            runs: vec![],
+            next: 0,
+        };
+        let err = per_layer(&mut runner).unwrap_err();
+        assert!(
+            err.message()
+                .ends_with("engine scripted cannot time individual operators"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(err.exit_code(), 2);
+    }
 }

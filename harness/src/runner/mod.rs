@@ -19,7 +19,7 @@ use std::io::Write;
 
 use crate::platform::error::Result;
 use crate::record::{DeviceInfo, DutInfo, TargetInfo};
-use crate::seam::engine::OperatorTime;
+use crate::seam::engine::{OperatorTime, Profiled};
 use crate::seam::held::HeldModel;
 use crate::seam::model::ModelFile;
 use crate::seam::options::EngineSettings;
@@ -84,6 +84,16 @@ pub trait Runner {
 
     /// Runs one inference timing every operator, in execution order.
     fn profile(&mut self) -> Result<Vec<OperatorTime>>;
+
+    /// Runs `runs` profiled inferences and hands each one's operator times
+    /// to `each`, as [`crate::Session::run_profiled_many`] does; the
+    /// default calls [`Runner::profile`] once per run.
+    fn profile_runs(&mut self, runs: usize, each: Profiled<'_>) -> Result<()> {
+        for _ in 0..runs {
+            each(self.profile()?)?;
+        }
+        Ok(())
+    }
 
     /// How many profiled inferences to make when the loop would like
     /// `wanted`: a target whose operator times cost a round trip each may

@@ -102,7 +102,24 @@ pub trait Session {
     fn run_profiled(&mut self) -> Result<Vec<OperatorTime>> {
         Err(Error::input("this engine cannot time individual operators"))
     }
+
+    /// Runs `runs` inferences timing every operator and hands each one's
+    /// times, in execution order, to `each` as soon as the engine has them;
+    /// an error from `each` stops the runs. The default calls
+    /// [`Session::run_profiled`] once per run. An engine whose profiler
+    /// reports only once profiling ends (ONNX Runtime writes its trace
+    /// then) profiles a batch of runs at a time instead.
+    fn run_profiled_many(&mut self, runs: usize, each: Profiled<'_>) -> Result<()> {
+        for _ in 0..runs {
+            each(self.run_profiled()?)?;
+        }
+        Ok(())
+    }
 }
+
+/// Takes the operator times of each profiled inference, in order. An error
+/// stops the profiled runs (a signal arrived, for instance).
+pub type Profiled<'a> = &'a mut dyn FnMut(Vec<OperatorTime>) -> Result<()>;
 
 /// The time one operator took in one profiled inference.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,8 @@ use std::ffi::{CStr, c_char, c_void};
 use std::path::Path;
 use std::ptr::NonNull;
 
+use super::profiler::OpProfiler;
+
 /// Opaque C types.
 #[repr(C)]
 pub struct TfLiteModel {
@@ -153,6 +155,8 @@ pub struct Api {
     options_set_reporter:
         unsafe extern "C" fn(*mut TfLiteInterpreterOptions, Reporter, *mut c_void),
     options_add_delegate: unsafe extern "C" fn(*mut TfLiteInterpreterOptions, *mut TfLiteDelegate),
+    /// `TfLiteInterpreterOptionsSetTelemetryProfiler`, where exported.
+    options_set_profiler: Option<unsafe extern "C" fn(*mut TfLiteInterpreterOptions, *mut c_void)>,
     xnnpack: Option<XnnpackApi>,
 }
 
@@ -224,6 +228,7 @@ impl Api {
             model_create_reporting: sym!(b"TfLiteModelCreateWithErrorReporter\0"),
             options_set_reporter: sym!(b"TfLiteInterpreterOptionsSetErrorReporter\0"),
             options_add_delegate: sym!(b"TfLiteInterpreterOptionsAddDelegate\0"),
+            options_set_profiler: optional!(b"TfLiteInterpreterOptionsSetTelemetryProfiler\0"),
             xnnpack,
             _lib: lib,
         })
@@ -240,6 +245,12 @@ impl Api {
     /// Whether the library exports the XNNPACK delegate.
     pub fn has_xnnpack(&self) -> bool {
         self.xnnpack.is_some()
+    }
+
+    /// Whether the library takes a telemetry profiler, which times
+    /// operators.
+    pub fn has_profiler(&self) -> bool {
+        self.options_set_profiler.is_some()
     }
 }
 
@@ -260,13 +271,16 @@ pub struct TensorDesc {
 pub struct Interpreter {
     api: &'static Api,
     /// The flatbuffer; TFLite reads it for the model's whole life.
-    _data: Box<[u8]>,
+    data: Box<[u8]>,
     /// Where TFLite's error reporter writes; outlives model and interpreter.
     errors: Box<ErrorLog>,
     model: NonNull<TfLiteModel>,
     /// The XNNPACK delegate, deleted after the interpreter that uses it.
     delegate: Option<NonNull<TfLiteDelegate>>,
     interpreter: Option<NonNull<TfLiteInterpreter>>,
+    /// The profiler the interpreter reports every operator to, if any;
+    /// dropped after the interpreter (`drop` deletes that first).
+    profiler: Option<OpProfiler>,
 }
 
 // SAFETY: the interpreter is used from one thread at a time (`&mut self`
@@ -275,13 +289,15 @@ unsafe impl Send for Interpreter {}
 
 impl Interpreter {
     /// Builds an interpreter with `threads` threads over a copy of `model`,
-    /// with the XNNPACK delegate when `xnnpack` is set, and allocates its
-    /// tensors. Errors carry TensorFlow Lite's own messages.
+    /// with the XNNPACK delegate when `xnnpack` is set and reporting every
+    /// operator to `profiler` when given, and allocates its tensors. Errors
+    /// carry TensorFlow Lite's own messages.
     pub fn new(
         api: &'static Api,
         model: &[u8],
         threads: i32,
         xnnpack: bool,
+        profiler: Option<OpProfiler>,
     ) -> Result<Self, String> {
         let data: Box<[u8]> = model.into();
         let errors = Box::<ErrorLog>::default();
@@ -301,11 +317,12 @@ impl Interpreter {
         };
         let mut this = Self {
             api,
-            _data: data,
+            data,
             errors,
             model,
             delegate: None,
             interpreter: None,
+            profiler,
         };
         if xnnpack {
             let x = api
@@ -324,6 +341,14 @@ impl Interpreter {
                     .ok_or("TensorFlow Lite cannot create its XNNPACK delegate")?,
             );
         }
+        let profiling = match &this.profiler {
+            Some(profiler) => Some((
+                api.options_set_profiler
+                    .ok_or("this TensorFlow Lite library takes no profiler")?,
+                profiler.as_ptr(),
+            )),
+            None => None,
+        };
         // SAFETY: the options object is created, filled and deleted here;
         // the interpreter copies what it needs from it. The reporter's
         // `user_data` and the delegate outlive the interpreter (`drop`).
@@ -336,6 +361,11 @@ impl Interpreter {
             (api.options_set_reporter)(options, report, user_data);
             if let Some(delegate) = this.delegate {
                 (api.options_add_delegate)(options, delegate.as_ptr());
+            }
+            // The profiler outlives the interpreter, which keeps a pointer
+            // to it (`drop`).
+            if let Some((set, profiler)) = profiling {
+                set(options, profiler);
             }
             let interpreter = (api.interpreter_create)(this.model.as_ptr(), options);
             (api.options_delete)(options);
@@ -459,6 +489,37 @@ impl Interpreter {
         } else {
             Err(format!("input {index}: {} bytes do not fit", bytes.len()))
         }
+    }
+
+    /// The bytes input `index` holds now.
+    pub fn input_bytes(&self, index: usize) -> Option<&[u8]> {
+        let t = self.input(index)?.as_ptr().cast_const();
+        // SAFETY: as in `output_bytes`: the buffer stays valid until a call
+        // that needs `&mut self`.
+        unsafe {
+            let data = (self.api.tensor_data)(t);
+            let len = (self.api.tensor_byte_size)(t);
+            (!data.is_null()).then(|| std::slice::from_raw_parts(data.cast::<u8>(), len))
+        }
+    }
+
+    /// The model the interpreter runs.
+    pub fn model_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The profiler the interpreter reports to, if it was built with one.
+    pub fn profiler(&self) -> Option<&OpProfiler> {
+        self.profiler.as_ref()
+    }
+
+    /// Invokes the interpreter with its profiler cleared first, so that it
+    /// holds this inference's operators alone.
+    pub fn invoke_profiled(&mut self) -> Result<(), String> {
+        if let Some(profiler) = &mut self.profiler {
+            profiler.clear();
+        }
+        self.invoke()
     }
 
     /// `TfLiteInterpreterInvoke`.

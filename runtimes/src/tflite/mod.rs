@@ -7,17 +7,19 @@
 //! `xnnpack` change that (docs/engines.md).
 
 mod ffi;
+mod profiler;
 mod signature;
 
 use std::sync::OnceLock;
 
 use vlab_harness::{
-    DType, Engine, EngineSettings, Error, LoadOptions, ModelFile, ModelFormat, OptionDecl,
-    OptionValue, OutputTensor, Quantization, Result, Session, TensorSpec,
+    DType, Engine, EngineSettings, Error, LoadOptions, ModelFile, ModelFormat, OperatorTime,
+    OptionDecl, OptionValue, OutputTensor, Quantization, Result, Session, TensorSpec,
 };
 
 use crate::dylib::LibrarySearch;
 use ffi::{Api, Interpreter, TensorDesc};
+use profiler::OpProfiler;
 
 /// Where the TensorFlow Lite C library may be.
 pub const LIBRARY: LibrarySearch = LibrarySearch {
@@ -84,8 +86,8 @@ impl Engine for Tflite {
             settings.set("xnnpack", OptionValue::Switch(false));
         }
         let xnnpack = settings.switch("xnnpack")?;
-        let mut interpreter =
-            Interpreter::new(api, model.bytes(), threads, xnnpack).map_err(|e| model.error(e))?;
+        let mut interpreter = Interpreter::new(api, model.bytes(), threads, xnnpack, None)
+            .map_err(|e| model.error(e))?;
         let (mut inputs, mut outputs) = tensors(model, &interpreter)?;
         let shapes = &options.input_shapes;
         shapes.check_names(inputs.iter().map(|s| s.name.as_str()))?;
@@ -115,6 +117,11 @@ impl Engine for Tflite {
         }
         Ok(Box::new(TfliteSession {
             interpreter,
+            api,
+            threads,
+            xnnpack,
+            resized: resize,
+            profiled: None,
             options: settings,
             inputs,
             outputs,
@@ -189,6 +196,14 @@ fn spec(model: &ModelFile, d: &TensorDesc) -> Result<TensorSpec> {
 /// A model loaded into a TensorFlow Lite interpreter.
 struct TfliteSession {
     interpreter: Interpreter,
+    api: &'static Api,
+    /// What `interpreter` was built with, for the profiled one.
+    threads: i32,
+    xnnpack: bool,
+    resized: Vec<(usize, Vec<usize>)>,
+    /// A second interpreter, with a profiler, built on the first profiled
+    /// inference: the timed interpreter runs without one.
+    profiled: Option<Interpreter>,
     options: EngineSettings,
     inputs: Vec<TensorSpec>,
     outputs: Vec<TensorSpec>,
@@ -217,6 +232,55 @@ impl Session for TfliteSession {
         self.interpreter
             .invoke()
             .map_err(|e| Error::runtime(format!("TensorFlow Lite: {e}")))
+    }
+
+    fn profiles_operators(&self) -> bool {
+        self.api.has_profiler()
+    }
+
+    /// Runs the profiled interpreter on the timed one's inputs. Only the
+    /// main subgraph's operators are reported: a control-flow operator's
+    /// time holds its subgraphs', and a delegate's kernel (XNNPACK's) is
+    /// one operator holding every node it took over.
+    fn run_profiled(&mut self) -> Result<Vec<OperatorTime>> {
+        let failed = |e: String| Error::runtime(format!("TensorFlow Lite: {e}"));
+        let first = self.profiled.is_none();
+        if first {
+            let mut built = Interpreter::new(
+                self.api,
+                self.interpreter.model_bytes(),
+                self.threads,
+                self.xnnpack,
+                Some(OpProfiler::new()),
+            )
+            .map_err(failed)?;
+            if !self.resized.is_empty() {
+                built.resize_inputs(&self.resized).map_err(failed)?;
+            }
+            self.profiled = Some(built);
+        }
+        let Some(profiled) = self.profiled.as_mut() else {
+            return Err(Error::runtime("TensorFlow Lite: no profiled interpreter"));
+        };
+        for index in 0..self.inputs.len() {
+            let bytes = self.interpreter.input_bytes(index).ok_or_else(|| {
+                Error::runtime(format!("TensorFlow Lite input {index} has no data"))
+            })?;
+            profiled.set_input(index, bytes).map_err(failed)?;
+        }
+        if first {
+            // Left out, as the timed interpreter's first inference is.
+            profiled.invoke().map_err(failed)?;
+        }
+        profiled.invoke_profiled().map_err(failed)?;
+        let events = profiled.profiler().map(|p| p.events()).unwrap_or_default();
+        Ok(events
+            .iter()
+            .filter(|e| e.subgraph == 0)
+            .filter_map(|e| Some((e.op.clone(), e.ns?)))
+            .enumerate()
+            .map(|(index, (op, ns))| OperatorTime { index, op, ns })
+            .collect())
     }
 
     fn output(&self, index: usize) -> Result<OutputTensor<'_>> {

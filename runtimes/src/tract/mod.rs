@@ -4,14 +4,18 @@
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
+use std::time::Instant;
 
 use tflite_boundary::{Boundary, dequantize, quantize_f32};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::{DimLike, bail};
+use tract_onnx::tract_core::ops::konst::Const;
+use tract_onnx::tract_core::ops::source::TypedSource;
+use tract_onnx::tract_core::plan::eval;
 use tract_onnx::tract_hir::infer::{Factoid, InferenceFact};
 use vlab_harness::{
-    DType, Engine, Error, LoadOptions, ModelFile, ModelFormat, OutputTensor, Quantization, Result,
-    Session, ShapeOverrides, TensorSpec,
+    DType, Engine, Error, LoadOptions, ModelFile, ModelFormat, OperatorTime, OutputTensor,
+    Quantization, Result, Session, ShapeOverrides, TensorSpec,
 };
 
 pub mod tflite_boundary;
@@ -293,6 +297,52 @@ impl TractSession {
         })
     }
 
+    /// Runs one inference on the current inputs. With `times`, every node
+    /// that computes (all but the model's inputs and constants) is timed on
+    /// its own through tract's per-node evaluation hook, in plan order.
+    fn invoke(&mut self, times: Option<&mut Vec<OperatorTime>>) -> Result<()> {
+        for index in 0..self.float_inputs.len() {
+            if let Some(staged) = self.float_inputs[index].take() {
+                self.with_input_tensor(index, |dest| {
+                    quantize_f32(&staged.boundary, &staged.bytes, dest)
+                });
+                self.float_inputs[index] = Some(staged);
+            }
+        }
+        let (state, inputs) = (&mut self.state, &self.input_values);
+        self.output_values = guarded(
+            || {
+                let ran = match times {
+                    None => state.run(inputs.clone()),
+                    Some(times) => {
+                        state.run_plan_with_eval(inputs.clone(), |ctx, op_state, node, values| {
+                            if node.op_is::<TypedSource>() || node.op_is::<Const>() {
+                                return eval(ctx, op_state, node, values);
+                            }
+                            let start = Instant::now();
+                            let outputs = eval(ctx, op_state, node, values);
+                            let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                            times.push(OperatorTime {
+                                index: times.len(),
+                                op: node.op().name().into_owned(),
+                                ns,
+                            });
+                            outputs
+                        })
+                    }
+                };
+                ran.map_err(|e| Error::runtime(format!("tract inference failed: {e:#}")))
+            },
+            |what| Error::runtime(format!("tract crashed during inference: {what}")),
+        )?;
+        for (staged, value) in self.float_outputs.iter_mut().zip(&self.output_values) {
+            if let Some(staged) = staged {
+                dequantize(&staged.boundary, value.as_bytes(), &mut staged.bytes);
+            }
+        }
+        Ok(())
+    }
+
     /// Gives input `index`'s tensor to `fill`, without copying it when tract
     /// holds no other reference.
     fn with_input_tensor(&mut self, index: usize, fill: impl FnOnce(&mut [u8])) {
@@ -348,29 +398,17 @@ impl Session for TractSession {
     }
 
     fn run(&mut self) -> Result<()> {
-        for index in 0..self.float_inputs.len() {
-            if let Some(staged) = self.float_inputs[index].take() {
-                self.with_input_tensor(index, |dest| {
-                    quantize_f32(&staged.boundary, &staged.bytes, dest)
-                });
-                self.float_inputs[index] = Some(staged);
-            }
-        }
-        let (state, inputs) = (&mut self.state, &self.input_values);
-        self.output_values = guarded(
-            || {
-                state
-                    .run(inputs.clone())
-                    .map_err(|e| Error::runtime(format!("tract inference failed: {e:#}")))
-            },
-            |what| Error::runtime(format!("tract crashed during inference: {what}")),
-        )?;
-        for (staged, value) in self.float_outputs.iter_mut().zip(&self.output_values) {
-            if let Some(staged) = staged {
-                dequantize(&staged.boundary, value.as_bytes(), &mut staged.bytes);
-            }
-        }
-        Ok(())
+        self.invoke(None)
+    }
+
+    fn profiles_operators(&self) -> bool {
+        true
+    }
+
+    fn run_profiled(&mut self) -> Result<Vec<OperatorTime>> {
+        let mut times = Vec::new();
+        self.invoke(Some(&mut times))?;
+        Ok(times)
     }
 
     fn output(&self, index: usize) -> Result<OutputTensor<'_>> {

@@ -9,8 +9,15 @@
 //! and one inter-op thread and every graph optimisation, like
 //! `onnxruntime_perf_test -x 1 -y 1`; `threads`, `inter_threads`,
 //! `optimization` and `execution_provider` change that (docs/engines.md).
+//!
+//! Per-operator times come from ONNX Runtime's own profiler, on a separate
+//! profiling session ([`profiling`]) whose trace [`trace`] reads.
+
+mod profiling;
+mod trace;
 
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use ort::environment::Environment;
 use ort::ep::{self, ExecutionProvider, ExecutionProviderDispatch};
@@ -19,8 +26,8 @@ use ort::session::Session as OrtSession;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::{DynTensor, TensorElementType, ValueType};
 use vlab_harness::{
-    DType, Engine, EngineSettings, Error, LoadOptions, ModelFile, ModelFormat, OptionDecl,
-    OutputTensor, Result, Session, TensorSpec,
+    DType, Engine, EngineSettings, Error, LoadOptions, ModelFile, ModelFormat, OperatorTime,
+    OptionDecl, OutputTensor, Profiled, Result, Session, TensorSpec,
 };
 
 use crate::dylib::LibrarySearch;
@@ -160,6 +167,8 @@ impl Engine for Ort {
         let results = vec![(Vec::new(), Vec::new()); outputs.len()];
         Ok(Box::new(OrtSessionAdapter {
             session,
+            settings,
+            model: model.bytes().to_vec(),
             options: chosen,
             inputs,
             outputs,
@@ -356,6 +365,10 @@ fn dtype(model: &ModelFile, name: &str, ty: TensorElementType) -> Result<DType> 
 /// A model loaded into ONNX Runtime.
 struct OrtSessionAdapter {
     session: OrtSession,
+    /// What `session` was made with, for the profiling sessions.
+    settings: Settings,
+    /// The model, for the profiling sessions.
+    model: Vec<u8>,
     options: EngineSettings,
     inputs: Vec<TensorSpec>,
     outputs: Vec<TensorSpec>,
@@ -456,33 +469,48 @@ impl Session for OrtSessionAdapter {
     }
 
     fn run(&mut self) -> Result<()> {
-        let inputs: Vec<(&str, &DynTensor)> = self
-            .inputs
-            .iter()
-            .map(|s| s.name.as_str())
-            .zip(&self.values)
-            .collect();
-        let outputs = self
-            .session
-            .run(inputs)
-            .map_err(|e| Error::runtime(format!("ONNX Runtime: {e}")))?;
-        for (slot, (_, value)) in self.results.iter_mut().zip(outputs.iter()) {
-            let ty = match value.dtype() {
-                ValueType::Tensor { ty, .. } => *ty,
-                other => return Err(Error::runtime(format!("ONNX Runtime output is a {other}"))),
-            };
-            with_element_type!(ty, T => {
-                let (shape, data) = value
-                    .try_extract_tensor::<T>()
-                    .map_err(|e| Error::runtime(format!("ONNX Runtime: {e}")))?;
-                slot.0.clear();
-                slot.0.extend(shape.iter().map(|&d| d.max(0) as usize));
-                slot.1.clear();
-                slot.1.reserve(std::mem::size_of_val(data));
-                for &x in data {
-                    x.put_le(&mut slot.1);
-                }
-            }, return Err(Error::runtime(format!("ONNX Runtime output of type {ty}"))));
+        run_session(
+            &mut self.session,
+            &self.inputs,
+            &self.values,
+            &mut self.results,
+        )
+    }
+
+    fn profiles_operators(&self) -> bool {
+        true
+    }
+
+    fn run_profiled(&mut self) -> Result<Vec<OperatorTime>> {
+        let mut times = Vec::new();
+        self.run_profiled_many(1, &mut |run| {
+            times = run;
+            Ok(())
+        })?;
+        Ok(times)
+    }
+
+    fn run_profiled_many(&mut self, runs: usize, each: Profiled<'_>) -> Result<()> {
+        let env = &runtime()?.env;
+        let mut left = runs;
+        while left > 0 {
+            let dir = tempfile::Builder::new()
+                .prefix("vlab-ort-profile")
+                .tempdir()
+                .map_err(|e| Error::runtime(format!("a folder for ONNX Runtime's profile: {e}")))?;
+            let mut profiled = profiling::session(&self.settings, env, &self.model, dir.path())?;
+            // Left out of the times: it pays the new session's set-up.
+            run_session(&mut profiled, &self.inputs, &self.values, &mut self.results)?;
+            let started = Instant::now();
+            let mut batch = 0;
+            while batch < left && (batch == 0 || started.elapsed() < profiling::BATCH_TIME) {
+                run_session(&mut profiled, &self.inputs, &self.values, &mut self.results)?;
+                batch += 1;
+            }
+            for times in profiling::finish(profiled, batch)? {
+                each(times)?;
+            }
+            left -= batch;
         }
         Ok(())
     }
@@ -497,6 +525,41 @@ impl Session for OrtSessionAdapter {
             bytes,
         })
     }
+}
+
+/// Runs one inference of `session` on `values` (the inputs `inputs`
+/// describe, in order) and keeps each output's shape and bytes in
+/// `results`.
+fn run_session(
+    session: &mut OrtSession,
+    inputs: &[TensorSpec],
+    values: &[DynTensor],
+    results: &mut [(Vec<usize>, Vec<u8>)],
+) -> Result<()> {
+    let feed: Vec<(&str, &DynTensor)> =
+        inputs.iter().map(|s| s.name.as_str()).zip(values).collect();
+    let outputs = session
+        .run(feed)
+        .map_err(|e| Error::runtime(format!("ONNX Runtime: {e}")))?;
+    for (slot, (_, value)) in results.iter_mut().zip(outputs.iter()) {
+        let ty = match value.dtype() {
+            ValueType::Tensor { ty, .. } => *ty,
+            other => return Err(Error::runtime(format!("ONNX Runtime output is a {other}"))),
+        };
+        with_element_type!(ty, T => {
+            let (shape, data) = value
+                .try_extract_tensor::<T>()
+                .map_err(|e| Error::runtime(format!("ONNX Runtime: {e}")))?;
+            slot.0.clear();
+            slot.0.extend(shape.iter().map(|&d| d.max(0) as usize));
+            slot.1.clear();
+            slot.1.reserve(std::mem::size_of_val(data));
+            for &x in data {
+                x.put_le(&mut slot.1);
+            }
+        }, return Err(Error::runtime(format!("ONNX Runtime output of type {ty}"))));
+    }
+    Ok(())
 }
 
 /// Little-endian conversions of the element types.
