@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::inputs::DatasetInfo;
 use crate::platform::host::{HostInfo, temperature_celsius};
+use crate::platform::sampler::MachineSample;
+use crate::platform::system::SystemInfo;
 use crate::report::ModelInfo;
 use crate::seam::options::EngineSettings;
 use crate::seam::tensor::TensorSpec;
@@ -224,15 +226,27 @@ pub struct TargetInfo {
     pub id: Option<String>,
     /// RAM available to the target, bytes.
     pub ram_bytes: Option<u64>,
-    /// Flash available to the target, bytes (MCUs).
+    /// Flash available to the target, bytes: an MCU's flash; on Linux, the
+    /// size of the filesystem that holds the model.
     pub flash_bytes: Option<u64>,
-    /// Flash used by firmware and model, bytes (MCUs).
+    /// Flash used, bytes: an MCU's firmware and model; on Linux, that
+    /// filesystem's use.
     pub flash_used_bytes: Option<u64>,
     /// RAM the benchmark used on the target, bytes (MCUs: model in RAM,
     /// arena and stack as the firmware reports them).
     pub ram_used_bytes: Option<u64>,
     /// Warmest thermal zone at the end of the run, degrees Celsius.
     pub temperature_celsius: Option<f64>,
+    /// Warmest thermal zone as the model loaded, degrees Celsius.
+    #[serde(default)]
+    pub temperature_before_celsius: Option<f64>,
+    /// A Linux target's CPU, frequency governor, frequency and kernel.
+    #[serde(default)]
+    pub system: Option<SystemInfo>,
+    /// A Linux target's temperature and CPU frequency over the run, where
+    /// it exposes them.
+    #[serde(default)]
+    pub over_run: Vec<MachineSample>,
 }
 
 impl TargetInfo {
@@ -246,6 +260,9 @@ impl TargetInfo {
             flash_used_bytes: None,
             ram_used_bytes: None,
             temperature_celsius: temperature_celsius(),
+            temperature_before_celsius: None,
+            system: None,
+            over_run: Vec::new(),
         }
     }
 }

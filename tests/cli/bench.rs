@@ -120,6 +120,37 @@ fn type1_keyword_spotting_writes_complete_reports() {
     assert!(full["memory"]["peak_rss_bytes"].as_u64().unwrap() > 0);
     assert!(full["host"]["cores"].as_u64().unwrap() >= 1);
 
+    // The target's own facts, read where the engine ran: this machine's
+    // CPU, kernel and frequency (x86's cpuinfo MHz here; no cpufreq, no
+    // thermal zone in this VM, so those stay null), and the filesystem
+    // that holds the model as flash.
+    let system = &full["target"]["system"];
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+    assert!(
+        cpuinfo.contains(system["cpu_model"].as_str().unwrap()),
+        "{system}"
+    );
+    assert_eq!(
+        system["kernel"].as_str().unwrap(),
+        std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .unwrap()
+            .trim()
+    );
+    let exposes_frequency = cpuinfo.contains("cpu MHz")
+        || std::path::Path::new("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq").exists();
+    assert_eq!(
+        system["frequency_mhz"].is_number(),
+        exposes_frequency,
+        "{system}"
+    );
+    let over_run = full["target"]["over_run"].as_array().unwrap();
+    assert_eq!(!over_run.is_empty(), exposes_frequency, "{over_run:?}");
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert_eq!(html.contains("Target over the run"), exposes_frequency);
+    assert!(report["flash_size"].as_u64().unwrap() > 0);
+    let usage = report["flash_usage"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&usage), "{usage}");
+
     assert_eq!(
         std::fs::read_to_string(out.path().join("error.log")).unwrap(),
         ""

@@ -274,6 +274,9 @@ impl Runner for DutRunner<'_> {
                 flash_used_bytes: None,
                 ram_used_bytes: None,
                 temperature_celsius: None,
+                temperature_before_celsius: None,
+                system: None,
+                over_run: Vec::new(),
             },
             device: None,
             dut: Some(DutInfo {

@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::system::Root;
+
 /// The host's CPU, cores, memory and OS.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HostInfo {
@@ -32,28 +34,13 @@ impl HostInfo {
 }
 
 fn cpu_model() -> Option<String> {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    cpuinfo
-        .lines()
-        .find(|l| {
-            l.starts_with("model name") || l.starts_with("Model") || l.starts_with("Hardware")
-        })
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    Root::default().cpu_model()
 }
 
 /// Temperature of the warmest thermal zone in degrees Celsius, if the
 /// machine exposes any (`/sys/class/thermal`).
 pub fn temperature_celsius() -> Option<f64> {
-    let zones = std::fs::read_dir("/sys/class/thermal").ok()?;
-    zones
-        .filter_map(|z| z.ok())
-        .filter(|z| z.file_name().to_string_lossy().starts_with("thermal_zone"))
-        .filter_map(|z| std::fs::read_to_string(z.path().join("temp")).ok())
-        .filter_map(|t| t.trim().parse::<f64>().ok())
-        .map(|millideg| millideg / 1000.0)
-        .reduce(f64::max)
+    Root::default().temperature_celsius()
 }
 
 #[cfg(test)]

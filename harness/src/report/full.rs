@@ -200,10 +200,13 @@ impl VlabReport {
         let statistics = Statistics::from_samples(&m.samples_ns)
             .ok_or_else(|| Error::runtime("the run produced no timed inferences"))?;
         let host = HostInfo::current();
+        // The cores of the machine that ran the engine: a Linux board's
+        // own when it ran there.
+        let cores = m.target.system.as_ref().map_or(host.cores, |s| s.cores);
         let cpu_load_percent = m
             .measured_cpu_ns
             .filter(|_| m.measured_wall_ns > 0)
-            .map(|cpu| cpu as f64 / (m.measured_wall_ns as f64 * host.cores as f64) * 100.0);
+            .map(|cpu| cpu as f64 / (m.measured_wall_ns as f64 * cores as f64) * 100.0);
         let warmup_mean_ns = (!m.warmup_ns.is_empty())
             .then(|| m.warmup_ns.iter().map(|&n| n as f64).sum::<f64>() / m.warmup_ns.len() as f64);
         Ok(Self {

@@ -5,10 +5,14 @@
 //! and ONNX Runtime's `perf_test`.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::platform::error::{Error, Result};
 use crate::platform::host::HostInfo;
+use crate::platform::sampler::Sampler;
+use crate::platform::storage;
+use crate::platform::system::Root;
 use crate::record::TargetInfo;
 use crate::runner::{Finished, Loaded, Runner, Timed};
 use crate::seam::engine::{Engine, OperatorTime, Profiled, Session};
@@ -22,6 +26,11 @@ pub struct HostRunner<'a> {
     /// The engine library's version, asked before anything is timed.
     version: String,
     session: Option<Box<dyn Session>>,
+    /// Where the model file is on this machine, for its filesystem.
+    model_at: Option<PathBuf>,
+    /// The machine's temperature and frequency since the model loaded.
+    sampler: Option<Sampler>,
+    temperature_before: Option<f64>,
 }
 
 impl<'a> HostRunner<'a> {
@@ -32,7 +41,17 @@ impl<'a> HostRunner<'a> {
             engine,
             version: engine.version()?,
             session: None,
+            model_at: None,
+            sampler: None,
+            temperature_before: None,
         })
+    }
+
+    /// The model file is at `path` on this machine, whatever its name in
+    /// the spec (a worker on a board reads the copy vlab put there).
+    pub fn model_at(mut self, path: PathBuf) -> Self {
+        self.model_at = Some(path);
+        self
     }
 
     fn session(&mut self) -> Result<&mut dyn Session> {
@@ -61,6 +80,12 @@ impl Runner for HostRunner<'_> {
 
     fn load(&mut self, model: Option<&ModelFile>, spec: &BenchmarkSpec) -> Result<Loaded> {
         let model = ModelFile::needed(model)?;
+        if self.model_at.is_none() {
+            self.model_at = Some(model.path().to_path_buf());
+        }
+        let root = Root::default();
+        self.temperature_before = root.temperature_celsius();
+        self.sampler = Some(Sampler::start(root));
         if !self.engine.formats().contains(&model.format()) {
             return Err(model.error(format!(
                 "engine {} cannot load {} models",
@@ -145,8 +170,15 @@ impl Runner for HostRunner<'_> {
     }
 
     fn finish(&mut self) -> Result<Finished> {
+        let mut target = TargetInfo::host(&HostInfo::current());
+        let storage = self.model_at.as_deref().and_then(storage::holding);
+        target.flash_bytes = storage.map(|s| s.total);
+        target.flash_used_bytes = storage.map(|s| s.used);
+        target.temperature_before_celsius = self.temperature_before;
+        target.system = Some(Root::default().system());
+        target.over_run = self.sampler.take().map(Sampler::finish).unwrap_or_default();
         Ok(Finished {
-            target: TargetInfo::host(&HostInfo::current()),
+            target,
             device: None,
             dut: None,
         })

@@ -20,6 +20,10 @@ pub const WARMUP_COLOR: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
 pub const LAYER_COLOR: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
 /// Memory used.
 pub const MEMORY_COLOR: RGBColor = RGBColor(0x94, 0x67, 0xbd);
+/// The target's temperature over the run.
+pub const TEMPERATURE_COLOR: RGBColor = RGBColor(0x8c, 0x56, 0x4b);
+/// The target's CPU frequency over the run.
+pub const FREQUENCY_COLOR: RGBColor = RGBColor(0x17, 0xbe, 0xcf);
 /// Capacity behind the memory bars.
 const CAPACITY_COLOR: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
 
@@ -230,6 +234,48 @@ pub fn timeline(
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
+            .map_err(err)?;
+        Ok(())
+    })
+}
+
+/// One of the target's readings over the run: `points` are (seconds since
+/// the model loaded, value), drawn in `color` with `label` on the y axis.
+pub fn over_run(points: &[(f64, f64)], label: &str, color: RGBColor) -> Result<String> {
+    let last = points.iter().map(|&(x, _)| x).fold(1.0f64, f64::max);
+    let (low, high) = points
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &(_, y)| {
+            (lo.min(y), hi.max(y))
+        });
+    let pad = ((high - low) * 0.1).max(high.abs() * 0.02).max(0.5);
+    let label = label.to_owned();
+    svg(240, move |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.0..last * 1.02, (low - pad)..(high + pad))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds since the model loaded")
+            .y_desc(label)
+            .y_label_formatter(&|y| axis_number(*y, high))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&(x, y)| Circle::new((x, y), 2, color.filled())),
+            )
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))
             .map_err(err)?;
         Ok(())
     })

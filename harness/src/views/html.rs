@@ -49,6 +49,7 @@ pub fn render(report: &VlabReport) -> Result<String> {
         MemoryRows::Absolute(rows) if !rows.is_empty() => Some(charts::memory_absolute(rows)?),
         _ => None,
     };
+    let machine = machine_charts(report)?;
     let title = format!("{} on {}", report.model.file_name, report.target.name);
     let page = html! {
         (DOCTYPE)
@@ -91,6 +92,17 @@ pub fn render(report: &VlabReport) -> Result<String> {
                         }
                     }
                 }
+                @if !machine.is_empty() {
+                    section #target-over-run {
+                        h2 { "Target over the run" }
+                        @for (svg, caption) in &machine {
+                            figure {
+                                (PreEscaped(svg))
+                                figcaption { (caption) }
+                            }
+                        }
+                    }
+                }
                 @if let Some(svg) = layers {
                     section #layers {
                         h2 { "Per-layer time" }
@@ -115,6 +127,34 @@ pub fn render(report: &VlabReport) -> Result<String> {
         }
     };
     Ok(page.into_string())
+}
+
+/// The target's temperature and CPU frequency over the run, each a chart
+/// with its caption, where the target exposed them.
+fn machine_charts(r: &VlabReport) -> Result<Vec<(String, String)>> {
+    let over = &r.target.over_run;
+    let series =
+        |pick: fn(&crate::platform::sampler::MachineSample) -> Option<f64>| -> Vec<(f64, f64)> {
+            over.iter()
+                .filter_map(|p| pick(p).map(|v| (p.at_ms as f64 / 1000.0, v)))
+                .collect()
+        };
+    let mut charts = Vec::new();
+    let temperature = series(|p| p.temperature_celsius);
+    if !temperature.is_empty() {
+        charts.push((
+            charts::over_run(&temperature, "temperature (°C)", charts::TEMPERATURE_COLOR)?,
+            "The warmest thermal zone: a rising line beside slowing inferences is a board heating up.".to_owned(),
+        ));
+    }
+    let frequency = series(|p| p.frequency_mhz);
+    if !frequency.is_empty() {
+        charts.push((
+            charts::over_run(&frequency, "CPU 0 frequency (MHz)", charts::FREQUENCY_COLOR)?,
+            "CPU 0's clock: a drop while the temperature climbs is thermal throttling.".to_owned(),
+        ));
+    }
+    Ok(charts)
 }
 
 /// The run's identity: model, engine, target, dates and versions.
@@ -143,6 +183,18 @@ fn identity(r: &VlabReport) -> Markup {
                 @for warning in &d.warnings {
                     tr { th { "device warning" } td { (warning) } }
                 }
+            }
+            @if let Some(s) = &r.target.system {
+                tr { th { "target system" } td {
+                    (s.cpu_model.as_deref().unwrap_or("unknown CPU")) ", " (s.cores) " cores"
+                    @if let Some(g) = &s.governor { ", governor " (g) }
+                    @if let Some(f) = s.frequency_mhz { ", " (format!("{f:.0}")) " MHz" }
+                    @if let Some(k) = &s.kernel { ", kernel " (k) }
+                } }
+            }
+            @if let (Some(before), Some(after)) = (r.target.temperature_before_celsius, r.target.temperature_celsius) {
+                tr { th { "temperature" } td { (format!("{before:.1}")) " °C at load, "
+                    (format!("{after:.1}")) " °C at the end" } }
             }
             tr { th { "host" } td { (r.host.cpu_model.as_deref().unwrap_or("unknown CPU")) ", "
                 (r.host.cores) " cores, " (r.host.os) "/" (r.host.arch) } }

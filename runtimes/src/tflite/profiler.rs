@@ -201,14 +201,31 @@ unsafe extern "C" fn report_settings(
 ) {
 }
 
-/// Times a delegate measured itself for the operators inside its kernel;
-/// the kernel's own begin and end already time them all, so these are
-/// ignored rather than counted twice.
+/// A delegate kernel's node, timed by TensorFlow Lite around its whole
+/// invocation (XNNPACK's: every node it took over), in microseconds: the
+/// delegate's node gets no begin and end of its own.
 unsafe extern "C" fn report_op_invoke(
-    _: *mut TelemetryProfiler,
-    _: *const c_char,
-    _: u64,
-    _: i64,
-    _: i64,
+    profiler: *mut TelemetryProfiler,
+    op: *const c_char,
+    elapsed_us: u64,
+    node: i64,
+    subgraph: i64,
 ) {
+    // SAFETY: as in `begin_op`.
+    let Some(recorder) = (unsafe { recorder(profiler) }) else {
+        return;
+    };
+    let op = if op.is_null() {
+        String::new()
+    } else {
+        // SAFETY: a NUL-terminated operator name, valid for this call.
+        unsafe { CStr::from_ptr(op) }.to_string_lossy().into_owned()
+    };
+    recorder.events.push(OpEvent {
+        op,
+        node,
+        subgraph,
+        ns: Some(elapsed_us.saturating_mul(1000)),
+    });
+    recorder.started.push(Instant::now());
 }

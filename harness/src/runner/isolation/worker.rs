@@ -57,6 +57,9 @@ pub fn serve(find: impl Fn(&str) -> Result<&'static dyn Engine>) -> Result<()> {
         let mut observer = Forward(sender.clone());
         let mut raw = BufWriter::new(Forward(sender.clone()));
         let mut runner = HostRunner::new(engine)?;
+        if let Some(path) = &job.model_at {
+            runner = runner.model_at(path.clone());
+        }
         let measured = measure(
             &mut runner,
             Some(&model),
