@@ -10,6 +10,7 @@
 
 pub mod bundle;
 pub mod def;
+pub mod digests;
 pub mod ssh;
 pub mod stage;
 pub mod target;

@@ -6,14 +6,13 @@
 //! space; then [`stage`] asks what it holds and sends the rest.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use vlab_harness::{Error, ErrorKind, Result};
 
 use super::def::LinuxBoardDef;
+use super::digests;
 use super::ssh::{Ssh, quote};
 
 /// Room kept free on the board beyond the files sent.
@@ -103,23 +102,10 @@ pub fn remove_run_dir(ssh: &Ssh, run_dir: &str) {
 }
 
 fn digest(item: &Item) -> Result<Digested> {
-    let mut file = File::open(&item.local).map_err(|e| Error::io(&item.local, &e))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = file
-            .read(&mut buffer)
-            .map_err(|e| Error::io(&item.local, &e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        bytes += n as u64;
-    }
+    let (sha256, bytes) = digests::digest(&item.local)?;
     Ok(Digested {
         item: item.clone(),
-        sha256: hex::encode(hasher.finalize()),
+        sha256,
         bytes,
     })
 }
