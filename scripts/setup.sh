@@ -2,6 +2,7 @@
 # Installs what vlab's build, tests and quick start need on a fresh Debian
 # machine that has Rust (rustup): the Rust components and thumb targets,
 # QEMU for the emulated board, Chromium for the HTML report's tests,
+# OpenSSH for the Linux boards' tests,
 # Python's pip for models/fetch.sh, the reference models, and every board's
 # firmware. Safe to re-run.
 set -euo pipefail
@@ -19,6 +20,10 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 # QEMU's user-mode emulator (scripts/test.sh).
 command -v arm-linux-gnueabihf-gcc >/dev/null || need_apt+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
 command -v qemu-arm >/dev/null || need_apt+=(qemu-user)
+# Linux boards over SSH are tested against a real OpenSSH server on
+# loopback (tests/cli/ssh_board.rs); vlab reaches boards with ssh.
+command -v ssh >/dev/null || need_apt+=(openssh-client)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get"
     sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
