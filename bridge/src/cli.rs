@@ -54,7 +54,11 @@ pub enum Command {
     /// Internal: vlab's engine worker, started by `vlab bench` and `vlab
     /// job` to run an engine's C library apart (commands/worker.rs).
     #[command(hide = true, name = "engine-worker")]
-    EngineWorker,
+    EngineWorker {
+        /// Print the version of the worker's protocol and exit.
+        #[arg(long)]
+        wire_version: bool,
+    },
 }
 
 /// `vlab nomad` subcommands.

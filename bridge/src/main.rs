@@ -45,7 +45,13 @@ fn main() -> ExitCode {
         cli::Command::MlperfTiny(cli::MlperfTinyCommand::Run(args)) => {
             commands::mlperf_tiny::run(&args)
         }
-        cli::Command::EngineWorker => commands::worker::serve(),
+        cli::Command::EngineWorker { wire_version: true } => {
+            println!("{}", vlab_harness::isolation::WIRE_VERSION);
+            Ok(())
+        }
+        cli::Command::EngineWorker {
+            wire_version: false,
+        } => commands::worker::serve(),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

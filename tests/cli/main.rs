@@ -27,5 +27,6 @@ mod nomad_standin;
 mod per_layer;
 mod probe;
 mod report;
+mod ssh_aarch64;
 mod ssh_board;
 mod support;

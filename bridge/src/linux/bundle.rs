@@ -18,6 +18,8 @@ pub struct Bundle {
     /// The engine's library and the variable that points vlab at it
     /// (`ORT_DYLIB_PATH`); `None` for an engine built into vlab.
     pub library: Option<(PathBuf, &'static str)>,
+    /// The tarball folder the files come from; `None`: this very vlab.
+    pub folder: Option<PathBuf>,
 }
 
 impl Bundle {
@@ -39,7 +41,11 @@ impl Bundle {
                 )),
                 None => None,
             };
-            return Ok(Self { vlab, library });
+            return Ok(Self {
+                vlab,
+                library,
+                folder: None,
+            });
         }
         let folder = dist_folder(arch)?;
         let library = match search {
@@ -49,6 +55,7 @@ impl Bundle {
         Ok(Self {
             vlab: folder.join("bin/vlab"),
             library,
+            folder: Some(folder),
         })
     }
 }

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
-use vlab_harness::isolation::{Isolated, Stage, ended_error};
+use vlab_harness::isolation::{Isolated, Stage, WIRE_VERSION, ended_error};
 use vlab_harness::{
     BenchmarkSpec, Error, Measurement, ModelCapacity, ModelFile, Observer, OutputDir, Result,
     Target, Workload,
@@ -136,6 +136,9 @@ impl Target for SshTarget {
             r = quote(run),
             prefix = prefix.join(" ")
         );
+        if let Some(folder) = &bundle.folder {
+            check_wire(&ssh, &self.board, run, &prefix, folder)?;
+        }
         let (program, args) = ssh.invocation(&script);
         let board = self.board.name.clone();
         let lost = ssh.lost();
@@ -150,6 +153,41 @@ impl Target for SshTarget {
         measurement.target.name.clone_from(&self.board.name);
         Ok(measurement)
     }
+}
+
+/// Checks that the vlab build from the tarball `folder`, staged in `run`,
+/// speaks this vlab's worker protocol: it is another build, perhaps of
+/// another version, and would misread a job.
+fn check_wire(
+    ssh: &Ssh,
+    board: &LinuxBoardDef,
+    run: &str,
+    prefix: &[String],
+    folder: &std::path::Path,
+) -> Result<()> {
+    let script = format!(
+        "cd {} && {} ./bin/vlab {WORKER} --wire-version",
+        quote(run),
+        prefix.join(" ")
+    );
+    let said = ssh
+        .run("ask the board's vlab for its worker protocol", &script)
+        .ok()
+        .and_then(|out| out.trim().parse::<u32>().ok());
+    if said == Some(WIRE_VERSION) {
+        return Ok(());
+    }
+    remove_run_dir(ssh, run);
+    Err(Error::runtime(format!(
+        "board {}: the vlab build in {} speaks {}, this vlab version {WIRE_VERSION}: rebuild it with `scripts/build-targets.sh {}`",
+        board.name,
+        folder.display(),
+        said.map_or_else(
+            || "no worker protocol vlab knows".to_owned(),
+            |v| format!("worker protocol version {v}")
+        ),
+        board.launch.arch.as_str()
+    )))
 }
 
 /// How the remote worker's end without a result reads: ssh's 255 is the

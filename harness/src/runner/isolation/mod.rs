@@ -39,6 +39,7 @@ mod wire;
 mod worker;
 
 pub use exit::{Stage, ended_error};
+pub use wire::WIRE_VERSION;
 pub use worker::{FLUSH_EVERY, ORPHANED_AFTER, serve};
 
 use std::ffi::OsString;

@@ -19,6 +19,12 @@ use crate::platform::error::Error;
 use crate::record::{Measurement, Phase, Recorded};
 use crate::spec::BenchmarkSpec;
 
+/// The version of what supervisor and worker say to each other, bumped
+/// with every change to [`Job`] or [`Event`]: a worker on a board may be
+/// another build of vlab, and `vlab engine-worker --wire-version` says
+/// which version it speaks before it is given a job.
+pub const WIRE_VERSION: u32 = 2;
+
 /// Longest message accepted; a longer length means the stream is not ours.
 const MAX_MESSAGE: u32 = 256 << 20;
 
