@@ -15,7 +15,9 @@ pub struct LibrarySearch {
     /// (`onnxruntime/capi/libonnxruntime.so`); a file whose name starts with
     /// the stem's file name matches, so versioned names are found.
     pub venv_files: &'static [&'static str],
-    /// The name the dynamic loader finds on the system's library path.
+    /// The library's file name in `lib/` beside the executable's folder
+    /// (versioned names match there too) and in the system's library
+    /// folders.
     pub system_name: &'static str,
 }
 
