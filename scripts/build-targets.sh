@@ -13,7 +13,7 @@
 # folder works as it is. Installs what it needs (the Rust target, Debian's
 # cross compilers) like scripts/setup.sh. Where QEMU's user-mode emulator
 # is installed (qemu-user), the packed folder's `vlab engines` is run under
-# it before the tarball is written. Safe to re-run: cargo reuses its target
+# it (scripts/qemu-board.sh) before the tarball is written. Safe to re-run: cargo reuses its target
 # folder (CARGO_TARGET_DIR, CARGO_BUILD_JOBS are honoured) and wheels kept
 # in dist/wheels/ARCH are reused when pip finds their sha256 matches PyPI's.
 set -euo pipefail
@@ -112,16 +112,17 @@ build_one() {
     bin=$target_dir/$triple/release/vlab
 
     started=$(date +%s)
-    say "$arch: building vlab for $triple (release, stripped; from scratch this takes about half an hour on 2 cores)"
-    # Stripped, without debug info: the board build only, the host's
-    # release profile (line tables for backtraces) stays as it is.
-    CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols \
-        cargo build --release --locked -p vlab-bridge --bin vlab --target "$triple"
+    say "$arch: building vlab for $triple in release (from scratch this takes about half an hour on 2 cores)"
+    cargo build --release --locked -p vlab-bridge --bin vlab --target "$triple"
     say "$arch: vlab built in $(elapsed "$started")"
 
     rm -rf "$stage" "dist/$name.tar.gz"
     mkdir -p "$stage/bin" "$stage/lib" "dist/wheels/$arch"
-    cp "$bin" "$stage/bin/vlab"
+    # The tarball's copy is stripped; the profile stays the workspace's
+    # release profile (line tables, for backtraces when debugging under
+    # QEMU), since a profile changed for this build alone would make cargo
+    # rebuild every dependency for it.
+    "$prefix-strip" -o "$stage/bin/vlab" "$bin"
 
     local record shipped=() missing=()
     record=$(mktemp)
@@ -211,7 +212,9 @@ A benchmark:
 EOF
 }
 
-# The packed folder's own `vlab engines`, under QEMU's user-mode emulator.
+# The packed folder's own `vlab engines`, under QEMU's user-mode emulator
+# (scripts/qemu-board.sh), run from the folder itself as on a board: no
+# venv or source tree around.
 check_under_qemu() {
     local stage=$1 out engine
     shift
@@ -220,8 +223,7 @@ check_under_qemu() {
         return
     fi
     say "$arch: checking bin/vlab engines under $qemu"
-    # From the folder itself, as on a board: no venv or source tree around.
-    out=$(cd "$stage" && "$qemu" -L "/usr/$prefix" bin/vlab engines) ||
+    out=$(cd "$stage" && "$OLDPWD/scripts/qemu-board.sh" "$arch" . engines) ||
         die "$arch: $stage/bin/vlab engines failed under $qemu"
     for engine in tract "$@"; do
         grep -Eq "^$engine +.* available, version" <<<"$out" ||
