@@ -16,6 +16,10 @@
 # it (scripts/qemu-board.sh) before the tarball is written. Safe to re-run: cargo reuses its target
 # folder (CARGO_TARGET_DIR, CARGO_BUILD_JOBS are honoured) and wheels kept
 # in dist/wheels/ARCH are reused when pip finds their sha256 matches PyPI's.
+# VLAB_TARGETS_PROFILE=dev builds with cargo's dev profile instead of
+# release: unoptimised, but it shares the host's build scripts and macros
+# with the host's debug build and compiles in a fraction of the time, which
+# is what the tests want (scripts/test.sh); boards get release builds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -109,11 +113,17 @@ build_one() {
     arch_settings "$arch"
     name=vlab-$version-$arch-linux
     stage=dist/$name
-    bin=$target_dir/$triple/release/vlab
+    local profile=${VLAB_TARGETS_PROFILE:-release} profile_dir
+    case "$profile" in
+        release) profile_dir=release ;;
+        dev) profile_dir=debug ;;
+        *) die "VLAB_TARGETS_PROFILE=$profile: give release or dev" ;;
+    esac
+    bin=$target_dir/$triple/$profile_dir/vlab
 
     started=$(date +%s)
-    say "$arch: building vlab for $triple in release (from scratch this takes about half an hour on 2 cores)"
-    cargo build --release --locked -p vlab-bridge --bin vlab --target "$triple"
+    say "$arch: building vlab for $triple with the $profile profile (release from scratch takes about half an hour on 2 cores)"
+    cargo build --profile "$profile" --locked -p vlab-bridge --bin vlab --target "$triple"
     say "$arch: vlab built in $(elapsed "$started")"
 
     rm -rf "$stage" "dist/$name.tar.gz"
