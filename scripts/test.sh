@@ -22,7 +22,5 @@ for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
 done
 echo "test [${SECONDS}s]: vlab-micro's Cortex-M kernels (M4/M7 DSP, M3, M0+) on ARMv7-A under qemu-arm"
 cargo test --quiet -p vlab-micro --lib --target armv7-unknown-linux-gnueabihf
-echo "test [${SECONDS}s]: vlab for an aarch64 board (tests/cli/ssh_aarch64.rs), dev profile"
-VLAB_TARGETS_PROFILE=dev scripts/build-targets.sh aarch64
 echo "test [${SECONDS}s]: cargo test"
 cargo test --workspace

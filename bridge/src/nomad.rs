@@ -10,6 +10,7 @@ use serde::Serialize;
 use vlab_harness::{Error, Result};
 
 use crate::board::BoardDef;
+use crate::linux::LinuxBoardDef;
 
 /// The client meta key listing a host's targets, comma-separated; the
 /// job's constraint tests it with `set_contains`.
@@ -135,6 +136,37 @@ pub fn target_config(spec: &HostSpec, boards: &[&BoardDef], micro_version: &str)
     config
 }
 
+/// Adds the Linux boards this host reaches over SSH to `config`: each
+/// offers the engines its board.toml lists, at the versions of `engines`
+/// (name, version): the boards' libraries come from the same pinned wheels
+/// as this host's (scripts/engine-requirements.txt).
+pub fn add_linux_boards(
+    config: &mut TargetConfig,
+    spec: &HostSpec,
+    boards: &[&LinuxBoardDef],
+    engines: &[(String, String)],
+) {
+    for board in boards {
+        let offered = board
+            .launch
+            .engines
+            .iter()
+            .filter_map(|name| {
+                let (_, version) = engines.iter().find(|(n, _)| n == name)?;
+                Some((name.clone(), engine_entry(spec, version, Vec::new())))
+            })
+            .collect();
+        config.entry(board.name.clone()).or_default().push(Target {
+            target_uid: format!("{}-{}", spec.host_id, board.name),
+            memory: TargetMemory {
+                storage: board.memory.as_ref().map(|m| m.storage_bytes),
+                ram: board.memory.as_ref().map(|m| m.ram_bytes),
+            },
+            engines: offered,
+        });
+    }
+}
+
 fn engine_entry(spec: &HostSpec, version: &str, devices: Vec<String>) -> EngineEntry {
     EngineEntry {
         version: version.to_owned(),
@@ -220,6 +252,31 @@ mod tests {
         assert_eq!(micro["devices"], serde_json::json!([]));
         assert!(micro["auth"].is_null());
         assert!(json.get(HOST_TARGET).is_none());
+    }
+
+    #[test]
+    fn a_linux_board_offers_its_engines_at_the_hosts_versions() {
+        let rpi5 = LinuxBoardDef::load(
+            std::path::Path::new("/boards/rpi5"),
+            "name = \"rpi5\"\ndescription = \"Raspberry Pi 5\"\n[memory]\nram_bytes = 8\nstorage_bytes = 64\n\
+             [launch]\nkind = \"ssh\"\nhost = \"rpi5.lab\"\narch = \"aarch64\"\nengines = [\"ort\", \"tract\"]\n",
+        )
+        .unwrap();
+        let mut config = target_config(&spec(false), &[], "vlab-micro 0.1.0");
+        let engines = [
+            ("tract".to_owned(), "tract 0.21".to_owned()),
+            ("ort".to_owned(), "1.31.1".to_owned()),
+        ];
+        add_linux_boards(&mut config, &spec(false), &[&rpi5], &engines);
+        let target = &config["rpi5"][0];
+        assert_eq!(target.target_uid, "lab-07-rpi5");
+        assert_eq!(
+            (target.memory.ram, target.memory.storage),
+            (Some(8), Some(64))
+        );
+        let offered: Vec<&str> = target.engines.keys().map(String::as_str).collect();
+        assert_eq!(offered, ["ort", "tract"]);
+        assert_eq!(target.engines["ort"].version, "1.31.1");
     }
 
     #[test]

@@ -56,7 +56,12 @@ fn close(a: &[f32], b: &[f32], relative: f32) {
     }
 }
 
+/// Not in `cargo test` by default: it needs the aarch64 build of
+/// `VLAB_TARGETS_PROFILE=dev scripts/build-targets.sh aarch64`, which takes
+/// longer on 2 cores than CI's budget leaves (issue 20 keeps this open).
+/// Run it with `cargo test -p vlab-bridge --test cli -- --ignored ssh_aarch64`.
 #[test]
+#[ignore = "needs scripts/build-targets.sh aarch64 first (a long cross build)"]
 fn an_emulated_aarch64_board_runs_the_cross_build_and_its_engines() {
     let dist = root().join(format!(
         "dist/vlab-{}-aarch64-linux",

@@ -2,6 +2,7 @@
 //! configuration, from the board definitions.
 
 use vlab_bridge::board::{BoardDef, Boards};
+use vlab_bridge::linux::LinuxBoardDef;
 use vlab_bridge::nomad::{self, HostSpec, HostTarget, RegistryAuth};
 use vlab_harness::{Error, Result};
 
@@ -17,6 +18,7 @@ pub fn client_config(args: &ClientConfigArgs) -> Result<()> {
     } else {
         args.boards
             .iter()
+            .filter(|name| boards.linux_board(name).is_none())
             .map(|name| boards.get(name))
             .collect::<Result<_>>()?
     };
@@ -32,8 +34,17 @@ pub fn client_config(args: &ClientConfigArgs) -> Result<()> {
         auth: args.registry.as_deref().map(registry_auth).transpose()?,
         host: (!args.no_host).then(host_target),
     };
+    let linux: Vec<&LinuxBoardDef> = if args.boards.is_empty() {
+        boards.linux().iter().collect()
+    } else {
+        args.boards
+            .iter()
+            .filter_map(|name| boards.linux_board(name))
+            .collect()
+    };
     let micro = vlab_runtimes::engine("micro")?.version()?;
-    let config = nomad::target_config(&spec, &attached, &micro);
+    let mut config = nomad::target_config(&spec, &attached, &micro);
+    nomad::add_linux_boards(&mut config, &spec, &linux, &host_target().engines);
     let meta = nomad::client_meta(&config, env!("CARGO_PKG_VERSION"));
     let targets = nomad::target_config_json(&config);
     match args.only {
