@@ -172,13 +172,7 @@ impl BoardDef {
     /// Checks `text`, the `board.toml` of `dir`.
     pub fn parse(dir: &Path, text: &str) -> Result<Self> {
         let path = dir.join("board.toml");
-        let mut def: BoardDef = toml::from_str(text).map_err(|e| {
-            Error::input(format!(
-                "{}: {}",
-                path.display(),
-                e.to_string().trim_end().replace('\n', " ")
-            ))
-        })?;
+        let mut def: BoardDef = from_toml(&path, text)?;
         def.dir = dir.to_path_buf();
         let problem = |what: &str| Error::input(format!("{}: {what}", path.display()));
         match (def.protocol, &def.firmware, &def.launch, &def.transport) {
@@ -391,6 +385,18 @@ impl Boards {
             ))
         })
     }
+}
+
+/// `text`, the file at `path`, as `T`; a TOML error names the file and
+/// where in it.
+pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
+    toml::from_str(text).map_err(|e| {
+        Error::input(format!(
+            "{}: {}",
+            path.display(),
+            e.to_string().trim_end().replace('\n', " ")
+        ))
+    })
 }
 
 fn has_boards(dir: &Path) -> bool {

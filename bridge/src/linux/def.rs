@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use vlab_harness::{Error, Result};
 
+use crate::board::def::from_toml;
+
 /// A Linux board's `board.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,13 +125,7 @@ impl LinuxBoardDef {
     /// Reads and checks `board.toml` in `dir`.
     pub fn load(dir: &Path, text: &str) -> Result<Self> {
         let path = dir.join("board.toml");
-        let mut def: LinuxBoardDef = toml::from_str(text).map_err(|e| {
-            Error::input(format!(
-                "{}: {}",
-                path.display(),
-                e.to_string().trim_end().replace('\n', " ")
-            ))
-        })?;
+        let mut def: LinuxBoardDef = from_toml(&path, text)?;
         def.dir = dir.to_path_buf();
         if def.launch.engines.is_empty() {
             return Err(Error::input(format!(

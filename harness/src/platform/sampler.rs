@@ -1,5 +1,5 @@
 //! The machine's temperature and CPU frequency over a run, read by a
-//! thread every [`EVERY`] from the moment the model loads to the end of
+//! thread every [`EVERY`] from just before the model loads to the end of
 //! the run, so a board that throttles shows as a falling frequency and a
 //! rising temperature beside its slowing inferences. Reading two sysfs
 //! files a few times a second costs microseconds, off the timed thread.
@@ -24,7 +24,7 @@ const MAX_POINTS: usize = 2000;
 /// One reading.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MachineSample {
-    /// Time since the model loaded, ms.
+    /// Time since the load began, ms.
     pub at_ms: u64,
     /// The warmest thermal zone, °C.
     pub temperature_celsius: Option<f64>,

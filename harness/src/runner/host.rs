@@ -28,7 +28,7 @@ pub struct HostRunner<'a> {
     session: Option<Box<dyn Session>>,
     /// Where the model file is on this machine, for its filesystem.
     model_at: Option<PathBuf>,
-    /// The machine's temperature and frequency since the model loaded.
+    /// The machine's temperature and frequency from just before the load.
     sampler: Option<Sampler>,
     temperature_before: Option<f64>,
 }
@@ -37,13 +37,15 @@ impl<'a> HostRunner<'a> {
     /// A runner for `engine`, with nothing loaded yet; fails when the
     /// engine cannot be used on this machine.
     pub fn new(engine: &'a dyn Engine) -> Result<Self> {
+        // Read before the loop times the load, which this would add to.
+        let root = Root::default();
         Ok(Self {
             engine,
             version: engine.version()?,
             session: None,
             model_at: None,
-            sampler: None,
-            temperature_before: None,
+            temperature_before: root.temperature_celsius(),
+            sampler: Some(Sampler::start(root)),
         })
     }
 
@@ -83,9 +85,6 @@ impl Runner for HostRunner<'_> {
         if self.model_at.is_none() {
             self.model_at = Some(model.path().to_path_buf());
         }
-        let root = Root::default();
-        self.temperature_before = root.temperature_celsius();
-        self.sampler = Some(Sampler::start(root));
         if !self.engine.formats().contains(&model.format()) {
             return Err(model.error(format!(
                 "engine {} cannot load {} models",

@@ -240,7 +240,7 @@ pub fn timeline(
 }
 
 /// One of the target's readings over the run: `points` are (seconds since
-/// the model loaded, value), drawn in `color` with `label` on the y axis.
+/// the load began, value), drawn in `color` with `label` on the y axis.
 pub fn over_run(points: &[(f64, f64)], label: &str, color: RGBColor) -> Result<String> {
     let last = points.iter().map(|&(x, _)| x).fold(1.0f64, f64::max);
     let (low, high) = points
@@ -259,7 +259,7 @@ pub fn over_run(points: &[(f64, f64)], label: &str, color: RGBColor) -> Result<S
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("seconds since the model loaded")
+            .x_desc("seconds since the load began")
             .y_desc(label)
             .y_label_formatter(&|y| axis_number(*y, high))
             .draw()
