@@ -2,9 +2,12 @@
 # Cross-builds the `vlab` command for Linux boards and packs, per
 # architecture, a tarball to install on a board by hand (docs/boards.md,
 # "vlab for Linux boards"):
-#   scripts/build-targets.sh [aarch64|armv7|all]     (default: all)
+#   scripts/build-targets.sh [--worker-only] [aarch64|armv7|all]   (default: all)
 # gives dist/vlab-VERSION-ARCH-linux.tar.gz holding
 #   vlab-VERSION-ARCH-linux/bin/vlab        release build, stripped
+#   vlab-VERSION-ARCH-linux/bin/vlab-worker the engine worker alone, which is
+#                                           what `vlab bench --board` runs on
+#                                           a Linux board over SSH
 #   vlab-VERSION-ARCH-linux/lib/            the engines' libraries, from the
 #                                           PyPI wheels the host uses
 #                                           (scripts/engine-requirements.txt)
@@ -20,13 +23,29 @@
 # release: unoptimised, but it shares the host's build scripts and macros
 # with the host's debug build and compiles in a fraction of the time, which
 # is what the tests want (scripts/test.sh); boards get release builds.
+# --worker-only leaves bin/vlab out: enough for SSH boards, and the worker
+# alone (harness and engines, no probe, lab server or CLI) cross-builds in a
+# fraction of vlab's time. --no-tract leaves the tract engine out, whose
+# compile is most of what remains (the dev-profile worker for aarch64:
+# about 8 minutes on 2 cores with tract, 2 without).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { echo "build-targets: $*" >&2; }
 die() { echo "build-targets: $*" >&2; exit 1; }
-usage() { echo "usage: scripts/build-targets.sh [aarch64|armv7|all]" >&2; exit 2; }
+usage() { echo "usage: scripts/build-targets.sh [--worker-only] [--no-tract] [aarch64|armv7|all]" >&2; exit 2; }
 
+worker_only= tract=1
+while [ "$#" -gt 0 ] && [[ "$1" == --* ]]; do
+    case "$1" in
+        --worker-only) worker_only=1 ;;
+        --no-tract) tract= ;;
+        *) usage ;;
+    esac
+    shift
+done
+[ -n "$tract" ] || [ -n "$worker_only" ] ||
+    die "--no-tract builds the worker alone: give --worker-only too (vlab itself always has tract)"
 case "${1:-all}" in
     aarch64 | armv7) arches=("${1}") ;;
     all) arches=(aarch64 armv7) ;;
@@ -119,20 +138,31 @@ build_one() {
         dev) profile_dir=debug ;;
         *) die "VLAB_TARGETS_PROFILE=$profile: give release or dev" ;;
     esac
-    bin=$target_dir/$triple/$profile_dir/vlab
+    local bins=(vlab-worker) packages=(-p vlab-worker) what=worker features=()
+    if [ -z "$worker_only" ]; then
+        bins+=(vlab)
+        packages+=(-p vlab-bridge)
+        what="vlab and its worker"
+    fi
+    if [ -z "$tract" ]; then
+        features=(--no-default-features)
+        what+=" without tract"
+    fi
 
     started=$(date +%s)
-    say "$arch: building vlab for $triple with the $profile profile (release from scratch takes about half an hour on 2 cores)"
-    cargo build --profile "$profile" --locked -p vlab-bridge --bin vlab --target "$triple"
-    say "$arch: vlab built in $(elapsed "$started")"
+    say "$arch: building $what for $triple with the $profile profile (vlab in release from scratch takes about half an hour on 2 cores; the worker alone in dev 8 minutes, without tract 2)"
+    cargo build --profile "$profile" --locked "${packages[@]}" "${features[@]}" --bins --target "$triple"
+    say "$arch: built in $(elapsed "$started")"
 
     rm -rf "$stage" "dist/$name.tar.gz"
     mkdir -p "$stage/bin" "$stage/lib" "dist/wheels/$arch"
-    # The tarball's copy is stripped; the profile stays the workspace's
+    # The tarball's copies are stripped; the profile stays the workspace's
     # release profile (line tables, for backtraces when debugging under
     # QEMU), since a profile changed for this build alone would make cargo
     # rebuild every dependency for it.
-    "$prefix-strip" -o "$stage/bin/vlab" "$bin"
+    for bin in "${bins[@]}"; do
+        "$prefix-strip" -o "$stage/bin/$bin" "$target_dir/$triple/$profile_dir/$bin"
+    done
 
     local record shipped=() missing=()
     record=$(mktemp)
@@ -183,7 +213,7 @@ write_versions() {
         done
         echo
         echo "oldest glibc each file needs:"
-        for f in "$stage"/bin/vlab "$stage"/lib/*; do
+        for f in "$stage"/bin/* "$stage"/lib/*; do
             [ -f "$f" ] || continue
             echo "${f#"$stage"/} glibc $("$prefix-objdump" -T "$f" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)"
         done
@@ -193,8 +223,22 @@ write_versions() {
 write_readme() {
     local stage=$1 name=$2
     shift 2
-    local engines="tract, micro" engine
+    local engines="micro" engine
+    [ -z "$tract" ] || engines="tract, micro"
     for engine in "$@"; do engines+=", $engine"; done
+    if [ -n "$worker_only" ]; then
+        cat >"$stage/README.txt" <<EOF
+vlab $version's engine worker for $arch Linux ($triple)
+
+This build holds bin/vlab-worker alone: what \`vlab bench --board B\` runs on
+a Linux board reached over SSH (the host copies it there itself). To run
+vlab on the board by hand, build the full tarball:
+scripts/build-targets.sh $arch.
+
+Engines in this build: $engines.
+EOF
+        return
+    fi
     cat >"$stage/README.txt" <<EOF
 vlab $version for $arch Linux ($triple)
 
@@ -219,12 +263,15 @@ glibc each file needs; the libraries also need libstdc++ (GCC 12 or newer).
 A benchmark:
 
     vlab bench --engine tflite --model model.tflite --iterations 100 --out vlab-out
+
+bin/vlab-worker is vlab's engine worker alone, which a host's
+\`vlab bench --board B\` copies to a board it reaches over SSH.
 EOF
 }
 
 # The packed folder's own `vlab engines`, under QEMU's user-mode emulator
 # (scripts/qemu-board.sh), run from the folder itself as on a board: no
-# venv or source tree around.
+# venv or source tree around. The worker is asked for its wire version.
 check_under_qemu() {
     local stage=$1 out engine
     shift
@@ -232,10 +279,15 @@ check_under_qemu() {
         say "$arch: $qemu not found (Debian: apt-get install qemu-user); skipped running the build"
         return
     fi
+    say "$arch: checking bin/vlab-worker under $qemu"
+    out=$("$qemu" -L "/usr/$prefix" "$stage/bin/vlab-worker" engine-worker --wire-version) ||
+        die "$arch: $stage/bin/vlab-worker failed under $qemu"
+    say "$arch: bin/vlab-worker speaks worker protocol $out"
+    [ -z "$worker_only" ] || return 0
     say "$arch: checking bin/vlab engines under $qemu"
     out=$(cd "$stage" && "$OLDPWD/scripts/qemu-board.sh" "$arch" . engines) ||
         die "$arch: $stage/bin/vlab engines failed under $qemu"
-    for engine in tract "$@"; do
+    for engine in ${tract:+tract} "$@"; do
         grep -Eq "^$engine +.* available, version" <<<"$out" ||
             die "$arch: under $qemu, $stage/bin/vlab engines does not list $engine as available:"$'\n'"$out"
     done

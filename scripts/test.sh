@@ -22,5 +22,7 @@ for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
 done
 echo "test [${SECONDS}s]: vlab-micro's Cortex-M kernels (M4/M7 DSP, M3, M0+) on ARMv7-A under qemu-arm"
 cargo test --quiet -p vlab-micro --lib --target armv7-unknown-linux-gnueabihf
+echo "test [${SECONDS}s]: vlab's engine worker for aarch64 boards, and their engines' libraries (tests/cli/ssh_aarch64.rs)"
+VLAB_TARGETS_PROFILE=dev scripts/build-targets.sh --worker-only --no-tract aarch64
 echo "test [${SECONDS}s]: cargo test"
 cargo test --workspace

@@ -139,21 +139,26 @@ pub fn target_config(spec: &HostSpec, boards: &[&BoardDef], micro_version: &str)
 /// Adds the Linux boards this host reaches over SSH to `config`: each
 /// offers the engines its board.toml lists, at the versions of `engines`
 /// (name, version): the boards' libraries come from the same pinned wheels
-/// as this host's (scripts/engine-requirements.txt).
+/// as this host's (scripts/engine-requirements.txt). `volumes` says what
+/// the container must mount to reach a board (linux::container).
 pub fn add_linux_boards(
     config: &mut TargetConfig,
     spec: &HostSpec,
     boards: &[&LinuxBoardDef],
     engines: &[(String, String)],
+    volumes: impl Fn(&LinuxBoardDef) -> Vec<String>,
 ) {
     for board in boards {
+        let mounts = volumes(board);
         let offered = board
             .launch
             .engines
             .iter()
             .filter_map(|name| {
                 let (_, version) = engines.iter().find(|(n, _)| n == name)?;
-                Some((name.clone(), engine_entry(spec, version, Vec::new())))
+                let mut entry = engine_entry(spec, version, Vec::new());
+                entry.volumes.clone_from(&mounts);
+                Some((name.clone(), entry))
             })
             .collect();
         config.entry(board.name.clone()).or_default().push(Target {
@@ -267,7 +272,9 @@ mod tests {
             ("tract".to_owned(), "tract 0.21".to_owned()),
             ("ort".to_owned(), "1.31.1".to_owned()),
         ];
-        add_linux_boards(&mut config, &spec(false), &[&rpi5], &engines);
+        add_linux_boards(&mut config, &spec(false), &[&rpi5], &engines, |b| {
+            vec![format!("{}:/opt/vlab/boards/rpi5:ro", b.dir.display())]
+        });
         let target = &config["rpi5"][0];
         assert_eq!(target.target_uid, "lab-07-rpi5");
         assert_eq!(
@@ -277,6 +284,10 @@ mod tests {
         let offered: Vec<&str> = target.engines.keys().map(String::as_str).collect();
         assert_eq!(offered, ["ort", "tract"]);
         assert_eq!(target.engines["ort"].version, "1.31.1");
+        assert_eq!(
+            target.engines["tract"].volumes,
+            ["/boards/rpi5:/opt/vlab/boards/rpi5:ro"]
+        );
     }
 
     #[test]

@@ -8,6 +8,12 @@
 #   nomad job run -var target=nucleo-l4r5zi -var 'devices=["/dev/bus/usb"]' \
 #     deploy/nomad/vlab-benchmark.nomad.hcl
 #
+# A Linux board reached over SSH needs files instead of devices:
+#
+#   nomad job run -var target=rpi5 \
+#     -var 'volumes=["/srv/lab/boards/rpi5:/opt/vlab/boards/rpi5:ro"]' \
+#     deploy/nomad/vlab-benchmark.nomad.hcl
+#
 # and the API dispatches one benchmark with the request in meta:
 #
 #   nomad job dispatch -meta model=kws-20261127T1200.tflite -meta engine=micro \
@@ -36,6 +42,12 @@ variable "devices" {
   type        = list(string)
   default     = []
   description = "Host devices the target needs in the container: its probe's USB bus, its serial port."
+}
+
+variable "volumes" {
+  type        = list(string)
+  default     = []
+  description = "Host files the target needs in the container, read-only (host:container:ro): a Linux board's folder, SSH key and known_hosts, and vlab's build for its architecture. `vlab nomad client-config` lists them per target; the client's docker plugin needs volumes enabled."
 }
 
 variable "datacenters" {
@@ -104,6 +116,7 @@ job "vlab-benchmark" {
             container_path = path
           }
         ]
+        volumes = var.volumes
       }
 
       # The job's files from the API into the work folder: a tar.gz

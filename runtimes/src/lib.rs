@@ -4,18 +4,29 @@
 //! [`vlab_harness::Engine`]; [`ENGINES`] registers it. Adding an engine is one
 //! new module plus one line in [`ENGINES`]; adding an engine option is one
 //! line in its engine's `OPTIONS`.
+//!
+//! The `tract` feature (on by default) builds the tract engine. Its
+//! compile is most of a build's time, so a board's engine worker may leave
+//! it out (`scripts/build-targets.sh --no-tract`).
 
 mod dylib;
 pub mod micro;
 pub mod ort;
 pub mod tflite;
+#[cfg(feature = "tract")]
 pub mod tract;
 
 pub use dylib::LibrarySearch;
 use vlab_harness::{Engine, Error, Result};
 
 /// Every engine vlab knows, in the order `vlab engines` lists them.
-pub static ENGINES: &[&dyn Engine] = &[&tract::Tract, &ort::Ort, &tflite::Tflite, &micro::Micro];
+pub static ENGINES: &[&dyn Engine] = &[
+    #[cfg(feature = "tract")]
+    &tract::Tract,
+    &ort::Ort,
+    &tflite::Tflite,
+    &micro::Micro,
+];
 
 /// The engine called `name`.
 pub fn engine(name: &str) -> Result<&'static dyn Engine> {
@@ -49,7 +60,7 @@ mod tests {
 
     #[test]
     fn finds_registered_engines_and_rejects_others() {
-        assert_eq!(engine("tract").unwrap().name(), "tract");
+        assert_eq!(engine("micro").unwrap().name(), "micro");
         let Err(err) = engine("tensorrt") else {
             panic!("tensorrt is not an engine")
         };

@@ -30,11 +30,15 @@ impl LabServer {
     /// Writes `dir/lab.toml` (port 0, data in `dir/data`, the boards
     /// folder, `extra` appended) with Alice and Bob, unless it exists.
     pub fn configure(dir: &Path, extra: &str) {
+        Self::configure_with_boards(dir, &root().join("boards"), extra);
+    }
+
+    /// [`LabServer::configure`] with the boards folder `boards`.
+    pub fn configure_with_boards(dir: &Path, boards: &Path, extra: &str) {
         let config = dir.join("lab.toml");
         if config.exists() {
             return;
         }
-        let boards = root().join("boards");
         std::fs::write(
             &config,
             format!(

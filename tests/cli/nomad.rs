@@ -45,7 +45,7 @@ fn the_nomad_job_has_every_required_stanza() {
     let variables: BTreeSet<&str> = blocks(&file, "variable")
         .map(|b| b.labels()[0].as_str())
         .collect();
-    assert!(variables.is_superset(&BTreeSet::from(["target", "image", "devices"])));
+    assert!(variables.is_superset(&BTreeSet::from(["target", "image", "devices", "volumes"])));
 
     let job = one(&file, "job");
     assert_eq!(job.labels()[0].as_str(), "vlab-benchmark");
@@ -91,6 +91,7 @@ fn the_nomad_job_has_every_required_stanza() {
     );
     let devices = attr(config, "devices");
     assert!(devices.contains("var.devices") && devices.contains("host_path"));
+    assert_eq!(attr(config, "volumes"), "var.volumes");
     let artifact = one(task, "artifact").body();
     assert_eq!(attr(artifact, "source"), "\"${NOMAD_META_files_url}\"");
     let env = keys(one(task, "env").body());
@@ -199,4 +200,52 @@ fn client_config_names_an_unknown_board_and_missing_registry_credentials() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("VLAB_REGISTRY_USERNAME"), "{stderr}");
+}
+
+#[test]
+fn client_config_mounts_what_a_linux_boards_jobs_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let board = dir.path().join("boards/rpi5");
+    std::fs::create_dir_all(&board).unwrap();
+    std::fs::write(
+        board.join("board.toml"),
+        "name = \"rpi5\"\ndescription = \"Raspberry Pi 5\"\n[launch]\nkind = \"ssh\"\n\
+         host = \"rpi5.lab\"\narch = \"aarch64\"\nengines = [\"tflite\"]\n\
+         identity_file = \"id_ed25519\"\nknown_hosts = \"/etc/lab/known_hosts\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vlab"))
+        .args([
+            "nomad",
+            "client-config",
+            "--boards",
+            dir.path().join("boards").to_str().unwrap(),
+            "--board",
+            "rpi5",
+            "--no-host",
+            "--only",
+            "targets",
+        ])
+        .env("VLAB_DIST_DIR", dir.path().join("dist"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("board rpi5: its jobs need a vlab build for it")
+            && stderr.contains("scripts/build-targets.sh aarch64"),
+        "{stderr}"
+    );
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        config["rpi5"][0]["engines"]["tflite"]["volumes"],
+        serde_json::json!([
+            format!("{}:/opt/vlab/boards/rpi5:ro", board.display()),
+            "/etc/lab/known_hosts:/etc/lab/known_hosts:ro"
+        ])
+    );
 }

@@ -56,22 +56,25 @@ fn close(a: &[f32], b: &[f32], relative: f32) {
     }
 }
 
-/// Not in `cargo test` by default: it needs the aarch64 build of
-/// `VLAB_TARGETS_PROFILE=dev scripts/build-targets.sh aarch64`, which takes
-/// longer on 2 cores than CI's budget leaves (issue 20 keeps this open).
-/// Run it with `cargo test -p vlab-bridge --test cli -- --ignored ssh_aarch64`.
-#[test]
-#[ignore = "needs scripts/build-targets.sh aarch64 first (a long cross build)"]
-fn an_emulated_aarch64_board_runs_the_cross_build_and_its_engines() {
+/// The tarball folder of `VLAB_TARGETS_PROFILE=dev scripts/build-targets.sh
+/// --worker-only --no-tract aarch64`, which scripts/test.sh runs before the
+/// tests.
+fn dist() -> PathBuf {
     let dist = root().join(format!(
         "dist/vlab-{}-aarch64-linux",
         env!("CARGO_PKG_VERSION")
     ));
     assert!(
-        dist.join("bin/vlab").is_file(),
-        "{} is missing: run scripts/build-targets.sh aarch64",
+        dist.join("bin/vlab-worker").is_file(),
+        "{} is missing: run `VLAB_TARGETS_PROFILE=dev scripts/build-targets.sh --worker-only --no-tract aarch64`",
         dist.display()
     );
+    dist
+}
+
+#[test]
+fn an_emulated_aarch64_board_runs_the_cross_build_and_its_engines() {
+    dist();
     let server = SshServer::start();
     let prefix = emulated_root(server.dir.path());
     let workdir = server.dir.path().join("board");
@@ -124,7 +127,10 @@ fn an_emulated_aarch64_board_runs_the_cross_build_and_its_engines() {
     // The worker ran as an aarch64 process, reading the board's cpuinfo.
     assert!(full["target"]["system"]["cores"].as_u64().unwrap() >= 1);
     let log = std::fs::read_to_string(on_arm.join("user.log")).unwrap();
-    assert!(log.contains("lib/libonnxruntime.so"), "{log}");
+    assert!(
+        log.contains("bin/vlab-worker") && log.contains("lib/libonnxruntime.so"),
+        "{log}"
+    );
 
     // tflite, TYPE1, per-layer: the aarch64 TensorFlow Lite library.
     let kws = model("keyword_spotting.tflite");
@@ -158,5 +164,47 @@ fn an_emulated_aarch64_board_runs_the_cross_build_and_its_engines() {
         "{}",
         full["engine"]
     );
+    nothing_left_in(&workdir);
+}
+
+#[test]
+fn a_board_build_that_is_not_this_vlabs_worker_is_refused() {
+    let dist = dist();
+    let server = SshServer::start();
+    let prefix = emulated_root(server.dir.path());
+    let workdir = server.dir.path().join("board");
+    let extra = format!(
+        "exec_prefix = [\"qemu-aarch64\", \"-L\", \"{}\"]",
+        prefix.display()
+    );
+    let arm = server.boards("pi-emulated", "aarch64", &workdir, &extra);
+    // A tarball folder whose worker is not an aarch64 vlab worker of this
+    // version: a script, as a wrong or half-copied build would be.
+    let stale = server.dir.path().join("dist");
+    let folder = stale.join(dist.file_name().unwrap());
+    std::fs::create_dir_all(folder.join("bin")).unwrap();
+    std::os::unix::fs::symlink(dist.join("lib"), folder.join("lib")).unwrap();
+    std::fs::write(folder.join("bin/vlab-worker"), "#!/bin/sh\necho 1\n").unwrap();
+    let out = server.dir.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_vlab"))
+        .args(["bench", "--board", "pi-emulated", "--boards-dir"])
+        .arg(&arm)
+        .arg("--out")
+        .arg(&out)
+        .args(["--engine", "tflite", "--model"])
+        .arg(model("keyword_spotting.tflite"))
+        .env("VLAB_DIST_DIR", &stale)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "board pi-emulated: the vlab worker built for it speaks no worker protocol vlab knows"
+        ) && stderr.contains("rebuild it with `scripts/build-targets.sh aarch64`"),
+        "{stderr}"
+    );
+    assert!(out.join("error.log").is_file());
+    assert!(!out.join("report.json").exists());
     nothing_left_in(&workdir);
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::lab::{ALICE, LabServer, path};
 use crate::support::{json, model, vlab};
 
 /// An sshd on a loopback port, stopped when dropped.
@@ -155,7 +156,7 @@ fn workers_in(workdir: &Path) -> Vec<i32> {
         .into_iter()
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| c.starts_with(b"./bin/vlab\0engine-worker"))
+                .is_ok_and(|c| c.starts_with(b"./bin/vlab") && c.ends_with(b"\0engine-worker\0"))
         })
         .collect()
 }
@@ -330,6 +331,35 @@ fn a_job_for_an_ssh_board_runs_there() {
             .unwrap()
             .starts_with("tflite ")
     );
+}
+
+#[test]
+fn the_lab_places_a_benchmark_on_an_ssh_board() {
+    let server = SshServer::start();
+    let workdir = server.dir.path().join("board");
+    let boards = server.boards("x86-ssh", "x86_64", &workdir, "");
+    let dir = tempfile::tempdir().unwrap();
+    LabServer::configure_with_boards(
+        dir.path(),
+        &boards,
+        "[[targets]]\nname = \"x86-ssh\"\nengines = [\"tflite\", \"ort\"]\n",
+    );
+    let lab = LabServer::start(dir.path());
+    let kws = model("keyword_spotting.tflite");
+    let run = lab.client(ALICE, "run", &["x86-ssh", "tflite", path(&kws), "5"]);
+    assert_eq!(run["status"], "success", "{run:#}");
+    assert_eq!(run["report"]["target"], "x86-ssh");
+    assert_eq!(run["report"]["nb_infernece"], 5);
+    assert_eq!(run["info"]["target_uid"], "x86-ssh-0");
+    assert!(
+        run["user_log"]
+            .as_str()
+            .unwrap()
+            .contains("board x86-ssh: sent"),
+        "{run:#}"
+    );
+    lab.stop();
+    nothing_left_in(&workdir);
 }
 
 #[test]

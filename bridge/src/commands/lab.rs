@@ -6,6 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use vlab_bridge::board::Boards;
+use vlab_bridge::linux::LinuxBoardDef;
 use vlab_harness::seam::model::ModelFormat;
 use vlab_harness::seam::options::{OptionDecl, OptionKind};
 use vlab_harness::{Error, Result};
@@ -208,16 +209,13 @@ fn catalog(config: &LabConfig, boards: &Boards) -> std::result::Result<Catalog, 
                 ram: vlab_harness::platform::memory::total_ram(),
                 slots: entry.slots.unwrap_or(1),
             }
+        } else if let Some(board) = boards.linux_board(&entry.name) {
+            linux_offer(entry, board, uid, &available)?
         } else {
             let board = boards
                 .get(&entry.name)
                 .map_err(|e| format!("target {}: {}", entry.name, e.message()))?;
-            if entry.slots.is_some_and(|s| s > 1) {
-                return Err(format!(
-                    "target {}: a board runs one benchmark at a time (slots = 1)",
-                    entry.name
-                ));
-            }
+            one_slot(entry)?;
             TargetOffer {
                 kind: board.name.clone(),
                 display_name: board.description.clone(),
@@ -250,6 +248,47 @@ fn catalog(config: &LabConfig, boards: &Boards) -> std::result::Result<Catalog, 
         })
         .collect();
     Ok(Catalog { engines, targets })
+}
+
+/// What a Linux board reached over SSH offers: the engines its board.toml
+/// lists that vlab has here (their libraries come from the same pinned
+/// wheels as this host's), or the config's subset of them; one benchmark
+/// at a time, as on any board.
+fn linux_offer(
+    entry: &TargetEntry,
+    board: &LinuxBoardDef,
+    uid: String,
+    available: &[&'static dyn vlab_harness::seam::engine::Engine],
+) -> std::result::Result<TargetOffer, String> {
+    one_slot(entry)?;
+    let here: Vec<String> = board
+        .launch
+        .engines
+        .iter()
+        .filter(|name| available.iter().any(|e| e.name() == name.as_str()))
+        .cloned()
+        .collect();
+    Ok(TargetOffer {
+        kind: board.name.clone(),
+        display_name: board.description.clone(),
+        uid,
+        engines: chosen_engines(entry, &here)?,
+        benchmark_types: vec!["TYPE1".into(), "TYPE2".into()],
+        storage: board.memory.as_ref().map(|m| m.storage_bytes),
+        ram: board.memory.as_ref().map(|m| m.ram_bytes),
+        slots: 1,
+    })
+}
+
+/// Refuses more than one slot for a board.
+fn one_slot(entry: &TargetEntry) -> std::result::Result<(), String> {
+    if entry.slots.is_some_and(|s| s > 1) {
+        return Err(format!(
+            "target {}: a board runs one benchmark at a time (slots = 1)",
+            entry.name
+        ));
+    }
+    Ok(())
 }
 
 /// The engines an entry offers: all of `here`, or the config's subset.

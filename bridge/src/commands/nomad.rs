@@ -2,7 +2,7 @@
 //! configuration, from the board definitions.
 
 use vlab_bridge::board::{BoardDef, Boards};
-use vlab_bridge::linux::LinuxBoardDef;
+use vlab_bridge::linux::{Arch, LinuxBoardDef, bundle, container};
 use vlab_bridge::nomad::{self, HostSpec, HostTarget, RegistryAuth};
 use vlab_harness::{Error, Result};
 
@@ -44,7 +44,13 @@ pub fn client_config(args: &ClientConfigArgs) -> Result<()> {
     };
     let micro = vlab_runtimes::engine("micro")?.version()?;
     let mut config = nomad::target_config(&spec, &attached, &micro);
-    nomad::add_linux_boards(&mut config, &spec, &linux, &host_target().engines);
+    nomad::add_linux_boards(
+        &mut config,
+        &spec,
+        &linux,
+        &host_target().engines,
+        container_volumes,
+    );
     let meta = nomad::client_meta(&config, env!("CARGO_PKG_VERSION"));
     let targets = nomad::target_config_json(&config);
     match args.only {
@@ -90,4 +96,27 @@ fn registry_auth(registry: &str) -> Result<RegistryAuth> {
         username: var("VLAB_REGISTRY_USERNAME")?,
         password: var("VLAB_REGISTRY_PASSWORD")?,
     })
+}
+
+/// What the container mounts for `board`'s jobs: with, for a board of
+/// another architecture than this host's, the tarball folder the host
+/// built for it; a warning says so when there is none yet.
+fn container_volumes(board: &LinuxBoardDef) -> Vec<String> {
+    let arch = board.launch.arch;
+    let dist = if Arch::this_build() == Some(arch) {
+        None
+    } else {
+        match bundle::dist_folder(arch) {
+            Ok((folder, _)) => std::path::absolute(folder).ok(),
+            Err(e) => {
+                eprintln!(
+                    "warning: board {}: its jobs need a vlab build for it: {}",
+                    board.name,
+                    e.message()
+                );
+                None
+            }
+        }
+    };
+    container::volumes(board, dist.as_deref())
 }

@@ -1,8 +1,10 @@
-//! What a Linux board needs from this machine to run an engine: a vlab
-//! build for its architecture and the engine's shared library for it. For
-//! this machine's architecture they are this very vlab and the library it
-//! loads itself; for another they come from the tarball folders
-//! `scripts/build-targets.sh` writes under `dist/`.
+//! What a Linux board needs from this machine to run an engine: vlab's
+//! engine worker built for its architecture, and the engine's shared
+//! library for it. For this machine's architecture they are this very vlab
+//! (which serves the worker too, and cannot be a stale build) and the
+//! library it loads itself; for another they come from the tarball folders
+//! `scripts/build-targets.sh` writes under `dist/`, whose `vlab-worker` is
+//! the worker alone (worker/ in the workspace).
 
 use std::path::{Path, PathBuf};
 
@@ -10,16 +12,17 @@ use vlab_harness::{Error, Result};
 
 use super::def::Arch;
 
-/// A vlab build and an engine library for one architecture.
+/// A worker build and an engine library for one architecture.
 #[derive(Debug, Clone)]
 pub struct Bundle {
-    /// The `vlab` executable.
-    pub vlab: PathBuf,
+    /// The executable serving `engine-worker`: `vlab-worker`, or `vlab`.
+    pub worker: PathBuf,
     /// The engine's library and the variable that points vlab at it
     /// (`ORT_DYLIB_PATH`); `None` for an engine built into vlab.
     pub library: Option<(PathBuf, &'static str)>,
-    /// The tarball folder the files come from; `None`: this very vlab.
-    pub folder: Option<PathBuf>,
+    /// How to rebuild `worker` when it is another build than this vlab,
+    /// which may speak another worker protocol; `None`: this very vlab.
+    pub rebuild: Option<String>,
 }
 
 impl Bundle {
@@ -42,43 +45,67 @@ impl Bundle {
                 None => None,
             };
             return Ok(Self {
-                vlab,
+                worker: vlab,
                 library,
-                folder: None,
+                rebuild: None,
             });
         }
-        let folder = dist_folder(arch)?;
+        let (folder, worker) = dist_folder(arch)?;
         let library = match search {
             Some(search) => Some((library_in(&folder, search.system_name, engine)?, search.env)),
             None => None,
         };
         Ok(Self {
-            vlab: folder.join("bin/vlab"),
+            worker,
             library,
-            folder: Some(folder),
+            rebuild: Some(format!(
+                "`scripts/build-targets.sh {}` (it wrote {})",
+                arch.as_str(),
+                folder.display()
+            )),
         })
     }
 }
 
+/// The worker-only build's executable (worker/ in the workspace).
+const WORKER: &str = "vlab-worker";
+
 /// Where `scripts/build-targets.sh` puts its tarballs' folders:
-/// `$VLAB_DIST_DIR`, else `dist/` here, else the source tree's.
+/// `$VLAB_DIST_DIR`, else `dist/` here, else `dist/` beside an installed
+/// vlab's `bin/` folder (`/opt/vlab/dist` in the container), else the
+/// source tree's.
 fn dist_dirs() -> Vec<PathBuf> {
     if let Some(dir) = std::env::var_os("VLAB_DIST_DIR") {
         return vec![PathBuf::from(dir)];
     }
-    vec![
-        PathBuf::from("dist"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"),
-    ]
+    let mut dirs = vec![PathBuf::from("dist")];
+    if let Some(installed) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("dist")))
+    {
+        dirs.push(installed);
+    }
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    dirs
 }
 
-/// The unpacked tarball folder for `arch` of this vlab's version.
-fn dist_folder(arch: Arch) -> Result<PathBuf> {
+/// The worker in a tarball folder: `bin/vlab-worker`, which every tarball
+/// has, else the full `bin/vlab`, which serves the worker too.
+fn worker_in(folder: &Path) -> Option<PathBuf> {
+    [WORKER, "vlab"]
+        .iter()
+        .map(|name| folder.join("bin").join(name))
+        .find(|path| path.is_file())
+}
+
+/// The unpacked tarball folder for `arch` of this vlab's version, and the
+/// worker in it.
+pub fn dist_folder(arch: Arch) -> Result<(PathBuf, PathBuf)> {
     let name = format!("vlab-{}-{}-linux", env!("CARGO_PKG_VERSION"), arch.as_str());
     let dirs = dist_dirs();
     dirs.iter()
         .map(|dir| dir.join(&name))
-        .find(|folder| folder.join("bin/vlab").is_file())
+        .find_map(|folder| worker_in(&folder).map(|worker| (folder, worker)))
         .ok_or_else(|| {
             let looked: Vec<String> = dirs
                 .iter()

@@ -9,6 +9,7 @@
 //! tarballs ([`bundle`]).
 
 pub mod bundle;
+pub mod container;
 pub mod def;
 pub mod digests;
 pub mod ssh;

@@ -74,9 +74,10 @@ impl Target for SshTarget {
         let ssh = Ssh::new(&self.board)?;
         let checked = check(&ssh, &self.board)?;
         let bundle = Bundle::find(def.arch, self.engine.name())?;
+        let worker_name = format!("bin/{}", file_name(&bundle.worker));
         let mut items = vec![Item {
-            local: bundle.vlab.clone(),
-            name: "bin/vlab".to_owned(),
+            local: bundle.worker.clone(),
+            name: worker_name.clone(),
         }];
         let library = bundle.library.as_ref().map(|(path, env)| {
             let name = format!("lib/{}", file_name(path));
@@ -129,15 +130,12 @@ impl Target for SshTarget {
             .map(|(name, var)| format!("{var}={} ", quote(&format!("{run}/{name}"))))
             .unwrap_or_default();
         let prefix: Vec<String> = def.exec_prefix.iter().map(|w| quote(w)).collect();
-        // No exec: sh outlives vlab to report a signal that killed it as
-        // 128 + its number, which ssh passes on as its exit status.
-        let script = format!(
-            "cd {r} && {env}{prefix} ./bin/vlab {WORKER}; exit $?",
-            r = quote(run),
-            prefix = prefix.join(" ")
-        );
-        if let Some(folder) = &bundle.folder {
-            check_wire(&ssh, &self.board, run, &prefix, folder)?;
+        let command = format!("{} ./{worker_name} {WORKER}", prefix.join(" "));
+        // No exec: sh outlives the worker to report a signal that killed
+        // it as 128 + its number, which ssh passes on as its exit status.
+        let script = format!("cd {r} && {env}{command}; exit $?", r = quote(run));
+        if let Some(rebuild) = &bundle.rebuild {
+            check_wire(&ssh, &self.board, run, &command, rebuild)?;
         }
         let (program, args) = ssh.invocation(&script);
         let board = self.board.name.clone();
@@ -155,23 +153,19 @@ impl Target for SshTarget {
     }
 }
 
-/// Checks that the vlab build from the tarball `folder`, staged in `run`,
-/// speaks this vlab's worker protocol: it is another build, perhaps of
-/// another version, and would misread a job.
+/// Checks that the worker staged in `run`, started by `command`, speaks
+/// this vlab's worker protocol: it is another build than this vlab,
+/// perhaps of another version, and would misread a job.
 fn check_wire(
     ssh: &Ssh,
     board: &LinuxBoardDef,
     run: &str,
-    prefix: &[String],
-    folder: &std::path::Path,
+    command: &str,
+    rebuild: &str,
 ) -> Result<()> {
-    let script = format!(
-        "cd {} && {} ./bin/vlab {WORKER} --wire-version",
-        quote(run),
-        prefix.join(" ")
-    );
+    let script = format!("cd {} && {command} --wire-version", quote(run));
     let said = ssh
-        .run("ask the board's vlab for its worker protocol", &script)
+        .run("ask the board's vlab worker for its protocol", &script)
         .ok()
         .and_then(|out| out.trim().parse::<u32>().ok());
     if said == Some(WIRE_VERSION) {
@@ -179,14 +173,12 @@ fn check_wire(
     }
     remove_run_dir(ssh, run);
     Err(Error::runtime(format!(
-        "board {}: the vlab build in {} speaks {}, this vlab version {WIRE_VERSION}: rebuild it with `scripts/build-targets.sh {}`",
+        "board {}: the vlab worker built for it speaks {}, this vlab version {WIRE_VERSION}: rebuild it with {rebuild}",
         board.name,
-        folder.display(),
         said.map_or_else(
             || "no worker protocol vlab knows".to_owned(),
             |v| format!("worker protocol version {v}")
         ),
-        board.launch.arch.as_str()
     )))
 }
 

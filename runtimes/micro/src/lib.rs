@@ -27,7 +27,7 @@ extern crate alloc;
 mod arena;
 mod check;
 pub mod error;
-mod flat;
+pub mod flat;
 mod flexbuffer;
 mod interpreter;
 mod kernels;

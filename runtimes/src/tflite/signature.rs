@@ -1,33 +1,50 @@
 //! The inputs' `shape_signature` from the model's flatbuffer: TFLite keeps
 //! a model's dynamic dimensions there (-1) and stores a placeholder size
 //! (often 1) in `shape`, which is all its C API reports. The C API has no
-//! call for the signature, so vlab reads it from subgraph 0 with the
-//! flatbuffer schema tract-tflite generates, which vlab already links.
+//! call for the signature, so vlab reads it from subgraph 0 with
+//! vlab-micro's bounds-checked flatbuffer reader.
 
-use tract_tflite::tflite;
+use vlab_micro::error::Error;
+use vlab_micro::flat::Table;
+
+/// `Model.subgraphs` in TFLite's schema (field ids count from 0).
+const MODEL_SUBGRAPHS: usize = 2;
+/// `SubGraph.tensors`.
+const SUBGRAPH_TENSORS: usize = 0;
+/// `SubGraph.inputs`.
+const SUBGRAPH_INPUTS: usize = 1;
+/// `Tensor.shape_signature`.
+const TENSOR_SHAPE_SIGNATURE: usize = 7;
 
 /// Per model input, in model order: the declared dimensions with `None`
 /// where the signature says -1, or `None` when the input has no signature
 /// (its `shape` is then the whole truth). Empty when the flatbuffer cannot
 /// be read this way; TensorFlow Lite reports such a model itself.
 pub fn input_signatures(model: &[u8]) -> Vec<Option<Vec<Option<usize>>>> {
-    let read =
-        || -> Option<Vec<Option<Vec<Option<usize>>>>> {
-            let model = tflite::root_as_model(model).ok()?;
-            let graph = model.subgraphs()?.get(0);
-            let tensors = graph.tensors()?;
-            let inputs = graph.inputs()?;
-            inputs
-                .iter()
-                .map(|index| {
-                    let tensor = tensors.get(usize::try_from(index).ok()?);
-                    Some(tensor.shape_signature().map(|signature| {
-                        signature.iter().map(|d| usize::try_from(d).ok()).collect()
-                    }))
-                })
-                .collect()
-        };
-    read().unwrap_or_default()
+    read(model).unwrap_or_default()
+}
+
+fn read(model: &[u8]) -> Result<Vec<Option<Vec<Option<usize>>>>, Error> {
+    let missing = || Error::Malformed("no subgraph 0 with tensors and inputs");
+    let graph = Table::root(model)?
+        .vector(MODEL_SUBGRAPHS, 4)?
+        .ok_or_else(missing)?
+        .table(0)?;
+    let tensors = graph.vector(SUBGRAPH_TENSORS, 4)?.ok_or_else(missing)?;
+    let inputs = graph.vector(SUBGRAPH_INPUTS, 4)?.ok_or_else(missing)?;
+    (0..inputs.len())
+        .map(|i| {
+            let index = usize::try_from(inputs.i32(i)?)
+                .map_err(|_| Error::Malformed("negative input tensor index"))?;
+            let Some(signature) = tensors.table(index)?.vector(TENSOR_SHAPE_SIGNATURE, 4)? else {
+                return Ok(None);
+            };
+            (0..signature.len())
+                .map(|d| Ok(usize::try_from(signature.i32(d)?).ok()))
+                .collect::<Result<Vec<_>, Error>>()
+                .map(Some)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -48,5 +65,11 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(input_signatures(&fixed), vec![None]);
+    }
+
+    #[test]
+    fn bytes_that_are_no_model_give_nothing() {
+        assert!(input_signatures(b"not a flatbuffer").is_empty());
+        assert!(input_signatures(&[]).is_empty());
     }
 }
