@@ -43,11 +43,15 @@ impl Sampler {
     /// Starts reading `root`; when it exposes neither value, nothing runs.
     pub fn start(root: Root) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        let points = Arc::new(Mutex::new(Vec::new()));
-        let exposed = root.temperature_celsius().is_some() || root.frequency_mhz().is_some();
+        let start = Instant::now();
+        // The first reading is taken here, so the run's first point is the
+        // machine before the load, however late the thread starts.
+        let first = reading(&root, start);
+        let exposed = first.temperature_celsius.is_some() || first.frequency_mhz.is_some();
+        let points = Arc::new(Mutex::new(if exposed { vec![first] } else { Vec::new() }));
         let thread = exposed.then(|| {
             let (stop, points) = (stop.clone(), points.clone());
-            std::thread::spawn(move || sample(&root, &stop, &points))
+            std::thread::spawn(move || sample(&root, start, &stop, &points))
         });
         Self {
             stop,
@@ -72,34 +76,37 @@ impl Drop for Sampler {
     }
 }
 
-fn sample(root: &Root, stop: &AtomicBool, points: &Mutex<Vec<MachineSample>>) {
-    let start = Instant::now();
+fn reading(root: &Root, start: Instant) -> MachineSample {
+    MachineSample {
+        at_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        temperature_celsius: root.temperature_celsius(),
+        frequency_mhz: root.frequency_mhz(),
+    }
+}
+
+/// Reads every `every` after the first reading at `start`, and once more
+/// when stopped.
+fn sample(root: &Root, start: Instant, stop: &AtomicBool, points: &Mutex<Vec<MachineSample>>) {
     let mut every = EVERY;
-    let mut next = Instant::now();
+    let mut next = start;
     loop {
-        let reading = MachineSample {
-            at_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
-            temperature_celsius: root.temperature_celsius(),
-            frequency_mhz: root.frequency_mhz(),
-        };
-        {
-            let mut points = points.lock().unwrap_or_else(|e| e.into_inner());
-            points.push(reading);
-            if points.len() > MAX_POINTS {
-                let kept: Vec<MachineSample> = points.iter().copied().step_by(2).collect();
-                *points = kept;
-                every *= 2;
-            }
-        }
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
         next += every;
         while Instant::now() < next {
             if stop.load(Ordering::SeqCst) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10).min(every));
+        }
+        let reading = reading(root, start);
+        let mut points = points.lock().unwrap_or_else(|e| e.into_inner());
+        points.push(reading);
+        if points.len() > MAX_POINTS {
+            let kept: Vec<MachineSample> = points.iter().copied().step_by(2).collect();
+            *points = kept;
+            every *= 2;
+        }
+        if stop.load(Ordering::SeqCst) {
+            return;
         }
     }
 }
@@ -120,6 +127,32 @@ mod tests {
         assert!(points.len() >= 2, "{points:?}");
         assert!(points.iter().all(|p| p.temperature_celsius == Some(55.0)));
         assert!(points.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+    }
+
+    /// A throttling board: warmer and slower between the first reading and
+    /// the last.
+    #[test]
+    fn a_throttling_machine_shows_as_rising_temperature_and_falling_frequency() {
+        let dir = tempfile::tempdir().unwrap();
+        let zone = dir.path().join("sys/class/thermal/thermal_zone0");
+        let cpufreq = dir.path().join("sys/devices/system/cpu/cpu0/cpufreq");
+        std::fs::create_dir_all(&zone).unwrap();
+        std::fs::create_dir_all(&cpufreq).unwrap();
+        std::fs::write(zone.join("temp"), "52000\n").unwrap();
+        std::fs::write(cpufreq.join("scaling_cur_freq"), "2400000\n").unwrap();
+        let sampler = Sampler::start(Root::at(dir.path()));
+        std::fs::write(zone.join("temp"), "85000\n").unwrap();
+        std::fs::write(cpufreq.join("scaling_cur_freq"), "1500000\n").unwrap();
+        let points = sampler.finish();
+        let (first, last) = (points[0], points[points.len() - 1]);
+        assert_eq!(
+            (first.temperature_celsius, first.frequency_mhz),
+            (Some(52.0), Some(2400.0))
+        );
+        assert_eq!(
+            (last.temperature_celsius, last.frequency_mhz),
+            (Some(85.0), Some(1500.0))
+        );
     }
 
     #[test]
