@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::mlperf_tiny::{Served, inputs, native};
 use crate::mlperf_tiny_driver::{honest, scripted};
-use crate::support::{json, model, qemu_firmware, vlab};
+use crate::support::{bench_on_board as bench, json, model, qemu_firmware, vlab};
 
 /// A boards folder with one MLPerf Tiny device, `name`, at `address`.
 fn dut_board(dir: &Path, name: &str, address: &str) -> PathBuf {
@@ -39,21 +39,6 @@ address = "{address}"
     )
     .unwrap();
     boards
-}
-
-/// `vlab bench --board NAME` with `args`, from `boards`, into `out`.
-fn bench(boards: &Path, name: &str, out: &Path, args: &[&str]) -> std::process::Output {
-    let mut all = vec![
-        "bench",
-        "--board",
-        name,
-        "--boards-dir",
-        boards.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    all.extend_from_slice(args);
-    vlab(&all)
 }
 
 fn succeeded(run: &std::process::Output) {

@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ssh_board::{SshServer, bench, nothing_left_in};
-use crate::support::{json, model, root};
+use crate::ssh_board::{SshServer, nothing_left_in};
+use crate::support::{bench_on_board as bench, json, model, root};
 
 /// The board's "root filesystem" for qemu-aarch64's `-L`: the cross C
 /// library, and an ARM /proc/cpuinfo. QEMU 7.2 shows a guest the host's x86
@@ -35,6 +35,19 @@ fn emulated_root(dir: &Path) -> PathBuf {
     )
     .unwrap();
     prefix
+}
+
+/// The boards folder of `pi-emulated`, an aarch64 board behind `server`
+/// whose programs run under qemu-aarch64, and its workdir.
+fn emulated_board(server: &SshServer) -> (PathBuf, PathBuf) {
+    let prefix = emulated_root(server.dir.path());
+    let workdir = server.dir.path().join("board");
+    let extra = format!(
+        "exec_prefix = [\"qemu-aarch64\", \"-L\", \"{}\"]",
+        prefix.display()
+    );
+    let boards = server.boards("pi-emulated", "aarch64", &workdir, &extra);
+    (boards, workdir)
 }
 
 fn floats(path: &Path) -> Vec<f32> {
@@ -76,13 +89,7 @@ fn dist() -> PathBuf {
 fn an_emulated_aarch64_board_runs_the_cross_build_and_its_engines() {
     dist();
     let server = SshServer::start();
-    let prefix = emulated_root(server.dir.path());
-    let workdir = server.dir.path().join("board");
-    let extra = format!(
-        "exec_prefix = [\"qemu-aarch64\", \"-L\", \"{}\"]",
-        prefix.display()
-    );
-    let arm = server.boards("pi-emulated", "aarch64", &workdir, &extra);
+    let (arm, workdir) = emulated_board(&server);
     let x86 = server.boards("x86-ssh", "x86_64", &server.dir.path().join("x86"), "");
     let dir = tempfile::tempdir().unwrap();
 
@@ -171,13 +178,7 @@ fn an_emulated_aarch64_board_runs_the_cross_build_and_its_engines() {
 fn a_board_build_that_is_not_this_vlabs_worker_is_refused() {
     let dist = dist();
     let server = SshServer::start();
-    let prefix = emulated_root(server.dir.path());
-    let workdir = server.dir.path().join("board");
-    let extra = format!(
-        "exec_prefix = [\"qemu-aarch64\", \"-L\", \"{}\"]",
-        prefix.display()
-    );
-    let arm = server.boards("pi-emulated", "aarch64", &workdir, &extra);
+    let (arm, workdir) = emulated_board(&server);
     // A tarball folder whose worker is not an aarch64 vlab worker of this
     // version: a script, as a wrong or half-copied build would be.
     let stale = server.dir.path().join("dist");

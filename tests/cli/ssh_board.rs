@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::lab::{ALICE, LabServer, path};
-use crate::support::{json, model, vlab};
+use crate::support::{bench_on_board as bench, json, model, vlab};
 
 /// An sshd on a loopback port, stopped when dropped.
 pub struct SshServer {
@@ -180,21 +180,6 @@ pub fn nothing_left_in(workdir: &Path) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// `vlab bench --board NAME --boards-dir BOARDS` with `args`.
-pub fn bench(boards: &Path, name: &str, out: &Path, args: &[&str]) -> Output {
-    let mut all = vec![
-        "bench",
-        "--board",
-        name,
-        "--boards-dir",
-        boards.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    all.extend_from_slice(args);
-    vlab(&all)
 }
 
 fn succeeded(run: &Output) {

@@ -55,6 +55,21 @@ pub fn vlab(args: &[&str]) -> Output {
         .expect("vlab runs")
 }
 
+/// `vlab bench --board NAME --boards-dir BOARDS --out OUT` with `args`.
+pub fn bench_on_board(boards: &Path, name: &str, out: &Path, args: &[&str]) -> Output {
+    let mut all = vec![
+        "bench",
+        "--board",
+        name,
+        "--boards-dir",
+        boards.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ];
+    all.extend_from_slice(args);
+    vlab(&all)
+}
+
 /// Runs `vlab bench` with `args` plus `--out out`, expecting success.
 pub fn bench_ok(out: &Path, args: &[&str]) -> Output {
     let mut all = vec!["bench", "--out", out.to_str().expect("utf-8 path")];

@@ -148,12 +148,9 @@ unsafe extern "C" fn begin_op(
     let Ok(handle) = u32::try_from(recorder.events.len()) else {
         return u32::MAX;
     };
-    let op = if op.is_null() {
-        String::new()
-    } else {
-        // SAFETY: a NUL-terminated operator name, valid for this call.
-        unsafe { CStr::from_ptr(op) }.to_string_lossy().into_owned()
-    };
+    // SAFETY: TensorFlow Lite passes null or a NUL-terminated name, valid
+    // for this call.
+    let op = unsafe { op_name(op) };
     recorder.events.push(OpEvent {
         op,
         node,
@@ -163,6 +160,18 @@ unsafe extern "C" fn begin_op(
     // Last, so that recording costs the operator nothing.
     recorder.started.push(Instant::now());
     handle
+}
+
+/// An operator name TensorFlow Lite passes: empty for null.
+///
+/// # Safety
+/// `op` is null or a NUL-terminated string valid for the call.
+unsafe fn op_name(op: *const c_char) -> String {
+    if op.is_null() {
+        return String::new();
+    }
+    // SAFETY: per the contract, a NUL-terminated string.
+    unsafe { CStr::from_ptr(op) }.to_string_lossy().into_owned()
 }
 
 unsafe extern "C" fn end_op(profiler: *mut TelemetryProfiler, handle: u32) {
@@ -215,12 +224,9 @@ unsafe extern "C" fn report_op_invoke(
     let Some(recorder) = (unsafe { recorder(profiler) }) else {
         return;
     };
-    let op = if op.is_null() {
-        String::new()
-    } else {
-        // SAFETY: a NUL-terminated operator name, valid for this call.
-        unsafe { CStr::from_ptr(op) }.to_string_lossy().into_owned()
-    };
+    // SAFETY: TensorFlow Lite passes null or a NUL-terminated name, valid
+    // for this call.
+    let op = unsafe { op_name(op) };
     recorder.events.push(OpEvent {
         op,
         node,
